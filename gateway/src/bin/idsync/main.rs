@@ -1,0 +1,183 @@
+//! `idsync`: the provisioning endpoint's one binary.
+//!
+//! Subcommands run the service (`serve` single node; `core` and `gateway` as separate
+//! processes) and administer it directly on its database (`tenant`, `token`, `migrate`).
+//! Only what a subcommand is asked to print goes to stdout; logs go to stderr.
+
+mod admin;
+mod config;
+
+use std::net::SocketAddr;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use idsync_gateway::node::{self, NodeConfig};
+
+use crate::config::{CommandOverrides, GlobalArgs, Settings};
+
+const MANUAL: &str = "\
+idsync is a SCIM 2.0 provisioning endpoint for Microsoft Entra ID and other SCIM clients.
+
+QUICK START
+  idsync serve
+      Starts the gateway (SCIM over HTTP) and the core (gRPC) in one process on an
+      embedded SQLite database in ./idsync-data. On first start it creates the tenant
+      `default` and prints its Tenant URL and a Secret Token: paste both into Entra's
+      Provisioning tab and click Test Connection.
+
+ADMINISTRATION (directly on the database; the service may be running)
+  idsync tenant create contoso       prints the new tenant's Tenant URL
+  idsync token create --tenant contoso --scope scim
+                                     prints a new Secret Token (shown once, stored hashed)
+  idsync token list | idsync token revoke <ID>
+  idsync migrate                     applies pending database migrations
+
+SCALE-OUT
+  idsync core --database-url postgres://…       one or more cores on one PostgreSQL
+  idsync gateway --core http://core:50051       stateless gateways in front of them
+
+CONFIGURATION
+  Built-in defaults, then the TOML file named by --config, then IDSYNC_* environment
+  variables, then flags. Every flag names its variable in --help. Logs: RUST_LOG or
+  IDSYNC_LOG (e.g. `info`, `idsync_core=debug`).";
+
+#[derive(Debug, Parser)]
+#[command(name = "idsync", version, about = "SCIM 2.0 provisioning endpoint for Microsoft Entra ID", long_about = MANUAL)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run gateway and core in one process (single node). Creates a default tenant and
+    /// prints its Tenant URL and Secret Token on first start with an empty database.
+    Serve {
+        /// HTTP address of the SCIM gateway. [default: 127.0.0.1:8080]
+        #[arg(long, env = "IDSYNC_LISTEN", value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+        /// gRPC address of the core, for internal services. [default: 127.0.0.1:50051]
+        #[arg(long, env = "IDSYNC_GRPC_LISTEN", value_name = "ADDR")]
+        grpc_listen: Option<SocketAddr>,
+    },
+    /// Run only the core (gRPC), for a gateway or internal services in other processes.
+    Core {
+        /// gRPC address. [default: 127.0.0.1:50051]
+        #[arg(long, env = "IDSYNC_GRPC_LISTEN", value_name = "ADDR")]
+        grpc_listen: Option<SocketAddr>,
+    },
+    /// Run only the SCIM gateway (HTTP), talking to a core over gRPC.
+    Gateway {
+        /// The core's gRPC URL. [default: http://127.0.0.1:50051]
+        #[arg(long, env = "IDSYNC_CORE_URL", value_name = "URL")]
+        core: Option<String>,
+        /// HTTP address. [default: 127.0.0.1:8080]
+        #[arg(long, env = "IDSYNC_LISTEN", value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+    },
+    /// Create and list tenants.
+    #[command(subcommand)]
+    Tenant(admin::TenantCommand),
+    /// Create, list and revoke Secret Tokens.
+    #[command(subcommand)]
+    Token(admin::TokenCommand),
+    /// Apply pending database migrations and exit.
+    Migrate,
+}
+
+fn init_logging() {
+    use std::io::IsTerminal;
+    let filter = std::env::var("IDSYNC_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "info".to_string());
+    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let result = if std::io::stderr().is_terminal() { builder.try_init() } else { builder.json().try_init() };
+    if let Err(e) = result {
+        eprintln!("logging not initialised: {e}");
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutdown requested; finishing requests in flight");
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    init_logging();
+    match cli.command {
+        Command::Serve { listen, grpc_listen } => {
+            let settings = Settings::load(&cli.global, CommandOverrides { listen, grpc_listen, core_url: None })?;
+            let running = node::start_single_node(NodeConfig {
+                database_url: settings.database_url.clone(),
+                listen: settings.listen,
+                grpc_listen: Some(settings.grpc_listen),
+                public_url: settings.public_url.clone(),
+                core: settings.core_settings(),
+                max_body_bytes: settings.max_body_bytes,
+            })
+            .await?;
+            if let Some(first) = &running.bootstrap {
+                println!("idsync is ready. Connect Microsoft Entra ID with:");
+                println!("  Tenant URL:   {}", running.tenant_url(&first.tenant));
+                println!("  Secret Token: {}", first.secret);
+                println!("The token is shown only now; create more with `idsync token create`.");
+            }
+            tracing::info!(http = %running.http_addr, grpc = ?running.grpc_addr, "idsync serving");
+            running.run_until(shutdown_signal()).await
+        }
+        Command::Core { grpc_listen } => {
+            let settings = Settings::load(&cli.global, CommandOverrides { grpc_listen, ..Default::default() })?;
+            let core = node::open_core(&settings.database_url, settings.core_settings()).await?;
+            let listener = tokio::net::TcpListener::bind(settings.grpc_listen)
+                .await
+                .with_context(|| format!("binding {}", settings.grpc_listen))?;
+            tracing::info!(grpc = %listener.local_addr()?, "idsync core serving");
+            idsync_core::server::serve(core, listener, shutdown_signal()).await?;
+            Ok(())
+        }
+        Command::Gateway { core, listen } => {
+            let settings = Settings::load(&cli.global, CommandOverrides { listen, core_url: core, ..Default::default() })?;
+            let listener = tokio::net::TcpListener::bind(settings.listen)
+                .await
+                .with_context(|| format!("binding {}", settings.listen))?;
+            let public_url = settings.public_url_or(listener.local_addr()?);
+            tracing::info!(http = %listener.local_addr()?, core = %settings.core_url, "idsync gateway serving");
+            node::run_gateway(listener, &settings.core_url, public_url, settings.max_body_bytes, shutdown_signal()).await
+        }
+        Command::Tenant(cmd) => {
+            let settings = Settings::load(&cli.global, CommandOverrides::default())?;
+            admin::tenant(cmd, &settings).await
+        }
+        Command::Token(cmd) => {
+            let settings = Settings::load(&cli.global, CommandOverrides::default())?;
+            admin::token(cmd, &settings).await
+        }
+        Command::Migrate => {
+            let settings = Settings::load(&cli.global, CommandOverrides::default())?;
+            node::open_store(&settings.database_url).await?;
+            eprintln!("database is up to date");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,251 @@
+//! The one table that pairs each gRPC status from sync-core with its SCIM answer.
+//!
+//! The core puts the human-readable detail in `Status::message()` and the `scimType` in an
+//! `ErrorInfo { reason: <scimType>, domain: "idsync.scim" }` detail; throttling adds a
+//! `RetryInfo`. Codes outside the contract become a 500 with a generic detail, and the
+//! real status is logged here, once.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+use super::{ApiError, ScimType};
+
+/// `ErrorInfo.domain` under which the core reports SCIM `scimType` keywords.
+pub const SCIM_ERROR_DOMAIN: &str = "idsync.scim";
+
+/// `Retry-After` when the core throttles without saying for how long.
+const DEFAULT_RETRY_AFTER_SECS: u64 = 1;
+
+impl From<Status> for ApiError {
+    fn from(status: Status) -> Self {
+        from_status(&status)
+    }
+}
+
+/// Maps a status from sync-core to the SCIM error it stands for.
+fn from_status(status: &Status) -> ApiError {
+    let details = status.get_error_details();
+    let detail = |fallback: &'static str| -> Cow<'static, str> {
+        match status.message() {
+            "" => Cow::Borrowed(fallback),
+            message => Cow::Owned(message.to_owned()),
+        }
+    };
+    match status.code() {
+        Code::InvalidArgument => {
+            ApiError::bad_request(scim_type(&details), detail("invalid request"))
+        }
+        Code::Unauthenticated => ApiError::unauthorized(detail("missing or invalid bearer token")),
+        Code::PermissionDenied => {
+            ApiError::forbidden(detail("the token may not perform this operation"))
+        }
+        Code::NotFound => ApiError::not_found(detail("resource not found")),
+        Code::AlreadyExists => ApiError::conflict(detail("resource already exists")),
+        Code::FailedPrecondition => ApiError::precondition_failed(detail("version mismatch")),
+        Code::ResourceExhausted => {
+            ApiError::too_many_requests(detail("too many requests"), retry_after(&details))
+        }
+        Code::Unavailable => {
+            // Transport failures read like "tcp connect error …": log them, do not echo them.
+            tracing::warn!(message = status.message(), "sync-core unavailable");
+            ApiError::unavailable()
+        }
+        Code::Unimplemented => ApiError::not_implemented(detail("not implemented")),
+        Code::Ok
+        | Code::Cancelled
+        | Code::Unknown
+        | Code::DeadlineExceeded
+        | Code::Aborted
+        | Code::OutOfRange
+        | Code::Internal
+        | Code::DataLoss => {
+            tracing::error!(code = ?status.code(), message = status.message(), "sync-core call failed");
+            ApiError::internal()
+        }
+    }
+}
+
+/// The `scimType` carried in the status's `ErrorInfo`, when it is one RFC 7644 defines.
+fn scim_type(details: &ErrorDetails) -> Option<ScimType> {
+    let info = details.error_info()?;
+    if info.domain != SCIM_ERROR_DOMAIN {
+        return None;
+    }
+    let parsed = ScimType::parse(&info.reason);
+    if parsed.is_none() {
+        tracing::debug!(reason = %info.reason, "ignoring an unknown scimType from sync-core");
+    }
+    parsed
+}
+
+/// Whole seconds from `RetryInfo`, rounded up, at least one.
+fn retry_after(details: &ErrorDetails) -> u64 {
+    details
+        .retry_info()
+        .and_then(|info| info.retry_delay)
+        .map(|delay| ceil_secs(delay).max(1))
+        .unwrap_or(DEFAULT_RETRY_AFTER_SECS)
+}
+
+fn ceil_secs(delay: Duration) -> u64 {
+    delay.as_secs() + u64::from(delay.subsec_nanos() > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use axum::http::StatusCode;
+
+    use super::*;
+
+    fn with_scim_type(code: Code, message: &str, reason: &str) -> Status {
+        let details = ErrorDetails::with_error_info(
+            reason,
+            SCIM_ERROR_DOMAIN,
+            HashMap::<String, String>::new(),
+        );
+        Status::with_error_details(code, message, details)
+    }
+
+    fn mapped(status: Status) -> (StatusCode, Option<&'static str>, String) {
+        let error = ApiError::from(status);
+        (
+            error.status(),
+            error.scim_type().map(ScimType::as_str),
+            error.detail().to_owned(),
+        )
+    }
+
+    #[test]
+    fn invalid_argument_is_400_with_the_scim_type_from_error_info() {
+        for reason in [
+            "invalidFilter",
+            "invalidValue",
+            "mutability",
+            "invalidPath",
+            "noTarget",
+            "invalidSyntax",
+            "tooMany",
+        ] {
+            let (status, scim_type, detail) =
+                mapped(with_scim_type(Code::InvalidArgument, "bad", reason));
+            assert_eq!(
+                (status, scim_type, detail.as_str()),
+                (StatusCode::BAD_REQUEST, Some(reason), "bad")
+            );
+        }
+    }
+
+    #[test]
+    fn invalid_argument_without_error_info_or_from_another_domain_has_no_scim_type() {
+        assert_eq!(mapped(Status::invalid_argument("bad")).1, None);
+        let foreign = ErrorDetails::with_error_info(
+            "invalidValue",
+            "example.com",
+            HashMap::<String, String>::new(),
+        );
+        assert_eq!(
+            mapped(Status::with_error_details(
+                Code::InvalidArgument,
+                "bad",
+                foreign
+            ))
+            .1,
+            None
+        );
+        assert_eq!(
+            mapped(with_scim_type(
+                Code::InvalidArgument,
+                "bad",
+                "NOT_A_SCIM_TYPE"
+            ))
+            .1,
+            None
+        );
+    }
+
+    #[test]
+    fn each_contract_code_maps_to_its_http_status() {
+        let table = [
+            (Code::Unauthenticated, StatusCode::UNAUTHORIZED, None),
+            (Code::PermissionDenied, StatusCode::FORBIDDEN, None),
+            (Code::NotFound, StatusCode::NOT_FOUND, None),
+            (
+                Code::AlreadyExists,
+                StatusCode::CONFLICT,
+                Some("uniqueness"),
+            ),
+            (
+                Code::FailedPrecondition,
+                StatusCode::PRECONDITION_FAILED,
+                None,
+            ),
+            (Code::ResourceExhausted, StatusCode::TOO_MANY_REQUESTS, None),
+            (Code::Unimplemented, StatusCode::NOT_IMPLEMENTED, None),
+        ];
+        for (code, http, scim_type) in table {
+            let (status, got_type, detail) = mapped(Status::new(code, "the core's words"));
+            assert_eq!(
+                (status, got_type, detail.as_str()),
+                (http, scim_type, "the core's words"),
+                "{code:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn unavailable_is_503_without_transport_detail() {
+        let (status, _, detail) = mapped(Status::unavailable("tcp connect error: 10.0.0.7:50051"));
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(!detail.contains("10.0.0.7"));
+    }
+
+    #[test]
+    fn every_other_code_is_500_with_a_generic_detail() {
+        for code in [
+            Code::Ok,
+            Code::Cancelled,
+            Code::Unknown,
+            Code::DeadlineExceeded,
+            Code::Aborted,
+            Code::OutOfRange,
+            Code::Internal,
+            Code::DataLoss,
+        ] {
+            let (status, scim_type, detail) = mapped(Status::new(code, "db password=hunter2"));
+            assert_eq!(
+                (status, scim_type, detail.as_str()),
+                (StatusCode::INTERNAL_SERVER_ERROR, None, "internal error")
+            );
+        }
+    }
+
+    #[test]
+    fn an_empty_message_falls_back_to_a_default_detail() {
+        assert_eq!(mapped(Status::not_found("")).2, "resource not found");
+    }
+
+    #[test]
+    fn retry_after_comes_from_retry_info_rounded_up_and_defaults_to_one_second() {
+        let throttled = |delay: Option<Duration>| {
+            ApiError::from(Status::with_error_details(
+                Code::ResourceExhausted,
+                "slow down",
+                ErrorDetails::with_retry_info(delay),
+            ))
+            .retry_after()
+        };
+        assert_eq!(throttled(Some(Duration::from_secs(5))), Some(5));
+        assert_eq!(throttled(Some(Duration::from_millis(1500))), Some(2));
+        assert_eq!(throttled(Some(Duration::ZERO)), Some(1));
+        assert_eq!(throttled(None), Some(1));
+        assert_eq!(
+            ApiError::from(Status::resource_exhausted("x")).retry_after(),
+            Some(1)
+        );
+    }
+}

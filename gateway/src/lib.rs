@@ -1,0 +1,202 @@
+//! The SCIM 2.0 HTTP face of idsync, the endpoint Microsoft Entra ID provisions into.
+//!
+//! This crate owns HTTP and nothing behind it: routing under `/scim/v2`, SCIM JSON ⇄
+//! `idsync.v1` proto messages, the `application/scim+json` media type, SCIM error
+//! envelopes, `meta.location` from the public base URL, `ETag`/`If-Match`, and request
+//! limits. Every request becomes one gRPC call to sync-core over a [`Channel`], with the
+//! bearer token forwarded as metadata; the core authenticates, validates and decides.
+//! The library must not touch storage or decide business rules, and reaches sync-core
+//! only through `idsync-proto` (the [`node`] module alone starts a core in-process).
+//!
+//! Layout: [`app`] builds the router and [`serve`] runs it; `users` holds the `/Users`
+//! handlers; `wire` converts SCIM JSON to and from proto messages (`user_in`, `user_out`,
+//! `patch`, `list`); `extract` and `query` read bodies, ids, `If-Match` and query strings;
+//! `forward` builds the gRPC request metadata; `errors` holds [`ApiError`] and the one
+//! table mapping gRPC statuses to SCIM errors; `normalize` tolerates sloppy slashes.
+
+// Tests may unwrap; `clippy --lib` still holds the library itself to `unwrap_used`.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+mod errors;
+mod extract;
+mod forward;
+pub mod node;
+mod normalize;
+mod query;
+mod response;
+mod users;
+mod wire;
+
+#[cfg(test)]
+mod app_tests;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, OriginalUri, Request};
+use axum::http::{HeaderValue, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::serve::ListenerExt;
+use idsync_proto::v1::users_client::UsersClient;
+use tokio::net::TcpListener;
+use tonic::transport::Channel;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
+use tracing::Level;
+
+pub use errors::{ApiError, SCIM_ERROR_DOMAIN, ScimType};
+pub use forward::REQUEST_ID;
+pub use response::SCIM_CONTENT_TYPE;
+
+/// Path of the SCIM base under the public URL: the Tenant URL is `<public_url>/scim/v2`.
+pub const SCIM_BASE_PATH: &str = "/scim/v2";
+
+/// Default for [`GatewaySettings::max_body_bytes`]: 1 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What the gateway needs to know about its deployment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewaySettings {
+    /// Externally visible base URL without a trailing slash, e.g. `https://app.example.com`;
+    /// `meta.location` and `Location` are built from it.
+    pub public_url: String,
+    /// Largest accepted request body; larger ones get 413.
+    pub max_body_bytes: usize,
+}
+
+impl GatewaySettings {
+    /// Settings for `public_url` with the default body limit.
+    pub fn new(public_url: impl Into<String>) -> Self {
+        GatewaySettings {
+            public_url: public_url.into(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+/// Shared by all handlers: the sync-core client and the settings. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    users: UsersClient<Channel>,
+    settings: Arc<GatewaySettings>,
+    /// `<public_url>/scim/v2`, computed once.
+    scim_base_url: Arc<str>,
+}
+
+impl AppState {
+    /// State over a client of sync-core's `Users` service (a persistent HTTP/2 channel).
+    pub fn new(users: UsersClient<Channel>, settings: GatewaySettings) -> Self {
+        let scim_base_url = format!(
+            "{}{SCIM_BASE_PATH}",
+            settings.public_url.trim_end_matches('/')
+        );
+        AppState {
+            users,
+            settings: Arc::new(settings),
+            scim_base_url: scim_base_url.into(),
+        }
+    }
+
+    /// The settings this state was built with.
+    pub fn settings(&self) -> &GatewaySettings {
+        &self.settings
+    }
+
+    /// A handle on the `Users` client; clones share the channel.
+    fn users(&self) -> UsersClient<Channel> {
+        self.users.clone()
+    }
+
+    /// The SCIM base URL, `<public_url>/scim/v2`.
+    fn scim_base_url(&self) -> &str {
+        &self.scim_base_url
+    }
+}
+
+/// The gateway's HTTP application: SCIM routes, `/healthz`, SCIM 404/405 fallbacks, path
+/// normalization, body limit, request ids and tracing (with `Authorization` redacted).
+pub fn app(state: AppState) -> Router {
+    let body_limit = state.settings.max_body_bytes;
+    let routes = Router::new()
+        .route("/healthz", get(healthz))
+        .merge(users::routes())
+        .fallback(unknown_route)
+        // After every route is added: it is installed on the routes that exist.
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(state);
+    let routes = ServiceBuilder::new()
+        .map_request(normalize::normalize_path)
+        .service(routes);
+    Router::new().fallback_service(routes).layer(
+        ServiceBuilder::new()
+            .layer(SetSensitiveRequestHeadersLayer::new([
+                header::AUTHORIZATION,
+                header::PROXY_AUTHORIZATION,
+                header::COOKIE,
+            ]))
+            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(request_span)
+                    // 5xx are logged once where they arise (see `errors`), not again here.
+                    .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
+            )
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
+    )
+}
+
+/// Serves [`app`] on `listener` until `shutdown` completes, then finishes the requests in
+/// flight and returns.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, scim_base_url = state.scim_base_url(), "SCIM gateway listening");
+    }
+    // Small SCIM answers on keep-alive connections must not wait for Nagle's algorithm.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY");
+        }
+    });
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// The span of one HTTP request: method, path (never the query, which can hold user
+/// names) and request id.
+fn request_span(request: &Request) -> tracing::Span {
+    let request_id = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!("http", method = %request.method(), path = request.uri().path(), request_id)
+}
+
+/// `GET /healthz`: the process is up and serving HTTP.
+async fn healthz() -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        r#"{"status":"ok"}"#,
+    )
+}
+
+async fn unknown_route(OriginalUri(uri): OriginalUri) -> ApiError {
+    ApiError::not_found(format!("no endpoint at {}", uri.path()))
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::method_not_allowed()
+}

@@ -1,0 +1,177 @@
+//! Launching idsync: the single-node mode (gateway plus an in-process core) and a
+//! gateway in front of a remote core.
+//!
+//! This is the only place where the gateway crate reaches sync-core, and only to start it
+//! in this process; every request still crosses a real gRPC (HTTP/2) boundary, over an
+//! in-memory duplex pipe. The core also listens on TCP for internal services.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use anyhow::{Context, Result};
+use idsync_core::admin::{self, Bootstrap};
+use idsync_core::storage::records::TenantRecord;
+use idsync_core::storage::{Store, StoreOptions};
+use idsync_core::{Core, CoreSettings};
+use idsync_proto::v1::users_client::UsersClient;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tonic::transport::{Channel, Endpoint};
+
+use crate::{AppState, GatewaySettings};
+
+/// What a single node needs.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// SQLite path or `postgres://…` URL.
+    pub database_url: String,
+    /// HTTP address of the gateway (port 0 picks one).
+    pub listen: SocketAddr,
+    /// gRPC address of the core for internal services; `None` keeps it in-process only.
+    pub grpc_listen: Option<SocketAddr>,
+    /// Externally visible base URL; `None` derives `http://<listen>`.
+    pub public_url: Option<String>,
+    /// Core tunables.
+    pub core: CoreSettings,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+}
+
+/// A running single node.
+pub struct RunningNode {
+    /// Where the SCIM gateway listens.
+    pub http_addr: SocketAddr,
+    /// Where the core's gRPC listens, if it does.
+    pub grpc_addr: Option<SocketAddr>,
+    /// The server's public base URL.
+    pub public_url: String,
+    /// The tenant and token created on first start with an empty database.
+    pub bootstrap: Option<Bootstrap>,
+    /// The core's store (for tests and tools in the same process).
+    pub store: Store,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<std::io::Result<()>>>,
+}
+
+/// Opens (and migrates) the database, failing fast if it cannot be reached.
+pub async fn open_store(database_url: &str) -> Result<Store> {
+    let url = database_url.to_string();
+    tokio::task::spawn_blocking(move || Store::open(&url, StoreOptions::default()))
+        .await?
+        .with_context(|| format!("opening database {}", redact(database_url)))
+}
+
+/// Opens the database and builds a core over it.
+pub async fn open_core(database_url: &str, settings: CoreSettings) -> Result<Core> {
+    Ok(Core::new(open_store(database_url).await?, settings))
+}
+
+/// Starts gateway and core in this process.
+pub async fn start_single_node(config: NodeConfig) -> Result<RunningNode> {
+    let store = open_store(&config.database_url).await?;
+    let boot_store = store.clone();
+    let bootstrap = tokio::task::spawn_blocking(move || admin::bootstrap_if_empty(&boot_store)).await??;
+    let core = Core::new(store.clone(), config.core.clone());
+    let (stop, stopped) = watch::channel(false);
+    let mut tasks = Vec::new();
+
+    let grpc_addr = match config.grpc_listen {
+        Some(addr) => {
+            let listener = TcpListener::bind(addr).await.with_context(|| format!("binding gRPC {addr}"))?;
+            let bound = listener.local_addr()?;
+            tasks.push(tokio::spawn(idsync_core::server::serve(core.clone(), listener, wait_for(stopped.clone()))));
+            Some(bound)
+        }
+        None => None,
+    };
+    let channel = idsync_core::server::in_process(core).await.context("starting the in-process core")?;
+    let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding HTTP {}", config.listen))?;
+    let http_addr = listener.local_addr()?;
+    let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{http_addr}"));
+    let state = AppState::new(
+        UsersClient::new(channel),
+        GatewaySettings { public_url: public_url.clone(), max_body_bytes: config.max_body_bytes },
+    );
+    tasks.push(tokio::spawn(crate::serve(listener, state, wait_for(stopped))));
+    Ok(RunningNode { http_addr, grpc_addr, public_url, bootstrap, store, stop, tasks })
+}
+
+impl RunningNode {
+    /// The Tenant URL of `tenant` on this node.
+    pub fn tenant_url(&self, tenant: &TenantRecord) -> String {
+        admin::tenant_url(tenant, &self.public_url)
+    }
+
+    /// Serves until `signal` completes, then shuts down gracefully.
+    pub async fn run_until(self, signal: impl Future<Output = ()>) -> Result<()> {
+        signal.await;
+        self.shutdown().await
+    }
+
+    /// Stops accepting, finishes requests in flight, and waits for both servers.
+    pub async fn shutdown(self) -> Result<()> {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            task.await??;
+        }
+        Ok(())
+    }
+}
+
+/// Runs a gateway in front of the core at `core_url` until `shutdown` completes.
+pub async fn run_gateway(
+    listener: TcpListener,
+    core_url: &str,
+    public_url: String,
+    max_body_bytes: usize,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let channel = connect_core(core_url)?;
+    let state = AppState::new(UsersClient::new(channel), GatewaySettings { public_url, max_body_bytes });
+    crate::serve(listener, state, shutdown).await?;
+    Ok(())
+}
+
+/// A lazily connecting, persistent HTTP/2 channel to a core (reconnects on its own).
+pub fn connect_core(core_url: &str) -> Result<Channel> {
+    Ok(Endpoint::from_shared(core_url.to_string())
+        .with_context(|| format!("invalid core URL {core_url}"))?
+        .http2_keep_alive_interval(std::time::Duration::from_secs(30))
+        .tcp_nodelay(true)
+        .connect_lazy())
+}
+
+async fn wait_for(mut stopped: watch::Receiver<bool>) {
+    while !*stopped.borrow_and_update() {
+        if stopped.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn database_passwords_are_redacted_from_messages() {
+        assert_eq!(redact("postgres://idsync:s3cret@db:5432/x"), "postgres://idsync:***@db:5432/x");
+        assert_eq!(redact("postgres://db/x"), "postgres://db/x");
+        assert_eq!(redact("./idsync-data/idsync.db"), "./idsync-data/idsync.db");
+    }
+}

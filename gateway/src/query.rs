@@ -1,0 +1,143 @@
+//! Query parameters of `GET /Users` (RFC 7644 §3.4.2).
+//!
+//! Entra form-encodes the query (`+` for spaces, `%22` for quotes) and the SCIM validator
+//! has been seen sending raw quotes, so the query is decoded as form data. Unknown
+//! parameters (`aadOptscim062020`, `excludedAttributes`, …) are ignored.
+
+use idsync_proto::v1::ListUsersRequest;
+
+use crate::errors::ApiError;
+
+/// Reads `filter`, `startIndex` and `count` (names in any ASCII case) from a raw query.
+///
+/// Paging follows RFC 7644 §3.4.2.4: a `startIndex` below 1 is read as 1 and a negative
+/// `count` as 0. A value that is not an integer is 400 `invalidValue`; an empty one is
+/// treated as absent. The filter text is passed on untouched for the core to parse.
+pub(crate) fn list_users_request(query: Option<&str>) -> Result<ListUsersRequest, ApiError> {
+    let mut request = ListUsersRequest {
+        filter: String::new(),
+        start_index: 1,
+        count: None,
+    };
+    for (name, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        if name.eq_ignore_ascii_case("filter") {
+            request.filter = value.into_owned();
+        } else if name.eq_ignore_ascii_case("startIndex") {
+            if let Some(index) = integer(&value, "startIndex")? {
+                request.start_index = clamp_u32(index.max(1));
+            }
+        } else if name.eq_ignore_ascii_case("count") {
+            request.count = integer(&value, "count")?.map(|count| clamp_u32(count.max(0)));
+        }
+    }
+    Ok(request)
+}
+
+/// An integer parameter; `None` when empty. Digits beyond `i64` saturate.
+fn integer(value: &str, name: &str) -> Result<Option<i64>, ApiError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    match value.parse::<i64>() {
+        Ok(n) => Ok(Some(n)),
+        Err(e) if matches!(e.kind(), std::num::IntErrorKind::PosOverflow) => Ok(Some(i64::MAX)),
+        Err(e) if matches!(e.kind(), std::num::IntErrorKind::NegOverflow) => Ok(Some(i64::MIN)),
+        Err(_) => Err(ApiError::invalid_value(format!(
+            "query parameter '{name}' must be an integer"
+        ))),
+    }
+}
+
+fn clamp_u32(n: i64) -> u32 {
+    u32::try_from(n.max(0)).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+
+    use super::*;
+    use crate::errors::ScimType;
+
+    fn parse(query: &str) -> ListUsersRequest {
+        list_users_request(Some(query)).unwrap()
+    }
+
+    #[test]
+    fn entra_form_encoded_filters_decode_plus_as_space() {
+        assert_eq!(
+            parse("filter=userName+eq+%22a%40b.c%22").filter,
+            r#"userName eq "a@b.c""#
+        );
+        assert_eq!(
+            parse("filter=userName+eq+%227d420df3-9995-4831-a406-ecf8166f5f6a%22").filter,
+            r#"userName eq "7d420df3-9995-4831-a406-ecf8166f5f6a""#
+        );
+    }
+
+    #[test]
+    fn a_literal_plus_arrives_percent_encoded() {
+        assert_eq!(
+            parse("filter=userName+eq+%22a%2Bb%40c.d%22").filter,
+            r#"userName eq "a+b@c.d""#
+        );
+    }
+
+    #[test]
+    fn unencoded_quotes_from_the_scim_validator_are_kept() {
+        assert_eq!(
+            parse(r#"filter=userName+eq+"x%40y.uk""#).filter,
+            r#"userName eq "x@y.uk""#
+        );
+    }
+
+    #[test]
+    fn unknown_parameters_are_ignored() {
+        let request = parse(
+            "aadOptscim062020&excludedAttributes=members&filter=userName+eq+%22a%22&sortBy=x",
+        );
+        assert_eq!(request.filter, r#"userName eq "a""#);
+        assert_eq!((request.start_index, request.count), (1, None));
+    }
+
+    #[test]
+    fn no_query_lists_from_the_first_result_with_the_default_page_size() {
+        let request = list_users_request(None).unwrap();
+        assert_eq!(
+            (request.filter.as_str(), request.start_index, request.count),
+            ("", 1, None)
+        );
+    }
+
+    #[test]
+    fn paging_is_clamped_as_rfc_7644_prescribes() {
+        let request = parse("startIndex=6&count=5");
+        assert_eq!((request.start_index, request.count), (6, Some(5)));
+        let request = parse("startIndex=0&count=-3");
+        assert_eq!((request.start_index, request.count), (1, Some(0)));
+        let request = parse("startIndex=-9&count=0");
+        assert_eq!((request.start_index, request.count), (1, Some(0)));
+        let request = parse("STARTINDEX=2&Count=99999999999999999999999");
+        assert_eq!((request.start_index, request.count), (2, Some(u32::MAX)));
+        let request = parse("startIndex=&count=");
+        assert_eq!((request.start_index, request.count), (1, None));
+    }
+
+    #[test]
+    fn non_numeric_paging_is_invalid_value() {
+        for query in [
+            "count=abc",
+            "startIndex=1.5",
+            "count=5x",
+            "startIndex=%22%22",
+        ] {
+            let error = list_users_request(Some(query)).unwrap_err();
+            assert_eq!(
+                (error.status(), error.scim_type()),
+                (StatusCode::BAD_REQUEST, Some(ScimType::InvalidValue))
+            );
+            assert!(error.detail().contains("must be an integer"), "{query}");
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! Building SCIM responses: the `application/scim+json` body and the `ETag` header.
+
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// The media type of every SCIM response body (RFC 7644 §3.1).
+pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
+
+/// A body serialized as SCIM JSON with `Content-Type: application/scim+json`.
+pub(crate) struct Scim<T>(pub T);
+
+impl<T: Serialize> IntoResponse for Scim<T> {
+    fn into_response(self) -> Response {
+        let mut response = Response::new(Body::from(scim_json_bytes(&self.0)));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(SCIM_CONTENT_TYPE),
+        );
+        response
+    }
+}
+
+/// Serializes `body`; our typed bodies cannot fail, but if one ever does, answer with a
+/// bare SCIM 500 rather than panic.
+pub(crate) fn scim_json_bytes<T: Serialize>(body: &T) -> Vec<u8> {
+    serde_json::to_vec(body).unwrap_or_else(|error| {
+        tracing::error!(%error, "could not serialize a response body");
+        let status = StatusCode::INTERNAL_SERVER_ERROR;
+        format!(
+            r#"{{"schemas":["{}"],"status":"{}","detail":"internal error"}}"#,
+            crate::wire::ERROR_URN,
+            status.as_str()
+        )
+        .into_bytes()
+    })
+}
+
+/// The weak entity tag of a resource version, `W/"<version>"` (RFC 7644 §3.14).
+pub(crate) fn etag(version: i64) -> HeaderValue {
+    // Digits, '-', 'W', '/' and '"' are all valid header bytes.
+    HeaderValue::from_str(&format!("W/\"{version}\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("W/\"0\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn etags_are_weak_and_quoted() {
+        assert_eq!(etag(3), "W/\"3\"");
+        assert_eq!(etag(0), "W/\"0\"");
+    }
+
+    #[test]
+    fn scim_bodies_carry_the_scim_media_type() {
+        let response = Scim(serde_json::json!({"a": 1})).into_response();
+        assert_eq!(response.headers()[header::CONTENT_TYPE], SCIM_CONTENT_TYPE);
+    }
+}

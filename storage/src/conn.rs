@@ -1,0 +1,354 @@
+//! Connections: one diesel connection type over both backends, the r2d2 manager that
+//! opens it from a URL, per-connection setup, migrations and transactions.
+//!
+//! Everything here is crate-private plumbing; the public face is [`crate::Store`].
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::r2d2::R2D2Connection;
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::{DbResultExt, StorageError};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to either backend. Queries written once against it run on both; the
+/// few statements diesel cannot express through it (multi-row inserts) match on it.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    /// PostgreSQL (or a compatible engine).
+    Postgresql(PgConnection),
+    /// An SQLite file.
+    Sqlite(SqliteConnection),
+}
+
+/// Which database engine a [`crate::Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// An embedded SQLite file (single node).
+    Sqlite,
+    /// PostgreSQL (scale-out).
+    Postgres,
+}
+
+diesel::define_sql_function! {
+    /// Unicode-aware lowercase, identical on both backends: on SQLite it is registered
+    /// on every connection as Rust's `str::to_lowercase`; on PostgreSQL the migrations
+    /// create it around `lower()` under a Unicode collation.
+    fn idsync_lower(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+
+/// A database URL resolved to its backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DatabaseUrl {
+    pub(crate) backend: Backend,
+    /// What the driver opens (diesel understands `sqlite://` and `file:` itself).
+    pub(crate) url: String,
+    /// The SQLite file on disk, whose folder is created when missing.
+    pub(crate) sqlite_path: Option<PathBuf>,
+}
+
+impl DatabaseUrl {
+    /// Picks the backend from the scheme: `postgres://`/`postgresql://` is PostgreSQL;
+    /// `sqlite://path`, `file:path` or a plain path is SQLite.
+    pub(crate) fn parse(url: &str) -> Result<DatabaseUrl, StorageError> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Err(StorageError::Config("the database URL is empty".into()));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseUrl {
+                backend: Backend::Postgres,
+                url: url.to_owned(),
+                sqlite_path: None,
+            });
+        }
+        if let Some((scheme, _)) = url.split_once("://")
+            && scheme != "sqlite"
+            && scheme != "file"
+        {
+            return Err(StorageError::Config(format!(
+                "unsupported database URL scheme `{scheme}://` (use postgres://, sqlite:// or a file path)"
+            )));
+        }
+        let path = if let Some(rest) = url.strip_prefix("sqlite://") {
+            strip_query(rest).to_owned()
+        } else if let Some(rest) = url.strip_prefix("file:") {
+            file_uri_path(strip_query(rest))
+        } else {
+            url.to_owned()
+        };
+        if path.is_empty() || path == ":memory:" || url.contains("mode=memory") {
+            return Err(StorageError::Config(
+                "an in-memory SQLite database is private to one connection; use a file path".into(),
+            ));
+        }
+        Ok(DatabaseUrl {
+            backend: Backend::Sqlite,
+            url: url.to_owned(),
+            sqlite_path: Some(PathBuf::from(path)),
+        })
+    }
+
+    /// Creates the SQLite file's folder if it is missing.
+    pub(crate) fn ensure_parent_dir(&self) -> Result<(), StorageError> {
+        let Some(parent) = self.sqlite_path.as_deref().and_then(|p| p.parent()) else {
+            return Ok(());
+        };
+        if parent.as_os_str().is_empty() || parent.exists() {
+            return Ok(());
+        }
+        std::fs::create_dir_all(parent).map_err(|e| {
+            StorageError::Config(format!(
+                "cannot create the database folder {}: {e}",
+                parent.display()
+            ))
+        })
+    }
+}
+
+fn strip_query(s: &str) -> &str {
+    s.split(['?', '#']).next().unwrap_or(s)
+}
+
+/// `file:///abs`, `file://localhost/abs`, `file:/abs` and `file:rel` to a path.
+fn file_uri_path(rest: &str) -> String {
+    match rest.strip_prefix("//") {
+        Some(after) => match after.find('/') {
+            Some(slash) => after[slash..].to_owned(),
+            None => String::new(),
+        },
+        None => rest.to_owned(),
+    }
+}
+
+/// Opens [`AnyConnection`]s for r2d2, choosing the backend from the URL up front so a
+/// failure reports the driver's own message (diesel's `MultiConnection::establish`
+/// would try each backend and only say the URL is invalid).
+#[derive(Debug, Clone)]
+pub(crate) struct AnyManager {
+    url: DatabaseUrl,
+    busy_timeout: Duration,
+    /// Connections of the SQLite read pool refuse writes (`PRAGMA query_only`), so a
+    /// write can never bypass the single writer.
+    read_only: bool,
+}
+
+impl AnyManager {
+    pub(crate) fn new(url: DatabaseUrl, busy_timeout: Duration, read_only: bool) -> AnyManager {
+        AnyManager {
+            url,
+            busy_timeout,
+            read_only,
+        }
+    }
+
+    fn open(&self) -> Result<AnyConnection, diesel::r2d2::Error> {
+        match self.url.backend {
+            Backend::Postgres => PgConnection::establish(&self.url.url)
+                .map(AnyConnection::Postgresql)
+                .map_err(diesel::r2d2::Error::ConnectionError),
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(&self.url.url)
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                prepare_sqlite(&mut conn, self.busy_timeout, self.read_only)
+                    .map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(AnyConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+/// Per-connection SQLite settings. None of them persist in the file except WAL.
+fn prepare_sqlite(
+    conn: &mut SqliteConnection,
+    busy_timeout: Duration,
+    read_only: bool,
+) -> QueryResult<()> {
+    // busy_timeout first, so that switching to WAL waits for a concurrent opener.
+    conn.batch_execute(&format!(
+        "PRAGMA busy_timeout = {};
+         PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA case_sensitive_like = ON;
+         PRAGMA query_only = {};",
+        busy_timeout.as_millis(),
+        if read_only { "ON" } else { "OFF" },
+    ))?;
+    // `case_sensitive_like` makes LIKE case-sensitive as on PostgreSQL; the filter
+    // compiler lowercases both sides itself when a comparison ignores case.
+    idsync_lower_utils::register_impl(conn, |x: Option<String>| x.map(|s| s.to_lowercase()))
+}
+
+impl r2d2::ManageConnection for AnyManager {
+    type Connection = AnyConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, Self::Error> {
+        self.open()
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// Opens one connection outside any pool, failing fast with the driver's message.
+pub(crate) fn connect_once(manager: &AnyManager) -> Result<AnyConnection, StorageError> {
+    manager
+        .open()
+        .map_err(|e| StorageError::Unavailable(format!("cannot open the database: {e}")))
+}
+
+/// Runs the pending migrations of the connection's backend; returns their versions.
+///
+/// All of them run in one write transaction that first takes a lock (SQLite's write
+/// lock, a PostgreSQL advisory lock), so replicas starting together apply each
+/// migration once: the others wait, then find nothing pending.
+pub(crate) fn run_migrations(conn: &mut AnyConnection) -> Result<Vec<String>, StorageError> {
+    /// Any fixed number; it only has to be the same in every replica.
+    const MIGRATION_LOCK: i64 = 0x1d5_1c_0001;
+    let failed = |e: Box<dyn std::error::Error + Send + Sync>| {
+        StorageError::Internal(format!("migration failed: {e}"))
+    };
+    transaction(conn, TxMode::Write, |conn| {
+        let applied = match conn {
+            AnyConnection::Sqlite(c) => c
+                .run_pending_migrations(SQLITE_MIGRATIONS)
+                .map_err(failed)?,
+            AnyConnection::Postgresql(c) => {
+                diesel::sql_query(format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+                    .execute(c)
+                    .db()?;
+                c.run_pending_migrations(POSTGRES_MIGRATIONS)
+                    .map_err(failed)?
+            }
+        };
+        Ok(applied.iter().map(ToString::to_string).collect())
+    })
+}
+
+/// How a transaction starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TxMode {
+    /// One consistent snapshot; writes are refused.
+    Read,
+    /// Writes. On SQLite the write lock is taken at `BEGIN` (`IMMEDIATE`), so a
+    /// transaction that reads first cannot fail later with `SQLITE_BUSY` on upgrade.
+    Write,
+}
+
+/// Runs `f` in a transaction: committed when it returns `Ok`, rolled back otherwise.
+pub(crate) fn transaction<T>(
+    conn: &mut AnyConnection,
+    mode: TxMode,
+    f: impl FnOnce(&mut AnyConnection) -> Result<T, StorageError>,
+) -> Result<T, StorageError> {
+    match (&mut *conn, mode) {
+        (AnyConnection::Sqlite(c), TxMode::Read) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN")
+        }
+        (AnyConnection::Sqlite(c), TxMode::Write) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+        }
+        (AnyConnection::Postgresql(c), TxMode::Read) => {
+            AnsiTransactionManager::begin_transaction_sql(
+                c,
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            )
+        }
+        (AnyConnection::Postgresql(c), TxMode::Write) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN")
+        }
+    }
+    .db()?;
+    match f(conn) {
+        Ok(value) => {
+            <AnyConnection as Connection>::TransactionManager::commit_transaction(conn).db()?;
+            Ok(value)
+        }
+        Err(err) => {
+            match <AnyConnection as Connection>::TransactionManager::rollback_transaction(conn) {
+                Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(err),
+                Err(rollback) => Err(crate::error::from_diesel(rollback)),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sqlite_path(url: &str) -> Option<String> {
+        let parsed = DatabaseUrl::parse(url).ok()?;
+        assert_eq!(parsed.backend, Backend::Sqlite);
+        parsed.sqlite_path.map(|p| p.display().to_string())
+    }
+
+    #[test]
+    fn the_scheme_picks_the_backend() {
+        for url in [
+            "postgres://u@h/db",
+            "postgresql://u:p@h:5432/db?sslmode=require",
+        ] {
+            assert_eq!(
+                DatabaseUrl::parse(url).map(|u| u.backend),
+                Ok(Backend::Postgres)
+            );
+        }
+        assert_eq!(
+            sqlite_path("sqlite:///var/lib/idsync/db.sqlite3").as_deref(),
+            Some("/var/lib/idsync/db.sqlite3")
+        );
+        assert_eq!(
+            sqlite_path("sqlite://data/db.sqlite3?mode=rwc").as_deref(),
+            Some("data/db.sqlite3")
+        );
+        assert_eq!(
+            sqlite_path("file:data/db.sqlite3").as_deref(),
+            Some("data/db.sqlite3")
+        );
+        assert_eq!(
+            sqlite_path("file:///tmp/x.db").as_deref(),
+            Some("/tmp/x.db")
+        );
+        assert_eq!(
+            sqlite_path("file://localhost/tmp/x.db").as_deref(),
+            Some("/tmp/x.db")
+        );
+        assert_eq!(
+            sqlite_path("idsync-data/idsync.sqlite3").as_deref(),
+            Some("idsync-data/idsync.sqlite3")
+        );
+    }
+
+    #[test]
+    fn unusable_urls_are_refused_with_a_reason() {
+        for url in [
+            "",
+            "  ",
+            ":memory:",
+            "sqlite://:memory:",
+            "file::memory:",
+            "file:x?mode=memory",
+            "mysql://h/db",
+        ] {
+            assert!(
+                matches!(DatabaseUrl::parse(url), Err(StorageError::Config(_))),
+                "{url:?} should be refused"
+            );
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! Storage for idsync: the diesel schema, the migrations of both backends (SQLite and
+//! PostgreSQL), r2d2 connection pools, transactions, and the compiler that turns the
+//! storage-neutral predicates of [`query`] into SQL.
+//!
+//! It knows tables, rows and predicates over columns; it must not know SCIM syntax,
+//! gRPC or HTTP. sync-core resolves SCIM filters against its schema into a
+//! [`query::UserPredicate`] and calls the synchronous methods of [`Store`] (from
+//! `spawn_blocking`), receiving plain [`records`] and a [`StorageError`] that says what
+//! happened (conflict, stale version, unavailable) rather than how a database said it.
+//! Invariants live in the database, so they hold across replicas: case-insensitive
+//! userName uniqueness is a unique index on a normalized column, versions are checked
+//! by conditional updates, and every statement is scoped by `tenant_id`.
+//!
+//! Layout: [`Store`] (`store`) owns the pools and hands out transactions ([`Tx`]);
+//! `conn` opens connections from a URL, sets SQLite up (WAL, one writer), runs the
+//! embedded migrations (`migrations/{sqlite,postgres}`) and begins transactions;
+//! `schema` mirrors the tables; `tenants`, `tokens` and `users` hold the statements of
+//! each resource as functions over a connection already in a transaction, so that
+//! later writes (change feed, provisioning log) can join the same transaction;
+//! `filter_sql` compiles predicates; `error` maps diesel's errors. With the
+//! `test-util` feature, `test_util::TestDb` gives tests a fresh database on either
+//! backend.
+
+mod conn;
+mod error;
+mod filter_sql;
+pub mod query;
+pub mod records;
+mod schema;
+mod store;
+mod tenants;
+#[cfg(any(test, feature = "test-util"))]
+pub mod test_util;
+mod tokens;
+mod users;
+
+#[cfg(test)]
+mod tests;
+
+pub use conn::Backend;
+pub use error::StorageError;
+pub use store::{Store, StoreOptions, Tx};

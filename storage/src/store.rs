@@ -1,0 +1,379 @@
+//! [`Store`]: the pools, and the transactions that every read and write runs in.
+
+use std::time::Duration;
+
+use crate::conn::{self, AnyConnection, AnyManager, Backend, DatabaseUrl, TxMode};
+use crate::error::{StorageError, from_pool};
+use crate::records::{TenantRecord, TokenRecord, UserPage, UserQuery, UserRecord};
+use crate::{tenants, tokens, users};
+
+type Pool = r2d2::Pool<AnyManager>;
+
+/// How to open a [`Store`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Connections in the pool that serves reads (and, on PostgreSQL, writes too).
+    /// SQLite always writes through one dedicated connection.
+    pub max_connections: u32,
+    /// Connections kept open while idle; `None` keeps `max_connections` open.
+    pub min_idle: Option<u32>,
+    /// How long a call waits for a free connection before it fails with
+    /// [`StorageError::Unavailable`].
+    pub connection_timeout: Duration,
+    /// How long SQLite waits on a lock held by another process before it gives up.
+    pub sqlite_busy_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> StoreOptions {
+        StoreOptions {
+            max_connections: 8,
+            min_idle: Some(1),
+            connection_timeout: Duration::from_secs(5),
+            sqlite_busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The database: pooled connections to SQLite or PostgreSQL, chosen by the URL.
+///
+/// Cheap to clone (the pools are shared) and safe to share between threads. Every
+/// method is synchronous and blocks on the database: call it from
+/// `tokio::task::spawn_blocking`. Each call is one transaction; [`Store::write`] and
+/// [`Store::read`] run several operations in one.
+///
+/// On SQLite, writes go through a pool of exactly one connection and take the write
+/// lock when they begin, so writers queue instead of failing with `SQLITE_BUSY`; reads
+/// use their own pool of read-only connections and run concurrently (WAL).
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+    read: Pool,
+    write: Pool,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens the database at `url` and applies pending migrations.
+    ///
+    /// `postgres://…` or `postgresql://…` is PostgreSQL; `sqlite://path`, `file:path` or
+    /// a plain path is an SQLite file, created (with its folder) when missing. One
+    /// connection is opened first, so an unreachable database fails at once with the
+    /// driver's own message rather than after the pool's retries.
+    pub fn open(url: &str, options: StoreOptions) -> Result<Store, StorageError> {
+        let url = DatabaseUrl::parse(url)?;
+        url.ensure_parent_dir()?;
+        let backend = url.backend;
+
+        let bootstrap = AnyManager::new(url.clone(), options.sqlite_busy_timeout, false);
+        let mut first = conn::connect_once(&bootstrap)?;
+        let applied = conn::run_migrations(&mut first)?;
+        if !applied.is_empty() {
+            tracing::info!(?backend, migrations = ?applied, "applied database migrations");
+        }
+        drop(first);
+
+        let pool = |manager: AnyManager, max_size: u32, min_idle: Option<u32>| {
+            r2d2::Pool::builder()
+                .max_size(max_size.max(1))
+                .min_idle(min_idle.map(|n| n.min(max_size.max(1))))
+                .connection_timeout(options.connection_timeout)
+                .build(manager)
+                .map_err(from_pool)
+        };
+        let (read, write) = match backend {
+            Backend::Postgres => {
+                let pool = pool(bootstrap, options.max_connections, options.min_idle)?;
+                (pool.clone(), pool)
+            }
+            Backend::Sqlite => {
+                let readers = AnyManager::new(url, options.sqlite_busy_timeout, true);
+                (
+                    pool(readers, options.max_connections, options.min_idle)?,
+                    pool(bootstrap, 1, Some(1))?,
+                )
+            }
+        };
+        Ok(Store {
+            backend,
+            read,
+            write,
+        })
+    }
+
+    /// Applies pending migrations (already done by [`Store::open`]); returns the
+    /// versions applied.
+    pub fn migrate(&self) -> Result<Vec<String>, StorageError> {
+        let mut conn = self.write.get().map_err(from_pool)?;
+        conn::run_migrations(&mut conn)
+    }
+
+    /// Which engine this store talks to.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs `f` in one write transaction: everything it does commits together, or
+    /// nothing does when it returns an error.
+    ///
+    /// Do not call other `Store` methods that write from inside `f`: on SQLite they
+    /// would wait for the one write connection that `f` holds.
+    pub fn write<T>(
+        &self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let mut conn = self.write.get().map_err(from_pool)?;
+        conn::transaction(&mut conn, TxMode::Write, |conn| f(&mut Tx { conn }))
+    }
+
+    /// Runs `f` in one read-only transaction, which sees a single consistent snapshot.
+    pub fn read<T>(
+        &self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let mut conn = self.read.get().map_err(from_pool)?;
+        conn::transaction(&mut conn, TxMode::Read, |conn| f(&mut Tx { conn }))
+    }
+
+    /// A connection of the read pool, outside any transaction (tests instrument it).
+    #[cfg(test)]
+    pub(crate) fn read_connection(&self) -> r2d2::PooledConnection<AnyManager> {
+        self.read.get().expect("a read connection")
+    }
+
+    /// See [`Tx::create_tenant`].
+    pub fn create_tenant(&self, tenant: &TenantRecord) -> Result<(), StorageError> {
+        self.write(|tx| tx.create_tenant(tenant))
+    }
+
+    /// See [`Tx::list_tenants`].
+    pub fn list_tenants(&self) -> Result<Vec<TenantRecord>, StorageError> {
+        self.read(|tx| tx.list_tenants())
+    }
+
+    /// See [`Tx::tenant_by_name`].
+    pub fn tenant_by_name(&self, name: &str) -> Result<Option<TenantRecord>, StorageError> {
+        self.read(|tx| tx.tenant_by_name(name))
+    }
+
+    /// See [`Tx::tenant`].
+    pub fn tenant(&self, id: &str) -> Result<Option<TenantRecord>, StorageError> {
+        self.read(|tx| tx.tenant(id))
+    }
+
+    /// See [`Tx::count_tenants`].
+    pub fn count_tenants(&self) -> Result<u64, StorageError> {
+        self.read(|tx| tx.count_tenants())
+    }
+
+    /// See [`Tx::insert_token`].
+    pub fn insert_token(&self, token: &TokenRecord) -> Result<(), StorageError> {
+        self.write(|tx| tx.insert_token(token))
+    }
+
+    /// See [`Tx::token_by_hash`].
+    pub fn token_by_hash(&self, secret_hash: &str) -> Result<Option<TokenRecord>, StorageError> {
+        self.read(|tx| tx.token_by_hash(secret_hash))
+    }
+
+    /// See [`Tx::list_tokens`].
+    pub fn list_tokens(&self, tenant_id: Option<&str>) -> Result<Vec<TokenRecord>, StorageError> {
+        self.read(|tx| tx.list_tokens(tenant_id))
+    }
+
+    /// See [`Tx::revoke_token`].
+    pub fn revoke_token(
+        &self,
+        tenant_id: Option<&str>,
+        id: &str,
+        now_us: i64,
+    ) -> Result<TokenRecord, StorageError> {
+        self.write(|tx| tx.revoke_token(tenant_id, id, now_us))
+    }
+
+    /// See [`Tx::touch_token`].
+    pub fn touch_token(&self, id: &str, now_us: i64) -> Result<(), StorageError> {
+        self.write(|tx| tx.touch_token(id, now_us))
+    }
+
+    /// See [`Tx::insert_user`].
+    pub fn insert_user(&self, user: &UserRecord) -> Result<(), StorageError> {
+        self.write(|tx| tx.insert_user(user))
+    }
+
+    /// See [`Tx::get_user`].
+    pub fn get_user(&self, tenant_id: &str, id: &str) -> Result<Option<UserRecord>, StorageError> {
+        self.read(|tx| tx.get_user(tenant_id, id))
+    }
+
+    /// See [`Tx::update_user`].
+    pub fn update_user(
+        &self,
+        user: &UserRecord,
+        expected_version: i64,
+    ) -> Result<(), StorageError> {
+        self.write(|tx| tx.update_user(user, expected_version))
+    }
+
+    /// See [`Tx::delete_user`].
+    pub fn delete_user(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        expected_version: Option<i64>,
+    ) -> Result<(), StorageError> {
+        self.write(|tx| tx.delete_user(tenant_id, id, expected_version))
+    }
+
+    /// See [`Tx::list_users`].
+    pub fn list_users(&self, tenant_id: &str, query: &UserQuery) -> Result<UserPage, StorageError> {
+        self.read(|tx| tx.list_users(tenant_id, query))
+    }
+}
+
+/// An open transaction, handed out by [`Store::write`] and [`Store::read`].
+///
+/// Writes through a read transaction fail. Every user operation is scoped by the
+/// tenant id it is given (or the record's `tenant_id`): nothing here can read or change
+/// another tenant's users.
+pub struct Tx<'c> {
+    conn: &'c mut AnyConnection,
+}
+
+impl std::fmt::Debug for Tx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tx").finish_non_exhaustive()
+    }
+}
+
+impl Tx<'_> {
+    /// Creates a tenant. [`StorageError::Conflict`] (`tenants.name` or `tenants.id`)
+    /// when the name or id is taken.
+    pub fn create_tenant(&mut self, tenant: &TenantRecord) -> Result<(), StorageError> {
+        tenants::create_tenant_in(self.conn, tenant)
+    }
+
+    /// Every tenant, ordered by name.
+    pub fn list_tenants(&mut self) -> Result<Vec<TenantRecord>, StorageError> {
+        tenants::list_tenants_in(self.conn)
+    }
+
+    /// The tenant with this exact name.
+    pub fn tenant_by_name(&mut self, name: &str) -> Result<Option<TenantRecord>, StorageError> {
+        tenants::tenant_by_name_in(self.conn, name)
+    }
+
+    /// The tenant with this id.
+    pub fn tenant(&mut self, id: &str) -> Result<Option<TenantRecord>, StorageError> {
+        tenants::tenant_in(self.conn, id)
+    }
+
+    /// How many tenants exist.
+    pub fn count_tenants(&mut self) -> Result<u64, StorageError> {
+        tenants::count_tenants_in(self.conn)
+    }
+
+    /// Stores a new token. [`StorageError::NotFound`] when its tenant does not exist;
+    /// [`StorageError::Conflict`] (`tokens.id`, `tokens.secret_hash`) on a collision.
+    pub fn insert_token(&mut self, token: &TokenRecord) -> Result<(), StorageError> {
+        tokens::insert_token_in(self.conn, token)
+    }
+
+    /// The token whose secret hashes to `secret_hash`, whatever its state: the caller
+    /// checks expiry and revocation.
+    pub fn token_by_hash(
+        &mut self,
+        secret_hash: &str,
+    ) -> Result<Option<TokenRecord>, StorageError> {
+        tokens::token_by_hash_in(self.conn, secret_hash)
+    }
+
+    /// The tokens of one tenant (`Some`) or of every tenant (`None`), oldest first.
+    pub fn list_tokens(
+        &mut self,
+        tenant_id: Option<&str>,
+    ) -> Result<Vec<TokenRecord>, StorageError> {
+        tokens::list_tokens_in(self.conn, tenant_id)
+    }
+
+    /// Revokes a token and returns it. With `Some(tenant_id)` only that tenant's token
+    /// qualifies ([`StorageError::NotFound`] otherwise). Revoking twice keeps the first
+    /// revocation time.
+    pub fn revoke_token(
+        &mut self,
+        tenant_id: Option<&str>,
+        id: &str,
+        now_us: i64,
+    ) -> Result<TokenRecord, StorageError> {
+        tokens::revoke_token_in(self.conn, tenant_id, id, now_us)
+    }
+
+    /// Sets `last_used_us` (never backwards). A missing token is not an error.
+    pub fn touch_token(&mut self, id: &str, now_us: i64) -> Result<(), StorageError> {
+        tokens::touch_token_in(self.conn, id, now_us)
+    }
+
+    /// Stores a new user and its multi-valued attributes.
+    ///
+    /// [`StorageError::Conflict`] with `users.user_name` when the tenant already has
+    /// this userName in any letter case, `users.id` when the id is taken;
+    /// [`StorageError::NotFound`] when the tenant does not exist.
+    pub fn insert_user(&mut self, user: &UserRecord) -> Result<(), StorageError> {
+        users::insert_user_in(self.conn, user)
+    }
+
+    /// One user of the tenant, with its multi-valued attributes in stored order.
+    pub fn get_user(
+        &mut self,
+        tenant_id: &str,
+        id: &str,
+    ) -> Result<Option<UserRecord>, StorageError> {
+        users::get_user_in(self.conn, tenant_id, id)
+    }
+
+    /// Replaces the stored user `(user.tenant_id, user.id)` with `user` (every field,
+    /// including `version`, which the caller has bumped) if the stored version is
+    /// `expected_version`.
+    ///
+    /// [`StorageError::NotFound`] when the user does not exist,
+    /// [`StorageError::VersionMismatch`] when it has another version,
+    /// [`StorageError::Conflict`] when the new userName is taken.
+    pub fn update_user(
+        &mut self,
+        user: &UserRecord,
+        expected_version: i64,
+    ) -> Result<(), StorageError> {
+        users::update_user_in(self.conn, user, expected_version)
+    }
+
+    /// Deletes a user and its multi-valued attributes; with `Some(version)`, only if
+    /// that is the stored version. Errors as for [`Tx::update_user`].
+    pub fn delete_user(
+        &mut self,
+        tenant_id: &str,
+        id: &str,
+        expected_version: Option<i64>,
+    ) -> Result<(), StorageError> {
+        users::delete_user_in(self.conn, tenant_id, id, expected_version)
+    }
+
+    /// One page of the tenant's users that satisfy `query.predicate`, and how many
+    /// satisfy it in all. Three statements whatever the page size.
+    ///
+    /// Order: by `query.sort` when given (text case-insensitively, by code point;
+    /// NULLs last ascending, first descending), then by creation time and id.
+    pub fn list_users(
+        &mut self,
+        tenant_id: &str,
+        query: &UserQuery,
+    ) -> Result<UserPage, StorageError> {
+        users::list_users_in(self.conn, tenant_id, query)
+    }
+}

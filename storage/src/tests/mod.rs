@@ -1,0 +1,177 @@
+//! Storage tests. Every case runs on SQLite and on PostgreSQL: each test is a function
+//! of a [`Store`], and `on_both_backends!` makes one `#[test]` per backend of it, each
+//! on a fresh database.
+
+mod concurrency;
+mod filters;
+mod listing;
+mod open;
+mod tenants_tokens;
+mod users;
+
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use crate::Store;
+use crate::query::{
+    ChildColumn, CompareOp, Literal, MultiValuedAttr, Predicate, UserColumn, UserPredicate,
+};
+use crate::records::{ChildValue, TenantRecord, UserQuery, UserRecord};
+
+/// `mod sqlite { #[test] fn name() }` and `mod postgres { … }` for each test function.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[test]
+                fn $name() {
+                    let db = $crate::test_util::TestDb::sqlite();
+                    super::$name(&db.store());
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[test]
+                fn $name() {
+                    let db = $crate::test_util::TestDb::postgres();
+                    super::$name(&db.store());
+                }
+            )*
+        }
+    };
+}
+pub(crate) use on_both_backends;
+
+/// A clock for test records: strictly increasing, so creation order is insertion order.
+pub(crate) fn tick() -> i64 {
+    static NOW: AtomicI64 = AtomicI64::new(1_700_000_000_000_000);
+    NOW.fetch_add(1_000, Ordering::Relaxed)
+}
+
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Creates a tenant named `name` and returns its id.
+pub(crate) fn tenant(store: &Store, name: &str) -> String {
+    let id = new_id();
+    store
+        .create_tenant(&TenantRecord {
+            id: id.clone(),
+            name: name.to_owned(),
+            public_url: None,
+            operator: false,
+            created_us: tick(),
+        })
+        .expect("create tenant");
+    id
+}
+
+/// A minimal active user, created now.
+pub(crate) fn user(tenant_id: &str, user_name: &str) -> UserRecord {
+    let now = tick();
+    UserRecord {
+        tenant_id: tenant_id.to_owned(),
+        id: new_id(),
+        user_name: user_name.to_owned(),
+        active: true,
+        created_us: now,
+        last_modified_us: now,
+        version: 1,
+        ..UserRecord::default()
+    }
+}
+
+pub(crate) fn email(value: &str, type_: &str, primary: bool) -> (MultiValuedAttr, ChildValue) {
+    (
+        MultiValuedAttr::Emails,
+        ChildValue {
+            value: Some(value.to_owned()),
+            type_: Some(type_.to_owned()),
+            primary,
+            ..ChildValue::default()
+        },
+    )
+}
+
+pub(crate) fn phone(value: &str, type_: &str) -> (MultiValuedAttr, ChildValue) {
+    (
+        MultiValuedAttr::PhoneNumbers,
+        ChildValue {
+            value: Some(value.to_owned()),
+            type_: Some(type_.to_owned()),
+            ..ChildValue::default()
+        },
+    )
+}
+
+/// Every user of the tenant, in the default order.
+pub(crate) fn all_users(store: &Store, tenant_id: &str) -> Vec<UserRecord> {
+    store
+        .list_users(tenant_id, &UserQuery::all(1_000))
+        .expect("list users")
+        .users
+}
+
+// Predicate shorthands.
+
+pub(crate) fn cmp(
+    column: UserColumn,
+    op: CompareOp,
+    value: Literal,
+    case_exact: bool,
+) -> UserPredicate {
+    UserPredicate::Row(Predicate::Compare {
+        column,
+        op,
+        value,
+        case_exact,
+    })
+}
+
+/// A case-insensitive text comparison.
+pub(crate) fn text(column: UserColumn, op: CompareOp, value: &str) -> UserPredicate {
+    cmp(column, op, Literal::Text(value.to_owned()), false)
+}
+
+/// A case-exact text comparison.
+pub(crate) fn exact(column: UserColumn, op: CompareOp, value: &str) -> UserPredicate {
+    cmp(column, op, Literal::Text(value.to_owned()), true)
+}
+
+pub(crate) fn present(column: UserColumn) -> UserPredicate {
+    UserPredicate::Row(Predicate::Present(column))
+}
+
+pub(crate) fn and(a: UserPredicate, b: UserPredicate) -> UserPredicate {
+    UserPredicate::And(Box::new(a), Box::new(b))
+}
+
+pub(crate) fn or(a: UserPredicate, b: UserPredicate) -> UserPredicate {
+    UserPredicate::Or(Box::new(a), Box::new(b))
+}
+
+pub(crate) fn not(p: UserPredicate) -> UserPredicate {
+    UserPredicate::Not(Box::new(p))
+}
+
+pub(crate) fn child_text(
+    column: ChildColumn,
+    op: CompareOp,
+    value: &str,
+    case_exact: bool,
+) -> Predicate<ChildColumn> {
+    Predicate::Compare {
+        column,
+        op,
+        value: Literal::Text(value.to_owned()),
+        case_exact,
+    }
+}
+
+pub(crate) fn child_and(
+    a: Predicate<ChildColumn>,
+    b: Predicate<ChildColumn>,
+) -> Predicate<ChildColumn> {
+    Predicate::And(Box::new(a), Box::new(b))
+}

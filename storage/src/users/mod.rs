@@ -1,0 +1,276 @@
+//! Users and their multi-valued attributes.
+//!
+//! Every function takes a connection that is already inside a transaction (see
+//! [`crate::Tx`]) and scopes every statement by `tenant_id`. Reads of several users are
+//! a fixed number of statements whatever the page size: one count, one page, one
+//! batched load of the page's children.
+
+mod rows;
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Text};
+
+use crate::conn::{AnyConnection, MultiBackend, idsync_lower};
+use crate::error::{DbResultExt, StorageError};
+use crate::filter_sql::{self, Column};
+use crate::query::MultiValuedAttr;
+use crate::records::{ChildValue, SortKey, UserPage, UserQuery, UserRecord};
+use crate::schema::{user_values, users};
+
+pub(crate) use rows::attr_name;
+use rows::{ChildRow, NewChild, NewUser, UserFields, UserRow, new_children};
+
+/// Rows per multi-row insert and ids per `IN (…)` list, well below both backends'
+/// bind-parameter limits.
+const BATCH: usize = 500;
+
+/// Inserts a user and its children.
+pub(crate) fn insert_user_in(
+    conn: &mut AnyConnection,
+    user: &UserRecord,
+) -> Result<(), StorageError> {
+    diesel::insert_into(users::table)
+        .values(NewUser::of(user))
+        .execute(conn)
+        .db()?;
+    insert_children(conn, user)
+}
+
+/// Reads one user and its children.
+pub(crate) fn get_user_in(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<UserRecord>, StorageError> {
+    let row = users::table
+        .filter(users::tenant_id.eq(tenant_id))
+        .filter(users::id.eq(id))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+        .db()?;
+    let Some(row) = row else { return Ok(None) };
+    let children = user_values::table
+        .filter(user_values::tenant_id.eq(tenant_id))
+        .filter(user_values::user_id.eq(id))
+        .order(user_values::ord)
+        .select(ChildRow::as_select())
+        .load(conn)
+        .db()?
+        .into_iter()
+        .map(ChildRow::into_child)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(row.into_record(children)))
+}
+
+/// Overwrites a user (every column but the key) and replaces its children, provided
+/// its stored version is `expected_version`.
+pub(crate) fn update_user_in(
+    conn: &mut AnyConnection,
+    user: &UserRecord,
+    expected_version: i64,
+) -> Result<(), StorageError> {
+    let updated = diesel::update(
+        users::table
+            .filter(users::tenant_id.eq(&user.tenant_id))
+            .filter(users::id.eq(&user.id))
+            .filter(users::version.eq(expected_version)),
+    )
+    .set(UserFields::of(user))
+    .execute(conn)
+    .db()?;
+    if updated == 0 {
+        return Err(why_unchanged(conn, &user.tenant_id, &user.id));
+    }
+    diesel::delete(
+        user_values::table
+            .filter(user_values::tenant_id.eq(&user.tenant_id))
+            .filter(user_values::user_id.eq(&user.id)),
+    )
+    .execute(conn)
+    .db()?;
+    insert_children(conn, user)
+}
+
+/// Deletes a user (its children go by cascade), if its stored version is
+/// `expected_version` when one is given.
+pub(crate) fn delete_user_in(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    id: &str,
+    expected_version: Option<i64>,
+) -> Result<(), StorageError> {
+    let target = users::table
+        .filter(users::tenant_id.eq(tenant_id))
+        .filter(users::id.eq(id));
+    let deleted = match expected_version {
+        Some(v) => diesel::delete(target.filter(users::version.eq(v))).execute(conn),
+        None => diesel::delete(target).execute(conn),
+    }
+    .db()?;
+    if deleted == 0 {
+        return Err(why_unchanged(conn, tenant_id, id));
+    }
+    Ok(())
+}
+
+/// After a conditional write touched no row: gone, or another version.
+fn why_unchanged(conn: &mut AnyConnection, tenant_id: &str, id: &str) -> StorageError {
+    let current = users::table
+        .filter(users::tenant_id.eq(tenant_id))
+        .filter(users::id.eq(id))
+        .select(users::version)
+        .first::<i64>(conn)
+        .optional()
+        .db();
+    match current {
+        Ok(Some(current)) => StorageError::VersionMismatch { current },
+        Ok(None) => StorageError::NotFound,
+        Err(e) => e,
+    }
+}
+
+fn insert_children(conn: &mut AnyConnection, user: &UserRecord) -> Result<(), StorageError> {
+    let children = new_children(user)?;
+    for chunk in children.chunks(BATCH) {
+        insert_child_rows(conn, chunk)?;
+    }
+    Ok(())
+}
+
+/// One multi-row `INSERT`. `MultiConnection` cannot batch inserts, so the statement is
+/// built per backend.
+fn insert_child_rows(conn: &mut AnyConnection, rows: &[NewChild<'_>]) -> Result<(), StorageError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        AnyConnection::Sqlite(c) => diesel::insert_into(user_values::table)
+            .values(rows)
+            .execute(c),
+        AnyConnection::Postgresql(c) => diesel::insert_into(user_values::table)
+            .values(rows)
+            .execute(c),
+    }
+    .db()?;
+    Ok(())
+}
+
+/// One page of a tenant's users: one count, one page query, one batched child load.
+pub(crate) fn list_users_in(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    query: &UserQuery,
+) -> Result<UserPage, StorageError> {
+    let total = users::table
+        .filter(users::tenant_id.eq(tenant_id))
+        .filter(filter_sql::compile(&query.predicate)?)
+        .count()
+        .get_result::<i64>(conn)
+        .db()?;
+    let total = u64::try_from(total).unwrap_or(0);
+    let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
+    let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+    if limit == 0 || query.offset >= total {
+        return Ok(UserPage {
+            total,
+            users: Vec::new(),
+        });
+    }
+
+    let page = users::table
+        .into_boxed::<MultiBackend>()
+        .filter(users::tenant_id.eq(tenant_id.to_owned()))
+        .filter(filter_sql::compile(&query.predicate)?);
+    let rows = order(page, query.sort)
+        .limit(limit)
+        .offset(offset)
+        .select(UserRow::as_select())
+        .load::<UserRow>(conn)
+        .db()?;
+
+    let mut children = load_children(conn, tenant_id, &rows)?;
+    let users = rows
+        .into_iter()
+        .map(|row| {
+            let mine = children.remove(&row.id).unwrap_or_default();
+            row.into_record(mine)
+        })
+        .collect();
+    Ok(UserPage { total, users })
+}
+
+/// Applies the sort key, then creation order and id so that pages are stable.
+fn order(
+    query: diesel::helper_types::IntoBoxed<'static, users::table, MultiBackend>,
+    sort: Option<SortKey>,
+) -> diesel::helper_types::IntoBoxed<'static, users::table, MultiBackend> {
+    let query = match sort {
+        None => query,
+        Some(SortKey { column, descending }) => match filter_sql::user_column(column) {
+            Column::Text {
+                column,
+                nullable,
+                norm,
+                fold_for_sort,
+            } => {
+                let key: Box<
+                    dyn BoxableExpression<users::table, MultiBackend, SqlType = Nullable<Text>>,
+                > = match norm {
+                    Some(norm) => (norm.column)(),
+                    None if fold_for_sort => Box::new(idsync_lower(column())),
+                    None => column(),
+                };
+                // NULLs sort last ascending and first descending (the exact reverse).
+                match (nullable, descending) {
+                    (true, false) => query
+                        .then_order_by(column().is_null().asc())
+                        .then_order_by(key.asc()),
+                    (true, true) => query
+                        .then_order_by(column().is_null().desc())
+                        .then_order_by(key.desc()),
+                    (false, false) => query.then_order_by(key.asc()),
+                    (false, true) => query.then_order_by(key.desc()),
+                }
+            }
+            Column::Bool(column) if descending => query.then_order_by(column().desc()),
+            Column::Bool(column) => query.then_order_by(column().asc()),
+            Column::Timestamp(column) if descending => query.then_order_by(column().desc()),
+            Column::Timestamp(column) => query.then_order_by(column().asc()),
+        },
+    };
+    query
+        .then_order_by(users::created_us.asc())
+        .then_order_by(users::id.asc())
+}
+
+/// The children of a page of users, in order, by user id: one query per page (split
+/// only past `BATCH` users).
+fn load_children(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    rows: &[UserRow],
+) -> Result<HashMap<String, Vec<(MultiValuedAttr, ChildValue)>>, StorageError> {
+    let mut by_user: HashMap<String, Vec<(MultiValuedAttr, ChildValue)>> =
+        HashMap::with_capacity(rows.len());
+    for chunk in rows.chunks(BATCH) {
+        let ids: Vec<&str> = chunk.iter().map(|r| r.id.as_str()).collect();
+        let children = user_values::table
+            .filter(user_values::tenant_id.eq(tenant_id))
+            .filter(user_values::user_id.eq_any(ids))
+            .order((user_values::user_id, user_values::ord))
+            .select(ChildRow::as_select())
+            .load(conn)
+            .db()?;
+        for child in children {
+            let user_id = child.user_id.clone();
+            by_user
+                .entry(user_id)
+                .or_default()
+                .push(child.into_child()?);
+        }
+    }
+    Ok(by_user)
+}

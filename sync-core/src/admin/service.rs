@@ -1,0 +1,138 @@
+//! The tonic `idsync.v1.Admin` service.
+
+use idsync_proto::v1::admin_server::Admin;
+use idsync_proto::v1::{
+    CreateTenantRequest, CreateTokenRequest, CreateTokenResponse, ListTenantsRequest, ListTenantsResponse,
+    ListTokensRequest, ListTokensResponse, RevokeTokenRequest, RevokeTokenResponse, Tenant, TokenInfo, TokenScope,
+};
+use idsync_storage::records::{Scope, TenantRecord, TokenRecord};
+use tonic::{Request, Response, Status};
+
+use crate::clock::{from_timestamp, now_us, to_timestamp};
+use crate::error::{CoreError, CoreResult};
+use crate::Core;
+
+/// Serves `idsync.v1.Admin` over a [`Core`].
+#[derive(Clone)]
+pub struct AdminService {
+    core: Core,
+}
+
+impl AdminService {
+    /// The service over `core`.
+    pub fn new(core: Core) -> Self {
+        AdminService { core }
+    }
+
+    async fn operator(&self, request_metadata: &tonic::metadata::MetadataMap) -> CoreResult<()> {
+        let caller = self.core.authorize(request_metadata, &[Scope::Admin]).await?;
+        let store = self.core.store.clone();
+        let tenant = tokio::task::spawn_blocking(move || store.tenant(&caller.tenant_id)).await??;
+        match tenant {
+            Some(t) if t.operator => Ok(()),
+            _ => Err(CoreError::PermissionDenied("only an operator tenant's admin token may manage tenants".into())),
+        }
+    }
+}
+
+/// The proto form of a tenant.
+pub fn tenant_to_proto(t: &TenantRecord) -> Tenant {
+    Tenant {
+        id: t.id.clone(),
+        name: t.name.clone(),
+        public_url: t.public_url.clone(),
+        operator: t.operator,
+        created: Some(to_timestamp(t.created_us)),
+    }
+}
+
+/// The proto form of a token (never its secret or hash).
+pub fn token_to_proto(t: &TokenRecord) -> TokenInfo {
+    TokenInfo {
+        id: t.id.clone(),
+        tenant_id: t.tenant_id.clone(),
+        scope: scope_to_proto(t.scope) as i32,
+        label: t.label.clone(),
+        created: Some(to_timestamp(t.created_us)),
+        expires: t.expires_us.map(to_timestamp),
+        last_used: t.last_used_us.map(to_timestamp),
+        revoked: t.revoked_us.map(to_timestamp),
+    }
+}
+
+fn scope_to_proto(s: Scope) -> TokenScope {
+    match s {
+        Scope::Scim => TokenScope::Scim,
+        Scope::Read => TokenScope::Read,
+        Scope::Admin => TokenScope::Admin,
+    }
+}
+
+fn scope_from_proto(s: i32) -> CoreResult<Scope> {
+    match TokenScope::try_from(s) {
+        Ok(TokenScope::Scim) => Ok(Scope::Scim),
+        Ok(TokenScope::Read) => Ok(Scope::Read),
+        Ok(TokenScope::Admin) => Ok(Scope::Admin),
+        _ => Err(CoreError::invalid_value("scope must be SCIM, READ or ADMIN")),
+    }
+}
+
+#[tonic::async_trait]
+impl Admin for AdminService {
+    async fn create_tenant(&self, request: Request<CreateTenantRequest>) -> Result<Response<Tenant>, Status> {
+        self.operator(request.metadata()).await?;
+        let CreateTenantRequest { name, public_url } = request.into_inner();
+        let store = self.core.store.clone();
+        let tenant = tokio::task::spawn_blocking(move || super::create_tenant(&store, &name, public_url, false))
+            .await
+            .map_err(CoreError::from)??;
+        Ok(Response::new(tenant_to_proto(&tenant)))
+    }
+
+    async fn list_tenants(&self, request: Request<ListTenantsRequest>) -> Result<Response<ListTenantsResponse>, Status> {
+        self.operator(request.metadata()).await?;
+        let store = self.core.store.clone();
+        let tenants = tokio::task::spawn_blocking(move || store.list_tenants()).await.map_err(CoreError::from)?;
+        let tenants = tenants.map_err(CoreError::from)?;
+        Ok(Response::new(ListTenantsResponse { tenants: tenants.iter().map(tenant_to_proto).collect() }))
+    }
+
+    async fn create_token(&self, request: Request<CreateTokenRequest>) -> Result<Response<CreateTokenResponse>, Status> {
+        let caller = self.core.authorize(request.metadata(), &[Scope::Admin]).await?;
+        let CreateTokenRequest { scope, label, expires } = request.into_inner();
+        let scope = scope_from_proto(scope)?;
+        let expires_us = expires.as_ref().map(from_timestamp);
+        let store = self.core.store.clone();
+        let (token, secret) = tokio::task::spawn_blocking(move || {
+            super::create_token(&store, &caller.tenant_id, scope, &label, expires_us)
+        })
+        .await
+        .map_err(CoreError::from)??;
+        Ok(Response::new(CreateTokenResponse { token: Some(token_to_proto(&token)), secret }))
+    }
+
+    async fn list_tokens(&self, request: Request<ListTokensRequest>) -> Result<Response<ListTokensResponse>, Status> {
+        let caller = self.core.authorize(request.metadata(), &[Scope::Admin]).await?;
+        let store = self.core.store.clone();
+        let tokens = tokio::task::spawn_blocking(move || store.list_tokens(Some(&caller.tenant_id)))
+            .await
+            .map_err(CoreError::from)?
+            .map_err(CoreError::from)?;
+        Ok(Response::new(ListTokensResponse { tokens: tokens.iter().map(token_to_proto).collect() }))
+    }
+
+    async fn revoke_token(&self, request: Request<RevokeTokenRequest>) -> Result<Response<RevokeTokenResponse>, Status> {
+        let caller = self.core.authorize(request.metadata(), &[Scope::Admin]).await?;
+        let RevokeTokenRequest { id } = request.into_inner();
+        let store = self.core.store.clone();
+        let token = tokio::task::spawn_blocking(move || store.revoke_token(Some(&caller.tenant_id), &id, now_us()))
+            .await
+            .map_err(CoreError::from)?
+            .map_err(|e| match e {
+                idsync_storage::StorageError::NotFound => CoreError::NotFound("no such token in this tenant".into()),
+                other => other.into(),
+            })?;
+        self.core.auth.evict(&token.secret_hash);
+        Ok(Response::new(RevokeTokenResponse { token: Some(token_to_proto(&token)) }))
+    }
+}

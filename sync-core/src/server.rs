@@ -1,0 +1,72 @@
+//! The gRPC server: the idsync services plus `grpc.health.v1` and server reflection, on a
+//! TCP listener (for internal services and separate gateways) or in-process over a
+//! duplex pipe (single-node mode: the HTTP/2 boundary stays real without a port).
+
+use std::future::Future;
+use std::io;
+
+use hyper_util::rt::TokioIo;
+use idsync_proto::v1::admin_server::AdminServer;
+use idsync_proto::v1::users_server::UsersServer;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
+use tonic::transport::server::Router;
+use tonic::transport::{Channel, Endpoint, Server, Uri};
+
+use crate::admin::service::AdminService;
+use crate::users::service::UsersService;
+use crate::Core;
+
+/// Builds the router with every service the core offers.
+pub async fn router(core: Core) -> Result<Router, tonic_reflection::server::Error> {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    reporter.set_serving::<UsersServer<UsersService>>().await;
+    reporter.set_serving::<AdminServer<AdminService>>().await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(idsync_proto::v1::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    Ok(Server::builder()
+        .add_service(health)
+        .add_service(reflection)
+        .add_service(UsersServer::new(UsersService::new(core.clone())))
+        .add_service(AdminServer::new(AdminService::new(core))))
+}
+
+/// Serves the core on `listener` until `shutdown` completes, finishing calls in flight.
+pub async fn serve(
+    core: Core,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let router = router(core).await.map_err(io::Error::other)?;
+    router
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .await
+        .map_err(io::Error::other)
+}
+
+/// Starts the core inside this process and returns a channel to it. Each connection is a
+/// fresh in-memory duplex pipe carrying real HTTP/2, so the gRPC boundary (metadata,
+/// status codes, deadlines) is exactly what a remote client sees.
+pub async fn in_process(core: Core) -> io::Result<Channel> {
+    let router = router(core).await.map_err(io::Error::other)?;
+    let (tx, rx) = mpsc::channel::<io::Result<tokio::io::DuplexStream>>(16);
+    tokio::spawn(async move {
+        if let Err(e) = router.serve_with_incoming(ReceiverStream::new(rx)).await {
+            tracing::error!(error = %e, "in-process core stopped");
+        }
+    });
+    Endpoint::from_static("http://in-process.idsync")
+        .connect_with_connector(tower::service_fn(move |_: Uri| {
+            let tx = tx.clone();
+            async move {
+                let (client, server) = tokio::io::duplex(256 * 1024);
+                tx.send(Ok(server)).await.map_err(|_| io::Error::other("the in-process core has stopped"))?;
+                Ok::<_, io::Error>(TokioIo::new(client))
+            }
+        }))
+        .await
+        .map_err(io::Error::other)
+}

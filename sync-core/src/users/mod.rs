@@ -1,0 +1,9 @@
+//! Users: the SCIM User resource — conversions, filters, PATCH, and the operations the
+//! gRPC service exposes.
+
+pub mod convert;
+mod elements;
+pub mod filter;
+mod ops;
+pub mod patch;
+pub mod service;

@@ -1,0 +1,307 @@
+//! SCIM PATCH (RFC 7644 §3.5.2) applied to a User, with the shapes Entra really sends.
+//!
+//! Operations are applied in order to an in-memory copy; the caller stores the result
+//! only if every operation succeeded, so a request applies atomically or not at all.
+//! Tolerated beyond the RFC (see the Entra reference, Q1–Q9): operation names in any
+//! letter case, `"True"`/`"False"` strings for booleans, path-less `add`/`replace` whose
+//! value object has dotted or URN-qualified keys, `""`/`null` clearing an attribute,
+//! filtered paths creating the element they name when it is absent, and `manager` given
+//! as a bare id, an object or a one-element list.
+
+use idsync_proto::v1::{EnterpriseUser, Manager, Name, PatchOperation, User};
+use prost_types::value::Kind;
+use prost_types::Value;
+
+use super::elements::{list_mut, ListMut};
+use crate::error::{CoreError, CoreResult, ScimType};
+use crate::schema::{is_enterprise_urn, resolve_user_path, Leaf, LeafDef, Mutability, MultiDef, Resolved, ENTERPRISE_URN};
+use crate::scim::path::{parse_attr_path, parse_patch_path, AttrPath, PatchPath};
+
+/// The three PATCH operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Add,
+    Replace,
+    Remove,
+}
+
+/// Applies every operation to `user`, in order. On error `user` may be half-changed:
+/// callers work on a copy and discard it.
+pub fn apply_patch(user: &mut User, operations: &[PatchOperation]) -> CoreResult<()> {
+    if operations.is_empty() {
+        return Err(CoreError::invalid_value("a PATCH request needs at least one operation"));
+    }
+    for operation in operations {
+        let op = match operation.op.to_ascii_lowercase().as_str() {
+            "add" => Op::Add,
+            "replace" => Op::Replace,
+            "remove" => Op::Remove,
+            other => {
+                return Err(CoreError::invalid(
+                    ScimType::InvalidSyntax,
+                    format!("unknown PATCH op {other:?}; expected add, replace or remove"),
+                ));
+            }
+        };
+        let value = operation.value.as_ref();
+        match operation.path.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+            Some(path) => {
+                let path = parse_patch_path(path)
+                    .map_err(|e| CoreError::invalid(ScimType::InvalidPath, format!("invalid path: {e}")))?;
+                apply_at(user, op, &path, value)?;
+            }
+            None => apply_pathless(user, op, value)?,
+        }
+    }
+    Ok(())
+}
+
+/// `add`/`replace` without a path: every key of the value object is a path of its own
+/// (RFC 7644 §3.5.2.1 and Entra's `aadOptscim062020` shape with dotted/URN keys).
+fn apply_pathless(user: &mut User, op: Op, value: Option<&Value>) -> CoreResult<()> {
+    if op == Op::Remove {
+        return Err(CoreError::invalid(ScimType::NoTarget, "remove needs a path"));
+    }
+    let Some(Kind::StructValue(object)) = kind(value) else {
+        return Err(CoreError::invalid_value("an operation without a path needs an object value"));
+    };
+    for (key, v) in &object.fields {
+        if is_enterprise_urn(key) {
+            apply_resolved(user, op, Resolved::Extension, key, Some(v))?;
+            continue;
+        }
+        let path = parse_attr_path(key)
+            .map_err(|e| CoreError::invalid(ScimType::InvalidPath, format!("invalid attribute {key:?}: {e}")))?;
+        apply_at(user, op, &PatchPath::Attr(path), Some(v))?;
+    }
+    Ok(())
+}
+
+fn apply_at(user: &mut User, op: Op, path: &PatchPath, value: Option<&Value>) -> CoreResult<()> {
+    match path {
+        PatchPath::Attr(attr) => {
+            // The extension's URN alone parses as `urn:…:2.0` + `User`: it names the object.
+            if attr.sub_attr.is_none() && is_enterprise_urn(&attr.to_string()) {
+                return apply_resolved(user, op, Resolved::Extension, &attr.to_string(), value);
+            }
+            let resolved = resolve(attr)?;
+            apply_resolved(user, op, resolved, &attr.to_string(), value)
+        }
+        PatchPath::Filtered { attr, filter, sub_attr } => {
+            let Resolved::Multi(multi, None) = resolve(attr)? else {
+                return Err(CoreError::invalid(ScimType::InvalidPath, format!("{attr} is not a multi-valued attribute")));
+            };
+            let sub = match sub_attr {
+                Some(s) => Some(multi.sub(s).ok_or_else(|| {
+                    CoreError::invalid(ScimType::InvalidPath, format!("{} has no sub-attribute {s:?}", multi.name))
+                })?),
+                None => None,
+            };
+            match list_mut(user, multi.attr) {
+                ListMut::Values(list) => super::elements::apply_filtered(list, multi, op_name(op), filter, sub, value),
+                ListMut::Addresses(list) => super::elements::apply_filtered(list, multi, op_name(op), filter, sub, value),
+            }
+        }
+    }
+}
+
+fn op_name(op: Op) -> super::elements::ElementOp {
+    match op {
+        Op::Add => super::elements::ElementOp::Add,
+        Op::Replace => super::elements::ElementOp::Replace,
+        Op::Remove => super::elements::ElementOp::Remove,
+    }
+}
+
+fn resolve(path: &AttrPath) -> CoreResult<Resolved> {
+    resolve_user_path(path)
+        .map_err(|e| CoreError::invalid(ScimType::InvalidPath, format!("unknown attribute {:?}", e.0)))
+}
+
+fn apply_resolved(user: &mut User, op: Op, target: Resolved, shown: &str, value: Option<&Value>) -> CoreResult<()> {
+    match target {
+        Resolved::Leaf(def) => apply_leaf(user, op, def, value),
+        Resolved::Complex { urn, attr } => apply_complex(user, op, urn, attr, shown, value),
+        Resolved::Extension => apply_extension(user, op, value),
+        Resolved::Groups => Err(CoreError::invalid(ScimType::Mutability, "groups is readOnly: change group membership instead")),
+        Resolved::Multi(multi, sub) => apply_multi(user, op, multi, sub, value),
+    }
+}
+
+fn apply_multi(
+    user: &mut User,
+    op: Op,
+    multi: &'static MultiDef,
+    sub: Option<&'static crate::schema::SubDef>,
+    value: Option<&Value>,
+) -> CoreResult<()> {
+    match list_mut(user, multi.attr) {
+        ListMut::Values(list) => super::elements::apply_whole(list, multi, op_name(op), sub, value),
+        ListMut::Addresses(list) => super::elements::apply_whole(list, multi, op_name(op), sub, value),
+    }
+}
+
+/// A whole complex singular attribute: `name`, `manager` or `meta`.
+fn apply_complex(user: &mut User, op: Op, urn: &'static str, attr: &str, shown: &str, value: Option<&Value>) -> CoreResult<()> {
+    if attr.eq_ignore_ascii_case("meta") {
+        return Err(CoreError::invalid(ScimType::Mutability, "meta is readOnly"));
+    }
+    let is_manager = attr.eq_ignore_ascii_case("manager");
+    if op == Op::Remove || is_clear(value) {
+        if is_manager {
+            user.enterprise.get_or_insert_with(EnterpriseUser::default).manager = None;
+        } else {
+            user.name = None;
+        }
+        return Ok(());
+    }
+    // Q9: the manager arrives as a bare id, an object, or a one-element list of objects.
+    let value = match kind(value) {
+        Some(Kind::ListValue(list)) if is_manager && list.values.len() == 1 => list.values.first(),
+        _ => value,
+    };
+    match kind(value) {
+        Some(Kind::StringValue(id)) if is_manager => {
+            let manager = user.enterprise.get_or_insert_with(EnterpriseUser::default).manager.get_or_insert_with(Manager::default);
+            *manager = Manager { value: Some(id.clone()), ..Manager::default() };
+            Ok(())
+        }
+        Some(Kind::StructValue(object)) => {
+            for (key, v) in &object.fields {
+                let def = crate::schema::complex_leaves(urn, attr)
+                    .find(|d| d.sub.is_some_and(|s| s.eq_ignore_ascii_case(key)))
+                    .ok_or_else(|| CoreError::invalid(ScimType::InvalidPath, format!("{shown} has no sub-attribute {key:?}")))?;
+                apply_leaf(user, op, def, Some(v))?;
+            }
+            Ok(())
+        }
+        _ => Err(CoreError::invalid_value(format!("{shown} needs an object value"))),
+    }
+}
+
+/// The whole enterprise extension object, keyed by its URN.
+fn apply_extension(user: &mut User, op: Op, value: Option<&Value>) -> CoreResult<()> {
+    if op == Op::Remove || is_clear(value) {
+        user.enterprise = None;
+        return Ok(());
+    }
+    let Some(Kind::StructValue(object)) = kind(value) else {
+        return Err(CoreError::invalid_value(format!("{ENTERPRISE_URN} needs an object value")));
+    };
+    for (key, v) in &object.fields {
+        let path = AttrPath { urn: Some(ENTERPRISE_URN.to_string()), attr: key.clone(), sub_attr: None };
+        let path = match key.split_once('.') {
+            Some((attr, sub)) => AttrPath { attr: attr.to_string(), sub_attr: Some(sub.to_string()), ..path },
+            None => path,
+        };
+        let resolved = resolve(&path)?;
+        apply_resolved(user, op, resolved, &path.to_string(), Some(v))?;
+    }
+    Ok(())
+}
+
+/// A singular scalar.
+fn apply_leaf(user: &mut User, op: Op, def: &LeafDef, value: Option<&Value>) -> CoreResult<()> {
+    if def.mutability == Mutability::ReadOnly {
+        return Err(CoreError::invalid(
+            ScimType::Mutability,
+            format!("{} is readOnly", display_leaf(def)),
+        ));
+    }
+    let clear = op == Op::Remove || is_clear(value);
+    if op != Op::Remove && value.is_none() {
+        return Err(CoreError::invalid_value(format!("{} needs a value", display_leaf(def))));
+    }
+    if def.leaf == Leaf::Active {
+        user.active = if clear { None } else { Some(as_bool(value, def)?) };
+        return Ok(());
+    }
+    let text = if clear { None } else { Some(as_string(value, def)?) };
+    if def.leaf == Leaf::UserName {
+        return match text {
+            Some(t) => {
+                user.user_name = t;
+                Ok(())
+            }
+            None => Err(CoreError::invalid(ScimType::Mutability, "userName is required and cannot be removed")),
+        };
+    }
+    *string_slot(user, def.leaf) = text;
+    Ok(())
+}
+
+fn string_slot(user: &mut User, leaf: Leaf) -> &mut Option<String> {
+    let name = || Name::default();
+    let ent = || EnterpriseUser::default();
+    match leaf {
+        Leaf::ExternalId => &mut user.external_id,
+        Leaf::DisplayName => &mut user.display_name,
+        Leaf::NickName => &mut user.nick_name,
+        Leaf::ProfileUrl => &mut user.profile_url,
+        Leaf::Title => &mut user.title,
+        Leaf::UserType => &mut user.user_type,
+        Leaf::PreferredLanguage => &mut user.preferred_language,
+        Leaf::Locale => &mut user.locale,
+        Leaf::Timezone => &mut user.timezone,
+        Leaf::Password => &mut user.password,
+        Leaf::NameFormatted => &mut user.name.get_or_insert_with(name).formatted,
+        Leaf::NameFamilyName => &mut user.name.get_or_insert_with(name).family_name,
+        Leaf::NameGivenName => &mut user.name.get_or_insert_with(name).given_name,
+        Leaf::NameMiddleName => &mut user.name.get_or_insert_with(name).middle_name,
+        Leaf::NameHonorificPrefix => &mut user.name.get_or_insert_with(name).honorific_prefix,
+        Leaf::NameHonorificSuffix => &mut user.name.get_or_insert_with(name).honorific_suffix,
+        Leaf::EmployeeNumber => &mut user.enterprise.get_or_insert_with(ent).employee_number,
+        Leaf::CostCenter => &mut user.enterprise.get_or_insert_with(ent).cost_center,
+        Leaf::Organization => &mut user.enterprise.get_or_insert_with(ent).organization,
+        Leaf::Division => &mut user.enterprise.get_or_insert_with(ent).division,
+        Leaf::Department => &mut user.enterprise.get_or_insert_with(ent).department,
+        Leaf::ManagerValue => &mut manager(user).value,
+        Leaf::ManagerRef => &mut manager(user).r#ref,
+        // Everything else is readOnly or not a string and was handled before; a spare
+        // slot keeps this total without panicking.
+        _ => &mut manager(user).display_name,
+    }
+}
+
+fn manager(user: &mut User) -> &mut Manager {
+    user.enterprise.get_or_insert_with(EnterpriseUser::default).manager.get_or_insert_with(Manager::default)
+}
+
+fn display_leaf(def: &LeafDef) -> String {
+    match def.sub {
+        Some(sub) => format!("{}.{sub}", def.attr),
+        None => def.attr.to_string(),
+    }
+}
+
+pub(super) fn kind(value: Option<&Value>) -> Option<&Kind> {
+    value.and_then(|v| v.kind.as_ref())
+}
+
+/// `null` and `""` clear an attribute (Entra's validator sends both).
+pub(super) fn is_clear(value: Option<&Value>) -> bool {
+    match kind(value) {
+        None | Some(Kind::NullValue(_)) => value.is_some(),
+        Some(Kind::StringValue(s)) => s.is_empty(),
+        _ => false,
+    }
+}
+
+pub(super) fn as_string(value: Option<&Value>, def: &LeafDef) -> CoreResult<String> {
+    match kind(value) {
+        Some(Kind::StringValue(s)) => Ok(s.clone()),
+        _ => Err(CoreError::invalid_value(format!("{} must be a string", display_leaf(def)))),
+    }
+}
+
+pub(super) fn as_bool(value: Option<&Value>, def: &LeafDef) -> CoreResult<bool> {
+    match kind(value) {
+        Some(Kind::BoolValue(b)) => Ok(*b),
+        Some(Kind::StringValue(s)) if s.eq_ignore_ascii_case("true") => Ok(true),
+        Some(Kind::StringValue(s)) if s.eq_ignore_ascii_case("false") => Ok(false),
+        _ => Err(CoreError::invalid_value(format!("{} must be a boolean", display_leaf(def)))),
+    }
+}
+
+#[cfg(test)]
+mod tests;
