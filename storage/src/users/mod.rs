@@ -158,38 +158,47 @@ fn insert_child_rows(conn: &mut AnyConnection, rows: &[NewChild<'_>]) -> Result<
     Ok(())
 }
 
-/// One page of a tenant's users: one count, one page query, one batched child load.
+/// One page of a tenant's users and how many match in all: at most one page query,
+/// one batched load of the page's children and one count, whatever the page size.
+///
+/// The count is skipped when the page itself tells the total (it is the last page
+/// and not empty, or it is the first page and not full) — the common case of a
+/// lookup such as `userName eq "…"`, which then costs a single statement when nothing
+/// matches. Run it in a read transaction so that page and count see one snapshot.
 pub(crate) fn list_users_in(
     conn: &mut AnyConnection,
     tenant_id: &str,
     query: &UserQuery,
 ) -> Result<UserPage, StorageError> {
-    let total = users::table
-        .filter(users::tenant_id.eq(tenant_id))
-        .filter(filter_sql::compile(&query.predicate)?)
-        .count()
-        .get_result::<i64>(conn)
-        .db()?;
-    let total = u64::try_from(total).unwrap_or(0);
     let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
     let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
-    if limit == 0 || query.offset >= total {
-        return Ok(UserPage {
-            total,
-            users: Vec::new(),
-        });
-    }
+    let rows = if limit == 0 {
+        Vec::new()
+    } else {
+        let page = users::table
+            .into_boxed::<MultiBackend>()
+            .filter(users::tenant_id.eq(tenant_id.to_owned()))
+            .filter(filter_sql::compile(&query.predicate)?);
+        order(page, query.sort)
+            .limit(limit)
+            .offset(offset)
+            .select(UserRow::as_select())
+            .load::<UserRow>(conn)
+            .db()?
+    };
 
-    let page = users::table
-        .into_boxed::<MultiBackend>()
-        .filter(users::tenant_id.eq(tenant_id.to_owned()))
-        .filter(filter_sql::compile(&query.predicate)?);
-    let rows = order(page, query.sort)
-        .limit(limit)
-        .offset(offset)
-        .select(UserRow::as_select())
-        .load::<UserRow>(conn)
-        .db()?;
+    let returned = rows.len() as u64;
+    let total = if returned > 0 && returned < query.limit || query.offset == 0 && returned < query.limit {
+        query.offset.saturating_add(returned)
+    } else {
+        let counted = users::table
+            .filter(users::tenant_id.eq(tenant_id))
+            .filter(filter_sql::compile(&query.predicate)?)
+            .count()
+            .get_result::<i64>(conn)
+            .db()?;
+        u64::try_from(counted).unwrap_or(0)
+    };
 
     let mut children = load_children(conn, tenant_id, &rows)?;
     let users = rows
@@ -255,6 +264,9 @@ fn load_children(
 ) -> Result<HashMap<String, Vec<(MultiValuedAttr, ChildValue)>>, StorageError> {
     let mut by_user: HashMap<String, Vec<(MultiValuedAttr, ChildValue)>> =
         HashMap::with_capacity(rows.len());
+    if rows.is_empty() {
+        return Ok(by_user);
+    }
     for chunk in rows.chunks(BATCH) {
         let ids: Vec<&str> = chunk.iter().map(|r| r.id.as_str()).collect();
         let children = user_values::table

@@ -30,22 +30,22 @@ pub enum TokenCommand {
     /// Create a token and print it (and nothing else). It is shown only now.
     Create {
         /// The tenant's name.
-        #[arg(long)]
+        #[arg(long, env = "IDSYNC_TENANT")]
         tenant: String,
         /// `scim` (Entra: read/write SCIM), `read` (reads and change feed) or `admin`.
-        #[arg(long, default_value = "scim", value_parser = ["scim", "read", "admin"])]
+        #[arg(long, env = "IDSYNC_TOKEN_SCOPE", default_value = "scim", value_parser = ["scim", "read", "admin"])]
         scope: String,
         /// A note for people, e.g. "Entra production".
-        #[arg(long, default_value = "")]
+        #[arg(long, env = "IDSYNC_TOKEN_LABEL", default_value = "")]
         label: String,
         /// Expire after this many days (Entra needs a token that does not expire).
-        #[arg(long, value_name = "DAYS")]
+        #[arg(long, env = "IDSYNC_TOKEN_EXPIRES_IN_DAYS", value_name = "DAYS")]
         expires_in_days: Option<u32>,
     },
     /// List tokens (never their secrets).
     List {
         /// Only this tenant's tokens.
-        #[arg(long)]
+        #[arg(long, env = "IDSYNC_TENANT")]
         tenant: Option<String>,
     },
     /// Revoke a token by its id; it is refused from then on.

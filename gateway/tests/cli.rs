@@ -1,0 +1,231 @@
+//! The `idsync` binary as an operator runs it: subcommands' stdout, `serve` on first
+//! start, graceful shutdown on SIGTERM, and the split `core` + `gateway` processes.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use idsync_storage::test_util::TestDb;
+
+const BIN: &str = env!("CARGO_BIN_EXE_idsync");
+
+fn idsync(args: &[&str], database_url: &str) -> Output {
+    let output = Command::new(BIN)
+        .args(args)
+        .env("IDSYNC_DATABASE_URL", database_url)
+        .env_remove("IDSYNC_PUBLIC_URL")
+        .env("IDSYNC_LOG", "warn")
+        .output()
+        .expect("idsync runs");
+    assert!(output.status.success(), "idsync {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    output
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("utf-8")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn(args: &[&str], database_url: &str) -> Running {
+    let child = Command::new(BIN)
+        .args(args)
+        .env("IDSYNC_DATABASE_URL", database_url)
+        .env("IDSYNC_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("idsync starts");
+    Running(child)
+}
+
+async fn wait_healthy(base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = reqwest::get(format!("{base}/healthz")).await
+            && r.status().is_success()
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{base} never became healthy");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn probe(tenant_url: &str, token: &str) -> reqwest::StatusCode {
+    reqwest::Client::new()
+        .get(format!("{tenant_url}/Users?filter=userName+eq+%22{}%22", "b4fa7c1e-0000-4000-8000-000000000000"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("probe sent")
+        .status()
+}
+
+#[test]
+fn tenant_and_token_commands_print_only_what_an_admin_pastes() {
+    let db = TestDb::sqlite();
+    let url = db.url();
+    idsync(&["migrate"], url);
+    let tenant = idsync(&["tenant", "create", "contoso", "--public-url", "https://scim.example.com/"], url);
+    assert_eq!(stdout(&tenant), "https://scim.example.com/scim/v2\n");
+    let token = idsync(&["token", "create", "--tenant", "contoso", "--scope", "read", "--label", "ci"], url);
+    let secret = stdout(&token);
+    let lines: Vec<&str> = secret.lines().collect();
+    assert_eq!(lines.len(), 1);
+    assert!(lines[0].starts_with("idsync_") && lines[0].len() == 50, "{secret}");
+
+    let list = stdout(&idsync(&["token", "list", "--tenant", "contoso"], url));
+    assert!(list.contains("contoso") && list.contains("read") && list.contains("ci"), "{list}");
+    assert!(!list.contains(lines[0]), "secrets are never listed");
+    let id = list.lines().nth(1).and_then(|l| l.split_whitespace().next()).expect("a token row").to_string();
+    idsync(&["token", "revoke", &id], url);
+    let list = stdout(&idsync(&["token", "list"], url));
+    let row: Vec<&str> = list.lines().find(|l| l.starts_with(&id)).expect("still listed").split_whitespace().collect();
+    // ID TENANT SCOPE CREATED EXPIRES LAST-USED REVOKED LABEL
+    assert_eq!(row[4], "-", "no expiry: {row:?}");
+    assert_ne!(row[6], "-", "revocation time shown: {row:?}");
+
+    let tenants = stdout(&idsync(&["tenant", "list"], url));
+    assert!(tenants.contains("contoso") && tenants.contains("https://scim.example.com/scim/v2"), "{tenants}");
+
+    let duplicate = Command::new(BIN).args(["tenant", "create", "contoso"]).env("IDSYNC_DATABASE_URL", url).output().unwrap();
+    assert!(!duplicate.status.success());
+    assert!(duplicate.stdout.is_empty());
+}
+
+#[test]
+fn help_reads_like_a_manual() {
+    let output = Command::new(BIN).arg("--help").output().expect("runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    for needle in ["Tenant URL", "Secret Token", "serve", "core", "gateway", "tenant", "token", "migrate", "IDSYNC_DATABASE_URL"] {
+        assert!(text.contains(needle), "--help mentions {needle}:\n{text}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_bootstraps_a_tenant_answers_entra_and_stops_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let (http, grpc) = (free_port(), free_port());
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", &format!("127.0.0.1:{http}"), "--grpc-listen", &format!("127.0.0.1:{grpc}")])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env_remove("IDSYNC_DATABASE_URL")
+        .env("IDSYNC_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let (mut tenant_url, mut token) = (String::new(), String::new());
+    let mut line = String::new();
+    while out.read_line(&mut line).unwrap() > 0 {
+        if let Some(v) = line.trim().strip_prefix("Tenant URL:") {
+            tenant_url = v.trim().to_string();
+        }
+        if let Some(v) = line.trim().strip_prefix("Secret Token:") {
+            token = v.trim().to_string();
+            break;
+        }
+        line.clear();
+    }
+    assert_eq!(tenant_url, format!("http://127.0.0.1:{http}/scim/v2"));
+    assert!(token.starts_with("idsync_"));
+    assert!(dir.path().join("idsync.db").exists(), "SQLite lives in --data-dir");
+    wait_healthy(&format!("http://127.0.0.1:{http}")).await;
+    assert_eq!(probe(&tenant_url, &token).await, reqwest::StatusCode::OK);
+
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let exit = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "graceful shutdown exits 0: {exit:?}");
+
+    // A second start on the same data keeps the tenant and prints no new token.
+    let (http, grpc) = (free_port(), free_port());
+    let again = Command::new(BIN)
+        .args(["serve", "--listen", &format!("127.0.0.1:{http}"), "--grpc-listen", &format!("127.0.0.1:{grpc}")])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env("IDSYNC_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut again = Running(again);
+    wait_healthy(&format!("http://127.0.0.1:{http}")).await;
+    let restarted_url = format!("http://127.0.0.1:{http}/scim/v2");
+    assert_eq!(probe(&restarted_url, &token).await, reqwest::StatusCode::OK, "the first token survives a restart");
+    let _ = again.0.kill();
+    let output = again.0.wait_with_output_taken();
+    assert!(!output.contains("Secret Token"), "no second bootstrap: {output}");
+}
+
+trait TakeOutput {
+    fn wait_with_output_taken(&mut self) -> String;
+}
+
+impl TakeOutput for Child {
+    fn wait_with_output_taken(&mut self) -> String {
+        let _ = self.wait();
+        let mut text = String::new();
+        if let Some(mut out) = self.stdout.take() {
+            use std::io::Read;
+            let _ = out.read_to_string(&mut text);
+        }
+        text
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn core_and_gateway_run_as_separate_processes_on_postgres() {
+    let db = TestDb::postgres();
+    let url = db.url();
+    idsync(&["tenant", "create", "acme"], url);
+    let token = stdout(&idsync(&["token", "create", "--tenant", "acme"], url)).trim().to_string();
+    let (http, grpc) = (free_port(), free_port());
+    let _core = spawn(&["core", "--grpc-listen", &format!("127.0.0.1:{grpc}")], url);
+    let _gateway = spawn(
+        &["gateway", "--core", &format!("http://127.0.0.1:{grpc}"), "--listen", &format!("127.0.0.1:{http}")],
+        url,
+    );
+    let base = format!("http://127.0.0.1:{http}");
+    wait_healthy(&base).await;
+    let tenant_url = format!("{base}/scim/v2");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    // The gateway may be up before the core listens: retry the probe briefly.
+    loop {
+        let status = probe(&tenant_url, &token).await;
+        if status == reqwest::StatusCode::OK {
+            break;
+        }
+        assert!(Instant::now() < deadline, "probe kept failing with {status}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let created = reqwest::Client::new()
+        .post(format!("{tenant_url}/Users"))
+        .bearer_auth(&token)
+        .header("content-type", "application/scim+json")
+        .body(r#"{"userName":"split@acme.example"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), reqwest::StatusCode::CREATED);
+}
