@@ -52,35 +52,18 @@ fn json_body(method: Method, uri: &str, content_type: &str, body: &str) -> Reque
         .unwrap()
 }
 
-fn assert_scim_error(
-    response: &Response,
-    body: &Value,
-    status: StatusCode,
-    scim_type: Option<&str>,
-) {
+fn assert_scim_error(response: &Response, body: &Value, status: StatusCode, scim_type: Option<&str>) {
     assert_eq!(response.status(), status, "{body}");
     assert_eq!(response.headers()[header::CONTENT_TYPE], SCIM_CONTENT_TYPE);
-    assert_eq!(
-        body["schemas"],
-        json!(["urn:ietf:params:scim:api:messages:2.0:Error"])
-    );
+    assert_eq!(body["schemas"], json!(["urn:ietf:params:scim:api:messages:2.0:Error"]));
     assert_eq!(body["status"], json!(status.as_str()));
-    assert_eq!(
-        body.get("scimType").and_then(Value::as_str),
-        scim_type,
-        "{body}"
-    );
+    assert_eq!(body.get("scimType").and_then(Value::as_str), scim_type, "{body}");
     assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()));
 }
 
 #[tokio::test]
 async fn healthz_answers_ok_as_plain_json() {
-    let (response, body) = send(
-        request(Method::GET, "/healthz")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let (response, body) = send(request(Method::GET, "/healthz").body(Body::empty()).unwrap()).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
     assert_eq!(body, json!({"status": "ok"}));
@@ -96,21 +79,11 @@ async fn an_unknown_route_is_a_scim_404() {
 
 #[tokio::test]
 async fn a_wrong_method_on_a_known_route_is_a_scim_405_with_allow() {
-    let (response, body) = send(
-        request(Method::DELETE, "/scim/v2/Users")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let (response, body) = send(request(Method::DELETE, "/scim/v2/Users").body(Body::empty()).unwrap()).await;
     assert_scim_error(&response, &body, StatusCode::METHOD_NOT_ALLOWED, None);
     let allow = response.headers()[header::ALLOW].to_str().unwrap();
     assert!(allow.contains("GET") && allow.contains("POST"), "{allow}");
-    let (response, body) = send(
-        request(Method::POST, "/scim/v2/Users/abc")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let (response, body) = send(request(Method::POST, "/scim/v2/Users/abc").body(Body::empty()).unwrap()).await;
     assert_scim_error(&response, &body, StatusCode::METHOD_NOT_ALLOWED, None);
 }
 
@@ -123,12 +96,7 @@ async fn malformed_json_is_400_invalid_syntax() {
         "{\"userName\": ",
     ))
     .await;
-    assert_scim_error(
-        &response,
-        &body,
-        StatusCode::BAD_REQUEST,
-        Some("invalidSyntax"),
-    );
+    assert_scim_error(&response, &body, StatusCode::BAD_REQUEST, Some("invalidSyntax"));
     let (response, body) = send(json_body(
         Method::PATCH,
         "/scim/v2/Users/u1",
@@ -136,12 +104,7 @@ async fn malformed_json_is_400_invalid_syntax() {
         "not json",
     ))
     .await;
-    assert_scim_error(
-        &response,
-        &body,
-        StatusCode::BAD_REQUEST,
-        Some("invalidSyntax"),
-    );
+    assert_scim_error(&response, &body, StatusCode::BAD_REQUEST, Some("invalidSyntax"));
 }
 
 #[tokio::test]
@@ -153,12 +116,7 @@ async fn a_wrongly_typed_attribute_is_400_invalid_value() {
         r#"{"userName":"a","active":"maybe"}"#,
     ))
     .await;
-    assert_scim_error(
-        &response,
-        &body,
-        StatusCode::BAD_REQUEST,
-        Some("invalidValue"),
-    );
+    assert_scim_error(&response, &body, StatusCode::BAD_REQUEST, Some("invalidValue"));
     let (response, body) = send(json_body(
         Method::PATCH,
         "/scim/v2/Users/u1",
@@ -166,12 +124,7 @@ async fn a_wrongly_typed_attribute_is_400_invalid_value() {
         r#"{"Operations":[]}"#,
     ))
     .await;
-    assert_scim_error(
-        &response,
-        &body,
-        StatusCode::BAD_REQUEST,
-        Some("invalidValue"),
-    );
+    assert_scim_error(&response, &body, StatusCode::BAD_REQUEST, Some("invalidValue"));
 }
 
 #[tokio::test]
@@ -180,33 +133,19 @@ async fn an_oversized_body_is_413() {
     let big = format!(r#"{{"userName":"{}"}}"#, "a".repeat(100));
     let (response, body) = send_to(
         state.clone(),
-        json_body(
-            Method::POST,
-            "/scim/v2/Users",
-            "application/scim+json",
-            &big,
-        ),
+        json_body(Method::POST, "/scim/v2/Users", "application/scim+json", &big),
     )
     .await;
     assert_scim_error(&response, &body, StatusCode::PAYLOAD_TOO_LARGE, None);
     // Without a Content-Length the limit still holds while streaming.
     let stream = Body::from_stream(futures_stream(big.into_bytes()));
-    let request = request(Method::PUT, "/scim/v2/Users/u1")
-        .body(stream)
-        .unwrap();
+    let request = request(Method::PUT, "/scim/v2/Users/u1").body(stream).unwrap();
     let (response, body) = send_to(state, request).await;
     assert_scim_error(&response, &body, StatusCode::PAYLOAD_TOO_LARGE, None);
 }
 
-fn futures_stream(
-    bytes: Vec<u8>,
-) -> impl tokio_stream::Stream<Item = Result<Vec<u8>, std::io::Error>> {
-    tokio_stream::iter(
-        bytes
-            .chunks(16)
-            .map(|chunk| Ok(chunk.to_vec()))
-            .collect::<Vec<_>>(),
-    )
+fn futures_stream(bytes: Vec<u8>) -> impl tokio_stream::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+    tokio_stream::iter(bytes.chunks(16).map(|chunk| Ok(chunk.to_vec())).collect::<Vec<_>>())
 }
 
 #[tokio::test]
@@ -219,13 +158,7 @@ async fn a_body_of_another_media_type_is_415() {
     ))
     .await;
     assert_scim_error(&response, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE, None);
-    let (response, body) = send(json_body(
-        Method::PATCH,
-        "/scim/v2/Users/u1",
-        "application/xml",
-        "<x/>",
-    ))
-    .await;
+    let (response, body) = send(json_body(Method::PATCH, "/scim/v2/Users/u1", "application/xml", "<x/>")).await;
     assert_scim_error(&response, &body, StatusCode::UNSUPPORTED_MEDIA_TYPE, None);
 }
 
@@ -237,25 +170,10 @@ async fn bodies_with_entras_content_type_or_none_reach_the_core() {
         "application/json",
         "APPLICATION/SCIM+JSON",
     ] {
-        let (response, _) = send(json_body(
-            Method::POST,
-            "/scim/v2/Users",
-            content_type,
-            body,
-        ))
-        .await;
-        assert_eq!(
-            response.status(),
-            StatusCode::SERVICE_UNAVAILABLE,
-            "{content_type}"
-        );
+        let (response, _) = send(json_body(Method::POST, "/scim/v2/Users", content_type, body)).await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{content_type}");
     }
-    let (response, _) = send(
-        request(Method::POST, "/scim/v2/Users")
-            .body(Body::from(body))
-            .unwrap(),
-    )
-    .await;
+    let (response, _) = send(request(Method::POST, "/scim/v2/Users").body(Body::from(body)).unwrap()).await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
 }
 
@@ -302,8 +220,7 @@ async fn doubled_and_trailing_slashes_reach_the_handlers() {
 
 #[tokio::test]
 async fn an_id_that_is_not_utf8_names_no_resource() {
-    let (response, body) =
-        send(request(Method::GET, "/scim/v2/Users/%FF").body(Body::empty()).unwrap()).await;
+    let (response, body) = send(request(Method::GET, "/scim/v2/Users/%FF").body(Body::empty()).unwrap()).await;
     assert_scim_error(&response, &body, StatusCode::NOT_FOUND, None);
 }
 
@@ -314,13 +231,9 @@ async fn serve_answers_until_shutdown_then_returns() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(
-        listener,
-        state_with_limit(DEFAULT_MAX_BODY_BYTES),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let server = tokio::spawn(serve(listener, state_with_limit(DEFAULT_MAX_BODY_BYTES), async move {
+        let _ = stopped.await;
+    }));
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     stream
         .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
@@ -342,22 +255,12 @@ async fn bad_query_parameters_and_if_match_are_400_before_the_core_is_called() {
             .unwrap(),
     )
     .await;
-    assert_scim_error(
-        &response,
-        &body,
-        StatusCode::BAD_REQUEST,
-        Some("invalidValue"),
-    );
+    assert_scim_error(&response, &body, StatusCode::BAD_REQUEST, Some("invalidValue"));
     let delete = request(Method::DELETE, "/scim/v2/Users/u1")
         .header(header::IF_MATCH, "three")
         .body(Body::empty());
     let (response, body) = send(delete.unwrap()).await;
-    assert_scim_error(
-        &response,
-        &body,
-        StatusCode::BAD_REQUEST,
-        Some("invalidValue"),
-    );
+    assert_scim_error(&response, &body, StatusCode::BAD_REQUEST, Some("invalidValue"));
     let delete = request(Method::DELETE, "/scim/v2/Users/u1")
         .header(header::IF_MATCH, "W/\"3\"")
         .body(Body::empty());
@@ -367,12 +270,7 @@ async fn bad_query_parameters_and_if_match_are_400_before_the_core_is_called() {
 
 #[tokio::test]
 async fn a_request_id_is_generated_or_echoed() {
-    let (response, _) = send(
-        request(Method::GET, "/healthz")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let (response, _) = send(request(Method::GET, "/healthz").body(Body::empty()).unwrap()).await;
     assert!(!response.headers()[REQUEST_ID].is_empty());
     let given = request(Method::GET, "/scim/v2/Nope")
         .header(REQUEST_ID, "abc-123")
@@ -384,9 +282,7 @@ async fn a_request_id_is_generated_or_echoed() {
 #[test]
 fn the_scim_base_url_ignores_a_trailing_slash_in_the_public_url() {
     let channel = Endpoint::from_static("http://127.0.0.1:1");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let _guard = runtime.enter();
     let state = AppState::new(
         UsersClient::new(channel.connect_lazy()),

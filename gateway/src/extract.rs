@@ -32,10 +32,7 @@ where
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::payload_too_large("the request body is larger than this server accepts")
             } else {
-                ApiError::invalid_syntax(format!(
-                    "could not read the request body: {}",
-                    rejection.body_text()
-                ))
+                ApiError::invalid_syntax(format!("could not read the request body: {}", rejection.body_text()))
             }
         })?;
         T::try_from(parse_json(&bytes)?).map(ScimJson)
@@ -51,8 +48,7 @@ pub(crate) fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
             "the request body is empty; a JSON object is required",
         ));
     }
-    serde_json::from_slice(bytes)
-        .map_err(|error| ApiError::invalid_syntax(format!("malformed JSON: {error}")))
+    serde_json::from_slice(bytes).map_err(|error| ApiError::invalid_syntax(format!("malformed JSON: {error}")))
 }
 
 /// Whether a body with this `Content-Type` may be read as SCIM JSON (RFC 7644 §3.1, §8.1).
@@ -72,17 +68,14 @@ fn is_json_media_type(value: &HeaderValue) -> bool {
     };
     let mut parts = value.split(';');
     let essence = parts.next().unwrap_or_default().trim();
-    if !essence.eq_ignore_ascii_case("application/scim+json")
-        && !essence.eq_ignore_ascii_case("application/json")
-    {
+    if !essence.eq_ignore_ascii_case("application/scim+json") && !essence.eq_ignore_ascii_case("application/json") {
         return false;
     }
     // JSON is UTF-8 (RFC 8259 §8.1); other parameters are irrelevant.
     parts.all(|param| match param.split_once('=') {
-        Some((name, charset)) if name.trim().eq_ignore_ascii_case("charset") => charset
-            .trim()
-            .trim_matches('"')
-            .eq_ignore_ascii_case("utf-8"),
+        Some((name, charset)) if name.trim().eq_ignore_ascii_case("charset") => {
+            charset.trim().trim_matches('"').eq_ignore_ascii_case("utf-8")
+        }
         _ => true,
     })
 }
@@ -138,9 +131,7 @@ pub(crate) fn parse_if_match(headers: &HeaderMap) -> Result<Option<VersionCheck>
 }
 
 fn invalid_if_match() -> ApiError {
-    ApiError::invalid_value(
-        r#"If-Match must be a single entity tag this server issued, like W/"3", or *"#,
-    )
+    ApiError::invalid_value(r#"If-Match must be a single entity tag this server issued, like W/"3", or *"#)
 }
 
 #[cfg(test)]
@@ -215,28 +206,17 @@ mod tests {
             "application/jsonp",
             "",
         ] {
-            let error =
-                check_body_content_type(&headers(header::CONTENT_TYPE, &[bad])).unwrap_err();
+            let error = check_body_content_type(&headers(header::CONTENT_TYPE, &[bad])).unwrap_err();
             assert_eq!(error.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "{bad}");
         }
     }
 
     #[test]
     fn malformed_or_empty_json_is_invalid_syntax() {
-        for bad in [
-            &b"{"[..],
-            b"{\"userName\": }",
-            b"",
-            b"  \n",
-            b"\xff\xfe",
-            b"nul",
-        ] {
+        for bad in [&b"{"[..], b"{\"userName\": }", b"", b"  \n", b"\xff\xfe", b"nul"] {
             let error = parse_json(bad).unwrap_err();
             assert_eq!(error.scim_type(), Some(ScimType::InvalidSyntax), "{bad:?}");
         }
-        assert_eq!(
-            parse_json(b"\xEF\xBB\xBF{}").unwrap(),
-            serde_json::json!({})
-        );
+        assert_eq!(parse_json(b"\xEF\xBB\xBF{}").unwrap(), serde_json::json!({}));
     }
 }

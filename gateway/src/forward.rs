@@ -45,10 +45,7 @@ impl Forwarded {
                     value.set_sensitive(name == AUTHORIZATION.as_str());
                     metadata.insert(name, value);
                 }
-                Err(_) => tracing::debug!(
-                    header = name,
-                    "header not representable as gRPC metadata; dropped"
-                ),
+                Err(_) => tracing::debug!(header = name, "header not representable as gRPC metadata; dropped"),
             }
         }
         Forwarded(metadata)

@@ -9,10 +9,11 @@
 //! only through `idsync-proto` (the [`node`] module alone starts a core in-process).
 //!
 //! Layout: [`app`] builds the router and [`serve`] runs it; `users` holds the `/Users`
-//! handlers; `wire` converts SCIM JSON to and from proto messages (`user_in`, `user_out`,
-//! `patch`, `list`); `extract` and `query` read bodies, ids, `If-Match` and query strings;
-//! `forward` builds the gRPC request metadata; `errors` holds [`ApiError`] and the one
-//! table mapping gRPC statuses to SCIM errors; `normalize` tolerates sloppy slashes.
+//! handlers; `wire` converts SCIM JSON to and from proto messages (`user_in` and `patch`
+//! read, `user_out`, `list` and `render` write); `extract` and `query` read bodies, ids,
+//! `If-Match` and query strings; `forward` builds the gRPC request metadata; `errors`
+//! holds [`ApiError`] and the one table mapping gRPC statuses to SCIM errors; `normalize`
+//! tolerates sloppy slashes. Router-level tests live in `app_tests`.
 
 // Tests may unwrap; `clippy --lib` still holds the library itself to `unwrap_used`.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -90,10 +91,7 @@ pub struct AppState {
 impl AppState {
     /// State over a client of sync-core's `Users` service (a persistent HTTP/2 channel).
     pub fn new(users: UsersClient<Channel>, settings: GatewaySettings) -> Self {
-        let scim_base_url = format!(
-            "{}{SCIM_BASE_PATH}",
-            settings.public_url.trim_end_matches('/')
-        );
+        let scim_base_url = format!("{}{SCIM_BASE_PATH}", settings.public_url.trim_end_matches('/'));
         AppState {
             users,
             settings: Arc::new(settings),
@@ -166,9 +164,7 @@ pub async fn serve(
             tracing::debug!(%error, "could not set TCP_NODELAY");
         }
     });
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
 }
 
 /// The span of one HTTP request: method, path (never the query, which can hold user
@@ -185,10 +181,7 @@ fn request_span(request: &Request) -> tracing::Span {
 /// `GET /healthz`: the process is up and serving HTTP.
 async fn healthz() -> impl IntoResponse {
     (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
         r#"{"status":"ok"}"#,
     )
 }

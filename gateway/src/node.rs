@@ -78,23 +78,47 @@ pub async fn start_single_node(config: NodeConfig) -> Result<RunningNode> {
 
     let grpc_addr = match config.grpc_listen {
         Some(addr) => {
-            let listener = TcpListener::bind(addr).await.with_context(|| format!("binding gRPC {addr}"))?;
+            let listener = TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding gRPC {addr}"))?;
             let bound = listener.local_addr()?;
-            tasks.push(tokio::spawn(idsync_core::server::serve(core.clone(), listener, wait_for(stopped.clone()))));
+            tasks.push(tokio::spawn(idsync_core::server::serve(
+                core.clone(),
+                listener,
+                wait_for(stopped.clone()),
+            )));
             Some(bound)
         }
         None => None,
     };
-    let channel = idsync_core::server::in_process(core).await.context("starting the in-process core")?;
-    let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding HTTP {}", config.listen))?;
+    let channel = idsync_core::server::in_process(core)
+        .await
+        .context("starting the in-process core")?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding HTTP {}", config.listen))?;
     let http_addr = listener.local_addr()?;
-    let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{http_addr}"));
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{http_addr}"));
     let state = AppState::new(
         UsersClient::new(channel),
-        GatewaySettings { public_url: public_url.clone(), max_body_bytes: config.max_body_bytes },
+        GatewaySettings {
+            public_url: public_url.clone(),
+            max_body_bytes: config.max_body_bytes,
+        },
     );
     tasks.push(tokio::spawn(crate::serve(listener, state, wait_for(stopped))));
-    Ok(RunningNode { http_addr, grpc_addr, public_url, bootstrap, store, stop, tasks })
+    Ok(RunningNode {
+        http_addr,
+        grpc_addr,
+        public_url,
+        bootstrap,
+        store,
+        stop,
+        tasks,
+    })
 }
 
 impl RunningNode {
@@ -128,7 +152,13 @@ pub async fn run_gateway(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let channel = connect_core(core_url)?;
-    let state = AppState::new(UsersClient::new(channel), GatewaySettings { public_url, max_body_bytes });
+    let state = AppState::new(
+        UsersClient::new(channel),
+        GatewaySettings {
+            public_url,
+            max_body_bytes,
+        },
+    );
     crate::serve(listener, state, shutdown).await?;
     Ok(())
 }
@@ -170,7 +200,10 @@ mod tests {
 
     #[test]
     fn database_passwords_are_redacted_from_messages() {
-        assert_eq!(redact("postgres://idsync:s3cret@db:5432/x"), "postgres://idsync:***@db:5432/x");
+        assert_eq!(
+            redact("postgres://idsync:s3cret@db:5432/x"),
+            "postgres://idsync:***@db:5432/x"
+        );
         assert_eq!(redact("postgres://db/x"), "postgres://db/x");
         assert_eq!(redact("./idsync-data/idsync.db"), "./idsync-data/idsync.db");
     }

@@ -73,10 +73,7 @@ mod tests {
 
     #[test]
     fn clean_paths_and_the_root_are_untouched() {
-        assert_eq!(
-            normalized("/scim/v2/Users/abc?x=1"),
-            "/scim/v2/Users/abc?x=1"
-        );
+        assert_eq!(normalized("/scim/v2/Users/abc?x=1"), "/scim/v2/Users/abc?x=1");
         assert_eq!(normalized("/"), "/");
         assert_eq!(normalized("//"), "/");
     }

@@ -94,9 +94,7 @@ mod tests {
 
     #[test]
     fn unknown_parameters_are_ignored() {
-        let request = parse(
-            "aadOptscim062020&excludedAttributes=members&filter=userName+eq+%22a%22&sortBy=x",
-        );
+        let request = parse("aadOptscim062020&excludedAttributes=members&filter=userName+eq+%22a%22&sortBy=x");
         assert_eq!(request.filter, r#"userName eq "a""#);
         assert_eq!((request.start_index, request.count), (1, None));
     }
@@ -126,12 +124,7 @@ mod tests {
 
     #[test]
     fn non_numeric_paging_is_invalid_value() {
-        for query in [
-            "count=abc",
-            "startIndex=1.5",
-            "count=5x",
-            "startIndex=%22%22",
-        ] {
+        for query in ["count=abc", "startIndex=1.5", "count=5x", "startIndex=%22%22"] {
             let error = list_users_request(Some(query)).unwrap_err();
             assert_eq!(
                 (error.status(), error.scim_type()),

@@ -14,10 +14,9 @@ pub(crate) struct Scim<T>(pub T);
 impl<T: Serialize> IntoResponse for Scim<T> {
     fn into_response(self) -> Response {
         let mut response = Response::new(Body::from(scim_json_bytes(&self.0)));
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(SCIM_CONTENT_TYPE),
-        );
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_CONTENT_TYPE));
         response
     }
 }
@@ -40,8 +39,7 @@ pub(crate) fn scim_json_bytes<T: Serialize>(body: &T) -> Vec<u8> {
 /// The weak entity tag of a resource version, `W/"<version>"` (RFC 7644 §3.14).
 pub(crate) fn etag(version: i64) -> HeaderValue {
     // Digits, '-', 'W', '/' and '"' are all valid header bytes.
-    HeaderValue::from_str(&format!("W/\"{version}\""))
-        .unwrap_or_else(|_| HeaderValue::from_static("W/\"0\""))
+    HeaderValue::from_str(&format!("W/\"{version}\"")).unwrap_or_else(|_| HeaderValue::from_static("W/\"0\""))
 }
 
 #[cfg(test)]

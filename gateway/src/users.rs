@@ -7,8 +7,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use idsync_proto::v1::{
-    CreateUserRequest, DeleteUserRequest, GetUserRequest, PatchUserRequest, ReplaceUserRequest,
-    User,
+    CreateUserRequest, DeleteUserRequest, GetUserRequest, PatchUserRequest, ReplaceUserRequest, User,
 };
 
 use crate::errors::ApiError;
@@ -25,16 +24,10 @@ use crate::{AppState, SCIM_BASE_PATH};
 /// The `/Users` routes, with their full paths under [`SCIM_BASE_PATH`].
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
-        .route(
-            &format!("{SCIM_BASE_PATH}/Users"),
-            get(list_users).post(create_user),
-        )
+        .route(&format!("{SCIM_BASE_PATH}/Users"), get(list_users).post(create_user))
         .route(
             &format!("{SCIM_BASE_PATH}/Users/{{id}}"),
-            get(get_user)
-                .put(replace_user)
-                .patch(patch_user)
-                .delete(delete_user),
+            get(get_user).put(replace_user).patch(patch_user).delete(delete_user),
         )
 }
 
@@ -46,11 +39,7 @@ async fn list_users(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let request = list_users_request(query.as_deref())?;
-    let page = state
-        .users()
-        .list_users(forwarded.request(request))
-        .await?
-        .into_inner();
+    let page = state.users().list_users(forwarded.request(request)).await?.into_inner();
     Ok(Scim(ListResponseOut::new(&page, state.scim_base_url())).into_response())
 }
 
@@ -117,11 +106,7 @@ async fn patch_user(
         operations,
         if_match,
     };
-    let user = state
-        .users()
-        .patch_user(forwarded.request(request))
-        .await?
-        .into_inner();
+    let user = state.users().patch_user(forwarded.request(request)).await?.into_inner();
     Ok(render_user(&state, StatusCode::OK, &user))
 }
 

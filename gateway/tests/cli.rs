@@ -1,6 +1,8 @@
 //! The `idsync` binary as an operator runs it: subcommands' stdout, `serve` on first
 //! start, graceful shutdown on SIGTERM, and the split `core` + `gateway` processes.
 
+#![allow(clippy::unwrap_used)] // tests assert by unwrapping
+
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::process::{Child, Command, Output, Stdio};
@@ -18,7 +20,11 @@ fn idsync(args: &[&str], database_url: &str) -> Output {
         .env("IDSYNC_LOG", "warn")
         .output()
         .expect("idsync runs");
-    assert!(output.status.success(), "idsync {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "idsync {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     output
 }
 
@@ -27,7 +33,11 @@ fn stdout(output: &Output) -> String {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 struct Running(Child);
@@ -66,7 +76,10 @@ async fn wait_healthy(base: &str) {
 
 async fn probe(tenant_url: &str, token: &str) -> reqwest::StatusCode {
     reqwest::Client::new()
-        .get(format!("{tenant_url}/Users?filter=userName+eq+%22{}%22", "b4fa7c1e-0000-4000-8000-000000000000"))
+        .get(format!(
+            "{tenant_url}/Users?filter=userName+eq+%22{}%22",
+            "b4fa7c1e-0000-4000-8000-000000000000"
+        ))
         .bearer_auth(token)
         .send()
         .await
@@ -79,29 +92,63 @@ fn tenant_and_token_commands_print_only_what_an_admin_pastes() {
     let db = TestDb::sqlite();
     let url = db.url();
     idsync(&["migrate"], url);
-    let tenant = idsync(&["tenant", "create", "contoso", "--public-url", "https://scim.example.com/"], url);
+    let tenant = idsync(
+        &[
+            "tenant",
+            "create",
+            "contoso",
+            "--public-url",
+            "https://scim.example.com/",
+        ],
+        url,
+    );
     assert_eq!(stdout(&tenant), "https://scim.example.com/scim/v2\n");
-    let token = idsync(&["token", "create", "--tenant", "contoso", "--scope", "read", "--label", "ci"], url);
+    let token = idsync(
+        &[
+            "token", "create", "--tenant", "contoso", "--scope", "read", "--label", "ci",
+        ],
+        url,
+    );
     let secret = stdout(&token);
     let lines: Vec<&str> = secret.lines().collect();
     assert_eq!(lines.len(), 1);
     assert!(lines[0].starts_with("idsync_") && lines[0].len() == 50, "{secret}");
 
     let list = stdout(&idsync(&["token", "list", "--tenant", "contoso"], url));
-    assert!(list.contains("contoso") && list.contains("read") && list.contains("ci"), "{list}");
+    assert!(
+        list.contains("contoso") && list.contains("read") && list.contains("ci"),
+        "{list}"
+    );
     assert!(!list.contains(lines[0]), "secrets are never listed");
-    let id = list.lines().nth(1).and_then(|l| l.split_whitespace().next()).expect("a token row").to_string();
+    let id = list
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split_whitespace().next())
+        .expect("a token row")
+        .to_string();
     idsync(&["token", "revoke", &id], url);
     let list = stdout(&idsync(&["token", "list"], url));
-    let row: Vec<&str> = list.lines().find(|l| l.starts_with(&id)).expect("still listed").split_whitespace().collect();
+    let row: Vec<&str> = list
+        .lines()
+        .find(|l| l.starts_with(&id))
+        .expect("still listed")
+        .split_whitespace()
+        .collect();
     // ID TENANT SCOPE CREATED EXPIRES LAST-USED REVOKED LABEL
     assert_eq!(row[4], "-", "no expiry: {row:?}");
     assert_ne!(row[6], "-", "revocation time shown: {row:?}");
 
     let tenants = stdout(&idsync(&["tenant", "list"], url));
-    assert!(tenants.contains("contoso") && tenants.contains("https://scim.example.com/scim/v2"), "{tenants}");
+    assert!(
+        tenants.contains("contoso") && tenants.contains("https://scim.example.com/scim/v2"),
+        "{tenants}"
+    );
 
-    let duplicate = Command::new(BIN).args(["tenant", "create", "contoso"]).env("IDSYNC_DATABASE_URL", url).output().unwrap();
+    let duplicate = Command::new(BIN)
+        .args(["tenant", "create", "contoso"])
+        .env("IDSYNC_DATABASE_URL", url)
+        .output()
+        .unwrap();
     assert!(!duplicate.status.success());
     assert!(duplicate.stdout.is_empty());
 }
@@ -110,7 +157,17 @@ fn tenant_and_token_commands_print_only_what_an_admin_pastes() {
 fn help_reads_like_a_manual() {
     let output = Command::new(BIN).arg("--help").output().expect("runs");
     let text = String::from_utf8_lossy(&output.stdout);
-    for needle in ["Tenant URL", "Secret Token", "serve", "core", "gateway", "tenant", "token", "migrate", "IDSYNC_DATABASE_URL"] {
+    for needle in [
+        "Tenant URL",
+        "Secret Token",
+        "serve",
+        "core",
+        "gateway",
+        "tenant",
+        "token",
+        "migrate",
+        "IDSYNC_DATABASE_URL",
+    ] {
         assert!(text.contains(needle), "--help mentions {needle}:\n{text}");
     }
 }
@@ -120,7 +177,13 @@ async fn serve_bootstraps_a_tenant_answers_entra_and_stops_gracefully() {
     let dir = tempfile::tempdir().unwrap();
     let (http, grpc) = (free_port(), free_port());
     let mut child = Command::new(BIN)
-        .args(["serve", "--listen", &format!("127.0.0.1:{http}"), "--grpc-listen", &format!("127.0.0.1:{grpc}")])
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{http}"),
+            "--grpc-listen",
+            &format!("127.0.0.1:{grpc}"),
+        ])
         .arg("--data-dir")
         .arg(dir.path())
         .env_remove("IDSYNC_DATABASE_URL")
@@ -147,7 +210,10 @@ async fn serve_bootstraps_a_tenant_answers_entra_and_stops_gracefully() {
     wait_healthy(&format!("http://127.0.0.1:{http}")).await;
     assert_eq!(probe(&tenant_url, &token).await, reqwest::StatusCode::OK);
 
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let deadline = Instant::now() + Duration::from_secs(20);
     let exit = loop {
@@ -162,7 +228,13 @@ async fn serve_bootstraps_a_tenant_answers_entra_and_stops_gracefully() {
     // A second start on the same data keeps the tenant and prints no new token.
     let (http, grpc) = (free_port(), free_port());
     let again = Command::new(BIN)
-        .args(["serve", "--listen", &format!("127.0.0.1:{http}"), "--grpc-listen", &format!("127.0.0.1:{grpc}")])
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{http}"),
+            "--grpc-listen",
+            &format!("127.0.0.1:{grpc}"),
+        ])
         .arg("--data-dir")
         .arg(dir.path())
         .env("IDSYNC_LOG", "warn")
@@ -172,7 +244,11 @@ async fn serve_bootstraps_a_tenant_answers_entra_and_stops_gracefully() {
     let mut again = Running(again);
     wait_healthy(&format!("http://127.0.0.1:{http}")).await;
     let restarted_url = format!("http://127.0.0.1:{http}/scim/v2");
-    assert_eq!(probe(&restarted_url, &token).await, reqwest::StatusCode::OK, "the first token survives a restart");
+    assert_eq!(
+        probe(&restarted_url, &token).await,
+        reqwest::StatusCode::OK,
+        "the first token survives a restart"
+    );
     let _ = again.0.kill();
     let output = again.0.wait_with_output_taken();
     assert!(!output.contains("Secret Token"), "no second bootstrap: {output}");
@@ -199,11 +275,19 @@ async fn core_and_gateway_run_as_separate_processes_on_postgres() {
     let db = TestDb::postgres();
     let url = db.url();
     idsync(&["tenant", "create", "acme"], url);
-    let token = stdout(&idsync(&["token", "create", "--tenant", "acme"], url)).trim().to_string();
+    let token = stdout(&idsync(&["token", "create", "--tenant", "acme"], url))
+        .trim()
+        .to_string();
     let (http, grpc) = (free_port(), free_port());
     let _core = spawn(&["core", "--grpc-listen", &format!("127.0.0.1:{grpc}")], url);
     let _gateway = spawn(
-        &["gateway", "--core", &format!("http://127.0.0.1:{grpc}"), "--listen", &format!("127.0.0.1:{http}")],
+        &[
+            "gateway",
+            "--core",
+            &format!("http://127.0.0.1:{grpc}"),
+            "--listen",
+            &format!("127.0.0.1:{http}"),
+        ],
         url,
     );
     let base = format!("http://127.0.0.1:{http}");

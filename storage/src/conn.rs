@@ -10,6 +10,7 @@ use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionMa
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::r2d2::R2D2Connection;
+use diesel::sql_types::{Nullable, Text};
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
@@ -41,7 +42,7 @@ diesel::define_sql_function! {
     /// Unicode-aware lowercase, identical on both backends: on SQLite it is registered
     /// on every connection as Rust's `str::to_lowercase`; on PostgreSQL the migrations
     /// create it around `lower()` under a Unicode collation.
-    fn idsync_lower(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+    fn idsync_lower(x: Nullable<Text>) -> Nullable<Text>;
 }
 
 /// A database URL resolved to its backend.
@@ -104,12 +105,8 @@ impl DatabaseUrl {
         if parent.as_os_str().is_empty() || parent.exists() {
             return Ok(());
         }
-        std::fs::create_dir_all(parent).map_err(|e| {
-            StorageError::Config(format!(
-                "cannot create the database folder {}: {e}",
-                parent.display()
-            ))
-        })
+        std::fs::create_dir_all(parent)
+            .map_err(|e| StorageError::Config(format!("cannot create the database folder {}: {e}", parent.display())))
     }
 }
 
@@ -155,8 +152,8 @@ impl AnyManager {
                 .map(AnyConnection::Postgresql)
                 .map_err(diesel::r2d2::Error::ConnectionError),
             Backend::Sqlite => {
-                let mut conn = SqliteConnection::establish(&self.url.url)
-                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                let mut conn =
+                    SqliteConnection::establish(&self.url.url).map_err(diesel::r2d2::Error::ConnectionError)?;
                 prepare_sqlite(&mut conn, self.busy_timeout, self.read_only)
                     .map_err(diesel::r2d2::Error::QueryError)?;
                 Ok(AnyConnection::Sqlite(conn))
@@ -166,11 +163,7 @@ impl AnyManager {
 }
 
 /// Per-connection SQLite settings. None of them persist in the file except WAL.
-fn prepare_sqlite(
-    conn: &mut SqliteConnection,
-    busy_timeout: Duration,
-    read_only: bool,
-) -> QueryResult<()> {
+fn prepare_sqlite(conn: &mut SqliteConnection, busy_timeout: Duration, read_only: bool) -> QueryResult<()> {
     // busy_timeout first, so that switching to WAL waits for a concurrent opener.
     conn.batch_execute(&format!(
         "PRAGMA busy_timeout = {};
@@ -218,23 +211,18 @@ pub(crate) fn connect_once(manager: &AnyManager) -> Result<AnyConnection, Storag
 /// migration once: the others wait, then find nothing pending.
 pub(crate) fn run_migrations(conn: &mut AnyConnection) -> Result<Vec<String>, StorageError> {
     /// Any fixed number; it only has to be the same in every replica.
-    const MIGRATION_LOCK: i64 = 0x1d5_1c_0001;
-    let failed = |e: Box<dyn std::error::Error + Send + Sync>| {
-        StorageError::Internal(format!("migration failed: {e}"))
-    };
+    const MIGRATION_LOCK: i64 = 0x1d5c_0000_0001;
     transaction(conn, TxMode::Write, |conn| {
         let applied = match conn {
-            AnyConnection::Sqlite(c) => c
-                .run_pending_migrations(SQLITE_MIGRATIONS)
-                .map_err(failed)?,
+            AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
             AnyConnection::Postgresql(c) => {
                 diesel::sql_query(format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
                     .execute(c)
                     .db()?;
                 c.run_pending_migrations(POSTGRES_MIGRATIONS)
-                    .map_err(failed)?
             }
-        };
+        }
+        .map_err(|e| StorageError::Internal(format!("migration failed: {e}")))?;
         Ok(applied.iter().map(ToString::to_string).collect())
     })
 }
@@ -255,35 +243,27 @@ pub(crate) fn transaction<T>(
     mode: TxMode,
     f: impl FnOnce(&mut AnyConnection) -> Result<T, StorageError>,
 ) -> Result<T, StorageError> {
-    match (&mut *conn, mode) {
-        (AnyConnection::Sqlite(c), TxMode::Read) => {
-            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN")
-        }
-        (AnyConnection::Sqlite(c), TxMode::Write) => {
-            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
-        }
-        (AnyConnection::Postgresql(c), TxMode::Read) => {
-            AnsiTransactionManager::begin_transaction_sql(
-                c,
-                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-            )
-        }
-        (AnyConnection::Postgresql(c), TxMode::Write) => {
-            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN")
-        }
+    let begin = match (&*conn, mode) {
+        (AnyConnection::Sqlite(_), TxMode::Read) => "BEGIN",
+        (AnyConnection::Sqlite(_), TxMode::Write) => "BEGIN IMMEDIATE",
+        (AnyConnection::Postgresql(_), TxMode::Read) => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        (AnyConnection::Postgresql(_), TxMode::Write) => "BEGIN",
+    };
+    match conn {
+        AnyConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, begin),
+        AnyConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction_sql(c, begin),
     }
     .db()?;
+    type Manager = <AnyConnection as Connection>::TransactionManager;
     match f(conn) {
         Ok(value) => {
-            <AnyConnection as Connection>::TransactionManager::commit_transaction(conn).db()?;
+            Manager::commit_transaction(conn).db()?;
             Ok(value)
         }
-        Err(err) => {
-            match <AnyConnection as Connection>::TransactionManager::rollback_transaction(conn) {
-                Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(err),
-                Err(rollback) => Err(crate::error::from_diesel(rollback)),
-            }
-        }
+        Err(err) => match Manager::rollback_transaction(conn) {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(err),
+            Err(rollback) => Err(crate::error::from_diesel(rollback)),
+        },
     }
 }
 
@@ -299,14 +279,8 @@ mod tests {
 
     #[test]
     fn the_scheme_picks_the_backend() {
-        for url in [
-            "postgres://u@h/db",
-            "postgresql://u:p@h:5432/db?sslmode=require",
-        ] {
-            assert_eq!(
-                DatabaseUrl::parse(url).map(|u| u.backend),
-                Ok(Backend::Postgres)
-            );
+        for url in ["postgres://u@h/db", "postgresql://u:p@h:5432/db?sslmode=require"] {
+            assert_eq!(DatabaseUrl::parse(url).map(|u| u.backend), Ok(Backend::Postgres));
         }
         assert_eq!(
             sqlite_path("sqlite:///var/lib/idsync/db.sqlite3").as_deref(),
@@ -316,18 +290,9 @@ mod tests {
             sqlite_path("sqlite://data/db.sqlite3?mode=rwc").as_deref(),
             Some("data/db.sqlite3")
         );
-        assert_eq!(
-            sqlite_path("file:data/db.sqlite3").as_deref(),
-            Some("data/db.sqlite3")
-        );
-        assert_eq!(
-            sqlite_path("file:///tmp/x.db").as_deref(),
-            Some("/tmp/x.db")
-        );
-        assert_eq!(
-            sqlite_path("file://localhost/tmp/x.db").as_deref(),
-            Some("/tmp/x.db")
-        );
+        assert_eq!(sqlite_path("file:data/db.sqlite3").as_deref(), Some("data/db.sqlite3"));
+        assert_eq!(sqlite_path("file:///tmp/x.db").as_deref(), Some("/tmp/x.db"));
+        assert_eq!(sqlite_path("file://localhost/tmp/x.db").as_deref(), Some("/tmp/x.db"));
         assert_eq!(
             sqlite_path("idsync-data/idsync.sqlite3").as_deref(),
             Some("idsync-data/idsync.sqlite3")

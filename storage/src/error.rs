@@ -56,10 +56,7 @@ pub(crate) fn from_diesel(err: DieselError) -> StorageError {
     }
 }
 
-fn from_database(
-    kind: DatabaseErrorKind,
-    info: &(dyn DatabaseErrorInformation + Send + Sync),
-) -> StorageError {
+fn from_database(kind: DatabaseErrorKind, info: &(dyn DatabaseErrorInformation + Send + Sync)) -> StorageError {
     match kind {
         DatabaseErrorKind::UniqueViolation => StorageError::Conflict {
             what: conflict_target(info.constraint_name(), info.message()),
@@ -68,9 +65,7 @@ fn from_database(
         DatabaseErrorKind::ForeignKeyViolation => StorageError::NotFound,
         DatabaseErrorKind::ClosedConnection
         | DatabaseErrorKind::UnableToSendCommand
-        | DatabaseErrorKind::SerializationFailure => {
-            StorageError::Unavailable(info.message().to_owned())
-        }
+        | DatabaseErrorKind::SerializationFailure => StorageError::Unavailable(info.message().to_owned()),
         _ if is_busy(info.message()) => StorageError::Unavailable(info.message().to_owned()),
         _ => StorageError::Internal(info.message().to_owned()),
     }
@@ -95,16 +90,10 @@ fn conflict_target(constraint: Option<&str>, message: &str) -> String {
         ("users_pkey", "users.tenant_id, users.id", "users.id"),
         ("tenants_name_key", "tenants.name", "tenants.name"),
         ("tenants_pkey", "tenants.id", "tenants.id"),
-        (
-            "tokens_secret_hash_key",
-            "tokens.secret_hash",
-            "tokens.secret_hash",
-        ),
+        ("tokens_secret_hash_key", "tokens.secret_hash", "tokens.secret_hash"),
         ("tokens_pkey", "tokens.id", "tokens.id"),
     ];
-    let sqlite_columns = message
-        .strip_prefix("UNIQUE constraint failed: ")
-        .map(str::trim);
+    let sqlite_columns = message.strip_prefix("UNIQUE constraint failed: ").map(str::trim);
     for (pg_name, sqlite_cols, what) in KEYS {
         if constraint == Some(*pg_name) || sqlite_columns == Some(*sqlite_cols) {
             return (*what).to_owned();
@@ -140,10 +129,7 @@ mod tests {
     #[test]
     fn conflict_targets_read_the_same_on_both_backends() {
         assert_eq!(
-            conflict_target(
-                None,
-                "UNIQUE constraint failed: users.tenant_id, users.user_name_norm"
-            ),
+            conflict_target(None, "UNIQUE constraint failed: users.tenant_id, users.user_name_norm"),
             "users.user_name"
         );
         assert_eq!(
@@ -154,10 +140,7 @@ mod tests {
             conflict_target(None, "UNIQUE constraint failed: tenants.name"),
             "tenants.name"
         );
-        assert_eq!(
-            conflict_target(Some("tokens_pkey"), "duplicate key"),
-            "tokens.id"
-        );
+        assert_eq!(conflict_target(Some("tokens_pkey"), "duplicate key"), "tokens.id");
         assert_eq!(
             conflict_target(Some("something_else"), "duplicate key"),
             "something_else"

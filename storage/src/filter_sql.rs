@@ -20,18 +20,14 @@
 
 use diesel::dsl::{not, sql};
 use diesel::expression::BoxableExpression;
-use diesel::expression::{
-    AppearsOnTable, Expression, SelectableExpression, ValidGrouping, is_aggregate,
-};
+use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping, is_aggregate};
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text};
 
 use crate::conn::{MultiBackend, idsync_lower};
 use crate::error::StorageError;
-use crate::query::{
-    ChildColumn, CompareOp, Literal, MultiValuedAttr, Predicate, UserColumn, UserPredicate,
-};
+use crate::query::{ChildColumn, CompareOp, Literal, MultiValuedAttr, Predicate, UserColumn, UserPredicate};
 use crate::records::normalize_user_name;
 use crate::schema::{user_values, users};
 use crate::users::attr_name;
@@ -214,10 +210,7 @@ impl QueryFragment<MultiBackend> for Exists {
     }
 }
 
-fn any_child(
-    attr: MultiValuedAttr,
-    predicate: &Predicate<ChildColumn>,
-) -> Result<Cond<users::table>, StorageError> {
+fn any_child(attr: MultiValuedAttr, predicate: &Predicate<ChildColumn>) -> Result<Cond<users::table>, StorageError> {
     let condition = compile_row(predicate, &child_column)?;
     let subquery = user_values::table
         .into_boxed::<MultiBackend>()
@@ -231,10 +224,7 @@ fn any_child(
 }
 
 /// Compiles a predicate over one table's columns.
-fn compile_row<T, C>(
-    predicate: &Predicate<C>,
-    resolve: &impl Fn(C) -> Column<T>,
-) -> Result<Cond<T>, StorageError>
+fn compile_row<T, C>(predicate: &Predicate<C>, resolve: &impl Fn(C) -> Column<T>) -> Result<Cond<T>, StorageError>
 where
     T: Table + 'static,
     C: Copy + std::fmt::Debug,
@@ -258,9 +248,8 @@ where
                 CompareOp::Ne => (CompareOp::Eq, true),
                 other => (*other, false),
             };
-            let holds = compare(resolve(*column), op, value, *case_exact).map_err(|why| {
-                StorageError::InvalidQuery(format!("{column:?} {op:?} {value:?}: {why}"))
-            })?;
+            let holds = compare(resolve(*column), op, value, *case_exact)
+                .map_err(|why| StorageError::InvalidQuery(format!("{column:?} {op:?} {value:?}: {why}")))?;
             if negate { Box::new(not(holds)) } else { holds }
         }
     })
@@ -268,20 +257,14 @@ where
 
 fn present<T: Table + 'static>(column: Column<T>) -> Cond<T> {
     match column {
-        Column::Text {
-            column, nullable, ..
-        } => guarded(column, nullable, Box::new(column().ne(String::new()))),
+        Column::Text { column, nullable, .. } => guarded(column, nullable, Box::new(column().ne(String::new()))),
         // NOT NULL columns always have a value.
         Column::Bool(_) | Column::Timestamp(_) => Box::new(sql::<Bool>("1 = 1")),
     }
 }
 
 /// `column IS NOT NULL AND condition`: false, never NULL, when the column is NULL.
-fn guarded<T: Table + 'static>(
-    column: fn() -> TextExpr<T>,
-    nullable: bool,
-    condition: MaybeCond<T>,
-) -> Cond<T> {
+fn guarded<T: Table + 'static>(column: fn() -> TextExpr<T>, nullable: bool, condition: MaybeCond<T>) -> Cond<T> {
     if nullable {
         Box::new(column().is_not_null().and(condition).assume_not_null())
     } else {
@@ -298,10 +281,7 @@ fn compare<T: Table + 'static>(
     match (column, value) {
         (
             Column::Text {
-                column,
-                nullable,
-                norm,
-                ..
+                column, nullable, norm, ..
             },
             Literal::Text(text),
         ) => Ok(compare_text(column, nullable, norm, op, text, case_exact)),
@@ -348,11 +328,9 @@ fn compare_text<T: Table + 'static>(
     let condition: MaybeCond<T> = match (case_exact, norm) {
         // Equality on the indexed norm column narrows to the candidates; the exact
         // comparison then decides.
-        (true, Some(norm)) if op == CompareOp::Eq => Box::new(
-            (norm.column)()
-                .eq((norm.fold)(text))
-                .and(column().eq(text.to_owned())),
-        ),
+        (true, Some(norm)) if op == CompareOp::Eq => {
+            Box::new((norm.column)().eq((norm.fold)(text)).and(column().eq(text.to_owned())))
+        }
         (true, _) => text_op(column(), op, text.to_owned()),
         (false, Some(norm)) => text_op((norm.column)(), op, (norm.fold)(text)),
         (false, None) => text_op(Box::new(idsync_lower(column())), op, fold_case(text)),

@@ -101,11 +101,7 @@ impl Store {
                 )
             }
         };
-        Ok(Store {
-            backend,
-            read,
-            write,
-        })
+        Ok(Store { backend, read, write })
     }
 
     /// Applies pending migrations (already done by [`Store::open`]); returns the
@@ -125,19 +121,13 @@ impl Store {
     ///
     /// Do not call other `Store` methods that write from inside `f`: on SQLite they
     /// would wait for the one write connection that `f` holds.
-    pub fn write<T>(
-        &self,
-        f: impl FnOnce(&mut Tx<'_>) -> Result<T, StorageError>,
-    ) -> Result<T, StorageError> {
+    pub fn write<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T, StorageError>) -> Result<T, StorageError> {
         let mut conn = self.write.get().map_err(from_pool)?;
         conn::transaction(&mut conn, TxMode::Write, |conn| f(&mut Tx { conn }))
     }
 
     /// Runs `f` in one read-only transaction, which sees a single consistent snapshot.
-    pub fn read<T>(
-        &self,
-        f: impl FnOnce(&mut Tx<'_>) -> Result<T, StorageError>,
-    ) -> Result<T, StorageError> {
+    pub fn read<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T, StorageError>) -> Result<T, StorageError> {
         let mut conn = self.read.get().map_err(from_pool)?;
         conn::transaction(&mut conn, TxMode::Read, |conn| f(&mut Tx { conn }))
     }
@@ -189,12 +179,7 @@ impl Store {
     }
 
     /// See [`Tx::revoke_token`].
-    pub fn revoke_token(
-        &self,
-        tenant_id: Option<&str>,
-        id: &str,
-        now_us: i64,
-    ) -> Result<TokenRecord, StorageError> {
+    pub fn revoke_token(&self, tenant_id: Option<&str>, id: &str, now_us: i64) -> Result<TokenRecord, StorageError> {
         self.write(|tx| tx.revoke_token(tenant_id, id, now_us))
     }
 
@@ -214,21 +199,12 @@ impl Store {
     }
 
     /// See [`Tx::update_user`].
-    pub fn update_user(
-        &self,
-        user: &UserRecord,
-        expected_version: i64,
-    ) -> Result<(), StorageError> {
+    pub fn update_user(&self, user: &UserRecord, expected_version: i64) -> Result<(), StorageError> {
         self.write(|tx| tx.update_user(user, expected_version))
     }
 
     /// See [`Tx::delete_user`].
-    pub fn delete_user(
-        &self,
-        tenant_id: &str,
-        id: &str,
-        expected_version: Option<i64>,
-    ) -> Result<(), StorageError> {
+    pub fn delete_user(&self, tenant_id: &str, id: &str, expected_version: Option<i64>) -> Result<(), StorageError> {
         self.write(|tx| tx.delete_user(tenant_id, id, expected_version))
     }
 
@@ -288,18 +264,12 @@ impl Tx<'_> {
 
     /// The token whose secret hashes to `secret_hash`, whatever its state: the caller
     /// checks expiry and revocation.
-    pub fn token_by_hash(
-        &mut self,
-        secret_hash: &str,
-    ) -> Result<Option<TokenRecord>, StorageError> {
+    pub fn token_by_hash(&mut self, secret_hash: &str) -> Result<Option<TokenRecord>, StorageError> {
         tokens::token_by_hash_in(self.conn, secret_hash)
     }
 
     /// The tokens of one tenant (`Some`) or of every tenant (`None`), oldest first.
-    pub fn list_tokens(
-        &mut self,
-        tenant_id: Option<&str>,
-    ) -> Result<Vec<TokenRecord>, StorageError> {
+    pub fn list_tokens(&mut self, tenant_id: Option<&str>) -> Result<Vec<TokenRecord>, StorageError> {
         tokens::list_tokens_in(self.conn, tenant_id)
     }
 
@@ -330,11 +300,7 @@ impl Tx<'_> {
     }
 
     /// One user of the tenant, with its multi-valued attributes in stored order.
-    pub fn get_user(
-        &mut self,
-        tenant_id: &str,
-        id: &str,
-    ) -> Result<Option<UserRecord>, StorageError> {
+    pub fn get_user(&mut self, tenant_id: &str, id: &str) -> Result<Option<UserRecord>, StorageError> {
         users::get_user_in(self.conn, tenant_id, id)
     }
 
@@ -345,11 +311,7 @@ impl Tx<'_> {
     /// [`StorageError::NotFound`] when the user does not exist,
     /// [`StorageError::VersionMismatch`] when it has another version,
     /// [`StorageError::Conflict`] when the new userName is taken.
-    pub fn update_user(
-        &mut self,
-        user: &UserRecord,
-        expected_version: i64,
-    ) -> Result<(), StorageError> {
+    pub fn update_user(&mut self, user: &UserRecord, expected_version: i64) -> Result<(), StorageError> {
         users::update_user_in(self.conn, user, expected_version)
     }
 
@@ -365,15 +327,13 @@ impl Tx<'_> {
     }
 
     /// One page of the tenant's users that satisfy `query.predicate`, and how many
-    /// satisfy it in all. Three statements whatever the page size.
+    /// satisfy it in all. At most three statements whatever the page size: the page,
+    /// its users' multi-valued attributes in one batch, and a count when the page
+    /// alone does not tell the total.
     ///
     /// Order: by `query.sort` when given (text case-insensitively, by code point;
     /// NULLs last ascending, first descending), then by creation time and id.
-    pub fn list_users(
-        &mut self,
-        tenant_id: &str,
-        query: &UserQuery,
-    ) -> Result<UserPage, StorageError> {
+    pub fn list_users(&mut self, tenant_id: &str, query: &UserQuery) -> Result<UserPage, StorageError> {
         users::list_users_in(self.conn, tenant_id, query)
     }
 }

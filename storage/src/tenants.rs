@@ -29,10 +29,7 @@ impl From<TenantRow> for TenantRecord {
     }
 }
 
-pub(crate) fn create_tenant_in(
-    conn: &mut AnyConnection,
-    t: &TenantRecord,
-) -> Result<(), StorageError> {
+pub(crate) fn create_tenant_in(conn: &mut AnyConnection, t: &TenantRecord) -> Result<(), StorageError> {
     let TenantRecord {
         id,
         name,
@@ -63,10 +60,7 @@ pub(crate) fn list_tenants_in(conn: &mut AnyConnection) -> Result<Vec<TenantReco
     Ok(rows.into_iter().map(TenantRecord::from).collect())
 }
 
-pub(crate) fn tenant_by_name_in(
-    conn: &mut AnyConnection,
-    name: &str,
-) -> Result<Option<TenantRecord>, StorageError> {
+pub(crate) fn tenant_by_name_in(conn: &mut AnyConnection, name: &str) -> Result<Option<TenantRecord>, StorageError> {
     let row = tenants::table
         .filter(tenants::name.eq(name))
         .select(TenantRow::as_select())
@@ -76,10 +70,7 @@ pub(crate) fn tenant_by_name_in(
     Ok(row.map(TenantRecord::from))
 }
 
-pub(crate) fn tenant_in(
-    conn: &mut AnyConnection,
-    id: &str,
-) -> Result<Option<TenantRecord>, StorageError> {
+pub(crate) fn tenant_in(conn: &mut AnyConnection, id: &str) -> Result<Option<TenantRecord>, StorageError> {
     let row = tenants::table
         .filter(tenants::id.eq(id))
         .select(TenantRow::as_select())

@@ -78,10 +78,7 @@ impl TestDb {
         TestDb {
             url,
             backend: Backend::Postgres,
-            cleanup: Cleanup::Postgres {
-                admin_url,
-                database,
-            },
+            cleanup: Cleanup::Postgres { admin_url, database },
         }
     }
 
@@ -110,26 +107,19 @@ impl TestDb {
     ///
     /// When the store cannot be opened.
     pub fn store_with(&self, options: StoreOptions) -> Store {
-        Store::open(&self.url, options)
-            .unwrap_or_else(|e| panic!("cannot open a store on {}: {e}", redact(&self.url)))
+        Store::open(&self.url, options).unwrap_or_else(|e| panic!("cannot open a store on {}: {e}", redact(&self.url)))
     }
 }
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Cleanup::Postgres {
-            admin_url,
-            database,
-        } = &self.cleanup
-        {
+        if let Cleanup::Postgres { admin_url, database } = &self.cleanup {
             let dropped = PgConnection::establish(admin_url)
                 .map_err(|e| e.to_string())
                 .and_then(|mut admin| {
-                    diesel::sql_query(format!(
-                        "DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"
-                    ))
-                    .execute(&mut admin)
-                    .map_err(|e| e.to_string())
+                    diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"))
+                        .execute(&mut admin)
+                        .map_err(|e| e.to_string())
                 });
             if let Err(e) = dropped {
                 eprintln!("warning: could not drop the test database {database}: {e}");
@@ -183,10 +173,7 @@ mod tests {
             with_database("postgres://u:p@h/db?sslmode=require", "t"),
             "postgres://u:p@h/t?sslmode=require"
         );
-        assert_eq!(
-            with_database("postgresql://h:5432", "t"),
-            "postgresql://h:5432/t"
-        );
+        assert_eq!(with_database("postgresql://h:5432", "t"), "postgresql://h:5432/t");
     }
 
     #[test]

@@ -25,9 +25,8 @@ impl TryFrom<TokenRow> for TokenRecord {
     type Error = StorageError;
 
     fn try_from(r: TokenRow) -> Result<TokenRecord, StorageError> {
-        let scope = Scope::parse(&r.scope).ok_or_else(|| {
-            StorageError::Internal(format!("token {} has an unknown scope {:?}", r.id, r.scope))
-        })?;
+        let scope = Scope::parse(&r.scope)
+            .ok_or_else(|| StorageError::Internal(format!("token {} has an unknown scope {:?}", r.id, r.scope)))?;
         Ok(TokenRecord {
             id: r.id,
             tenant_id: r.tenant_id,
@@ -42,10 +41,7 @@ impl TryFrom<TokenRow> for TokenRecord {
     }
 }
 
-pub(crate) fn insert_token_in(
-    conn: &mut AnyConnection,
-    t: &TokenRecord,
-) -> Result<(), StorageError> {
+pub(crate) fn insert_token_in(conn: &mut AnyConnection, t: &TokenRecord) -> Result<(), StorageError> {
     let TokenRecord {
         id,
         tenant_id,
@@ -100,19 +96,10 @@ pub(crate) fn list_tokens_in(
     if let Some(tenant_id) = tenant_id {
         query = query.filter(tokens::tenant_id.eq(tenant_id.to_owned()));
     }
-    query
-        .load(conn)
-        .db()?
-        .into_iter()
-        .map(TokenRecord::try_from)
-        .collect()
+    query.load(conn).db()?.into_iter().map(TokenRecord::try_from).collect()
 }
 
-fn token_in(
-    conn: &mut AnyConnection,
-    tenant_id: Option<&str>,
-    id: &str,
-) -> Result<Option<TokenRecord>, StorageError> {
+fn token_in(conn: &mut AnyConnection, tenant_id: Option<&str>, id: &str) -> Result<Option<TokenRecord>, StorageError> {
     let mut query = tokens::table
         .into_boxed()
         .filter(tokens::id.eq(id.to_owned()))
@@ -151,17 +138,11 @@ pub(crate) fn revoke_token_in(
 
 /// Records a use of the token; never moves `last_used_us` backwards. A missing token
 /// is not an error (the caller has just authenticated with it; a concurrent delete wins).
-pub(crate) fn touch_token_in(
-    conn: &mut AnyConnection,
-    id: &str,
-    now_us: i64,
-) -> Result<(), StorageError> {
+pub(crate) fn touch_token_in(conn: &mut AnyConnection, id: &str, now_us: i64) -> Result<(), StorageError> {
     diesel::update(
-        tokens::table.filter(tokens::id.eq(id)).filter(
-            tokens::last_used_us
-                .is_null()
-                .or(tokens::last_used_us.lt(now_us)),
-        ),
+        tokens::table
+            .filter(tokens::id.eq(id))
+            .filter(tokens::last_used_us.is_null().or(tokens::last_used_us.lt(now_us))),
     )
     .set(tokens::last_used_us.eq(now_us))
     .execute(conn)

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use idsync_storage::records::{Scope, TokenRecord};
 use idsync_storage::Store;
+use idsync_storage::records::{Scope, TokenRecord};
 use moka::sync::Cache;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -60,7 +60,10 @@ pub struct NewSecret {
 pub fn mint_secret() -> NewSecret {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    let secret = format!("{TOKEN_PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
+    let secret = format!(
+        "{TOKEN_PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    );
     let hash = hash_secret(&secret);
     NewSecret { secret, hash }
 }
@@ -86,7 +89,10 @@ pub struct Authenticator {
 impl Authenticator {
     /// An authenticator that caches verified tokens for `ttl` (zero disables the cache).
     pub fn new(store: Store, ttl: Duration) -> Self {
-        let cache = Cache::builder().max_capacity(100_000).time_to_live(ttl.max(Duration::from_nanos(1))).build();
+        let cache = Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(ttl.max(Duration::from_nanos(1)))
+            .build();
         Authenticator { store, cache }
     }
 
@@ -98,7 +104,8 @@ impl Authenticator {
         let value = header
             .to_str()
             .map_err(|_| CoreError::Unauthenticated("malformed authorization header".into()))?;
-        let secret = bearer_secret(value).ok_or_else(|| CoreError::Unauthenticated("expected a bearer token".into()))?;
+        let secret =
+            bearer_secret(value).ok_or_else(|| CoreError::Unauthenticated("expected a bearer token".into()))?;
         let hash = hash_secret(secret);
         let record = match self.cache.get(&hash) {
             Some(r) => r,
@@ -124,7 +131,11 @@ impl Authenticator {
         if record.expires_us.is_some_and(|e| e <= now_us()) {
             return Err(CoreError::Unauthenticated("the token has expired".into()));
         }
-        Ok(Caller { tenant_id: record.tenant_id.clone(), token_id: record.id.clone(), scope: record.scope })
+        Ok(Caller {
+            tenant_id: record.tenant_id.clone(),
+            token_id: record.id.clone(),
+            scope: record.scope,
+        })
     }
 
     /// Forgets a token at once (after revocation).

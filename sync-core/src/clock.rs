@@ -9,17 +9,24 @@ pub fn now_us() -> i64 {
 
 /// A stored instant as a protobuf timestamp.
 pub fn to_timestamp(us: i64) -> Timestamp {
-    Timestamp { seconds: us.div_euclid(1_000_000), nanos: (us.rem_euclid(1_000_000) * 1_000) as i32 }
+    Timestamp {
+        seconds: us.div_euclid(1_000_000),
+        nanos: (us.rem_euclid(1_000_000) * 1_000) as i32,
+    }
 }
 
 /// A protobuf timestamp as a stored instant.
 pub fn from_timestamp(ts: &Timestamp) -> i64 {
-    ts.seconds.saturating_mul(1_000_000).saturating_add(i64::from(ts.nanos) / 1_000)
+    ts.seconds
+        .saturating_mul(1_000_000)
+        .saturating_add(i64::from(ts.nanos) / 1_000)
 }
 
 /// Parses an RFC 3339 instant (SCIM `dateTime`, RFC 7643 §2.3.5) to microseconds.
 pub fn parse_rfc3339_us(s: &str) -> Option<i64> {
-    chrono::DateTime::parse_from_rfc3339(s).ok().map(|d| d.timestamp_micros())
+    chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|d| d.timestamp_micros())
 }
 
 #[cfg(test)]

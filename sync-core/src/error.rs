@@ -79,7 +79,10 @@ pub enum CoreError {
 impl CoreError {
     /// A 400 with the given keyword.
     pub fn invalid(scim_type: ScimType, detail: impl Into<String>) -> Self {
-        CoreError::Invalid { scim_type, detail: detail.into() }
+        CoreError::Invalid {
+            scim_type,
+            detail: detail.into(),
+        }
     }
 
     /// A 400 `invalidValue`.
@@ -98,9 +101,9 @@ impl From<StorageError> for CoreError {
         match e {
             StorageError::NotFound => CoreError::NotFound("resource not found".into()),
             StorageError::Conflict { .. } => CoreError::Uniqueness("a unique attribute is already taken".into()),
-            StorageError::VersionMismatch { current } => {
-                CoreError::VersionMismatch(format!("the resource has changed; its current version is W/\"{current}\""))
-            }
+            StorageError::VersionMismatch { current } => CoreError::VersionMismatch(format!(
+                "the resource has changed; its current version is W/\"{current}\""
+            )),
             StorageError::InvalidQuery(detail) => CoreError::invalid(ScimType::InvalidFilter, detail),
             StorageError::Unavailable(detail) => {
                 tracing::warn!(error = %detail, "database unavailable");
@@ -134,7 +137,8 @@ impl From<CoreError> for Status {
         };
         match scim_type {
             Some(t) => {
-                let details = ErrorDetails::with_error_info(t.as_str(), SCIM_ERROR_DOMAIN, std::collections::HashMap::new());
+                let details =
+                    ErrorDetails::with_error_info(t.as_str(), SCIM_ERROR_DOMAIN, std::collections::HashMap::new());
                 Status::with_error_details(code, message, details)
             }
             None => Status::new(code, message),
@@ -145,7 +149,10 @@ impl From<CoreError> for Status {
 /// Reads the SCIM keyword back out of a status made by this module.
 pub fn scim_type_of(status: &Status) -> Option<String> {
     let details = status.get_error_details();
-    details.error_info().filter(|i| i.domain == SCIM_ERROR_DOMAIN).map(|i| i.reason.clone())
+    details
+        .error_info()
+        .filter(|i| i.domain == SCIM_ERROR_DOMAIN)
+        .map(|i| i.reason.clone())
 }
 
 /// Shorthand for core results.

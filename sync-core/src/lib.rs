@@ -23,8 +23,8 @@ pub mod users;
 
 use std::time::Duration;
 
-use idsync_storage::records::Scope;
 use idsync_storage::Store;
+use idsync_storage::records::Scope;
 use tonic::metadata::MetadataMap;
 
 use crate::auth::{Authenticator, Caller};
@@ -43,7 +43,11 @@ pub struct CoreSettings {
 
 impl Default for CoreSettings {
     fn default() -> Self {
-        CoreSettings { token_cache_ttl: Duration::from_secs(10), default_page_size: 100, max_page_size: 1000 }
+        CoreSettings {
+            token_cache_ttl: Duration::from_secs(10),
+            default_page_size: 100,
+            max_page_size: 1000,
+        }
     }
 }
 

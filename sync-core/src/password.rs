@@ -1,8 +1,8 @@
 //! Passwords are writeOnly (RFC 7643 §4.1.1): stored as an argon2id PHC string, never
 //! returned, never filterable.
 
-use argon2::password_hash::{PasswordHasher, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, SaltString};
 use rand::RngCore;
 
 use crate::error::{CoreError, CoreResult};

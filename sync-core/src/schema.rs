@@ -100,6 +100,7 @@ pub struct LeafDef {
     pub column: Option<UserColumn>,
 }
 
+#[allow(clippy::too_many_arguments)] // a table row constructor: one argument per column
 const fn leaf(
     leaf: Leaf,
     urn: &'static str,
@@ -110,7 +111,16 @@ const fn leaf(
     mutability: Mutability,
     column: Option<UserColumn>,
 ) -> LeafDef {
-    LeafDef { leaf, urn, attr, sub, ty, case_exact, mutability, column }
+    LeafDef {
+        leaf,
+        urn,
+        attr,
+        sub,
+        ty,
+        case_exact,
+        mutability,
+        column,
+    }
 }
 
 use AttrType as T;
@@ -168,7 +178,12 @@ pub struct SubDef {
 }
 
 const fn sub(name: &'static str, column: ChildColumn, ty: AttrType, case_exact: bool) -> SubDef {
-    SubDef { name, column, ty, case_exact }
+    SubDef {
+        name,
+        column,
+        ty,
+        case_exact,
+    }
 }
 
 const STANDARD_SUBS: &[SubDef] = &[
@@ -257,7 +272,11 @@ pub fn resolve_user_path(path: &AttrPath) -> Result<Resolved, UnknownAttribute> 
             Some((a, s)) => (a.to_string(), Some(s.to_string())),
             None => (sub.clone(), None),
         };
-        return resolve_user_path(&AttrPath { urn: Some(ENTERPRISE_URN.to_string()), attr, sub_attr });
+        return resolve_user_path(&AttrPath {
+            urn: Some(ENTERPRISE_URN.to_string()),
+            attr,
+            sub_attr,
+        });
     }
     let urn = match &path.urn {
         None => None,
@@ -274,7 +293,10 @@ pub fn resolve_user_path(path: &AttrPath) -> Result<Resolved, UnknownAttribute> 
         if let Some(multi) = USER_MULTI.iter().find(|m| m.name.eq_ignore_ascii_case(attr)) {
             return match sub {
                 None => Ok(Resolved::Multi(multi, None)),
-                Some(s) => multi.sub(s).map(|d| Resolved::Multi(multi, Some(d))).ok_or_else(unknown),
+                Some(s) => multi
+                    .sub(s)
+                    .map(|d| Resolved::Multi(multi, Some(d)))
+                    .ok_or_else(unknown),
             };
         }
         if attr.eq_ignore_ascii_case("groups") {
@@ -282,7 +304,10 @@ pub fn resolve_user_path(path: &AttrPath) -> Result<Resolved, UnknownAttribute> 
         }
     }
     let mut complex_name = None;
-    for def in USER_LEAVES.iter().filter(|d| d.urn == schema && d.attr.eq_ignore_ascii_case(attr)) {
+    for def in USER_LEAVES
+        .iter()
+        .filter(|d| d.urn == schema && d.attr.eq_ignore_ascii_case(attr))
+    {
         match (def.sub, sub) {
             (None, None) => return Ok(Resolved::Leaf(def)),
             (Some(ds), Some(s)) if ds.eq_ignore_ascii_case(s) => return Ok(Resolved::Leaf(def)),
@@ -291,7 +316,10 @@ pub fn resolve_user_path(path: &AttrPath) -> Result<Resolved, UnknownAttribute> 
         }
     }
     match complex_name {
-        Some(name) => Ok(Resolved::Complex { urn: schema, attr: name }),
+        Some(name) => Ok(Resolved::Complex {
+            urn: schema,
+            attr: name,
+        }),
         None => Err(unknown()),
     }
 }
@@ -303,7 +331,9 @@ pub fn is_enterprise_urn(key: &str) -> bool {
 
 /// The leaves inside the complex attribute `attr` of schema `urn`.
 pub fn complex_leaves<'a>(urn: &'static str, attr: &'a str) -> impl Iterator<Item = &'static LeafDef> + 'a {
-    USER_LEAVES.iter().filter(move |d| d.urn == urn && d.sub.is_some() && d.attr.eq_ignore_ascii_case(attr))
+    USER_LEAVES
+        .iter()
+        .filter(move |d| d.urn == urn && d.sub.is_some() && d.attr.eq_ignore_ascii_case(attr))
 }
 
 /// The leaf definition of `leaf`.
@@ -326,7 +356,9 @@ mod tests {
     fn attribute_names_resolve_in_any_letter_case() {
         assert!(matches!(resolve("USERNAME").unwrap(), Resolved::Leaf(d) if d.leaf == Leaf::UserName));
         assert!(matches!(resolve("name.GIVENNAME").unwrap(), Resolved::Leaf(d) if d.leaf == Leaf::NameGivenName));
-        assert!(matches!(resolve("Emails.Value").unwrap(), Resolved::Multi(m, Some(s)) if m.name == "emails" && s.name == "value"));
+        assert!(
+            matches!(resolve("Emails.Value").unwrap(), Resolved::Multi(m, Some(s)) if m.name == "emails" && s.name == "value")
+        );
     }
 
     #[test]
@@ -341,9 +373,15 @@ mod tests {
 
     #[test]
     fn complex_attributes_resolve_as_a_whole() {
-        assert!(matches!(resolve("name").unwrap(), Resolved::Complex { attr: "name", .. }));
+        assert!(matches!(
+            resolve("name").unwrap(),
+            Resolved::Complex { attr: "name", .. }
+        ));
         let manager = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager";
-        assert!(matches!(resolve(manager).unwrap(), Resolved::Complex { attr: "manager", .. }));
+        assert!(matches!(
+            resolve(manager).unwrap(),
+            Resolved::Complex { attr: "manager", .. }
+        ));
     }
 
     #[test]

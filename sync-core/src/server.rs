@@ -14,9 +14,9 @@ use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
 use tonic::transport::server::Router;
 use tonic::transport::{Channel, Endpoint, Server, Uri};
 
+use crate::Core;
 use crate::admin::service::AdminService;
 use crate::users::service::UsersService;
-use crate::Core;
 
 /// Builds the router with every service the core offers.
 pub async fn router(core: Core) -> Result<Router, tonic_reflection::server::Error> {
@@ -63,7 +63,9 @@ pub async fn in_process(core: Core) -> io::Result<Channel> {
             let tx = tx.clone();
             async move {
                 let (client, server) = tokio::io::duplex(256 * 1024);
-                tx.send(Ok(server)).await.map_err(|_| io::Error::other("the in-process core has stopped"))?;
+                tx.send(Ok(server))
+                    .await
+                    .map_err(|_| io::Error::other("the in-process core has stopped"))?;
                 Ok::<_, io::Error>(TokioIo::new(client))
             }
         }))

@@ -10,9 +10,17 @@ use serde_json::{Value, json};
 async fn requests_without_a_valid_token_are_401(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let missing = app.send(Method::GET, "/Users", None, None).await;
-    assert_eq!(missing.headers().get("www-authenticate").map(|v| v.to_str().unwrap().starts_with("Bearer")), Some(true));
+    assert_eq!(
+        missing
+            .headers()
+            .get("www-authenticate")
+            .map(|v| v.to_str().unwrap().starts_with("Bearer")),
+        Some(true)
+    );
     assert_scim_error(missing, StatusCode::UNAUTHORIZED, None).await;
-    let wrong = app.send(Method::GET, "/Users", Some("idsync_not-a-real-token"), None).await;
+    let wrong = app
+        .send(Method::GET, "/Users", Some("idsync_not-a-real-token"), None)
+        .await;
     assert_scim_error(wrong, StatusCode::UNAUTHORIZED, None).await;
     let basic = app
         .http
@@ -27,11 +35,19 @@ async fn requests_without_a_valid_token_are_401(backend: Backend) {
 async fn a_revoked_token_is_refused_at_once(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let victim = app.new_token(Scope::Scim).await;
-    assert_eq!(app.send(Method::GET, "/Users", Some(&victim), None).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.send(Method::GET, "/Users", Some(&victim), None).await.status(),
+        StatusCode::OK
+    );
 
     let admin_secret = app.new_token(Scope::Admin).await;
     let mut admin = AdminClient::connect(app.grpc_url()).await.unwrap();
-    let tokens = admin.list_tokens(authed(&admin_secret, ListTokensRequest {})).await.unwrap().into_inner().tokens;
+    let tokens = admin
+        .list_tokens(authed(&admin_secret, ListTokensRequest {}))
+        .await
+        .unwrap()
+        .into_inner()
+        .tokens;
     assert_eq!(tokens.len(), 3, "bootstrap, victim and admin tokens of this tenant");
     let used: Vec<_> = tokens.iter().filter(|t| t.last_used.is_some()).collect();
     assert!(!used.is_empty(), "last_used_at is recorded");
@@ -43,11 +59,17 @@ async fn a_revoked_token_is_refused_at_once(backend: Backend) {
         .unwrap()
         .id
         .clone();
-    admin.revoke_token(authed(&admin_secret, RevokeTokenRequest { id: victim_id })).await.unwrap();
+    admin
+        .revoke_token(authed(&admin_secret, RevokeTokenRequest { id: victim_id }))
+        .await
+        .unwrap();
 
     let refused = app.send(Method::GET, "/Users", Some(&victim), None).await;
     assert_scim_error(refused, StatusCode::UNAUTHORIZED, None).await;
-    assert_eq!(app.send(Method::GET, "/Users", Some(&app.token), None).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.send(Method::GET, "/Users", Some(&app.token), None).await.status(),
+        StatusCode::OK
+    );
 }
 
 async fn a_read_token_reads_but_cannot_write_and_admin_cannot_provision(backend: Backend) {
@@ -56,30 +78,74 @@ async fn a_read_token_reads_but_cannot_write_and_admin_cannot_provision(backend:
     let admin = app.new_token(Scope::Admin).await;
     let user = app.created_user(&json!({"userName": "r@contoso.com"})).await;
     let id = user["id"].as_str().unwrap();
-    assert_eq!(app.send(Method::GET, &format!("/Users/{id}"), Some(&reader), None).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.send(Method::GET, &format!("/Users/{id}"), Some(&reader), None)
+            .await
+            .status(),
+        StatusCode::OK
+    );
     let body = json!({"userName": "w@contoso.com"});
-    assert_scim_error(app.send(Method::POST, "/Users", Some(&reader), Some(&body)).await, StatusCode::FORBIDDEN, None).await;
-    assert_scim_error(app.send(Method::DELETE, &format!("/Users/{id}"), Some(&reader), None).await, StatusCode::FORBIDDEN, None).await;
-    assert_scim_error(app.send(Method::GET, "/Users", Some(&admin), None).await, StatusCode::FORBIDDEN, None).await;
-    assert_eq!(app.get(&format!("/Users/{id}")).await.status(), StatusCode::OK, "nothing was deleted");
+    assert_scim_error(
+        app.send(Method::POST, "/Users", Some(&reader), Some(&body)).await,
+        StatusCode::FORBIDDEN,
+        None,
+    )
+    .await;
+    assert_scim_error(
+        app.send(Method::DELETE, &format!("/Users/{id}"), Some(&reader), None)
+            .await,
+        StatusCode::FORBIDDEN,
+        None,
+    )
+    .await;
+    assert_scim_error(
+        app.send(Method::GET, "/Users", Some(&admin), None).await,
+        StatusCode::FORBIDDEN,
+        None,
+    )
+    .await;
+    assert_eq!(
+        app.get(&format!("/Users/{id}")).await.status(),
+        StatusCode::OK,
+        "nothing was deleted"
+    );
 }
 
 async fn two_tenants_never_see_each_others_users(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (_, other) = app.new_tenant("fabrikam", Scope::Scim).await;
-    let mine = app.created_user(&json!({"userName": "shared@example.com", "title": "mine"})).await;
+    let mine = app
+        .created_user(&json!({"userName": "shared@example.com", "title": "mine"}))
+        .await;
     let my_id = mine["id"].as_str().unwrap();
     // The same userName is free in another tenant.
-    let theirs = app.send(Method::POST, "/Users", Some(&other), Some(&json!({"userName": "shared@example.com"}))).await;
+    let theirs = app
+        .send(
+            Method::POST,
+            "/Users",
+            Some(&other),
+            Some(&json!({"userName": "shared@example.com"})),
+        )
+        .await;
     assert_eq!(theirs.status(), StatusCode::CREATED);
     let theirs: Value = theirs.json().await.unwrap();
     let their_id = theirs["id"].as_str().unwrap();
 
-    let list: Value = app.send(Method::GET, "/Users", Some(&other), None).await.json().await.unwrap();
+    let list: Value = app
+        .send(Method::GET, "/Users", Some(&other), None)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["totalResults"], 1);
     assert_eq!(list["Resources"][0]["id"], their_id);
     let filtered: Value = app
-        .send(Method::GET, &format!("/Users?filter=id+eq+%22{my_id}%22"), Some(&other), None)
+        .send(
+            Method::GET,
+            &format!("/Users?filter=id+eq+%22{my_id}%22"),
+            Some(&other),
+            None,
+        )
         .await
         .json()
         .await
@@ -88,7 +154,12 @@ async fn two_tenants_never_see_each_others_users(backend: Backend) {
 
     let path = format!("/Users/{my_id}");
     let patch = json!({"Operations": [{"op": "replace", "path": "title", "value": "stolen"}]});
-    for (method, body) in [(Method::GET, None), (Method::PATCH, Some(&patch)), (Method::PUT, Some(&json!({"userName": "x@y"}))), (Method::DELETE, None)] {
+    for (method, body) in [
+        (Method::GET, None),
+        (Method::PATCH, Some(&patch)),
+        (Method::PUT, Some(&json!({"userName": "x@y"}))),
+        (Method::DELETE, None),
+    ] {
         let response = app.send(method.clone(), &path, Some(&other), body).await;
         assert_scim_error(response, StatusCode::NOT_FOUND, None).await;
     }

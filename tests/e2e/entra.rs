@@ -18,9 +18,17 @@ async fn test_connection_probe_gets_an_empty_list(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("application/scim+json"));
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/scim+json")
+    );
     let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(body["schemas"], json!(["urn:ietf:params:scim:api:messages:2.0:ListResponse"]));
+    assert_eq!(
+        body["schemas"],
+        json!(["urn:ietf:params:scim:api:messages:2.0:ListResponse"])
+    );
     assert_eq!(body["totalResults"], 0);
     assert_eq!(body["Resources"], json!([]));
     assert_eq!(body["startIndex"], 1);
@@ -44,9 +52,16 @@ async fn entra_user_lifecycle_create_match_conflict_disable_delete(backend: Back
         .await;
     let id = created["id"].as_str().unwrap().to_string();
     assert_eq!(created["active"], true);
-    assert_eq!(created["userName"], "Ada.Lovelace@Contoso.com", "stored exactly as sent");
+    assert_eq!(
+        created["userName"], "Ada.Lovelace@Contoso.com",
+        "stored exactly as sent"
+    );
 
-    for spelling in ["ada.lovelace@contoso.com", "ADA.LOVELACE@CONTOSO.COM", "Ada.Lovelace@Contoso.com"] {
+    for spelling in [
+        "ada.lovelace@contoso.com",
+        "ADA.LOVELACE@CONTOSO.COM",
+        "Ada.Lovelace@Contoso.com",
+    ] {
         let found = app.find_users(&format!("userName eq \"{spelling}\"")).await;
         assert_eq!(found["totalResults"], 1, "{spelling}");
         assert_eq!(found["Resources"][0]["id"], id.as_str());
@@ -63,7 +78,10 @@ async fn entra_user_lifecycle_create_match_conflict_disable_delete(backend: Back
     assert_eq!(patched["active"], false, "returned as a JSON boolean");
 
     let found = app.find_users("userName eq \"ada.lovelace@contoso.com\"").await;
-    assert_eq!(found["totalResults"], 1, "a disabled user is still found by its userName");
+    assert_eq!(
+        found["totalResults"], 1,
+        "a disabled user is still found by its userName"
+    );
     assert_eq!(found["Resources"][0]["active"], false);
     let by_id = app.get(&format!("/Users/{id}")).await;
     assert_eq!(by_id.status(), StatusCode::OK);
@@ -101,7 +119,10 @@ async fn legacy_and_flagged_attribute_updates_agree(backend: Backend) {
         assert_eq!(user["name"]["givenName"], "Augusta");
         assert_eq!(user["name"]["familyName"], "King");
         assert_eq!(user["phoneNumbers"], json!([{"type": "work", "value": "+1 555 0199"}]));
-        assert_eq!(user["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["department"], "Ops");
+        assert_eq!(
+            user["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["department"],
+            "Ops"
+        );
         assert_eq!(user["meta"]["version"], "W/\"2\"");
     }
 }

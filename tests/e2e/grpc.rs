@@ -9,30 +9,71 @@ use tonic::{Code, Request};
 async fn internal_services_use_the_same_users_api_and_rules(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let mut users = UsersClient::connect(app.grpc_url()).await.unwrap();
-    let user = User { user_name: "native@contoso.com".into(), ..User::default() };
-    let created = users.create_user(authed(&app.token, CreateUserRequest { user: Some(user.clone()) })).await.unwrap().into_inner();
+    let user = User {
+        user_name: "native@contoso.com".into(),
+        ..User::default()
+    };
+    let created = users
+        .create_user(authed(
+            &app.token,
+            CreateUserRequest {
+                user: Some(user.clone()),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
     assert!(!created.id.is_empty());
     assert_eq!(created.meta.as_ref().unwrap().version, 1);
 
-    let again = users.create_user(authed(&app.token, CreateUserRequest { user: Some(user) })).await.unwrap_err();
+    let again = users
+        .create_user(authed(&app.token, CreateUserRequest { user: Some(user) }))
+        .await
+        .unwrap_err();
     assert_eq!(again.code(), Code::AlreadyExists);
     assert_eq!(idsync_core::error::scim_type_of(&again).as_deref(), Some("uniqueness"));
 
     let reader = app.new_token(Scope::Read).await;
     let list = users
-        .list_users(authed(&reader, ListUsersRequest { filter: "userName eq \"NATIVE@contoso.com\"".into(), ..Default::default() }))
+        .list_users(authed(
+            &reader,
+            ListUsersRequest {
+                filter: "userName eq \"NATIVE@contoso.com\"".into(),
+                ..Default::default()
+            },
+        ))
         .await
         .unwrap()
         .into_inner();
     assert_eq!(list.total_results, 1);
-    let bad = users.list_users(authed(&reader, ListUsersRequest { filter: "nope eq 1".into(), ..Default::default() })).await.unwrap_err();
+    let bad = users
+        .list_users(authed(
+            &reader,
+            ListUsersRequest {
+                filter: "nope eq 1".into(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_err();
     assert_eq!(bad.code(), Code::InvalidArgument);
     assert_eq!(idsync_core::error::scim_type_of(&bad).as_deref(), Some("invalidFilter"));
 
-    let anonymous = users.get_user(Request::new(GetUserRequest { id: created.id.clone() })).await.unwrap_err();
+    let anonymous = users
+        .get_user(Request::new(GetUserRequest { id: created.id.clone() }))
+        .await
+        .unwrap_err();
     assert_eq!(anonymous.code(), Code::Unauthenticated);
     let denied = users
-        .create_user(authed(&reader, CreateUserRequest { user: Some(User { user_name: "x".into(), ..User::default() }) }))
+        .create_user(authed(
+            &reader,
+            CreateUserRequest {
+                user: Some(User {
+                    user_name: "x".into(),
+                    ..User::default()
+                }),
+            },
+        ))
         .await
         .unwrap_err();
     assert_eq!(denied.code(), Code::PermissionDenied);
@@ -40,30 +81,58 @@ async fn internal_services_use_the_same_users_api_and_rules(backend: Backend) {
 
 async fn the_core_answers_grpc_health_and_reflection(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let channel = tonic::transport::Endpoint::from_shared(app.grpc_url()).unwrap().connect().await.unwrap();
+    let channel = tonic::transport::Endpoint::from_shared(app.grpc_url())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
     let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
-    let overall = health.check(tonic_health::pb::HealthCheckRequest { service: String::new() }).await.unwrap().into_inner();
-    assert_eq!(overall.status, tonic_health::pb::health_check_response::ServingStatus::Serving as i32);
-    let users = health
-        .check(tonic_health::pb::HealthCheckRequest { service: "idsync.v1.Users".into() })
+    let overall = health
+        .check(tonic_health::pb::HealthCheckRequest { service: String::new() })
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(users.status, tonic_health::pb::health_check_response::ServingStatus::Serving as i32);
+    assert_eq!(
+        overall.status,
+        tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+    );
+    let users = health
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "idsync.v1.Users".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        users.status,
+        tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+    );
 
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
     use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
     use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
     use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
-    use tonic_reflection::pb::v1::ServerReflectionRequest;
     let mut reflection = ServerReflectionClient::new(channel);
-    let request = ServerReflectionRequest { host: String::new(), message_request: Some(MessageRequest::ListServices(String::new())) };
-    let mut stream = reflection.server_reflection_info(tokio_stream::iter(vec![request])).await.unwrap().into_inner();
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut stream = reflection
+        .server_reflection_info(tokio_stream::iter(vec![request]))
+        .await
+        .unwrap()
+        .into_inner();
     let response = stream.message().await.unwrap().unwrap();
-    let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else { panic!("no service list") };
+    let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
+        panic!("no service list")
+    };
     let names: Vec<_> = list.service.iter().map(|s| s.name.as_str()).collect();
     for expected in ["idsync.v1.Users", "idsync.v1.Admin", "grpc.health.v1.Health"] {
         assert!(names.contains(&expected), "{expected} in {names:?}");
     }
 }
 
-on_both_backends!(internal_services_use_the_same_users_api_and_rules, the_core_answers_grpc_health_and_reflection);
+on_both_backends!(
+    internal_services_use_the_same_users_api_and_rules,
+    the_core_answers_grpc_health_and_reflection
+);

@@ -10,8 +10,8 @@ use std::net::SocketAddr;
 use idsync_core::CoreSettings;
 use idsync_core::admin;
 use idsync_core::storage::records::{Scope, TenantRecord};
-use idsync_storage::test_util::TestDb;
 use idsync_gateway::node::{NodeConfig, RunningNode, start_single_node};
+use idsync_storage::test_util::TestDb;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::Value;
 
@@ -83,12 +83,22 @@ impl TestApp {
         let tenant_url = node.tenant_url(&boot.tenant);
         let token = boot.secret.clone();
         let tenant = boot.tenant.clone();
-        TestApp { node, tenant_url, token, tenant, http: reqwest::Client::new(), _db: db }
+        TestApp {
+            node,
+            tenant_url,
+            token,
+            tenant,
+            http: reqwest::Client::new(),
+            _db: db,
+        }
     }
 
     /// The core's gRPC URL.
     pub fn grpc_url(&self) -> String {
-        format!("http://{}", self.node.grpc_addr.expect("the test node listens for gRPC"))
+        format!(
+            "http://{}",
+            self.node.grpc_addr.expect("the test node listens for gRPC")
+        )
     }
 
     /// Creates another tenant with a token of `scope`; returns the tenant and the secret.
@@ -109,7 +119,9 @@ impl TestApp {
         let store = self.node.store.clone();
         let tenant_id = self.tenant.id.clone();
         tokio::task::spawn_blocking(move || {
-            admin::create_token(&store, &tenant_id, scope, "test", None).expect("token created").1
+            admin::create_token(&store, &tenant_id, scope, "test", None)
+                .expect("token created")
+                .1
         })
         .await
         .expect("blocking task")
@@ -141,17 +153,20 @@ impl TestApp {
 
     /// `PATCH /Users/{id}` as the default tenant.
     pub async fn patch_user(&self, id: &str, body: &Value) -> Response {
-        self.send(Method::PATCH, &format!("/Users/{id}"), Some(&self.token), Some(body)).await
+        self.send(Method::PATCH, &format!("/Users/{id}"), Some(&self.token), Some(body))
+            .await
     }
 
     /// `PUT /Users/{id}` as the default tenant.
     pub async fn put_user(&self, id: &str, body: &Value) -> Response {
-        self.send(Method::PUT, &format!("/Users/{id}"), Some(&self.token), Some(body)).await
+        self.send(Method::PUT, &format!("/Users/{id}"), Some(&self.token), Some(body))
+            .await
     }
 
     /// `DELETE /Users/{id}` as the default tenant.
     pub async fn delete_user(&self, id: &str) -> Response {
-        self.send(Method::DELETE, &format!("/Users/{id}"), Some(&self.token), None).await
+        self.send(Method::DELETE, &format!("/Users/{id}"), Some(&self.token), None)
+            .await
     }
 
     /// `GET /Users?filter=…` (form-encoded as Entra does) as the default tenant.
@@ -186,10 +201,21 @@ pub fn form_encode(value: &str) -> String {
 /// Asserts a SCIM error response: status, content type, envelope and `scimType`.
 pub async fn assert_scim_error(response: Response, status: StatusCode, scim_type: Option<&str>) -> Value {
     assert_eq!(response.status(), status);
-    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    assert!(content_type.starts_with("application/scim+json"), "content type {content_type}");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        content_type.starts_with("application/scim+json"),
+        "content type {content_type}"
+    );
     let body: Value = response.json().await.expect("json error body");
-    assert_eq!(body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error", "{body}");
+    assert_eq!(
+        body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error",
+        "{body}"
+    );
     assert_eq!(body["status"], status.as_u16().to_string(), "{body}");
     match scim_type {
         Some(t) => assert_eq!(body["scimType"], t, "{body}"),

@@ -35,19 +35,13 @@ fn from_status(status: &Status) -> ApiError {
         }
     };
     match status.code() {
-        Code::InvalidArgument => {
-            ApiError::bad_request(scim_type(&details), detail("invalid request"))
-        }
+        Code::InvalidArgument => ApiError::bad_request(scim_type(&details), detail("invalid request")),
         Code::Unauthenticated => ApiError::unauthorized(detail("missing or invalid bearer token")),
-        Code::PermissionDenied => {
-            ApiError::forbidden(detail("the token may not perform this operation"))
-        }
+        Code::PermissionDenied => ApiError::forbidden(detail("the token may not perform this operation")),
         Code::NotFound => ApiError::not_found(detail("resource not found")),
         Code::AlreadyExists => ApiError::conflict(detail("resource already exists")),
         Code::FailedPrecondition => ApiError::precondition_failed(detail("version mismatch")),
-        Code::ResourceExhausted => {
-            ApiError::too_many_requests(detail("too many requests"), retry_after(&details))
-        }
+        Code::ResourceExhausted => ApiError::too_many_requests(detail("too many requests"), retry_after(&details)),
         Code::Unavailable => {
             // Transport failures read like "tcp connect error …": log them, do not echo them.
             tracing::warn!(message = status.message(), "sync-core unavailable");
@@ -103,11 +97,7 @@ mod tests {
     use super::*;
 
     fn with_scim_type(code: Code, message: &str, reason: &str) -> Status {
-        let details = ErrorDetails::with_error_info(
-            reason,
-            SCIM_ERROR_DOMAIN,
-            HashMap::<String, String>::new(),
-        );
+        let details = ErrorDetails::with_error_info(reason, SCIM_ERROR_DOMAIN, HashMap::<String, String>::new());
         Status::with_error_details(code, message, details)
     }
 
@@ -131,8 +121,7 @@ mod tests {
             "invalidSyntax",
             "tooMany",
         ] {
-            let (status, scim_type, detail) =
-                mapped(with_scim_type(Code::InvalidArgument, "bad", reason));
+            let (status, scim_type, detail) = mapped(with_scim_type(Code::InvalidArgument, "bad", reason));
             assert_eq!(
                 (status, scim_type, detail.as_str()),
                 (StatusCode::BAD_REQUEST, Some(reason), "bad")
@@ -143,27 +132,13 @@ mod tests {
     #[test]
     fn invalid_argument_without_error_info_or_from_another_domain_has_no_scim_type() {
         assert_eq!(mapped(Status::invalid_argument("bad")).1, None);
-        let foreign = ErrorDetails::with_error_info(
-            "invalidValue",
-            "example.com",
-            HashMap::<String, String>::new(),
-        );
+        let foreign = ErrorDetails::with_error_info("invalidValue", "example.com", HashMap::<String, String>::new());
         assert_eq!(
-            mapped(Status::with_error_details(
-                Code::InvalidArgument,
-                "bad",
-                foreign
-            ))
-            .1,
+            mapped(Status::with_error_details(Code::InvalidArgument, "bad", foreign)).1,
             None
         );
         assert_eq!(
-            mapped(with_scim_type(
-                Code::InvalidArgument,
-                "bad",
-                "NOT_A_SCIM_TYPE"
-            ))
-            .1,
+            mapped(with_scim_type(Code::InvalidArgument, "bad", "NOT_A_SCIM_TYPE")).1,
             None
         );
     }
@@ -174,16 +149,8 @@ mod tests {
             (Code::Unauthenticated, StatusCode::UNAUTHORIZED, None),
             (Code::PermissionDenied, StatusCode::FORBIDDEN, None),
             (Code::NotFound, StatusCode::NOT_FOUND, None),
-            (
-                Code::AlreadyExists,
-                StatusCode::CONFLICT,
-                Some("uniqueness"),
-            ),
-            (
-                Code::FailedPrecondition,
-                StatusCode::PRECONDITION_FAILED,
-                None,
-            ),
+            (Code::AlreadyExists, StatusCode::CONFLICT, Some("uniqueness")),
+            (Code::FailedPrecondition, StatusCode::PRECONDITION_FAILED, None),
             (Code::ResourceExhausted, StatusCode::TOO_MANY_REQUESTS, None),
             (Code::Unimplemented, StatusCode::NOT_IMPLEMENTED, None),
         ];
@@ -243,9 +210,6 @@ mod tests {
         assert_eq!(throttled(Some(Duration::from_millis(1500))), Some(2));
         assert_eq!(throttled(Some(Duration::ZERO)), Some(1));
         assert_eq!(throttled(None), Some(1));
-        assert_eq!(
-            ApiError::from(Status::resource_exhausted("x")).retry_after(),
-            Some(1)
-        );
+        assert_eq!(ApiError::from(Status::resource_exhausted("x")).retry_after(), Some(1));
     }
 }

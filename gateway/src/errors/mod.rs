@@ -76,9 +76,7 @@ impl ScimType {
 
     /// Reads a keyword (ASCII case ignored); `None` for anything RFC 7644 does not define.
     pub fn parse(keyword: &str) -> Option<ScimType> {
-        Self::ALL
-            .into_iter()
-            .find(|t| t.as_str().eq_ignore_ascii_case(keyword))
+        Self::ALL.into_iter().find(|t| t.as_str().eq_ignore_ascii_case(keyword))
     }
 }
 
@@ -94,11 +92,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(
-        status: StatusCode,
-        scim_type: Option<ScimType>,
-        detail: impl Into<Cow<'static, str>>,
-    ) -> Self {
+    fn new(status: StatusCode, scim_type: Option<ScimType>, detail: impl Into<Cow<'static, str>>) -> Self {
         ApiError {
             status,
             scim_type,
@@ -235,10 +229,7 @@ impl IntoResponse for ApiError {
         };
         let mut response = (self.status, scim_json_bytes(&body)).into_response();
         let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(SCIM_CONTENT_TYPE),
-        );
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_CONTENT_TYPE));
         if self.status == StatusCode::UNAUTHORIZED {
             headers.insert(
                 header::WWW_AUTHENTICATE,
@@ -293,10 +284,7 @@ mod tests {
     #[tokio::test]
     async fn unauthorized_carries_a_bearer_challenge_and_throttling_a_retry_after() {
         let (response, _) = render(ApiError::unauthorized("bad token")).await;
-        assert_eq!(
-            response.headers()[header::WWW_AUTHENTICATE],
-            r#"Bearer realm="idsync""#
-        );
+        assert_eq!(response.headers()[header::WWW_AUTHENTICATE], r#"Bearer realm="idsync""#);
         let (response, _) = render(ApiError::too_many_requests("slow down", 7)).await;
         assert_eq!(response.headers()[header::RETRY_AFTER], "7");
     }
@@ -306,10 +294,7 @@ mod tests {
         for t in ScimType::ALL {
             assert_eq!(ScimType::parse(t.as_str()), Some(t));
         }
-        assert_eq!(
-            ScimType::parse("INVALIDFILTER"),
-            Some(ScimType::InvalidFilter)
-        );
+        assert_eq!(ScimType::parse("INVALIDFILTER"), Some(ScimType::InvalidFilter));
         assert_eq!(ScimType::parse("somethingElse"), None);
     }
 }

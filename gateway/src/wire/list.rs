@@ -32,10 +32,7 @@ impl<'a> ListResponseOut<'a> {
             // RFC 7644 §3.4.2.4: the index is 1-based.
             start_index: (*start_index).max(1),
             items_per_page: resources.len(),
-            resources: resources
-                .iter()
-                .map(|user| UserOut::new(user, base_url))
-                .collect(),
+            resources: resources.iter().map(|user| UserOut::new(user, base_url)).collect(),
         }
     }
 }

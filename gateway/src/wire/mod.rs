@@ -8,6 +8,7 @@
 
 pub(crate) mod list;
 pub(crate) mod patch;
+mod render;
 pub(crate) mod user_in;
 pub(crate) mod user_out;
 
@@ -73,10 +74,7 @@ pub(crate) fn slots<'a, const N: usize>(
         attr: Attr { parent, name },
     });
     for (key, value) in map {
-        if let Some(i) = names
-            .iter()
-            .position(|name| name.eq_ignore_ascii_case(&key))
-        {
+        if let Some(i) = names.iter().position(|name| name.eq_ignore_ascii_case(&key)) {
             slots[i].value = Some(value);
         }
     }
@@ -226,8 +224,7 @@ mod tests {
 
     #[test]
     fn slots_match_keys_ignoring_ascii_case_and_tell_absent_from_null() {
-        let serde_json::Value::Object(map) = json!({"USERNAME": "a", "Title": null, "extra": 1})
-        else {
+        let serde_json::Value::Object(map) = json!({"USERNAME": "a", "Title": null, "extra": 1}) else {
             unreachable!()
         };
         let [user_name, title, locale] = slots(map, None, ["userName", "title", "locale"]);

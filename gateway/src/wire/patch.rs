@@ -31,9 +31,7 @@ impl TryFrom<Value> for PatchBody {
 /// is not checked: Entra always sends the PatchOp URN, and nothing else would change.
 pub(crate) fn patch_operations_from_json(body: Value) -> Result<Vec<PatchOperation>, ApiError> {
     let Value::Object(map) = body else {
-        return Err(ApiError::invalid_syntax(
-            "the request body must be a JSON object",
-        ));
+        return Err(ApiError::invalid_syntax("the request body must be a JSON object"));
     };
     let [operations] = slots(map, None, ["Operations"]);
     let operations = operations.array()?;
@@ -53,9 +51,7 @@ fn operation_from_json(operation: Value) -> Result<PatchOperation, ApiError> {
     let [op, path, value] = slots(map, Some("Operations"), ["op", "path", "value"]);
     let op_attr = op.attr();
     let Some(op) = op.string()? else {
-        return Err(ApiError::invalid_value(format!(
-            "attribute '{op_attr}' is required"
-        )));
+        return Err(ApiError::invalid_value(format!("attribute '{op_attr}' is required")));
     };
     Ok(PatchOperation {
         op,

@@ -84,23 +84,17 @@ fn entras_flagged_update_passes_the_dotted_key_object_through() {
 /// entra-scim.md C7: disable in both modes; the string stays a string for the core.
 #[test]
 fn disable_arrives_as_a_string_or_a_boolean() {
-    let legacy =
-        ops(json!({"Operations": [{"op": "Replace", "path": "active", "value": "False"}]}));
+    let legacy = ops(json!({"Operations": [{"op": "Replace", "path": "active", "value": "False"}]}));
     assert_eq!(legacy, vec![op("Replace", Some("active"), string("False"))]);
     let flagged = ops(json!({"Operations": [{"op": "replace", "path": "active", "value": false}]}));
-    assert_eq!(
-        flagged[0].value.clone().unwrap().kind,
-        Some(Kind::BoolValue(false))
-    );
+    assert_eq!(flagged[0].value.clone().unwrap().kind, Some(Kind::BoolValue(false)));
 }
 
 /// entra-scim.md C14/C15: member lists with `$ref: null`, and a value-less remove.
 #[test]
 fn member_adds_and_removes_keep_null_refs_and_missing_values_apart() {
-    let add = ops(
-        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-        "Operations": [{"op": "Add", "path": "members", "value": [{"$ref": null, "value": "2819c223"}, {"value": "77aa0e10"}]}]}),
-    );
+    let add = ops(json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "Add", "path": "members", "value": [{"$ref": null, "value": "2819c223"}, {"value": "77aa0e10"}]}]}));
     let Some(Kind::ListValue(list)) = add[0].value.clone().and_then(|v| v.kind) else {
         panic!("expected a list")
     };
@@ -110,12 +104,8 @@ fn member_adds_and_removes_keep_null_refs_and_missing_values_apart() {
     assert_eq!(first.fields["$ref"].kind, Some(Kind::NullValue(0)));
     assert_eq!(first.fields["value"], string("2819c223").unwrap());
 
-    let remove =
-        ops(json!({"Operations": [{"op": "remove", "path": "members[value eq \"2819c223\"]"}]}));
-    assert_eq!(
-        remove,
-        vec![op("remove", Some("members[value eq \"2819c223\"]"), None)]
-    );
+    let remove = ops(json!({"Operations": [{"op": "remove", "path": "members[value eq \"2819c223\"]"}]}));
+    assert_eq!(remove, vec![op("remove", Some("members[value eq \"2819c223\"]"), None)]);
 }
 
 /// entra-scim.md C8: manager removal with an empty string, and an explicit null value.
@@ -127,10 +117,7 @@ fn an_explicit_null_value_differs_from_no_value() {
         {"op": "remove", "path": "title"}
     ]}));
     assert_eq!(operations[0].value, string(""));
-    assert_eq!(
-        operations[1].value.clone().unwrap().kind,
-        Some(Kind::NullValue(0))
-    );
+    assert_eq!(operations[1].value.clone().unwrap().kind, Some(Kind::NullValue(0)));
     assert_eq!(operations[2].value, None);
 }
 

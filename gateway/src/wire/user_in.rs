@@ -54,9 +54,7 @@ const USER_ATTRIBUTES: [&str; 22] = [
 /// server-assigned or read-only.
 pub(crate) fn user_from_json(body: Value) -> Result<User, ApiError> {
     let Value::Object(map) = body else {
-        return Err(ApiError::invalid_syntax(
-            "the request body must be a JSON object",
-        ));
+        return Err(ApiError::invalid_syntax("the request body must be a JSON object"));
     };
     let [
         external_id,
@@ -143,10 +141,7 @@ fn name_from_json(map: Map<String, Value>) -> Result<Name, ApiError> {
 
 fn multi_values(slot: Slot<'_>) -> Result<Vec<MultiValue>, ApiError> {
     let attr = slot.attr();
-    slot.array()?
-        .into_iter()
-        .map(|item| multi_value(item, attr))
-        .collect()
+    slot.array()?.into_iter().map(|item| multi_value(item, attr)).collect()
 }
 
 /// One element of `emails`, `phoneNumbers`, … (RFC 7643 §2.4). A bare string is read as
@@ -165,11 +160,8 @@ fn multi_value(item: Value, attr: Attr<'_>) -> Result<MultiValue, ApiError> {
         Value::Object(map) => map,
         other => return Err(wrong_type(attr, "an array of objects", &other)),
     };
-    let [value, display, kind, primary, reference] = slots(
-        map,
-        Some(attr.name()),
-        ["value", "display", "type", "primary", "$ref"],
-    );
+    let [value, display, kind, primary, reference] =
+        slots(map, Some(attr.name()), ["value", "display", "type", "primary", "$ref"]);
     Ok(MultiValue {
         value: value.string()?,
         display: display.string()?,
@@ -265,8 +257,7 @@ fn manager_from_json(slot: Slot<'_>) -> Result<Option<Manager>, ApiError> {
             display_name: None,
         })),
         Value::Object(map) => {
-            let [value, reference, display_name] =
-                slots(map, Some("manager"), ["value", "$ref", "displayName"]);
+            let [value, reference, display_name] = slots(map, Some("manager"), ["value", "$ref", "displayName"]);
             Ok(Some(Manager {
                 value: value.string()?,
                 r#ref: reference.string()?,
@@ -277,9 +268,7 @@ fn manager_from_json(slot: Slot<'_>) -> Result<Option<Manager>, ApiError> {
             let mut items = items.into_iter().filter(|v| !v.is_null());
             match (items.next(), items.next()) {
                 (None, _) => Ok(None),
-                (Some(one @ (Value::Object(_) | Value::String(_))), None) => {
-                    manager_from_json(Slot::new(one, attr))
-                }
+                (Some(one @ (Value::Object(_) | Value::String(_))), None) => manager_from_json(Slot::new(one, attr)),
                 (Some(other), None) => Err(wrong_type(attr, "an object or a string", &other)),
                 (Some(_), Some(_)) => Err(ApiError::invalid_value(format!(
                     "attribute '{attr}' takes a single value"

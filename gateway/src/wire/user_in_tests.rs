@@ -99,10 +99,7 @@ fn active_accepts_legacy_strings_in_any_case() {
         (json!("false"), false),
         (json!(false), false),
     ] {
-        assert_eq!(
-            parse(json!({"userName": "a", "active": value})).active,
-            Some(expected)
-        );
+        assert_eq!(parse(json!({"userName": "a", "active": value})).active, Some(expected));
     }
 }
 
@@ -162,8 +159,7 @@ fn manager_is_read_from_an_object_a_bare_id_or_a_one_element_list() {
         r#ref: Some("https://x/scim/v2/Users/M1".into()),
         display_name: Some("Grace".into()),
     };
-    let object =
-        json!({"value": "M1", "$ref": "https://x/scim/v2/Users/M1", "displayName": "Grace"});
+    let object = json!({"value": "M1", "$ref": "https://x/scim/v2/Users/M1", "displayName": "Grace"});
     assert_eq!(manager_of(object.clone()), Some(full.clone()));
     assert_eq!(manager_of(json!([object])), Some(full));
     assert_eq!(
@@ -186,11 +182,7 @@ fn manager_is_read_from_an_object_a_bare_id_or_a_one_element_list() {
 
 #[test]
 fn a_manager_list_with_two_entries_or_a_number_is_invalid_value() {
-    for bad in [
-        json!([{"value": "a"}, {"value": "b"}]),
-        json!(7),
-        json!([7]),
-    ] {
+    for bad in [json!([{"value": "a"}, {"value": "b"}]), json!(7), json!([7])] {
         let error = rejected(json!({"userName": "a", ENTERPRISE_USER_URN: {"manager": bad}}));
         assert_eq!(error.scim_type(), Some(ScimType::InvalidValue));
         assert!(error.detail().contains("manager"), "{}", error.detail());
@@ -241,22 +233,10 @@ fn null_attributes_are_not_set() {
 fn wrong_types_for_string_attributes_name_the_attribute() {
     for (body, attr) in [
         (json!({"userName": 42}), "'userName'"),
-        (
-            json!({"userName": "a", "displayName": ["x"]}),
-            "'displayName'",
-        ),
-        (
-            json!({"userName": "a", "name": {"givenName": 1}}),
-            "'name.givenName'",
-        ),
-        (
-            json!({"userName": "a", "emails": [{"value": true}]}),
-            "'emails.value'",
-        ),
-        (
-            json!({"userName": "a", "emails": {"value": "x"}}),
-            "'emails'",
-        ),
+        (json!({"userName": "a", "displayName": ["x"]}), "'displayName'"),
+        (json!({"userName": "a", "name": {"givenName": 1}}), "'name.givenName'"),
+        (json!({"userName": "a", "emails": [{"value": true}]}), "'emails.value'"),
+        (json!({"userName": "a", "emails": {"value": "x"}}), "'emails'"),
         (json!({"userName": "a", "addresses": ["x"]}), "'addresses'"),
         (
             json!({"userName": "a", ENTERPRISE_USER_URN: {"department": 5}}),
@@ -272,11 +252,7 @@ fn wrong_types_for_string_attributes_name_the_attribute() {
             (error.status(), error.scim_type()),
             (StatusCode::BAD_REQUEST, Some(ScimType::InvalidValue))
         );
-        assert!(
-            error.detail().contains(attr),
-            "{} lacks {attr}",
-            error.detail()
-        );
+        assert!(error.detail().contains(attr), "{} lacks {attr}", error.detail());
     }
 }
 

@@ -183,10 +183,7 @@ fn every_attribute_renders_under_its_canonical_name() {
         assert!(body.get(key).is_some(), "{key} missing from {body}");
     }
     assert_eq!(body["emails"], json!([{"value": "em", "primary": true}]));
-    assert_eq!(
-        body["addresses"],
-        json!([{"streetAddress": "s", "type": "work"}])
-    );
+    assert_eq!(body["addresses"], json!([{"streetAddress": "s", "type": "work"}]));
     assert_eq!(
         body["groups"],
         json!([{"value": "g1", "$ref": "r", "display": "G", "type": "direct"}])
@@ -247,4 +244,20 @@ fn timestamps_are_utc_with_fractional_seconds_only_when_needed() {
         serde_json::Value::Null,
         "an invalid timestamp is left out"
     );
+}
+
+#[test]
+fn an_empty_resource_type_from_the_core_still_renders_as_user() {
+    let user = User {
+        id: "u".into(),
+        user_name: "a".into(),
+        meta: Some(Meta {
+            resource_type: String::new(),
+            ..meta(2)
+        }),
+        ..User::default()
+    };
+    let body = render(&user);
+    assert_eq!(body["meta"]["resourceType"], "User");
+    assert_eq!(body["meta"]["version"], "W/\"2\"");
 }

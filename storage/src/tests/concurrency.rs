@@ -17,10 +17,7 @@ crate::tests::on_both_backends! {
 const THREADS: usize = 8;
 
 /// Runs `f(i)` on `THREADS` threads released together; returns their results.
-fn together<T: Send + 'static>(
-    store: &Store,
-    f: impl Fn(&Store, usize) -> T + Send + Sync + 'static,
-) -> Vec<T> {
+fn together<T: Send + 'static>(store: &Store, f: impl Fn(&Store, usize) -> T + Send + Sync + 'static) -> Vec<T> {
     let f = Arc::new(f);
     let start = Arc::new(Barrier::new(THREADS));
     let handles: Vec<_> = (0..THREADS)
@@ -32,10 +29,7 @@ fn together<T: Send + 'static>(
             })
         })
         .collect();
-    handles
-        .into_iter()
-        .map(|h| h.join().expect("thread"))
-        .collect()
+    handles.into_iter().map(|h| h.join().expect("thread")).collect()
 }
 
 fn concurrent_writers_queue_instead_of_failing(store: &Store) {
@@ -63,22 +57,14 @@ fn of_concurrent_updates_from_one_version_exactly_one_wins(store: &Store) {
         };
         store.update_user(&next, 1)
     });
-    assert_eq!(
-        results.iter().filter(|r| r.is_ok()).count(),
-        1,
-        "{results:?}"
-    );
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
     assert!(
-        results.iter().all(|r| matches!(
-            r,
-            Ok(()) | Err(StorageError::VersionMismatch { current: 2 })
-        )),
+        results
+            .iter()
+            .all(|r| matches!(r, Ok(()) | Err(StorageError::VersionMismatch { current: 2 }))),
         "{results:?}"
     );
-    assert_eq!(
-        store.get_user(&t, &ada.id).expect("get").map(|u| u.version),
-        Some(2)
-    );
+    assert_eq!(store.get_user(&t, &ada.id).expect("get").map(|u| u.version), Some(2));
 }
 
 fn of_concurrent_case_variants_of_a_user_name_exactly_one_is_stored(store: &Store) {
@@ -98,18 +84,12 @@ fn of_concurrent_case_variants_of_a_user_name_exactly_one_is_stored(store: &Stor
             .collect();
         store.insert_user(&user(&tid, &name))
     });
-    assert_eq!(
-        results.iter().filter(|r| r.is_ok()).count(),
-        1,
-        "{results:?}"
-    );
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
     let conflict = StorageError::Conflict {
         what: "users.user_name".into(),
     };
     assert!(
-        results
-            .iter()
-            .all(|r| r.is_ok() || r.as_ref() == Err(&conflict)),
+        results.iter().all(|r| r.is_ok() || r.as_ref() == Err(&conflict)),
         "{results:?}"
     );
     assert_eq!(all_users(store, &t).len(), 1);
@@ -133,10 +113,7 @@ fn readers_do_not_wait_for_an_open_write_transaction(store: &Store) {
     };
     inserted.recv().expect("the writer inserted");
     // The write transaction is still open: a reader sees the last committed state.
-    let names: Vec<String> = all_users(store, &t)
-        .into_iter()
-        .map(|u| u.user_name)
-        .collect();
+    let names: Vec<String> = all_users(store, &t).into_iter().map(|u| u.user_name).collect();
     assert_eq!(names, ["before"]);
     release_tx.send(()).expect("release");
     writer.join().expect("writer").expect("write");

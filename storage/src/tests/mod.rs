@@ -12,9 +12,7 @@ mod users;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use crate::Store;
-use crate::query::{
-    ChildColumn, CompareOp, Literal, MultiValuedAttr, Predicate, UserColumn, UserPredicate,
-};
+use crate::query::{ChildColumn, CompareOp, Literal, MultiValuedAttr, Predicate, UserColumn, UserPredicate};
 use crate::records::{ChildValue, TenantRecord, UserQuery, UserRecord};
 
 /// `mod sqlite { #[test] fn name() }` and `mod postgres { … }` for each test function.
@@ -115,12 +113,7 @@ pub(crate) fn all_users(store: &Store, tenant_id: &str) -> Vec<UserRecord> {
 
 // Predicate shorthands.
 
-pub(crate) fn cmp(
-    column: UserColumn,
-    op: CompareOp,
-    value: Literal,
-    case_exact: bool,
-) -> UserPredicate {
+pub(crate) fn cmp(column: UserColumn, op: CompareOp, value: Literal, case_exact: bool) -> UserPredicate {
     UserPredicate::Row(Predicate::Compare {
         column,
         op,
@@ -155,12 +148,7 @@ pub(crate) fn not(p: UserPredicate) -> UserPredicate {
     UserPredicate::Not(Box::new(p))
 }
 
-pub(crate) fn child_text(
-    column: ChildColumn,
-    op: CompareOp,
-    value: &str,
-    case_exact: bool,
-) -> Predicate<ChildColumn> {
+pub(crate) fn child_text(column: ChildColumn, op: CompareOp, value: &str, case_exact: bool) -> Predicate<ChildColumn> {
     Predicate::Compare {
         column,
         op,
@@ -169,9 +157,6 @@ pub(crate) fn child_text(
     }
 }
 
-pub(crate) fn child_and(
-    a: Predicate<ChildColumn>,
-    b: Predicate<ChildColumn>,
-) -> Predicate<ChildColumn> {
+pub(crate) fn child_and(a: Predicate<ChildColumn>, b: Predicate<ChildColumn>) -> Predicate<ChildColumn> {
     Predicate::And(Box::new(a), Box::new(b))
 }

@@ -16,11 +16,7 @@ fn a_store_is_cheap_to_share_between_threads() {
 #[test]
 fn an_unreachable_postgres_fails_at_once_with_the_drivers_message() {
     let started = Instant::now();
-    let err = Store::open(
-        "postgres://postgres@127.0.0.1:1/idsync",
-        StoreOptions::default(),
-    )
-    .expect_err("must fail");
+    let err = Store::open("postgres://postgres@127.0.0.1:1/idsync", StoreOptions::default()).expect_err("must fail");
     assert!(
         started.elapsed() < Duration::from_secs(3),
         "took {:?}",
@@ -34,8 +30,7 @@ fn an_unreachable_postgres_fails_at_once_with_the_drivers_message() {
 
 #[test]
 fn an_unknown_scheme_is_a_configuration_error() {
-    let err =
-        Store::open("mysql://localhost/idsync", StoreOptions::default()).expect_err("must fail");
+    let err = Store::open("mysql://localhost/idsync", StoreOptions::default()).expect_err("must fail");
     assert!(matches!(err, StorageError::Config(_)), "{err:?}");
 }
 
@@ -43,11 +38,7 @@ fn an_unknown_scheme_is_a_configuration_error() {
 fn opening_an_sqlite_file_creates_its_folder() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("a/b/idsync.sqlite3");
-    let store = Store::open(
-        &format!("sqlite://{}", path.display()),
-        StoreOptions::default(),
-    )
-    .expect("open");
+    let store = Store::open(&format!("sqlite://{}", path.display()), StoreOptions::default()).expect("open");
     assert_eq!(store.backend(), Backend::Sqlite);
     assert!(path.exists());
 }
@@ -104,8 +95,5 @@ fn a_write_nested_in_a_write_on_sqlite_gives_up_as_unavailable() {
     });
     let t = tenant(&store, "contoso");
     let nested = store.write(|_| store.insert_user(&user(&t, "ada")));
-    assert!(
-        matches!(nested, Err(StorageError::Unavailable(_))),
-        "{nested:?}"
-    );
+    assert!(matches!(nested, Err(StorageError::Unavailable(_))), "{nested:?}");
 }

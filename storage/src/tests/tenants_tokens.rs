@@ -51,11 +51,7 @@ fn tenants_are_listed_by_name_and_found_by_name_and_id(store: &Store) {
     assert_eq!(store.tenant_by_name("zulu"), Ok(Some(zulu.clone())));
     assert_eq!(store.tenant(&zulu.id), Ok(Some(zulu)));
     assert_eq!(
-        store
-            .tenant(&alpha)
-            .expect("get")
-            .map(|t| t.name)
-            .as_deref(),
+        store.tenant(&alpha).expect("get").map(|t| t.name).as_deref(),
         Some("alpha")
     );
     assert_eq!(store.tenant_by_name("ZULU"), Ok(None));
@@ -100,9 +96,7 @@ fn a_token_of_a_missing_tenant_is_refused_as_not_found(store: &Store) {
 
 fn a_secret_hash_is_stored_once(store: &Store) {
     let t = tenant(store, "contoso");
-    store
-        .insert_token(&token(&t, "same", Scope::Scim))
-        .expect("insert");
+    store.insert_token(&token(&t, "same", Scope::Scim)).expect("insert");
     assert_eq!(
         store.insert_token(&token(&t, "same", Scope::Read)),
         Err(StorageError::Conflict {
@@ -120,10 +114,7 @@ fn tokens_are_listed_per_tenant_or_all(store: &Store) {
     for t in [&a1, &b1, &a2] {
         store.insert_token(t).expect("insert");
     }
-    assert_eq!(
-        store.list_tokens(Some(&a)),
-        Ok(vec![a1.clone(), a2.clone()])
-    );
+    assert_eq!(store.list_tokens(Some(&a)), Ok(vec![a1.clone(), a2.clone()]));
     assert_eq!(store.list_tokens(Some(&b)), Ok(vec![b1.clone()]));
     assert_eq!(store.list_tokens(None), Ok(vec![a1, b1, a2]));
     assert_eq!(store.list_tokens(Some("nobody")), Ok(vec![]));
@@ -142,15 +133,10 @@ fn revoking_keeps_the_first_revocation_time(store: &Store) {
             ..tok.clone()
         }
     );
-    let again = store
-        .revoke_token(None, &tok.id, 200)
-        .expect("revoke again");
+    let again = store.revoke_token(None, &tok.id, 200).expect("revoke again");
     assert_eq!(again.revoked_us, Some(100));
     assert_eq!(
-        store
-            .token_by_hash("h")
-            .expect("get")
-            .and_then(|t| t.revoked_us),
+        store.token_by_hash("h").expect("get").and_then(|t| t.revoked_us),
         Some(100)
     );
 }
@@ -161,37 +147,20 @@ fn a_token_of_another_tenant_cannot_be_revoked(store: &Store) {
     let tok = token(&a, "h", Scope::Scim);
     store.insert_token(&tok).expect("insert");
 
-    assert_eq!(
-        store.revoke_token(Some(&b), &tok.id, 100),
-        Err(StorageError::NotFound)
-    );
+    assert_eq!(store.revoke_token(Some(&b), &tok.id, 100), Err(StorageError::NotFound));
     assert_eq!(
         store.revoke_token(Some(&a), "missing", 100),
         Err(StorageError::NotFound)
     );
-    assert_eq!(
-        store.revoke_token(None, "missing", 100),
-        Err(StorageError::NotFound)
-    );
-    assert_eq!(
-        store
-            .token_by_hash("h")
-            .expect("get")
-            .and_then(|t| t.revoked_us),
-        None
-    );
+    assert_eq!(store.revoke_token(None, "missing", 100), Err(StorageError::NotFound));
+    assert_eq!(store.token_by_hash("h").expect("get").and_then(|t| t.revoked_us), None);
 }
 
 fn touching_a_token_never_moves_its_last_use_backwards(store: &Store) {
     let t = tenant(store, "contoso");
     let tok = token(&t, "h", Scope::Scim);
     store.insert_token(&tok).expect("insert");
-    let last_used = || {
-        store
-            .token_by_hash("h")
-            .expect("get")
-            .and_then(|t| t.last_used_us)
-    };
+    let last_used = || store.token_by_hash("h").expect("get").and_then(|t| t.last_used_us);
 
     store.touch_token(&tok.id, 500).expect("touch");
     assert_eq!(last_used(), Some(500));

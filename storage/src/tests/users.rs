@@ -184,9 +184,7 @@ fn a_user_id_is_taken_once_per_tenant(store: &Store) {
         tenant_id: b,
         ..same_id
     };
-    store
-        .insert_user(&other_tenant)
-        .expect("ids are per tenant");
+    store.insert_user(&other_tenant).expect("ids are per tenant");
 }
 
 fn a_user_of_a_missing_tenant_is_refused_as_not_found(store: &Store) {
@@ -208,10 +206,7 @@ fn an_update_with_the_stored_version_replaces_fields_and_children(store: &Store)
         active: true,
         version: ada.version + 1,
         last_modified_us: tick(),
-        children: vec![
-            phone("+44 1", "mobile"),
-            email("new@example.com", "work", true),
-        ],
+        children: vec![phone("+44 1", "mobile"), email("new@example.com", "work", true)],
         ..ada.clone()
     };
     store.update_user(&changed, ada.version).expect("update");
@@ -258,10 +253,7 @@ fn an_update_with_a_stale_version_is_a_version_mismatch(store: &Store) {
 
 fn an_update_of_a_missing_user_is_not_found(store: &Store) {
     let t = tenant(store, "contoso");
-    assert_eq!(
-        store.update_user(&user(&t, "ghost"), 1),
-        Err(StorageError::NotFound)
-    );
+    assert_eq!(store.update_user(&user(&t, "ghost"), 1), Err(StorageError::NotFound));
 }
 
 fn renaming_onto_a_taken_user_name_conflicts_and_changes_nothing(store: &Store) {
@@ -294,10 +286,7 @@ fn a_deleted_user_and_its_children_are_gone(store: &Store) {
     store.insert_user(&ada).expect("insert");
     store.delete_user(&t, &ada.id, None).expect("delete");
     assert_eq!(store.get_user(&t, &ada.id), Ok(None));
-    assert_eq!(
-        store.delete_user(&t, &ada.id, None),
-        Err(StorageError::NotFound)
-    );
+    assert_eq!(store.delete_user(&t, &ada.id, None), Err(StorageError::NotFound));
 
     let any_email = UserPredicate::AnyChild(
         MultiValuedAttr::Emails,
@@ -333,10 +322,7 @@ fn a_delete_checks_the_version_when_given_one(store: &Store) {
     );
     assert!(store.get_user(&t, &ada.id).expect("get").is_some());
     store.delete_user(&t, &ada.id, Some(3)).expect("delete");
-    assert_eq!(
-        store.delete_user(&t, &ada.id, Some(3)),
-        Err(StorageError::NotFound)
-    );
+    assert_eq!(store.delete_user(&t, &ada.id, Some(3)), Err(StorageError::NotFound));
 }
 
 fn a_user_of_another_tenant_is_invisible_and_untouchable(store: &Store) {
@@ -364,14 +350,8 @@ fn a_user_of_another_tenant_is_invisible_and_untouchable(store: &Store) {
         ..ada.clone()
     };
     assert_eq!(store.update_user(&hijack, 1), Err(StorageError::NotFound));
-    assert_eq!(
-        store.delete_user(&b, &ada.id, None),
-        Err(StorageError::NotFound)
-    );
-    assert_eq!(
-        store.delete_user(&b, &ada.id, Some(1)),
-        Err(StorageError::NotFound)
-    );
+    assert_eq!(store.delete_user(&b, &ada.id, None), Err(StorageError::NotFound));
+    assert_eq!(store.delete_user(&b, &ada.id, Some(1)), Err(StorageError::NotFound));
     assert_eq!(store.get_user(&a, &ada.id), Ok(Some(ada)));
 }
 
@@ -404,11 +384,7 @@ fn writes_in_one_transaction_commit_together(store: &Store) {
             tx.insert_user(&ada)?;
             tx.insert_user(&bob)?;
             let read_back = tx.get_user(&t, &ada.id)?;
-            assert_eq!(
-                read_back.as_ref(),
-                Some(&ada),
-                "a transaction sees its own writes"
-            );
+            assert_eq!(read_back.as_ref(), Some(&ada), "a transaction sees its own writes");
             tx.update_user(
                 &UserRecord {
                     version: 2,

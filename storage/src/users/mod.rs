@@ -1,9 +1,9 @@
 //! Users and their multi-valued attributes.
 //!
 //! Every function takes a connection that is already inside a transaction (see
-//! [`crate::Tx`]) and scopes every statement by `tenant_id`. Reads of several users are
-//! a fixed number of statements whatever the page size: one count, one page, one
-//! batched load of the page's children.
+//! [`crate::Tx`]) and scopes every statement by `tenant_id`. A list is a fixed number
+//! of statements whatever the page size: at most one page query, one batched load of
+//! the page's children and one count.
 
 mod rows;
 
@@ -27,10 +27,7 @@ use rows::{ChildRow, NewChild, NewUser, UserFields, UserRow, new_children};
 const BATCH: usize = 500;
 
 /// Inserts a user and its children.
-pub(crate) fn insert_user_in(
-    conn: &mut AnyConnection,
-    user: &UserRecord,
-) -> Result<(), StorageError> {
+pub(crate) fn insert_user_in(conn: &mut AnyConnection, user: &UserRecord) -> Result<(), StorageError> {
     diesel::insert_into(users::table)
         .values(NewUser::of(user))
         .execute(conn)
@@ -147,12 +144,8 @@ fn insert_child_rows(conn: &mut AnyConnection, rows: &[NewChild<'_>]) -> Result<
         return Ok(());
     }
     match conn {
-        AnyConnection::Sqlite(c) => diesel::insert_into(user_values::table)
-            .values(rows)
-            .execute(c),
-        AnyConnection::Postgresql(c) => diesel::insert_into(user_values::table)
-            .values(rows)
-            .execute(c),
+        AnyConnection::Sqlite(c) => diesel::insert_into(user_values::table).values(rows).execute(c),
+        AnyConnection::Postgresql(c) => diesel::insert_into(user_values::table).values(rows).execute(c),
     }
     .db()?;
     Ok(())
@@ -188,7 +181,8 @@ pub(crate) fn list_users_in(
     };
 
     let returned = rows.len() as u64;
-    let total = if returned > 0 && returned < query.limit || query.offset == 0 && returned < query.limit {
+    let page_tells_total = returned < query.limit && (returned > 0 || query.offset == 0);
+    let total = if page_tells_total {
         query.offset.saturating_add(returned)
     } else {
         let counted = users::table
@@ -225,21 +219,15 @@ fn order(
                 norm,
                 fold_for_sort,
             } => {
-                let key: Box<
-                    dyn BoxableExpression<users::table, MultiBackend, SqlType = Nullable<Text>>,
-                > = match norm {
+                let key: Box<dyn BoxableExpression<users::table, MultiBackend, SqlType = Nullable<Text>>> = match norm {
                     Some(norm) => (norm.column)(),
                     None if fold_for_sort => Box::new(idsync_lower(column())),
                     None => column(),
                 };
                 // NULLs sort last ascending and first descending (the exact reverse).
                 match (nullable, descending) {
-                    (true, false) => query
-                        .then_order_by(column().is_null().asc())
-                        .then_order_by(key.asc()),
-                    (true, true) => query
-                        .then_order_by(column().is_null().desc())
-                        .then_order_by(key.desc()),
+                    (true, false) => query.then_order_by(column().is_null().asc()).then_order_by(key.asc()),
+                    (true, true) => query.then_order_by(column().is_null().desc()).then_order_by(key.desc()),
                     (false, false) => query.then_order_by(key.asc()),
                     (false, true) => query.then_order_by(key.desc()),
                 }
@@ -262,11 +250,7 @@ fn load_children(
     tenant_id: &str,
     rows: &[UserRow],
 ) -> Result<HashMap<String, Vec<(MultiValuedAttr, ChildValue)>>, StorageError> {
-    let mut by_user: HashMap<String, Vec<(MultiValuedAttr, ChildValue)>> =
-        HashMap::with_capacity(rows.len());
-    if rows.is_empty() {
-        return Ok(by_user);
-    }
+    let mut by_user: HashMap<String, Vec<(MultiValuedAttr, ChildValue)>> = HashMap::with_capacity(rows.len());
     for chunk in rows.chunks(BATCH) {
         let ids: Vec<&str> = chunk.iter().map(|r| r.id.as_str()).collect();
         let children = user_values::table
@@ -278,10 +262,7 @@ fn load_children(
             .db()?;
         for child in children {
             let user_id = child.user_id.clone();
-            by_user
-                .entry(user_id)
-                .or_default()
-                .push(child.into_child()?);
+            by_user.entry(user_id).or_default().push(child.into_child()?);
         }
     }
     Ok(by_user)

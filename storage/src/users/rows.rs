@@ -303,9 +303,8 @@ pub(crate) struct ChildRow {
 
 impl ChildRow {
     pub(crate) fn into_child(self) -> Result<(MultiValuedAttr, ChildValue), StorageError> {
-        let attr = attr_from_name(&self.attr).ok_or_else(|| {
-            StorageError::Internal(format!("unknown multi-valued attribute {:?}", self.attr))
-        })?;
+        let attr = attr_from_name(&self.attr)
+            .ok_or_else(|| StorageError::Internal(format!("unknown multi-valued attribute {:?}", self.attr)))?;
         Ok((
             attr,
             ChildValue {
@@ -358,9 +357,8 @@ pub(crate) fn new_children(u: &UserRecord) -> Result<Vec<NewChild<'_>>, StorageE
                 tenant_id: &u.tenant_id,
                 user_id: &u.id,
                 attr: attr_name(*attr),
-                ord: i32::try_from(ord).map_err(|_| {
-                    StorageError::InvalidQuery("too many multi-valued attribute values".into())
-                })?,
+                ord: i32::try_from(ord)
+                    .map_err(|_| StorageError::InvalidQuery("too many multi-valued attribute values".into()))?,
                 value: c.value.as_deref(),
                 value_norm: c.value.as_deref().map(fold_case),
                 display: c.display.as_deref(),

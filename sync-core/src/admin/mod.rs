@@ -7,7 +7,7 @@
 pub mod service;
 
 use idsync_storage::records::{Scope, TenantRecord, TokenRecord};
-use idsync_storage::{Store, StorageError};
+use idsync_storage::{StorageError, Store};
 
 use crate::auth::mint_secret;
 use crate::clock::now_us;
@@ -17,7 +17,9 @@ use crate::error::{CoreError, CoreResult};
 pub fn validate_tenant_name(name: &str) -> CoreResult<()> {
     let ok = !name.is_empty()
         && name.len() <= 64
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     if ok {
         Ok(())
     } else {
@@ -28,12 +30,19 @@ pub fn validate_tenant_name(name: &str) -> CoreResult<()> {
 }
 
 /// Creates a tenant. Blocking: call from a blocking context.
-pub fn create_tenant(store: &Store, name: &str, public_url: Option<String>, operator: bool) -> CoreResult<TenantRecord> {
+pub fn create_tenant(
+    store: &Store,
+    name: &str,
+    public_url: Option<String>,
+    operator: bool,
+) -> CoreResult<TenantRecord> {
     validate_tenant_name(name)?;
     if let Some(url) = &public_url
         && !(url.starts_with("http://") || url.starts_with("https://"))
     {
-        return Err(CoreError::invalid_value(format!("public URL {url:?} must start with http:// or https://")));
+        return Err(CoreError::invalid_value(format!(
+            "public URL {url:?} must start with http:// or https://"
+        )));
     }
     let tenant = TenantRecord {
         id: uuid::Uuid::new_v4().to_string(),
@@ -51,7 +60,9 @@ pub fn create_tenant(store: &Store, name: &str, public_url: Option<String>, oper
 
 /// Finds a tenant by name.
 pub fn tenant_by_name(store: &Store, name: &str) -> CoreResult<TenantRecord> {
-    store.tenant_by_name(name)?.ok_or_else(|| CoreError::NotFound(format!("no tenant named {name:?}")))
+    store
+        .tenant_by_name(name)?
+        .ok_or_else(|| CoreError::NotFound(format!("no tenant named {name:?}")))
 }
 
 /// Mints a token for a tenant and returns it with its secret, which is shown only now.
@@ -84,7 +95,11 @@ pub fn create_token(
 
 /// The Tenant URL an admin pastes into Entra: the SCIM base of idsync.
 pub fn tenant_url(tenant: &TenantRecord, server_public_url: &str) -> String {
-    let base = tenant.public_url.as_deref().unwrap_or(server_public_url).trim_end_matches('/');
+    let base = tenant
+        .public_url
+        .as_deref()
+        .unwrap_or(server_public_url)
+        .trim_end_matches('/');
     format!("{base}/scim/v2")
 }
 

@@ -8,9 +8,9 @@ use idsync_proto::v1::{
 use idsync_storage::records::{Scope, TenantRecord, TokenRecord};
 use tonic::{Request, Response, Status};
 
+use crate::Core;
 use crate::clock::{from_timestamp, now_us, to_timestamp};
 use crate::error::{CoreError, CoreResult};
-use crate::Core;
 
 /// Serves `idsync.v1.Admin` over a [`Core`].
 #[derive(Clone)]
@@ -30,7 +30,9 @@ impl AdminService {
         let tenant = tokio::task::spawn_blocking(move || store.tenant(&caller.tenant_id)).await??;
         match tenant {
             Some(t) if t.operator => Ok(()),
-            _ => Err(CoreError::PermissionDenied("only an operator tenant's admin token may manage tenants".into())),
+            _ => Err(CoreError::PermissionDenied(
+                "only an operator tenant's admin token may manage tenants".into(),
+            )),
         }
     }
 }
@@ -89,15 +91,25 @@ impl Admin for AdminService {
         Ok(Response::new(tenant_to_proto(&tenant)))
     }
 
-    async fn list_tenants(&self, request: Request<ListTenantsRequest>) -> Result<Response<ListTenantsResponse>, Status> {
+    async fn list_tenants(
+        &self,
+        request: Request<ListTenantsRequest>,
+    ) -> Result<Response<ListTenantsResponse>, Status> {
         self.operator(request.metadata()).await?;
         let store = self.core.store.clone();
-        let tenants = tokio::task::spawn_blocking(move || store.list_tenants()).await.map_err(CoreError::from)?;
+        let tenants = tokio::task::spawn_blocking(move || store.list_tenants())
+            .await
+            .map_err(CoreError::from)?;
         let tenants = tenants.map_err(CoreError::from)?;
-        Ok(Response::new(ListTenantsResponse { tenants: tenants.iter().map(tenant_to_proto).collect() }))
+        Ok(Response::new(ListTenantsResponse {
+            tenants: tenants.iter().map(tenant_to_proto).collect(),
+        }))
     }
 
-    async fn create_token(&self, request: Request<CreateTokenRequest>) -> Result<Response<CreateTokenResponse>, Status> {
+    async fn create_token(
+        &self,
+        request: Request<CreateTokenRequest>,
+    ) -> Result<Response<CreateTokenResponse>, Status> {
         let caller = self.core.authorize(request.metadata(), &[Scope::Admin]).await?;
         let CreateTokenRequest { scope, label, expires } = request.into_inner();
         let scope = scope_from_proto(scope)?;
@@ -108,7 +120,10 @@ impl Admin for AdminService {
         })
         .await
         .map_err(CoreError::from)??;
-        Ok(Response::new(CreateTokenResponse { token: Some(token_to_proto(&token)), secret }))
+        Ok(Response::new(CreateTokenResponse {
+            token: Some(token_to_proto(&token)),
+            secret,
+        }))
     }
 
     async fn list_tokens(&self, request: Request<ListTokensRequest>) -> Result<Response<ListTokensResponse>, Status> {
@@ -118,10 +133,15 @@ impl Admin for AdminService {
             .await
             .map_err(CoreError::from)?
             .map_err(CoreError::from)?;
-        Ok(Response::new(ListTokensResponse { tokens: tokens.iter().map(token_to_proto).collect() }))
+        Ok(Response::new(ListTokensResponse {
+            tokens: tokens.iter().map(token_to_proto).collect(),
+        }))
     }
 
-    async fn revoke_token(&self, request: Request<RevokeTokenRequest>) -> Result<Response<RevokeTokenResponse>, Status> {
+    async fn revoke_token(
+        &self,
+        request: Request<RevokeTokenRequest>,
+    ) -> Result<Response<RevokeTokenResponse>, Status> {
         let caller = self.core.authorize(request.metadata(), &[Scope::Admin]).await?;
         let RevokeTokenRequest { id } = request.into_inner();
         let store = self.core.store.clone();
@@ -133,6 +153,8 @@ impl Admin for AdminService {
                 other => other.into(),
             })?;
         self.core.auth.evict(&token.secret_hash);
-        Ok(Response::new(RevokeTokenResponse { token: Some(token_to_proto(&token)) }))
+        Ok(Response::new(RevokeTokenResponse {
+            token: Some(token_to_proto(&token)),
+        }))
     }
 }

@@ -59,11 +59,7 @@ impl<'a> Parser<'a> {
     /// After a word at the start of an expression: takes and returns the `(` of
     /// `not (`. Keywords are attribute names too (`not pr`, `and eq 1`): a keyword is
     /// read as a name when an operator or `[` follows it, and is an error otherwise.
-    fn not_paren(
-        &mut self,
-        word: &str,
-        token: &Token<'a>,
-    ) -> Result<Option<Token<'a>>, ScimSyntaxError> {
+    fn not_paren(&mut self, word: &str, token: &Token<'a>) -> Result<Option<Token<'a>>, ScimSyntaxError> {
         let is_not = word.eq_ignore_ascii_case("not");
         if !(is_not || word.eq_ignore_ascii_case("and") || word.eq_ignore_ascii_case("or")) {
             return Ok(None);
@@ -94,13 +90,7 @@ impl<'a> Parser<'a> {
 
     /// What may follow an attribute path inside a filter; `shown` and `suffix` name
     /// the path in messages.
-    fn attr_rest(
-        &mut self,
-        path: AttrPath,
-        shown: &str,
-        suffix: &str,
-        in_value_filter: bool,
-    ) -> Parsed {
+    fn attr_rest(&mut self, path: AttrPath, shown: &str, suffix: &str, in_value_filter: bool) -> Parsed {
         let token = self.take()?;
         if let Kind::Word(w) = token.kind {
             if w.eq_ignore_ascii_case("pr") {
@@ -161,22 +151,17 @@ impl<'a> Parser<'a> {
             Kind::Word(w) if w.eq_ignore_ascii_case("true") => Ok(CompValue::Bool(true)),
             Kind::Word(w) if w.eq_ignore_ascii_case("false") => Ok(CompValue::Bool(false)),
             Kind::Word(w) if w.eq_ignore_ascii_case("null") => Ok(CompValue::Null),
-            Kind::Word(w) if w.starts_with(|c: char| c == '-' || c.is_ascii_digit()) => {
-                match check_json_number(w) {
-                    Ok(()) => Ok(CompValue::Num(w.to_owned())),
-                    Err((at, wanted)) => {
-                        let found = match w[at..].chars().next() {
-                            Some(c) => quote(c.encode_utf8(&mut [0; 4])),
-                            None => "the end of the number".to_owned(),
-                        };
-                        let message = format!(
-                            "invalid number {}: expected {wanted}, found {found}",
-                            quote(w)
-                        );
-                        Err(self.error_at_byte(token.start + at, message))
-                    }
+            Kind::Word(w) if w.starts_with(|c: char| c == '-' || c.is_ascii_digit()) => match check_json_number(w) {
+                Ok(()) => Ok(CompValue::Num(w.to_owned())),
+                Err((at, wanted)) => {
+                    let found = match w[at..].chars().next() {
+                        Some(c) => quote(c.encode_utf8(&mut [0; 4])),
+                        None => "the end of the number".to_owned(),
+                    };
+                    let message = format!("invalid number {}: expected {wanted}, found {found}", quote(w));
+                    Err(self.error_at_byte(token.start + at, message))
                 }
-            }
+            },
             _ => Err(self.expected(&token, format!("{expected}{}", self.after()))),
         }
     }

@@ -58,9 +58,7 @@ impl CompareOp {
 
     /// The operator a keyword names, compared case-insensitively (`EQ`, `Eq`, `eq`).
     pub fn from_keyword(word: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|op| op.as_str().eq_ignore_ascii_case(word))
+        Self::ALL.into_iter().find(|op| op.as_str().eq_ignore_ascii_case(word))
     }
 }
 

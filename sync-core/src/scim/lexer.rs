@@ -224,11 +224,7 @@ impl<'a> Lexer<'a> {
         })
     }
 
-    fn hex4(
-        &self,
-        chars: &mut std::str::CharIndices<'_>,
-        at: usize,
-    ) -> Result<u32, ScimSyntaxError> {
+    fn hex4(&self, chars: &mut std::str::CharIndices<'_>, at: usize) -> Result<u32, ScimSyntaxError> {
         let mut code = 0;
         for _ in 0..4 {
             let digit = chars.next().and_then(|(_, c)| c.to_digit(16));

@@ -29,10 +29,7 @@ pub(crate) fn attr_path_from_word(word: &str) -> Result<AttrPath, WordError> {
     check_name(attr).map_err(|(i, m)| (rest_at + i, m))?;
     let sub_attr = match sub {
         Some((dot, "")) => {
-            return Err((
-                rest_at + dot,
-                "expected a sub-attribute name after `.`".into(),
-            ));
+            return Err((rest_at + dot, "expected a sub-attribute name after `.`".into()));
         }
         Some((dot, sub)) => {
             check_name(sub).map_err(|(i, m)| (rest_at + dot + 1 + i, m))?;
@@ -96,8 +93,7 @@ fn check_urn(urn: &str) -> Result<(), WordError> {
     let scheme_end = urn
         .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
         .unwrap_or(urn.len());
-    let valid_scheme =
-        urn.starts_with(|c: char| c.is_ascii_alphabetic()) && urn[scheme_end..].starts_with(':');
+    let valid_scheme = urn.starts_with(|c: char| c.is_ascii_alphabetic()) && urn[scheme_end..].starts_with(':');
     if !valid_scheme {
         return Err((
             0,

@@ -76,11 +76,7 @@ impl<'a> Parser<'a> {
     }
 
     /// After an expression: the end of its construct must come.
-    pub(super) fn close(
-        &mut self,
-        closer: Closer,
-        open: Option<&Token<'a>>,
-    ) -> Result<(), ScimSyntaxError> {
+    pub(super) fn close(&mut self, closer: Closer, open: Option<&Token<'a>>) -> Result<(), ScimSyntaxError> {
         let token = self.take()?;
         let (wanted, want_kind) = match closer {
             Closer::End => ("the end of the input", Kind::End),
@@ -92,11 +88,7 @@ impl<'a> Parser<'a> {
         }
         let message = match (&token.kind, open) {
             (Kind::End, Some(_)) => {
-                let bracket = if closer == Closer::Paren {
-                    "`(`"
-                } else {
-                    "`[`"
-                };
+                let bracket = if closer == Closer::Paren { "`(`" } else { "`[`" };
                 format!("{bracket} is never closed: expected {wanted} before the end of the input")
             }
             (Kind::RParen, None) => "unexpected `)` without a matching `(`".to_owned(),
@@ -117,10 +109,7 @@ impl<'a> Parser<'a> {
     pub(super) fn enter(&mut self, open: &Token<'a>) -> Result<(), ScimSyntaxError> {
         self.depth += 1;
         if self.depth > MAX_NESTING {
-            return Err(self.error_at(
-                open,
-                format!("brackets are nested more than {MAX_NESTING} levels deep"),
-            ));
+            return Err(self.error_at(open, format!("brackets are nested more than {MAX_NESTING} levels deep")));
         }
         Ok(())
     }
@@ -140,9 +129,7 @@ impl<'a> Parser<'a> {
         if self.logical_operators > MAX_LOGICAL_OPERATORS {
             return Err(self.error_at(
                 token,
-                format!(
-                    "too many conditions: at most {MAX_LOGICAL_OPERATORS} `and`/`or` are allowed"
-                ),
+                format!("too many conditions: at most {MAX_LOGICAL_OPERATORS} `and`/`or` are allowed"),
             ));
         }
         Ok(())
@@ -165,10 +152,7 @@ impl<'a> Parser<'a> {
             Some(token) => token,
             None => self.lexer.next_token()?,
         };
-        self.taken = [
-            self.taken[1],
-            Some(&self.lexer.src.text[token.start..token.end]),
-        ];
+        self.taken = [self.taken[1], Some(&self.lexer.src.text[token.start..token.end])];
         Ok(token)
     }
 
@@ -182,10 +166,7 @@ impl<'a> Parser<'a> {
     pub(super) fn describe(&self, token: &Token<'a>) -> String {
         match &token.kind {
             Kind::End => "the end of the input".to_owned(),
-            Kind::Str(_) => format!(
-                "the string {}",
-                quote(&self.lexer.src.text[token.start..token.end])
-            ),
+            Kind::Str(_) => format!("the string {}", quote(&self.lexer.src.text[token.start..token.end])),
             _ => quote(&self.lexer.src.text[token.start..token.end]),
         }
     }
@@ -199,12 +180,7 @@ impl<'a> Parser<'a> {
 
     #[cold]
     #[inline(never)]
-    pub(super) fn expected_operator(
-        &self,
-        token: &Token<'a>,
-        shown: &str,
-        suffix: &str,
-    ) -> ScimSyntaxError {
+    pub(super) fn expected_operator(&self, token: &Token<'a>, shown: &str, suffix: &str) -> ScimSyntaxError {
         let shown = if suffix.is_empty() {
             quote(shown)
         } else {
@@ -229,11 +205,7 @@ impl<'a> Parser<'a> {
         self.lexer.src.error(byte, message)
     }
 
-    pub(super) fn error_at(
-        &self,
-        token: &Token<'a>,
-        message: impl Into<String>,
-    ) -> ScimSyntaxError {
+    pub(super) fn error_at(&self, token: &Token<'a>, message: impl Into<String>) -> ScimSyntaxError {
         self.lexer.src.error(token.start, message)
     }
 
@@ -247,11 +219,7 @@ impl<'a> Parser<'a> {
         format!("expected {what}, found {found}")
     }
 
-    pub(super) fn word_error(
-        &self,
-        token: &Token<'a>,
-        (at, message): WordError,
-    ) -> ScimSyntaxError {
+    pub(super) fn word_error(&self, token: &Token<'a>, (at, message): WordError) -> ScimSyntaxError {
         self.lexer.src.error(token.start + at, message)
     }
 }

@@ -104,11 +104,7 @@ impl Parser<'_> {
             _ => None,
         };
         self.end_of_path("after `attr[filter]` only `.subAttr` may follow")?;
-        Ok(PatchPath::Filtered {
-            attr,
-            filter,
-            sub_attr,
-        })
+        Ok(PatchPath::Filtered { attr, filter, sub_attr })
     }
 
     /// A lone `attrPath`, then the end.
@@ -123,10 +119,7 @@ impl Parser<'_> {
         match token.kind {
             Kind::Word(w) => attr_path_from_word(w).map_err(|e| self.word_error(&token, e)),
             Kind::End => Err(self.error_at(&token, self.nothing(what))),
-            _ => Err(self.error_at(
-                &token,
-                format!("expected {what}, found {}", self.describe(&token)),
-            )),
+            _ => Err(self.error_at(&token, format!("expected {what}, found {}", self.describe(&token)))),
         }
     }
 
@@ -136,9 +129,6 @@ impl Parser<'_> {
             return Ok(());
         }
         let found = self.describe(&token);
-        Err(self.error_at(
-            &token,
-            format!("expected the end of the path, found {found} ({hint})"),
-        ))
+        Err(self.error_at(&token, format!("expected the end of the path, found {found} ({hint})")))
     }
 }

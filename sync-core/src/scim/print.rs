@@ -24,11 +24,7 @@ impl Display for PatchPath {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
             Self::Attr(path) => path.fmt(f),
-            Self::Filtered {
-                attr,
-                filter,
-                sub_attr,
-            } => {
+            Self::Filtered { attr, filter, sub_attr } => {
                 write!(f, "{attr}[{filter}]")?;
                 if let Some(sub) = sub_attr {
                     write!(f, ".{sub}")?;

@@ -58,7 +58,11 @@ pub fn record_to_user(record: &UserRecord, groups: Vec<GroupRef>) -> User {
         honorific_prefix: name_honorific_prefix.clone(),
         honorific_suffix: name_honorific_suffix.clone(),
     };
-    let manager = Manager { value: manager_value.clone(), r#ref: manager_ref.clone(), display_name: manager_display_name.clone() };
+    let manager = Manager {
+        value: manager_value.clone(),
+        r#ref: manager_ref.clone(),
+        display_name: manager_display_name.clone(),
+    };
     let enterprise = EnterpriseUser {
         employee_number: employee_number.clone(),
         cost_center: cost_center.clone(),
@@ -68,7 +72,11 @@ pub fn record_to_user(record: &UserRecord, groups: Vec<GroupRef>) -> User {
         manager: (manager != Manager::default()).then_some(manager),
     };
     let values = |attr: MultiValuedAttr| -> Vec<MultiValue> {
-        children.iter().filter(|(a, _)| *a == attr).map(|(_, v)| child_to_multi(v)).collect()
+        children
+            .iter()
+            .filter(|(a, _)| *a == attr)
+            .map(|(_, v)| child_to_multi(v))
+            .collect()
     };
     User {
         id: id.clone(),
@@ -142,12 +150,27 @@ pub fn user_to_record(user: User) -> CoreResult<(UserRecord, Option<String>)> {
     if user_name.trim().is_empty() {
         return Err(CoreError::invalid_value("userName is required and must not be empty"));
     }
-    let Name { formatted, family_name, given_name, middle_name, honorific_prefix, honorific_suffix } =
-        name.unwrap_or_default();
-    let EnterpriseUser { employee_number, cost_center, organization, division, department, manager } =
-        enterprise.unwrap_or_default();
-    let Manager { value: manager_value, r#ref: manager_ref, display_name: manager_display_name } =
-        manager.unwrap_or_default();
+    let Name {
+        formatted,
+        family_name,
+        given_name,
+        middle_name,
+        honorific_prefix,
+        honorific_suffix,
+    } = name.unwrap_or_default();
+    let EnterpriseUser {
+        employee_number,
+        cost_center,
+        organization,
+        division,
+        department,
+        manager,
+    } = enterprise.unwrap_or_default();
+    let Manager {
+        value: manager_value,
+        r#ref: manager_ref,
+        display_name: manager_display_name,
+    } = manager.unwrap_or_default();
 
     let mut children = Vec::new();
     let lists = [
@@ -162,7 +185,11 @@ pub fn user_to_record(user: User) -> CoreResult<(UserRecord, Option<String>)> {
     for (attr, list) in lists {
         children.extend(list.into_iter().map(|v| (attr, multi_to_child(v))));
     }
-    children.extend(addresses.into_iter().map(|a| (MultiValuedAttr::Addresses, address_to_child(a))));
+    children.extend(
+        addresses
+            .into_iter()
+            .map(|a| (MultiValuedAttr::Addresses, address_to_child(a))),
+    );
     check_single_primary(&children)?;
 
     let record = UserRecord {
@@ -201,7 +228,10 @@ pub fn user_to_record(user: User) -> CoreResult<(UserRecord, Option<String>)> {
 pub fn check_single_primary(children: &[(MultiValuedAttr, ChildValue)]) -> CoreResult<()> {
     for def in USER_MULTI {
         if children.iter().filter(|(a, v)| *a == def.attr && v.primary).count() > 1 {
-            return Err(CoreError::invalid_value(format!("at most one of {} may be primary", def.name)));
+            return Err(CoreError::invalid_value(format!(
+                "at most one of {} may be primary",
+                def.name
+            )));
         }
     }
     Ok(())
@@ -213,7 +243,13 @@ fn non_empty(v: Option<String>) -> Option<String> {
 }
 
 fn multi_to_child(v: MultiValue) -> ChildValue {
-    let MultiValue { value, display, r#type, primary, r#ref } = v;
+    let MultiValue {
+        value,
+        display,
+        r#type,
+        primary,
+        r#ref,
+    } = v;
     ChildValue {
         value: non_empty(value),
         display: non_empty(display),
@@ -235,7 +271,16 @@ fn child_to_multi(v: &ChildValue) -> MultiValue {
 }
 
 fn address_to_child(a: Address) -> ChildValue {
-    let Address { formatted, street_address, locality, region, postal_code, country, r#type, primary } = a;
+    let Address {
+        formatted,
+        street_address,
+        locality,
+        region,
+        postal_code,
+        country,
+        r#type,
+        primary,
+    } = a;
     ChildValue {
         formatted: non_empty(formatted),
         street_address: non_empty(street_address),

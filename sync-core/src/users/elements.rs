@@ -16,6 +16,7 @@ use super::patch::{is_clear, kind};
 use crate::error::{CoreError, CoreResult, ScimType};
 use crate::schema::{AttrType, MultiDef, SubDef};
 use crate::scim::filter::{CompValue, CompareOp, Filter};
+use crate::scim::path::AttrPath;
 
 /// The operation, as far as lists care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,9 +156,18 @@ pub fn apply_whole<E: Element>(
         return Ok(());
     }
     let new: Vec<E> = match kind(value) {
-        Some(Kind::ListValue(values)) => values.values.iter().map(|v| element_from(multi, v)).collect::<CoreResult<_>>()?,
+        Some(Kind::ListValue(values)) => values
+            .values
+            .iter()
+            .map(|v| element_from(multi, v))
+            .collect::<CoreResult<_>>()?,
         Some(Kind::StructValue(_)) => vec![element_from(multi, value.unwrap_or(&Value::default()))?],
-        _ => return Err(CoreError::invalid_value(format!("{} needs a list of objects", multi.name))),
+        _ => {
+            return Err(CoreError::invalid_value(format!(
+                "{} needs a list of objects",
+                multi.name
+            )));
+        }
     };
     if op == ElementOp::Replace {
         list.clear();
@@ -220,7 +230,12 @@ pub fn apply_filtered<E: Element>(
             Some(sub) => set_sub(&mut list[i], multi, sub, value)?,
             None => match kind(value) {
                 Some(Kind::StructValue(object)) => merge(&mut list[i], multi, object)?,
-                _ => return Err(CoreError::invalid_value(format!("{}[…] needs an object value", multi.name))),
+                _ => {
+                    return Err(CoreError::invalid_value(format!(
+                        "{}[…] needs an object value",
+                        multi.name
+                    )));
+                }
             },
         }
     }
@@ -241,11 +256,19 @@ fn seed_from_filter<E: Element>(e: &mut E, multi: &MultiDef, filter: &Filter) ->
             seed_from_filter(e, multi, a)?;
             seed_from_filter(e, multi, b)
         }
-        Filter::Compare { path, op: CompareOp::Eq, value } => {
-            let sub = sub_def(multi, &path.attr)?;
+        Filter::Compare {
+            path,
+            op: CompareOp::Eq,
+            value,
+        } => {
+            let sub = filter_sub(multi, path)?;
             let v = match value {
-                CompValue::Str(s) => Value { kind: Some(Kind::StringValue(s.clone())) },
-                CompValue::Bool(b) => Value { kind: Some(Kind::BoolValue(*b)) },
+                CompValue::Str(s) => Value {
+                    kind: Some(Kind::StringValue(s.clone())),
+                },
+                CompValue::Bool(b) => Value {
+                    kind: Some(Kind::BoolValue(*b)),
+                },
                 _ => return Err(no_target(multi, filter)),
             };
             set_sub(e, multi, sub, Some(&v))
@@ -257,14 +280,32 @@ fn seed_from_filter<E: Element>(e: &mut E, multi: &MultiDef, filter: &Filter) ->
 fn no_target(multi: &MultiDef, filter: &Filter) -> CoreError {
     CoreError::invalid(
         ScimType::NoTarget,
-        format!("no value of {} matches [{filter}] and it does not describe one to create", multi.name),
+        format!(
+            "no value of {} matches [{filter}] and it does not describe one to create",
+            multi.name
+        ),
     )
 }
 
+/// The sub-attribute a value-filter path names; paths inside `[…]` are relative to one
+/// element, so a URN or a further `.sub` cannot name one.
+fn filter_sub<'a>(multi: &'a MultiDef, path: &AttrPath) -> CoreResult<&'a SubDef> {
+    if path.urn.is_some() || path.sub_attr.is_some() {
+        return Err(CoreError::invalid(
+            ScimType::InvalidPath,
+            format!("{path} is not a sub-attribute of {}", multi.name),
+        ));
+    }
+    sub_def(multi, &path.attr)
+}
+
 fn sub_def<'a>(multi: &'a MultiDef, name: &str) -> CoreResult<&'a SubDef> {
-    multi
-        .sub(name)
-        .ok_or_else(|| CoreError::invalid(ScimType::InvalidPath, format!("{} has no sub-attribute {name:?}", multi.name)))
+    multi.sub(name).ok_or_else(|| {
+        CoreError::invalid(
+            ScimType::InvalidPath,
+            format!("{} has no sub-attribute {name:?}", multi.name),
+        )
+    })
 }
 
 /// Evaluates a value filter on one element, with the SQL semantics of the storage layer.
@@ -274,14 +315,14 @@ fn matches<E: Element>(e: &E, multi: &MultiDef, filter: &Filter) -> CoreResult<b
         Filter::Or(a, b) => matches(e, multi, a)? || matches(e, multi, b)?,
         Filter::Not(a) => !matches(e, multi, a)?,
         Filter::Present(path) => {
-            let sub = sub_def(multi, &path.attr)?;
+            let sub = filter_sub(multi, path)?;
             match sub.ty {
                 AttrType::Boolean => e.primary(),
                 _ => e.text(sub.column).is_some_and(|t| !t.is_empty()),
             }
         }
         Filter::Compare { path, op, value } => {
-            let sub = sub_def(multi, &path.attr)?;
+            let sub = filter_sub(multi, path)?;
             match (sub.ty, value) {
                 (AttrType::Boolean, CompValue::Bool(b)) => match op {
                     CompareOp::Eq => e.primary() == *b,
@@ -302,14 +343,21 @@ fn matches<E: Element>(e: &E, multi: &MultiDef, filter: &Filter) -> CoreResult<b
 }
 
 fn bad_filter(multi: &MultiDef, filter: &Filter) -> CoreError {
-    CoreError::invalid(ScimType::InvalidPath, format!("[{filter}] is not a valid filter on {}", multi.name))
+    CoreError::invalid(
+        ScimType::InvalidPath,
+        format!("[{filter}] is not a valid filter on {}", multi.name),
+    )
 }
 
 fn compare_text(have: Option<&str>, op: CompareOp, want: &str, case_exact: bool) -> bool {
     let Some(have) = have else {
         return op == CompareOp::Ne;
     };
-    let (have, want) = if case_exact { (have.to_string(), want.to_string()) } else { (have.to_lowercase(), want.to_lowercase()) };
+    let (have, want) = if case_exact {
+        (have.to_string(), want.to_string())
+    } else {
+        (have.to_lowercase(), want.to_lowercase())
+    };
     match op {
         CompareOp::Eq => have == want,
         CompareOp::Ne => have != want,
@@ -330,7 +378,10 @@ fn element_from<E: Element>(multi: &MultiDef, value: &Value) -> CoreResult<E> {
             merge(&mut e, multi, object)?;
             Ok(e)
         }
-        _ => Err(CoreError::invalid_value(format!("each value of {} must be an object", multi.name))),
+        _ => Err(CoreError::invalid_value(format!(
+            "each value of {} must be an object",
+            multi.name
+        ))),
     }
 }
 
@@ -349,7 +400,12 @@ fn set_sub<E: Element>(e: &mut E, multi: &MultiDef, sub: &SubDef, value: Option<
             Some(Kind::BoolValue(b)) => *b,
             Some(Kind::StringValue(s)) if s.eq_ignore_ascii_case("true") => true,
             Some(Kind::StringValue(s)) if s.eq_ignore_ascii_case("false") || s.is_empty() => false,
-            _ => return Err(CoreError::invalid_value(format!("{}.{} must be a boolean", multi.name, sub.name))),
+            _ => {
+                return Err(CoreError::invalid_value(format!(
+                    "{}.{} must be a boolean",
+                    multi.name, sub.name
+                )));
+            }
         };
         e.set_primary(flag);
         return Ok(());
@@ -358,11 +414,19 @@ fn set_sub<E: Element>(e: &mut E, multi: &MultiDef, sub: &SubDef, value: Option<
         None | Some(Kind::NullValue(_)) => None,
         Some(Kind::StringValue(s)) if s.is_empty() => None,
         Some(Kind::StringValue(s)) => Some(s.clone()),
-        _ => return Err(CoreError::invalid_value(format!("{}.{} must be a string", multi.name, sub.name))),
+        _ => {
+            return Err(CoreError::invalid_value(format!(
+                "{}.{} must be a string",
+                multi.name, sub.name
+            )));
+        }
     };
     if e.set_text(sub.column, text) {
         Ok(())
     } else {
-        Err(CoreError::invalid(ScimType::InvalidPath, format!("{} has no sub-attribute {:?}", multi.name, sub.name)))
+        Err(CoreError::invalid(
+            ScimType::InvalidPath,
+            format!("{} has no sub-attribute {:?}", multi.name, sub.name),
+        ))
     }
 }

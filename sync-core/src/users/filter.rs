@@ -8,8 +8,8 @@ use idsync_storage::query::{ChildColumn, CompareOp as Op, Literal, Predicate, Us
 
 use crate::clock::parse_rfc3339_us;
 use crate::error::{CoreError, CoreResult, ScimType};
-use crate::schema::{resolve_user_path, AttrType, Leaf, MultiDef, Resolved, SubDef};
-use crate::scim::filter::{parse_filter, CompValue, CompareOp, Filter};
+use crate::schema::{AttrType, Leaf, MultiDef, Resolved, SubDef, resolve_user_path};
+use crate::scim::filter::{CompValue, CompareOp, Filter, parse_filter};
 use crate::scim::path::AttrPath;
 
 /// Parses and compiles a filter string; empty means every user.
@@ -93,7 +93,12 @@ fn compile_child(multi: &MultiDef, filter: &Filter) -> CoreResult<Predicate<Chil
     })
 }
 
-fn child_comparison(sub: &SubDef, op: CompareOp, value: &CompValue, path: &AttrPath) -> CoreResult<Predicate<ChildColumn>> {
+fn child_comparison(
+    sub: &SubDef,
+    op: CompareOp,
+    value: &CompValue,
+    path: &AttrPath,
+) -> CoreResult<Predicate<ChildColumn>> {
     comparison(sub.column, sub.ty, sub.case_exact, op, value, path)
 }
 
@@ -145,7 +150,12 @@ fn comparison<C>(
         }
         _ => return Err(invalid(format!("{path} cannot be compared with {value}"))),
     };
-    Ok(Predicate::Compare { column, op, value: literal, case_exact })
+    Ok(Predicate::Compare {
+        column,
+        op,
+        value: literal,
+        case_exact,
+    })
 }
 
 #[cfg(test)]

@@ -2,17 +2,17 @@
 //! is scoped to the caller's tenant, and runs its storage work on the blocking pool.
 
 use idsync_proto::v1::{ListUsersRequest, ListUsersResponse, PatchOperation, User};
-use idsync_storage::records::{UserQuery, UserRecord};
 use idsync_storage::StorageError;
+use idsync_storage::records::{UserQuery, UserRecord};
 
 use super::convert::{record_to_user, user_to_record};
 use super::filter::compile_user_filter;
 use super::patch::apply_patch;
+use crate::Core;
 use crate::auth::Caller;
 use crate::clock::now_us;
 use crate::error::{CoreError, CoreResult};
 use crate::password::hash_password;
-use crate::Core;
 
 /// How often a read-modify-write retries when another writer got there first.
 const MAX_WRITE_ATTEMPTS: usize = 5;
@@ -33,10 +33,12 @@ impl Core {
         }
         let store = self.store.clone();
         let stored = record.clone();
-        tokio::task::spawn_blocking(move || store.insert_user(&stored)).await?.map_err(|e| match e {
-            StorageError::Conflict { .. } => taken(&record.user_name),
-            other => other.into(),
-        })?;
+        tokio::task::spawn_blocking(move || store.insert_user(&stored))
+            .await?
+            .map_err(|e| match e {
+                StorageError::Conflict { .. } => taken(&record.user_name),
+                other => other.into(),
+            })?;
         Ok(record_to_user(&record, Vec::new()))
     }
 
@@ -48,10 +50,16 @@ impl Core {
 
     /// Lists users of the caller's tenant matching a SCIM filter (RFC 7644 §3.4.2).
     pub async fn list_users(&self, caller: &Caller, request: ListUsersRequest) -> CoreResult<ListUsersResponse> {
-        let ListUsersRequest { filter, start_index, count } = request;
+        let ListUsersRequest {
+            filter,
+            start_index,
+            count,
+        } = request;
         let predicate = compile_user_filter(&filter)?;
         let start_index = start_index.max(1);
-        let count = count.unwrap_or(self.settings.default_page_size).min(self.settings.max_page_size);
+        let count = count
+            .unwrap_or(self.settings.default_page_size)
+            .min(self.settings.max_page_size);
         let query = UserQuery {
             predicate,
             sort: None,
@@ -70,7 +78,13 @@ impl Core {
 
     /// Replaces a user's writable attributes (HTTP PUT, RFC 7644 §3.5.1). readOnly
     /// attributes in the request are ignored; an absent password keeps the stored one.
-    pub async fn replace_user(&self, caller: &Caller, id: String, user: User, if_match: Option<i64>) -> CoreResult<User> {
+    pub async fn replace_user(
+        &self,
+        caller: &Caller,
+        id: String,
+        user: User,
+        if_match: Option<i64>,
+    ) -> CoreResult<User> {
         self.rewrite_user(caller, &id, if_match, |_| Ok(user.clone())).await
     }
 
@@ -156,10 +170,14 @@ impl Core {
                 Err(other) => return Err(other.into()),
             }
         }
-        Err(CoreError::VersionMismatch("the user kept changing concurrently; retry".into()))
+        Err(CoreError::VersionMismatch(
+            "the user kept changing concurrently; retry".into(),
+        ))
     }
 }
 
 fn taken(user_name: &str) -> CoreError {
-    CoreError::Uniqueness(format!("userName {user_name:?} is already taken (userName is unique ignoring case)"))
+    CoreError::Uniqueness(format!(
+        "userName {user_name:?} is already taken (userName is unique ignoring case)"
+    ))
 }

@@ -9,13 +9,15 @@
 //! as a bare id, an object or a one-element list.
 
 use idsync_proto::v1::{EnterpriseUser, Manager, Name, PatchOperation, User};
-use prost_types::value::Kind;
 use prost_types::Value;
+use prost_types::value::Kind;
 
-use super::elements::{list_mut, ListMut};
+use super::elements::{ListMut, list_mut};
 use crate::error::{CoreError, CoreResult, ScimType};
-use crate::schema::{is_enterprise_urn, resolve_user_path, Leaf, LeafDef, Mutability, MultiDef, Resolved, ENTERPRISE_URN};
-use crate::scim::path::{parse_attr_path, parse_patch_path, AttrPath, PatchPath};
+use crate::schema::{
+    ENTERPRISE_URN, Leaf, LeafDef, MultiDef, Mutability, Resolved, is_enterprise_urn, resolve_user_path,
+};
+use crate::scim::path::{AttrPath, PatchPath, parse_attr_path, parse_patch_path};
 
 /// The three PATCH operations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,7 +65,9 @@ fn apply_pathless(user: &mut User, op: Op, value: Option<&Value>) -> CoreResult<
         return Err(CoreError::invalid(ScimType::NoTarget, "remove needs a path"));
     }
     let Some(Kind::StructValue(object)) = kind(value) else {
-        return Err(CoreError::invalid_value("an operation without a path needs an object value"));
+        return Err(CoreError::invalid_value(
+            "an operation without a path needs an object value",
+        ));
     };
     for (key, v) in &object.fields {
         if is_enterprise_urn(key) {
@@ -89,17 +93,25 @@ fn apply_at(user: &mut User, op: Op, path: &PatchPath, value: Option<&Value>) ->
         }
         PatchPath::Filtered { attr, filter, sub_attr } => {
             let Resolved::Multi(multi, None) = resolve(attr)? else {
-                return Err(CoreError::invalid(ScimType::InvalidPath, format!("{attr} is not a multi-valued attribute")));
+                return Err(CoreError::invalid(
+                    ScimType::InvalidPath,
+                    format!("{attr} is not a multi-valued attribute"),
+                ));
             };
             let sub = match sub_attr {
                 Some(s) => Some(multi.sub(s).ok_or_else(|| {
-                    CoreError::invalid(ScimType::InvalidPath, format!("{} has no sub-attribute {s:?}", multi.name))
+                    CoreError::invalid(
+                        ScimType::InvalidPath,
+                        format!("{} has no sub-attribute {s:?}", multi.name),
+                    )
                 })?),
                 None => None,
             };
             match list_mut(user, multi.attr) {
                 ListMut::Values(list) => super::elements::apply_filtered(list, multi, op_name(op), filter, sub, value),
-                ListMut::Addresses(list) => super::elements::apply_filtered(list, multi, op_name(op), filter, sub, value),
+                ListMut::Addresses(list) => {
+                    super::elements::apply_filtered(list, multi, op_name(op), filter, sub, value)
+                }
             }
         }
     }
@@ -123,7 +135,10 @@ fn apply_resolved(user: &mut User, op: Op, target: Resolved, shown: &str, value:
         Resolved::Leaf(def) => apply_leaf(user, op, def, value),
         Resolved::Complex { urn, attr } => apply_complex(user, op, urn, attr, shown, value),
         Resolved::Extension => apply_extension(user, op, value),
-        Resolved::Groups => Err(CoreError::invalid(ScimType::Mutability, "groups is readOnly: change group membership instead")),
+        Resolved::Groups => Err(CoreError::invalid(
+            ScimType::Mutability,
+            "groups is readOnly: change group membership instead",
+        )),
         Resolved::Multi(multi, sub) => apply_multi(user, op, multi, sub, value),
     }
 }
@@ -142,7 +157,14 @@ fn apply_multi(
 }
 
 /// A whole complex singular attribute: `name`, `manager` or `meta`.
-fn apply_complex(user: &mut User, op: Op, urn: &'static str, attr: &str, shown: &str, value: Option<&Value>) -> CoreResult<()> {
+fn apply_complex(
+    user: &mut User,
+    op: Op,
+    urn: &'static str,
+    attr: &str,
+    shown: &str,
+    value: Option<&Value>,
+) -> CoreResult<()> {
     if attr.eq_ignore_ascii_case("meta") {
         return Err(CoreError::invalid(ScimType::Mutability, "meta is readOnly"));
     }
@@ -162,15 +184,24 @@ fn apply_complex(user: &mut User, op: Op, urn: &'static str, attr: &str, shown: 
     };
     match kind(value) {
         Some(Kind::StringValue(id)) if is_manager => {
-            let manager = user.enterprise.get_or_insert_with(EnterpriseUser::default).manager.get_or_insert_with(Manager::default);
-            *manager = Manager { value: Some(id.clone()), ..Manager::default() };
+            let manager = user
+                .enterprise
+                .get_or_insert_with(EnterpriseUser::default)
+                .manager
+                .get_or_insert_with(Manager::default);
+            *manager = Manager {
+                value: Some(id.clone()),
+                ..Manager::default()
+            };
             Ok(())
         }
         Some(Kind::StructValue(object)) => {
             for (key, v) in &object.fields {
                 let def = crate::schema::complex_leaves(urn, attr)
                     .find(|d| d.sub.is_some_and(|s| s.eq_ignore_ascii_case(key)))
-                    .ok_or_else(|| CoreError::invalid(ScimType::InvalidPath, format!("{shown} has no sub-attribute {key:?}")))?;
+                    .ok_or_else(|| {
+                        CoreError::invalid(ScimType::InvalidPath, format!("{shown} has no sub-attribute {key:?}"))
+                    })?;
                 apply_leaf(user, op, def, Some(v))?;
             }
             Ok(())
@@ -186,12 +217,22 @@ fn apply_extension(user: &mut User, op: Op, value: Option<&Value>) -> CoreResult
         return Ok(());
     }
     let Some(Kind::StructValue(object)) = kind(value) else {
-        return Err(CoreError::invalid_value(format!("{ENTERPRISE_URN} needs an object value")));
+        return Err(CoreError::invalid_value(format!(
+            "{ENTERPRISE_URN} needs an object value"
+        )));
     };
     for (key, v) in &object.fields {
-        let path = AttrPath { urn: Some(ENTERPRISE_URN.to_string()), attr: key.clone(), sub_attr: None };
+        let path = AttrPath {
+            urn: Some(ENTERPRISE_URN.to_string()),
+            attr: key.clone(),
+            sub_attr: None,
+        };
         let path = match key.split_once('.') {
-            Some((attr, sub)) => AttrPath { attr: attr.to_string(), sub_attr: Some(sub.to_string()), ..path },
+            Some((attr, sub)) => AttrPath {
+                attr: attr.to_string(),
+                sub_attr: Some(sub.to_string()),
+                ..path
+            },
             None => path,
         };
         let resolved = resolve(&path)?;
@@ -223,7 +264,10 @@ fn apply_leaf(user: &mut User, op: Op, def: &LeafDef, value: Option<&Value>) -> 
                 user.user_name = t;
                 Ok(())
             }
-            None => Err(CoreError::invalid(ScimType::Mutability, "userName is required and cannot be removed")),
+            None => Err(CoreError::invalid(
+                ScimType::Mutability,
+                "userName is required and cannot be removed",
+            )),
         };
     }
     *string_slot(user, def.leaf) = text;
@@ -264,7 +308,10 @@ fn string_slot(user: &mut User, leaf: Leaf) -> &mut Option<String> {
 }
 
 fn manager(user: &mut User) -> &mut Manager {
-    user.enterprise.get_or_insert_with(EnterpriseUser::default).manager.get_or_insert_with(Manager::default)
+    user.enterprise
+        .get_or_insert_with(EnterpriseUser::default)
+        .manager
+        .get_or_insert_with(Manager::default)
 }
 
 fn display_leaf(def: &LeafDef) -> String {
@@ -290,7 +337,10 @@ pub(super) fn is_clear(value: Option<&Value>) -> bool {
 pub(super) fn as_string(value: Option<&Value>, def: &LeafDef) -> CoreResult<String> {
     match kind(value) {
         Some(Kind::StringValue(s)) => Ok(s.clone()),
-        _ => Err(CoreError::invalid_value(format!("{} must be a string", display_leaf(def)))),
+        _ => Err(CoreError::invalid_value(format!(
+            "{} must be a string",
+            display_leaf(def)
+        ))),
     }
 }
 
@@ -299,7 +349,10 @@ pub(super) fn as_bool(value: Option<&Value>, def: &LeafDef) -> CoreResult<bool> 
         Some(Kind::BoolValue(b)) => Ok(*b),
         Some(Kind::StringValue(s)) if s.eq_ignore_ascii_case("true") => Ok(true),
         Some(Kind::StringValue(s)) if s.eq_ignore_ascii_case("false") => Ok(false),
-        _ => Err(CoreError::invalid_value(format!("{} must be a boolean", display_leaf(def)))),
+        _ => Err(CoreError::invalid_value(format!(
+            "{} must be a boolean",
+            display_leaf(def)
+        ))),
     }
 }
 

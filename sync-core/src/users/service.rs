@@ -8,8 +8,8 @@ use idsync_proto::v1::{
 use idsync_storage::records::Scope;
 use tonic::{Request, Response, Status};
 
-use crate::error::CoreError;
 use crate::Core;
+use crate::error::CoreError;
 
 const READERS: &[Scope] = &[Scope::Scim, Scope::Read];
 const WRITERS: &[Scope] = &[Scope::Scim];
@@ -47,20 +47,34 @@ impl Users for UsersService {
 
     async fn list_users(&self, request: Request<ListUsersRequest>) -> Result<Response<ListUsersResponse>, Status> {
         let caller = self.core.authorize(request.metadata(), READERS).await?;
-        Ok(Response::new(self.core.list_users(&caller, request.into_inner()).await?))
+        Ok(Response::new(
+            self.core.list_users(&caller, request.into_inner()).await?,
+        ))
     }
 
     async fn replace_user(&self, request: Request<ReplaceUserRequest>) -> Result<Response<User>, Status> {
         let caller = self.core.authorize(request.metadata(), WRITERS).await?;
         let ReplaceUserRequest { id, user, if_match } = request.into_inner();
         let user = required(user)?;
-        Ok(Response::new(self.core.replace_user(&caller, id, user, if_match.map(|v| v.version)).await?))
+        Ok(Response::new(
+            self.core
+                .replace_user(&caller, id, user, if_match.map(|v| v.version))
+                .await?,
+        ))
     }
 
     async fn patch_user(&self, request: Request<PatchUserRequest>) -> Result<Response<User>, Status> {
         let caller = self.core.authorize(request.metadata(), WRITERS).await?;
-        let PatchUserRequest { id, operations, if_match } = request.into_inner();
-        Ok(Response::new(self.core.patch_user(&caller, id, operations, if_match.map(|v| v.version)).await?))
+        let PatchUserRequest {
+            id,
+            operations,
+            if_match,
+        } = request.into_inner();
+        Ok(Response::new(
+            self.core
+                .patch_user(&caller, id, operations, if_match.map(|v| v.version))
+                .await?,
+        ))
     }
 
     async fn delete_user(&self, request: Request<DeleteUserRequest>) -> Result<Response<DeleteUserResponse>, Status> {

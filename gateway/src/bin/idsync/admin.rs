@@ -75,7 +75,13 @@ pub async fn tenant(cmd: TenantCommand, settings: &Settings) -> Result<()> {
             TenantCommand::List => {
                 println!("{:<36}  {:<24}  {:<8}  TENANT URL", "ID", "NAME", "OPERATOR");
                 for t in store.list_tenants()? {
-                    println!("{:<36}  {:<24}  {:<8}  {}", t.id, t.name, t.operator, admin::tenant_url(&t, &server_url));
+                    println!(
+                        "{:<36}  {:<24}  {:<8}  {}",
+                        t.id,
+                        t.name,
+                        t.operator,
+                        admin::tenant_url(&t, &server_url)
+                    );
                 }
             }
         }
@@ -89,11 +95,15 @@ pub async fn token(cmd: TokenCommand, settings: &Settings) -> Result<()> {
     let store = node::open_store(&settings.database_url).await?;
     tokio::task::spawn_blocking(move || -> Result<()> {
         match cmd {
-            TokenCommand::Create { tenant, scope, label, expires_in_days } => {
+            TokenCommand::Create {
+                tenant,
+                scope,
+                label,
+                expires_in_days,
+            } => {
                 let tenant = admin::tenant_by_name(&store, &tenant)?;
                 let scope = Scope::parse(&scope).context("unknown scope")?;
-                let expires = expires_in_days
-                    .map(|d| idsync_core::clock::now_us() + i64::from(d) * 86_400 * 1_000_000);
+                let expires = expires_in_days.map(|d| idsync_core::clock::now_us() + i64::from(d) * 86_400 * 1_000_000);
                 let (_, secret) = admin::create_token(&store, &tenant.id, scope, &label, expires)?;
                 println!("{secret}");
             }
@@ -123,10 +133,12 @@ pub async fn token(cmd: TokenCommand, settings: &Settings) -> Result<()> {
                 }
             }
             TokenCommand::Revoke { id } => {
-                let token = store.revoke_token(None, &id, idsync_core::clock::now_us()).map_err(|e| match e {
-                    idsync_core::storage::StorageError::NotFound => anyhow::anyhow!("no token with id {id}"),
-                    other => other.into(),
-                })?;
+                let token = store
+                    .revoke_token(None, &id, idsync_core::clock::now_us())
+                    .map_err(|e| match e {
+                        idsync_core::storage::StorageError::NotFound => anyhow::anyhow!("no token with id {id}"),
+                        other => other.into(),
+                    })?;
                 eprintln!("revoked token {} (tenant {})", token.id, token.tenant_id);
             }
         }

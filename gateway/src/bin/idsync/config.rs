@@ -24,7 +24,13 @@ pub struct GlobalArgs {
 
     /// Database URL: `postgres://user:pass@host:5432/db` for PostgreSQL, or a SQLite file
     /// path. Overrides --data-dir.
-    #[arg(long, global = true, env = "IDSYNC_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "IDSYNC_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
 
     /// Externally visible base URL (scheme, host, optional port and prefix). Tenant URLs
@@ -79,7 +85,11 @@ impl Settings {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
         };
-        let data_dir = global.data_dir.clone().or(file.data_dir).unwrap_or_else(|| PathBuf::from("./idsync-data"));
+        let data_dir = global
+            .data_dir
+            .clone()
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./idsync-data"));
         let database_url = global
             .database_url
             .clone()
@@ -87,13 +97,23 @@ impl Settings {
             .unwrap_or_else(|| data_dir.join("idsync.db").to_string_lossy().into_owned());
         let settings = Settings {
             database_url,
-            public_url: global.public_url.clone().or(file.public_url).map(|u| u.trim_end_matches('/').to_string()),
-            listen: overrides.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            public_url: global
+                .public_url
+                .clone()
+                .or(file.public_url)
+                .map(|u| u.trim_end_matches('/').to_string()),
+            listen: overrides
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
             grpc_listen: overrides
                 .grpc_listen
                 .or(file.grpc_listen)
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 50051))),
-            core_url: overrides.core_url.or(file.core_url).unwrap_or_else(|| "http://127.0.0.1:50051".into()),
+            core_url: overrides
+                .core_url
+                .or(file.core_url)
+                .unwrap_or_else(|| "http://127.0.0.1:50051".into()),
             token_cache_ttl: Duration::from_secs(file.token_cache_ttl_secs.unwrap_or(10)),
             default_page_size: file.default_page_size.unwrap_or(100),
             max_page_size: file.max_page_size.unwrap_or(1000),

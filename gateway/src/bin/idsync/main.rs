@@ -93,8 +93,14 @@ fn init_logging() {
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_else(|_| "info".to_string());
     let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let result = if std::io::stderr().is_terminal() { builder.try_init() } else { builder.json().try_init() };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let result = if std::io::stderr().is_terminal() {
+        builder.try_init()
+    } else {
+        builder.json().try_init()
+    };
     if let Err(e) = result {
         eprintln!("logging not initialised: {e}");
     }
@@ -127,7 +133,14 @@ async fn main() -> Result<()> {
     init_logging();
     match cli.command {
         Command::Serve { listen, grpc_listen } => {
-            let settings = Settings::load(&cli.global, CommandOverrides { listen, grpc_listen, core_url: None })?;
+            let settings = Settings::load(
+                &cli.global,
+                CommandOverrides {
+                    listen,
+                    grpc_listen,
+                    core_url: None,
+                },
+            )?;
             let running = node::start_single_node(NodeConfig {
                 database_url: settings.database_url.clone(),
                 listen: settings.listen,
@@ -147,7 +160,13 @@ async fn main() -> Result<()> {
             running.run_until(shutdown_signal()).await
         }
         Command::Core { grpc_listen } => {
-            let settings = Settings::load(&cli.global, CommandOverrides { grpc_listen, ..Default::default() })?;
+            let settings = Settings::load(
+                &cli.global,
+                CommandOverrides {
+                    grpc_listen,
+                    ..Default::default()
+                },
+            )?;
             let core = node::open_core(&settings.database_url, settings.core_settings()).await?;
             let listener = tokio::net::TcpListener::bind(settings.grpc_listen)
                 .await
@@ -157,13 +176,27 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Gateway { core, listen } => {
-            let settings = Settings::load(&cli.global, CommandOverrides { listen, core_url: core, ..Default::default() })?;
+            let settings = Settings::load(
+                &cli.global,
+                CommandOverrides {
+                    listen,
+                    core_url: core,
+                    ..Default::default()
+                },
+            )?;
             let listener = tokio::net::TcpListener::bind(settings.listen)
                 .await
                 .with_context(|| format!("binding {}", settings.listen))?;
             let public_url = settings.public_url_or(listener.local_addr()?);
             tracing::info!(http = %listener.local_addr()?, core = %settings.core_url, "idsync gateway serving");
-            node::run_gateway(listener, &settings.core_url, public_url, settings.max_body_bytes, shutdown_signal()).await
+            node::run_gateway(
+                listener,
+                &settings.core_url,
+                public_url,
+                settings.max_body_bytes,
+                shutdown_signal(),
+            )
+            .await
         }
         Command::Tenant(cmd) => {
             let settings = Settings::load(&cli.global, CommandOverrides::default())?;

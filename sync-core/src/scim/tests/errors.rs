@@ -14,26 +14,14 @@ fn an_unknown_operator_is_named() {
          after `userName`, found `equals`",
     );
     rejects(r#"userName == "x""#, 10, "found `==`");
-    rejects(
-        "userName",
-        9,
-        "after `userName`, found the end of the input",
-    );
+    rejects("userName", 9, "after `userName`, found the end of the input");
 }
 
 #[test]
 fn a_missing_or_unquoted_value_is_reported_where_the_value_should_be() {
     let expected = "expected a value (a JSON string in double quotes, a number, true, false or null) after `eq`";
-    rejects(
-        "userName eq",
-        12,
-        &format!("{expected}, found the end of the input"),
-    );
-    rejects(
-        "userName eq bjensen",
-        13,
-        &format!("{expected}, found `bjensen`"),
-    );
+    rejects("userName eq", 12, &format!("{expected}, found the end of the input"));
+    rejects("userName eq bjensen", 13, &format!("{expected}, found `bjensen`"));
     rejects(r#"userName eq and x pr"#, 13, "found `and`");
     rejects("x eq (1)", 6, "found `(`");
     rejects("x eq +1", 6, "found `+1`");
@@ -46,17 +34,9 @@ fn a_dangling_logical_operator_is_reported_at_the_end() {
         20,
         "expected an attribute path, `(` or `not` after `and`, found the end of the input",
     );
-    rejects(
-        r#"userName eq "x" or "#,
-        20,
-        "after `or`, found the end of the input",
-    );
+    rejects(r#"userName eq "x" or "#, 20, "after `or`, found the end of the input");
     rejects(r#"userName eq "x" and or"#, 21, "after `and`, found `or`");
-    rejects(
-        "and",
-        1,
-        "expected an attribute path, `(` or `not`, found `and`",
-    );
+    rejects("and", 1, "expected an attribute path, `(` or `not`, found `and`");
     rejects(
         r#"not userName eq "x""#,
         5,
@@ -76,36 +56,16 @@ fn unbalanced_parentheses_are_reported() {
         1,
         "`(` is never closed: expected `)` before the end of the input",
     );
-    rejects(
-        r#"userName eq "x")"#,
-        16,
-        "unexpected `)` without a matching `(`",
-    );
-    rejects(
-        "(a pr]",
-        6,
-        "expected `and`, `or` or `)` after `pr`, found `]`",
-    );
+    rejects(r#"userName eq "x")"#, 16, "unexpected `)` without a matching `(`");
+    rejects("(a pr]", 6, "expected `and`, `or` or `)` after `pr`, found `]`");
     rejects("not (a pr", 5, "`(` is never closed");
-    rejects(
-        "()",
-        2,
-        "expected an attribute path, `(` or `not` after `(`, found `)`",
-    );
+    rejects("()", 2, "expected an attribute path, `(` or `not` after `(`, found `)`");
 }
 
 #[test]
 fn unbalanced_brackets_are_reported() {
-    rejects(
-        r#"emails[type eq "work""#,
-        7,
-        "`[` is never closed: expected `]`",
-    );
-    rejects(
-        r#"emails[type eq "work")"#,
-        22,
-        "expected `and`, `or` or `]`",
-    );
+    rejects(r#"emails[type eq "work""#, 7, "`[` is never closed: expected `]`");
+    rejects(r#"emails[type eq "work")"#, 22, "expected `and`, `or` or `]`");
     rejects(r#"x eq "a" ]"#, 10, "unexpected `]` without a matching `[`");
     rejects("emails[]", 8, "after `[`, found `]`");
 }
@@ -165,8 +125,7 @@ fn trailing_garbage_is_rejected() {
 fn the_error_displays_its_position() {
     let e = parse_filter("userName eq").unwrap_err();
     assert!(
-        e.to_string()
-            .ends_with("found the end of the input at character 12"),
+        e.to_string().ends_with("found the end of the input at character 12"),
         "{e}"
     );
 }

@@ -9,22 +9,14 @@ use super::support::rejects;
 fn nesting_deeper_than_the_limit_is_rejected() {
     let ok = format!("{}a pr{}", "(".repeat(MAX_NESTING), ")".repeat(MAX_NESTING));
     assert!(parse_filter(&ok).is_ok());
-    let deep = format!(
-        "{}a pr{}",
-        "(".repeat(MAX_NESTING + 1),
-        ")".repeat(MAX_NESTING + 1)
-    );
+    let deep = format!("{}a pr{}", "(".repeat(MAX_NESTING + 1), ")".repeat(MAX_NESTING + 1));
     rejects(&deep, MAX_NESTING + 1, "nested more than 64 levels deep");
     rejects(
         &"not (".repeat(100_000),
         MAX_NESTING * 5 + 5,
         "nested more than 64 levels deep",
     );
-    rejects(
-        &"(".repeat(1_000_000),
-        MAX_NESTING + 1,
-        "nested more than 64",
-    );
+    rejects(&"(".repeat(1_000_000), MAX_NESTING + 1, "nested more than 64");
 }
 
 #[test]
@@ -32,11 +24,7 @@ fn too_many_logical_operators_are_rejected() {
     let ok = format!("a pr{}", " and a pr".repeat(MAX_LOGICAL_OPERATORS));
     assert!(parse_filter(&ok).is_ok());
     let long = format!("a pr{}", " or a pr".repeat(MAX_LOGICAL_OPERATORS + 500));
-    rejects(
-        &long,
-        4 + 8 * MAX_LOGICAL_OPERATORS + 2,
-        "at most 1000 `and`/`or`",
-    );
+    rejects(&long, 4 + 8 * MAX_LOGICAL_OPERATORS + 2, "at most 1000 `and`/`or`");
 }
 
 #[test]
@@ -50,15 +38,8 @@ fn huge_inputs_fail_fast_without_panicking() {
 
 #[test]
 fn the_largest_accepted_tree_prints_compares_and_drops_on_a_small_stack() {
-    let nested = format!(
-        "{}a pr{}",
-        "not (".repeat(MAX_NESTING),
-        ")".repeat(MAX_NESTING)
-    );
-    let text = format!(
-        "{nested}{}",
-        " and a pr or b pr".repeat(MAX_LOGICAL_OPERATORS / 2)
-    );
+    let nested = format!("{}a pr{}", "not (".repeat(MAX_NESTING), ")".repeat(MAX_NESTING));
+    let text = format!("{nested}{}", " and a pr or b pr".repeat(MAX_LOGICAL_OPERATORS / 2));
     std::thread::Builder::new()
         .stack_size(512 * 1024)
         .spawn(move || {

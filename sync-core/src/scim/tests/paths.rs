@@ -2,9 +2,7 @@
 //! PATCH paths (RFC 7644 §3.5.2) and bare attribute paths, including the shapes
 //! Entra sends (reference C5, C6, C8, C15).
 
-use super::super::{
-    AttrPath, CompValue, CompareOp, Filter, PatchPath, parse_attr_path, parse_patch_path,
-};
+use super::super::{AttrPath, CompValue, CompareOp, Filter, PatchPath, parse_attr_path, parse_patch_path};
 
 fn path(s: &str) -> PatchPath {
     parse_patch_path(s).unwrap_or_else(|e| panic!("{s:?} should parse: {e}"))
@@ -47,9 +45,7 @@ fn enterprise_extension_paths_keep_their_urn() {
         PatchPath::Attr(AttrPath::new("manager").with_urn(ENTERPRISE_USER))
     );
     assert_eq!(
-        path(
-            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager[value eq "M1"]"#
-        ),
+        path(r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager[value eq "M1"]"#),
         PatchPath::Filtered {
             attr: AttrPath::new("manager").with_urn(ENTERPRISE_USER),
             filter: Filter::eq_str(AttrPath::new("value"), "M1"),
@@ -79,11 +75,7 @@ fn filtered_paths_with_a_sub_attribute_parse() {
 fn member_removal_path_parses_without_sub_attribute() {
     assert_eq!(
         path(r#"members[value eq "2819c223"]"#),
-        filtered(
-            "members",
-            Filter::eq_str(AttrPath::new("value"), "2819c223"),
-            None
-        )
+        filtered("members", Filter::eq_str(AttrPath::new("value"), "2819c223"), None)
     );
 }
 
@@ -141,10 +133,7 @@ fn a_filter_is_not_a_patch_path() {
 
 #[test]
 fn patch_path_errors_point_at_the_offending_character() {
-    assert_eq!(
-        error("name."),
-        (5, "expected a sub-attribute name after `.`".into())
-    );
+    assert_eq!(error("name."), (5, "expected a sub-attribute name after `.`".into()));
     assert_eq!(error(r#"emails[type eq "work"]."#).0, 23);
     assert!(
         error(r#"emails[type eq "work"]."#)
@@ -155,11 +144,7 @@ fn patch_path_errors_point_at_the_offending_character() {
     assert_eq!(error("name.givenName.x").0, 15);
     assert_eq!(error("1name").0, 1);
     assert_eq!(error("").0, 1);
-    assert!(
-        error("")
-            .1
-            .contains("expected a PATCH path, found an empty string")
-    );
+    assert!(error("").1.contains("expected a PATCH path, found an empty string"));
     assert_eq!(error("   ").0, 4);
     assert_eq!(error(r#"emails[type eq "work""#).0, 7);
     assert_eq!(error(r#"emails.value[type eq "work"]"#).0, 13);
@@ -177,15 +162,13 @@ fn attribute_paths_parse_alone() {
         AttrPath::sub("name", "givenName")
     );
     assert_eq!(
-        parse_attr_path("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department")
-            .unwrap(),
+        parse_attr_path("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department").unwrap(),
         AttrPath::new("department").with_urn(ENTERPRISE_USER)
     );
     let e = parse_attr_path(r#"emails[type eq "work"]"#).unwrap_err();
     assert_eq!(e.position, 7);
     assert!(
-        e.message
-            .contains("expected the end of the path, found `[`"),
+        e.message.contains("expected the end of the path, found `[`"),
         "{}",
         e.message
     );
@@ -194,9 +177,7 @@ fn attribute_paths_parse_alone() {
 #[test]
 fn the_pre_2018_dotted_extension_form_splits_at_the_last_colon() {
     assert_eq!(
-        parse_attr_path("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User.department")
-            .unwrap(),
-        AttrPath::sub("User", "department")
-            .with_urn("urn:ietf:params:scim:schemas:extension:enterprise:2.0")
+        parse_attr_path("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User.department").unwrap(),
+        AttrPath::sub("User", "department").with_urn("urn:ietf:params:scim:schemas:extension:enterprise:2.0")
     );
 }

@@ -6,8 +6,7 @@ use proptest::prelude::*;
 use proptest::sample::select;
 
 use super::super::{
-    AttrPath, CompValue, CompareOp, Filter, PatchPath, ScimSyntaxError, parse_attr_path,
-    parse_filter, parse_patch_path,
+    AttrPath, CompValue, CompareOp, Filter, PatchPath, ScimSyntaxError, parse_attr_path, parse_filter, parse_patch_path,
 };
 
 /// Valid attribute names, including `$ref` and names that are also keywords.
@@ -33,12 +32,10 @@ fn urn() -> impl Strategy<Value = String> {
 }
 
 fn attr_path() -> impl Strategy<Value = AttrPath> {
-    (prop::option::of(urn()), name(), prop::option::of(name())).prop_map(|(urn, attr, sub_attr)| {
-        AttrPath {
-            urn,
-            attr,
-            sub_attr,
-        }
+    (prop::option::of(urn()), name(), prop::option::of(name())).prop_map(|(urn, attr, sub_attr)| AttrPath {
+        urn,
+        attr,
+        sub_attr,
     })
 }
 
@@ -88,21 +85,15 @@ fn value_filter() -> BoxedStrategy<Filter> {
 }
 
 fn filter() -> BoxedStrategy<Filter> {
-    let value_path =
-        (attr_without_sub(), value_filter()).prop_map(|(attr, f)| Filter::value_path(attr, f));
+    let value_path = (attr_without_sub(), value_filter()).prop_map(|(attr, f)| Filter::value_path(attr, f));
     combine(prop_oneof![3 => leaf(), 1 => value_path].boxed(), 24)
 }
 
 fn patch_path() -> impl Strategy<Value = PatchPath> {
     prop_oneof![
         attr_path().prop_map(PatchPath::Attr),
-        (attr_without_sub(), value_filter(), prop::option::of(name())).prop_map(
-            |(attr, filter, sub_attr)| PatchPath::Filtered {
-                attr,
-                filter,
-                sub_attr
-            }
-        ),
+        (attr_without_sub(), value_filter(), prop::option::of(name()))
+            .prop_map(|(attr, filter, sub_attr)| PatchPath::Filtered { attr, filter, sub_attr }),
     ]
 }
 
@@ -151,9 +142,7 @@ fn mutated_filter() -> impl Strategy<Value = String> {
     let edit = (
         any::<prop::sample::Index>(),
         0..3usize,
-        select(vec![
-            "", "(", ")", "[", "]", "\"", "\\", ".", " ", "é", "and",
-        ]),
+        select(vec!["", "(", ")", "[", "]", "\"", "\\", ".", " ", "é", "and"]),
     );
     (filter(), prop::collection::vec(edit, 1..4)).prop_map(|(f, edits)| {
         let mut chars: Vec<char> = f.to_string().chars().collect();
@@ -170,10 +159,7 @@ fn mutated_filter() -> impl Strategy<Value = String> {
 fn assert_position_in_range(input: &str, result: Result<impl std::fmt::Debug, ScimSyntaxError>) {
     if let Err(e) = result {
         let len = input.chars().count();
-        assert!(
-            (1..=len + 1).contains(&e.position),
-            "{input:?}: {e} (length {len})"
-        );
+        assert!((1..=len + 1).contains(&e.position), "{input:?}: {e} (length {len})");
         assert!(!e.message.is_empty());
     }
 }

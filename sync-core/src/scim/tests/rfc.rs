@@ -23,10 +23,7 @@ fn rfc_examples() -> Vec<(&'static str, Filter)> {
         )
     };
     vec![
-        (
-            r#"userName eq "bjensen""#,
-            Filter::eq_str(attr("userName"), "bjensen"),
-        ),
+        (r#"userName eq "bjensen""#, Filter::eq_str(attr("userName"), "bjensen")),
         (
             r#"name.familyName co "O'Malley""#,
             cmp(sub("name", "familyName"), Co, "O'Malley"),
@@ -37,22 +34,10 @@ fn rfc_examples() -> Vec<(&'static str, Filter)> {
             cmp(attr("userName").with_urn(CORE_USER), Sw, "J"),
         ),
         ("title pr", pr("title")),
-        (
-            r#"meta.lastModified gt "2011-05-13T04:42:34Z""#,
-            last_modified(Gt),
-        ),
-        (
-            r#"meta.lastModified ge "2011-05-13T04:42:34Z""#,
-            last_modified(Ge),
-        ),
-        (
-            r#"meta.lastModified lt "2011-05-13T04:42:34Z""#,
-            last_modified(Lt),
-        ),
-        (
-            r#"meta.lastModified le "2011-05-13T04:42:34Z""#,
-            last_modified(Le),
-        ),
+        (r#"meta.lastModified gt "2011-05-13T04:42:34Z""#, last_modified(Gt)),
+        (r#"meta.lastModified ge "2011-05-13T04:42:34Z""#, last_modified(Ge)),
+        (r#"meta.lastModified lt "2011-05-13T04:42:34Z""#, last_modified(Lt)),
+        (r#"meta.lastModified le "2011-05-13T04:42:34Z""#, last_modified(Le)),
         (
             r#"title pr and userType eq "Employee""#,
             Filter::and(pr("title"), Filter::eq_str(attr("userType"), "Employee")),
@@ -67,10 +52,7 @@ fn rfc_examples() -> Vec<(&'static str, Filter)> {
         ),
         (
             r#"userType eq "Employee" and (emails co "example.com" or emails.value co "example.org")"#,
-            Filter::and(
-                Filter::eq_str(attr("userType"), "Employee"),
-                example_com_or_org(),
-            ),
+            Filter::and(Filter::eq_str(attr("userType"), "Employee"), example_com_or_org()),
         ),
         (
             r#"userType ne "Employee" and not (emails co "example.com" or emails.value co "example.org")"#,
@@ -88,10 +70,7 @@ fn rfc_examples() -> Vec<(&'static str, Filter)> {
         ),
         (
             r#"userType eq "Employee" and emails[type eq "work" and value co "@example.com"]"#,
-            Filter::and(
-                Filter::eq_str(attr("userType"), "Employee"),
-                work_at_example(),
-            ),
+            Filter::and(Filter::eq_str(attr("userType"), "Employee"), work_at_example()),
         ),
         (
             r#"emails[type eq "work" and value co "@example.com"] or ims[type eq "xmpp" and value co "@foo.com"]"#,
@@ -99,10 +78,7 @@ fn rfc_examples() -> Vec<(&'static str, Filter)> {
                 work_at_example(),
                 Filter::value_path(
                     attr("ims"),
-                    Filter::and(
-                        Filter::eq_str(attr("type"), "xmpp"),
-                        cmp(attr("value"), Co, "@foo.com"),
-                    ),
+                    Filter::and(Filter::eq_str(attr("type"), "xmpp"), cmp(attr("value"), Co, "@foo.com")),
                 ),
             ),
         ),

@@ -4,8 +4,7 @@
 use super::super::{AttrPath, CompValue, CompareOp, Filter, parse_filter};
 
 pub(super) const CORE_USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-pub(super) const ENTERPRISE_USER: &str =
-    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+pub(super) const ENTERPRISE_USER: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 pub(super) fn parse(s: &str) -> Filter {
     parse_filter(s).unwrap_or_else(|e| panic!("{s:?} should parse: {e}"))

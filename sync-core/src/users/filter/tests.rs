@@ -11,13 +11,21 @@ fn compiled(f: &str) -> UserPredicate {
 
 fn refused(f: &str) -> String {
     match compile_user_filter(f).unwrap_err() {
-        CoreError::Invalid { scim_type: ScimType::InvalidFilter, detail } => detail,
+        CoreError::Invalid {
+            scim_type: ScimType::InvalidFilter,
+            detail,
+        } => detail,
         other => panic!("expected invalidFilter for {f}, got {other:?}"),
     }
 }
 
 fn cmp<C>(column: C, op: CompareOp, value: Literal, case_exact: bool) -> Predicate<C> {
-    Predicate::Compare { column, op, value, case_exact }
+    Predicate::Compare {
+        column,
+        op,
+        value,
+        case_exact,
+    }
 }
 
 #[test]
@@ -37,7 +45,12 @@ fn the_entra_probe_compiles_to_a_case_insensitive_username_match() {
 fn attribute_names_in_any_case_resolve_and_external_id_is_case_exact() {
     assert_eq!(
         compiled("EXTERNALID eq \"Ada\""),
-        UserPredicate::Row(cmp(UserColumn::ExternalId, CompareOp::Eq, Literal::Text("Ada".into()), true))
+        UserPredicate::Row(cmp(
+            UserColumn::ExternalId,
+            CompareOp::Eq,
+            Literal::Text("Ada".into()),
+            true
+        ))
     );
 }
 
@@ -49,7 +62,12 @@ fn booleans_and_datetimes_become_typed_literals() {
     );
     assert_eq!(
         compiled("meta.lastModified gt \"2011-05-13T04:42:34Z\""),
-        UserPredicate::Row(cmp(UserColumn::LastModified, CompareOp::Gt, Literal::Timestamp(1_305_261_754_000_000), false))
+        UserPredicate::Row(cmp(
+            UserColumn::LastModified,
+            CompareOp::Gt,
+            Literal::Timestamp(1_305_261_754_000_000),
+            false
+        ))
     );
 }
 
@@ -60,8 +78,18 @@ fn multi_valued_filters_become_child_predicates() {
         UserPredicate::AnyChild(
             MultiValuedAttr::Emails,
             Predicate::And(
-                Box::new(cmp(ChildColumn::Type, CompareOp::Eq, Literal::Text("work".into()), false)),
-                Box::new(cmp(ChildColumn::Value, CompareOp::Contains, Literal::Text("@contoso.com".into()), false)),
+                Box::new(cmp(
+                    ChildColumn::Type,
+                    CompareOp::Eq,
+                    Literal::Text("work".into()),
+                    false
+                )),
+                Box::new(cmp(
+                    ChildColumn::Value,
+                    CompareOp::Contains,
+                    Literal::Text("@contoso.com".into()),
+                    false
+                )),
             )
         )
     );
@@ -69,7 +97,12 @@ fn multi_valued_filters_become_child_predicates() {
         compiled("emails co \"@x\""),
         UserPredicate::AnyChild(
             MultiValuedAttr::Emails,
-            cmp(ChildColumn::Value, CompareOp::Contains, Literal::Text("@x".into()), false)
+            cmp(
+                ChildColumn::Value,
+                CompareOp::Contains,
+                Literal::Text("@x".into()),
+                false
+            )
         )
     );
     assert_eq!(
@@ -81,7 +114,9 @@ fn multi_valued_filters_become_child_predicates() {
 #[test]
 fn logical_operators_keep_their_structure() {
     let p = compiled("not (title pr) or userName sw \"a\" and active eq true");
-    let UserPredicate::Or(left, right) = p else { panic!("expected or") };
+    let UserPredicate::Or(left, right) = p else {
+        panic!("expected or")
+    };
     assert!(matches!(*left, UserPredicate::Not(_)));
     assert!(matches!(*right, UserPredicate::And(_, _)));
 }
@@ -90,7 +125,12 @@ fn logical_operators_keep_their_structure() {
 fn enterprise_attributes_need_and_accept_their_urn() {
     assert_eq!(
         compiled("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq \"R&D\""),
-        UserPredicate::Row(cmp(UserColumn::Department, CompareOp::Eq, Literal::Text("R&D".into()), false))
+        UserPredicate::Row(cmp(
+            UserColumn::Department,
+            CompareOp::Eq,
+            Literal::Text("R&D".into()),
+            false
+        ))
     );
 }
 

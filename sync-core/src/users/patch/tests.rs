@@ -16,16 +16,22 @@ fn value(v: serde_json::Value) -> Value {
         serde_json::Value::Bool(b) => Kind::BoolValue(b),
         serde_json::Value::Number(n) => Kind::NumberValue(n.as_f64().unwrap()),
         serde_json::Value::String(s) => Kind::StringValue(s),
-        serde_json::Value::Array(a) => Kind::ListValue(ListValue { values: a.into_iter().map(value).collect() }),
-        serde_json::Value::Object(o) => {
-            Kind::StructValue(Struct { fields: o.into_iter().map(|(k, v)| (k, value(v))).collect() })
-        }
+        serde_json::Value::Array(a) => Kind::ListValue(ListValue {
+            values: a.into_iter().map(value).collect(),
+        }),
+        serde_json::Value::Object(o) => Kind::StructValue(Struct {
+            fields: o.into_iter().map(|(k, v)| (k, value(v))).collect(),
+        }),
     };
     Value { kind: Some(kind) }
 }
 
 fn op(op: &str, path: Option<&str>, v: Option<serde_json::Value>) -> PatchOperation {
-    PatchOperation { op: op.into(), path: path.map(Into::into), value: v.map(value) }
+    PatchOperation {
+        op: op.into(),
+        path: path.map(Into::into),
+        value: v.map(value),
+    }
 }
 
 fn ada() -> User {
@@ -33,7 +39,11 @@ fn ada() -> User {
         id: "u1".into(),
         user_name: "ada@contoso.com".into(),
         active: Some(true),
-        name: Some(Name { given_name: Some("Ada".into()), family_name: Some("Lovelace".into()), ..Name::default() }),
+        name: Some(Name {
+            given_name: Some("Ada".into()),
+            family_name: Some("Lovelace".into()),
+            ..Name::default()
+        }),
         ..User::default()
     }
 }
@@ -98,7 +108,15 @@ fn flagged_pathless_replace_resolves_dotted_and_urn_keys() {
 fn pathless_add_with_an_extension_object_sets_its_attributes() {
     let mut user = ada();
     let ext = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-    apply_patch(&mut user, &[op("add", None, Some(json!({ ext: {"department": "R&D", "costCenter": "42"} })))]).unwrap();
+    apply_patch(
+        &mut user,
+        &[op(
+            "add",
+            None,
+            Some(json!({ ext: {"department": "R&D", "costCenter": "42"} })),
+        )],
+    )
+    .unwrap();
     let e = user.enterprise.unwrap();
     assert_eq!(e.department.as_deref(), Some("R&D"));
     assert_eq!(e.cost_center.as_deref(), Some("42"));
@@ -129,7 +147,11 @@ fn filtered_path_creates_the_work_phone_when_absent_and_updates_it_after() {
     apply_patch(&mut user, &[op("Add", Some(path), Some(json!("+1 555 0100")))]).unwrap();
     assert_eq!(
         user.phone_numbers,
-        vec![MultiValue { value: Some("+1 555 0100".into()), r#type: Some("work".into()), ..MultiValue::default() }]
+        vec![MultiValue {
+            value: Some("+1 555 0100".into()),
+            r#type: Some("work".into()),
+            ..MultiValue::default()
+        }]
     );
     apply_patch(&mut user, &[op("replace", Some(path), Some(json!("+1 555 0199")))]).unwrap();
     assert_eq!(user.phone_numbers.len(), 1);
@@ -142,8 +164,16 @@ fn several_sub_attributes_of_one_filtered_element_land_in_one_element() {
     apply_patch(
         &mut user,
         &[
-            op("Add", Some("addresses[type eq \"work\"].streetAddress"), Some(json!("1 Main St"))),
-            op("Add", Some("addresses[type eq \"work\"].locality"), Some(json!("Springfield"))),
+            op(
+                "Add",
+                Some("addresses[type eq \"work\"].streetAddress"),
+                Some(json!("1 Main St")),
+            ),
+            op(
+                "Add",
+                Some("addresses[type eq \"work\"].locality"),
+                Some(json!("Springfield")),
+            ),
         ],
     )
     .unwrap();
@@ -156,7 +186,11 @@ fn several_sub_attributes_of_one_filtered_element_land_in_one_element() {
 #[test]
 fn manager_is_accepted_as_a_string_an_object_or_a_one_element_list() {
     let path = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager";
-    for v in [json!("M1"), json!({"value": "M1"}), json!([{"$ref": null, "value": "M1"}])] {
+    for v in [
+        json!("M1"),
+        json!({"value": "M1"}),
+        json!([{"$ref": null, "value": "M1"}]),
+    ] {
         let mut user = ada();
         apply_patch(&mut user, &[op("Add", Some(path), Some(v.clone()))]).unwrap();
         let manager = user.enterprise.unwrap().manager.unwrap();
@@ -183,7 +217,10 @@ fn bad_operations_are_refused_with_the_right_keyword() {
         (op("remove", None, None), ScimType::NoTarget),
         (op("replace", Some("shoeSize"), Some(json!(1))), ScimType::InvalidPath),
         (op("replace", Some("name..x"), Some(json!(1))), ScimType::InvalidPath),
-        (op("replace", Some("active"), Some(json!("maybe"))), ScimType::InvalidValue),
+        (
+            op("replace", Some("active"), Some(json!("maybe"))),
+            ScimType::InvalidValue,
+        ),
         (op("replace", Some("title"), Some(json!(7))), ScimType::InvalidValue),
         (op("replace", None, Some(json!("x"))), ScimType::InvalidValue),
         (op("remove", Some("userName"), None), ScimType::Mutability),
@@ -192,18 +229,41 @@ fn bad_operations_are_refused_with_the_right_keyword() {
         let e = apply_patch(&mut ada(), std::slice::from_ref(&operation)).unwrap_err();
         assert_eq!(scim_type(e), expected, "operation {operation:?}");
     }
-    assert_eq!(scim_type(apply_patch(&mut ada(), &[]).unwrap_err()), ScimType::InvalidValue);
+    assert_eq!(
+        scim_type(apply_patch(&mut ada(), &[]).unwrap_err()),
+        ScimType::InvalidValue
+    );
 }
 
 #[test]
 fn adding_emails_appends_and_a_new_primary_demotes_the_old_one() {
     let mut user = ada();
-    user.emails = vec![MultiValue { value: Some("a@x".into()), primary: true, ..MultiValue::default() }];
-    apply_patch(&mut user, &[op("add", Some("emails"), Some(json!([{"value": "b@x", "primary": "True"}])))]).unwrap();
+    user.emails = vec![MultiValue {
+        value: Some("a@x".into()),
+        primary: true,
+        ..MultiValue::default()
+    }];
+    apply_patch(
+        &mut user,
+        &[op(
+            "add",
+            Some("emails"),
+            Some(json!([{"value": "b@x", "primary": "True"}])),
+        )],
+    )
+    .unwrap();
     assert_eq!(user.emails.len(), 2);
     assert!(!user.emails[0].primary && user.emails[1].primary);
     // adding the same value again is a no-op
-    apply_patch(&mut user, &[op("add", Some("emails"), Some(json!([{"value": "b@x", "primary": true}])))]).unwrap();
+    apply_patch(
+        &mut user,
+        &[op(
+            "add",
+            Some("emails"),
+            Some(json!([{"value": "b@x", "primary": true}])),
+        )],
+    )
+    .unwrap();
     assert_eq!(user.emails.len(), 2);
 }
 
@@ -211,8 +271,16 @@ fn adding_emails_appends_and_a_new_primary_demotes_the_old_one() {
 fn removing_by_value_filter_removes_only_the_matching_element() {
     let mut user = ada();
     user.emails = vec![
-        MultiValue { value: Some("a@x".into()), r#type: Some("work".into()), ..MultiValue::default() },
-        MultiValue { value: Some("b@x".into()), r#type: Some("home".into()), ..MultiValue::default() },
+        MultiValue {
+            value: Some("a@x".into()),
+            r#type: Some("work".into()),
+            ..MultiValue::default()
+        },
+        MultiValue {
+            value: Some("b@x".into()),
+            r#type: Some("home".into()),
+            ..MultiValue::default()
+        },
     ];
     apply_patch(&mut user, &[op("remove", Some("emails[type eq \"WORK\"]"), None)]).unwrap();
     assert_eq!(user.emails.len(), 1);
@@ -225,7 +293,10 @@ fn a_failing_operation_reports_an_error_so_the_caller_can_discard_the_copy() {
     let before = user.clone();
     let result = apply_patch(
         &mut user,
-        &[op("replace", Some("title"), Some(json!("CTO"))), op("replace", Some("id"), Some(json!("x")))],
+        &[
+            op("replace", Some("title"), Some(json!("CTO"))),
+            op("replace", Some("id"), Some(json!("x"))),
+        ],
     );
     assert!(result.is_err());
     // The first op touched the working copy; atomicity comes from not storing it.
