@@ -6,6 +6,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let files = [
         "proto/idsync/v1/resources.proto",
         "proto/idsync/v1/users.proto",
+        "proto/idsync/v1/groups.proto",
         "proto/idsync/v1/admin.proto",
     ];
     let fds = protox::compile(files, ["proto"])?;

@@ -4,7 +4,7 @@
 //! has been seen sending raw quotes, so the query is decoded as form data. Unknown
 //! parameters (`aadOptscim062020`, `excludedAttributes`, …) are ignored.
 
-use idsync_proto::v1::ListUsersRequest;
+use idsync_proto::v1::{ListUsersRequest, SortOrder};
 
 use crate::errors::ApiError;
 
@@ -18,6 +18,9 @@ pub(crate) fn list_users_request(query: Option<&str>) -> Result<ListUsersRequest
         filter: String::new(),
         start_index: 1,
         count: None,
+        sort_by: String::new(),
+        sort_order: SortOrder::Unspecified as i32,
+        exclude_groups: false,
     };
     for (name, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
         if name.eq_ignore_ascii_case("filter") {
@@ -28,9 +31,23 @@ pub(crate) fn list_users_request(query: Option<&str>) -> Result<ListUsersRequest
             }
         } else if name.eq_ignore_ascii_case("count") {
             request.count = integer(&value, "count")?.map(|count| clamp_u32(count.max(0)));
+        } else if name.eq_ignore_ascii_case("sortBy") {
+            request.sort_by = value.into_owned();
+        } else if name.eq_ignore_ascii_case("sortOrder") {
+            request.sort_order = sort_order(&value)? as i32;
         }
     }
     Ok(request)
+}
+
+/// `sortOrder`: `ascending` or `descending` in any case (RFC 7644 §3.4.2.3).
+fn sort_order(value: &str) -> Result<SortOrder, ApiError> {
+    match value.trim() {
+        "" => Ok(SortOrder::Unspecified),
+        v if v.eq_ignore_ascii_case("ascending") => Ok(SortOrder::Ascending),
+        v if v.eq_ignore_ascii_case("descending") => Ok(SortOrder::Descending),
+        _ => Err(ApiError::invalid_value("sortOrder must be 'ascending' or 'descending'")),
+    }
 }
 
 /// An integer parameter; `None` when empty. Digits beyond `i64` saturate.

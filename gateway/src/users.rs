@@ -66,7 +66,10 @@ async fn get_user(
 ) -> Result<Response, ApiError> {
     let user = state
         .users()
-        .get_user(forwarded.request(GetUserRequest { id }))
+        .get_user(forwarded.request(GetUserRequest {
+            id,
+            exclude_groups: false,
+        }))
         .await?
         .into_inner();
     Ok(render_user(&state, StatusCode::OK, &user))

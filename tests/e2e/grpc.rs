@@ -60,7 +60,10 @@ async fn internal_services_use_the_same_users_api_and_rules(backend: Backend) {
     assert_eq!(idsync_core::error::scim_type_of(&bad).as_deref(), Some("invalidFilter"));
 
     let anonymous = users
-        .get_user(Request::new(GetUserRequest { id: created.id.clone() }))
+        .get_user(Request::new(GetUserRequest {
+            id: created.id.clone(),
+            ..Default::default()
+        }))
         .await
         .unwrap_err();
     assert_eq!(anonymous.code(), Code::Unauthenticated);

@@ -268,7 +268,49 @@ async fn renaming_onto_a_taken_username_is_409(backend: Backend) {
     assert_scim_error(response, StatusCode::CONFLICT, Some("uniqueness")).await;
 }
 
+async fn sort_by_and_sort_order_order_the_list(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for name in ["bravo", "Alpha", "charlie"] {
+        app.created_user(&json!({"userName": format!("{name}@x.example"), "title": name}))
+            .await;
+    }
+    let names = |body: Value| -> Vec<String> {
+        body["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["userName"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let asc: Value = app.get("/Users?sortBy=userName").await.json().await.unwrap();
+    assert_eq!(
+        names(asc),
+        ["Alpha@x.example", "bravo@x.example", "charlie@x.example"],
+        "case-insensitive order"
+    );
+    let desc: Value = app
+        .get("/Users?sortBy=TITLE&sortOrder=Descending")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(names(desc), ["charlie@x.example", "bravo@x.example", "Alpha@x.example"]);
+    assert_scim_error(
+        app.get("/Users?sortBy=emails").await,
+        StatusCode::BAD_REQUEST,
+        Some("invalidValue"),
+    )
+    .await;
+    assert_scim_error(
+        app.get("/Users?sortBy=userName&sortOrder=up").await,
+        StatusCode::BAD_REQUEST,
+        Some("invalidValue"),
+    )
+    .await;
+}
+
 on_both_backends!(
+    sort_by_and_sort_order_order_the_list,
     create_answers_201_with_location_etag_and_meta,
     filters_on_every_required_attribute_are_pushed_down,
     bad_filters_are_400_invalid_filter_never_an_unfiltered_list,

@@ -10,7 +10,9 @@ use crate::clock::parse_rfc3339_us;
 use crate::error::{CoreError, CoreResult, ScimType};
 use crate::schema::{AttrType, Leaf, MultiDef, Resolved, SubDef, resolve_user_path};
 use crate::scim::filter::{CompValue, CompareOp, Filter, parse_filter};
-use crate::scim::path::AttrPath;
+use crate::scim::path::{AttrPath, parse_attr_path};
+use idsync_proto::v1::SortOrder;
+use idsync_storage::records::SortKey;
 
 /// Parses and compiles a filter string; empty means every user.
 pub fn compile_user_filter(text: &str) -> CoreResult<UserPredicate> {
@@ -19,6 +21,23 @@ pub fn compile_user_filter(text: &str) -> CoreResult<UserPredicate> {
     }
     let filter = parse_filter(text).map_err(|e| invalid(e.to_string()))?;
     compile(&filter)
+}
+
+/// Resolves `sortBy`/`sortOrder` (RFC 7644 §3.4.2.3); an empty `sortBy` keeps the
+/// stable creation order. Only singular, stored attributes can be sorted on.
+pub fn user_sort_key(sort_by: &str, order: i32) -> CoreResult<Option<SortKey>> {
+    if sort_by.trim().is_empty() {
+        return Ok(None);
+    }
+    let path = parse_attr_path(sort_by.trim())
+        .map_err(|e| CoreError::invalid(ScimType::InvalidPath, format!("invalid sortBy: {e}")))?;
+    let column = match resolve_user_path(&path) {
+        Ok(Resolved::Leaf(def)) => def.column,
+        _ => None,
+    }
+    .ok_or_else(|| CoreError::invalid_value(format!("cannot sort by {sort_by:?}: not a sortable attribute")))?;
+    let descending = SortOrder::try_from(order).is_ok_and(|o| o == SortOrder::Descending);
+    Ok(Some(SortKey { column, descending }))
 }
 
 fn invalid(detail: impl Into<String>) -> CoreError {

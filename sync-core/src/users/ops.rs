@@ -6,7 +6,7 @@ use idsync_storage::StorageError;
 use idsync_storage::records::{UserQuery, UserRecord};
 
 use super::convert::{record_to_user, user_to_record};
-use super::filter::compile_user_filter;
+use super::filter::{compile_user_filter, user_sort_key};
 use super::patch::apply_patch;
 use crate::Core;
 use crate::auth::Caller;
@@ -54,6 +54,9 @@ impl Core {
             filter,
             start_index,
             count,
+            sort_by,
+            sort_order,
+            exclude_groups: _,
         } = request;
         let predicate = compile_user_filter(&filter)?;
         let start_index = start_index.max(1);
@@ -62,7 +65,7 @@ impl Core {
             .min(self.settings.max_page_size);
         let query = UserQuery {
             predicate,
-            sort: None,
+            sort: user_sort_key(&sort_by, sort_order)?,
             offset: u64::from(start_index - 1),
             limit: u64::from(count),
         };

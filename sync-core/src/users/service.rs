@@ -41,7 +41,7 @@ impl Users for UsersService {
 
     async fn get_user(&self, request: Request<GetUserRequest>) -> Result<Response<User>, Status> {
         let caller = self.core.authorize(request.metadata(), READERS).await?;
-        let GetUserRequest { id } = request.into_inner();
+        let GetUserRequest { id, exclude_groups: _ } = request.into_inner();
         Ok(Response::new(self.core.get_user(&caller, id).await?))
     }
 
