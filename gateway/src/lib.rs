@@ -18,6 +18,7 @@
 // Tests may unwrap; `clippy --lib` still holds the library itself to `unwrap_used`.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod bulk;
 mod errors;
 mod extract;
 mod forward;
@@ -59,14 +60,19 @@ pub const SCIM_BASE_PATH: &str = "/scim/v2";
 /// Default for [`GatewaySettings::max_body_bytes`]: 1 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// Default for [`GatewaySettings::bulk_max_operations`].
+pub const DEFAULT_BULK_MAX_OPERATIONS: usize = 1000;
+
 /// What the gateway needs to know about its deployment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GatewaySettings {
     /// Externally visible base URL without a trailing slash, e.g. `https://app.example.com`;
     /// `meta.location` and `Location` are built from it.
     pub public_url: String,
-    /// Largest accepted request body; larger ones get 413.
+    /// Largest accepted request body; larger ones get 413. Also the Bulk `maxPayloadSize`.
     pub max_body_bytes: usize,
+    /// Most operations one `/Bulk` request may carry (`maxOperations`); more get 413.
+    pub bulk_max_operations: usize,
 }
 
 impl GatewaySettings {
@@ -75,6 +81,7 @@ impl GatewaySettings {
         GatewaySettings {
             public_url: public_url.into(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            bulk_max_operations: DEFAULT_BULK_MAX_OPERATIONS,
         }
     }
 }
@@ -122,6 +129,7 @@ pub fn app(state: AppState) -> Router {
     let routes = Router::new()
         .route("/healthz", get(healthz))
         .merge(users::routes())
+        .merge(bulk::routes())
         .fallback(unknown_route)
         // After every route is added: it is installed on the routes that exist.
         .method_not_allowed_fallback(method_not_allowed)

@@ -36,6 +36,8 @@ pub struct NodeConfig {
     pub core: CoreSettings,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
+    /// Most operations in one `/Bulk` request.
+    pub bulk_max_operations: usize,
 }
 
 /// A running single node.
@@ -107,6 +109,7 @@ pub async fn start_single_node(config: NodeConfig) -> Result<RunningNode> {
         GatewaySettings {
             public_url: public_url.clone(),
             max_body_bytes: config.max_body_bytes,
+            bulk_max_operations: config.bulk_max_operations,
         },
     );
     tasks.push(tokio::spawn(crate::serve(listener, state, wait_for(stopped))));
@@ -147,18 +150,11 @@ impl RunningNode {
 pub async fn run_gateway(
     listener: TcpListener,
     core_url: &str,
-    public_url: String,
-    max_body_bytes: usize,
+    settings: GatewaySettings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let channel = connect_core(core_url)?;
-    let state = AppState::new(
-        UsersClient::new(channel),
-        GatewaySettings {
-            public_url,
-            max_body_bytes,
-        },
-    );
+    let state = AppState::new(UsersClient::new(channel), settings);
     crate::serve(listener, state, shutdown).await?;
     Ok(())
 }

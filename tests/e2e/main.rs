@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // tests assert by unwrapping
 
 mod auth;
+mod bulk;
 mod entra;
 mod grpc;
 mod users;

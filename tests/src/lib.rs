@@ -76,6 +76,7 @@ impl TestApp {
             public_url: None,
             core: CoreSettings::default(),
             max_body_bytes: 1024 * 1024,
+            bulk_max_operations: 1000,
         })
         .await
         .expect("idsync starts");

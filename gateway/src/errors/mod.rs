@@ -206,6 +206,26 @@ impl ApiError {
     pub fn retry_after(&self) -> Option<u64> {
         self.retry_after
     }
+
+    /// A 409 `invalidValue`: an operation depends on something that cannot exist, such
+    /// as an unresolvable `bulkId` (RFC 7644 §3.7.2).
+    pub fn conflict_invalid_value(detail: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::CONFLICT, Some(ScimType::InvalidValue), detail)
+    }
+
+    /// The SCIM `Error` resource as JSON (for embedding, e.g. in a BulkResponse).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self.body()).unwrap_or(serde_json::Value::Null)
+    }
+
+    fn body(&self) -> ErrorBody<'_> {
+        ErrorBody {
+            schemas: [ERROR_URN],
+            status: self.status.as_str(),
+            scim_type: self.scim_type.map(ScimType::as_str),
+            detail: &self.detail,
+        }
+    }
 }
 
 /// The SCIM `Error` resource (RFC 7644 §3.12); `status` is a JSON string.
@@ -221,13 +241,7 @@ struct ErrorBody<'a> {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody {
-            schemas: [ERROR_URN],
-            status: self.status.as_str(),
-            scim_type: self.scim_type.map(ScimType::as_str),
-            detail: &self.detail,
-        };
-        let mut response = (self.status, scim_json_bytes(&body)).into_response();
+        let mut response = (self.status, scim_json_bytes(&self.body())).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_CONTENT_TYPE));
         if self.status == StatusCode::UNAUTHORIZED {

@@ -52,6 +52,7 @@ pub struct Settings {
     pub default_page_size: u32,
     pub max_page_size: u32,
     pub max_body_bytes: usize,
+    pub bulk_max_operations: usize,
 }
 
 /// The TOML file; every key optional.
@@ -68,6 +69,7 @@ struct FileConfig {
     default_page_size: Option<u32>,
     max_page_size: Option<u32>,
     max_body_bytes: Option<usize>,
+    bulk_max_operations: Option<usize>,
 }
 
 /// Flags that only some subcommands have.
@@ -118,6 +120,9 @@ impl Settings {
             default_page_size: file.default_page_size.unwrap_or(100),
             max_page_size: file.max_page_size.unwrap_or(1000),
             max_body_bytes: file.max_body_bytes.unwrap_or(1024 * 1024),
+            bulk_max_operations: file
+                .bulk_max_operations
+                .unwrap_or(idsync_gateway::DEFAULT_BULK_MAX_OPERATIONS),
         };
         if settings.default_page_size == 0 || settings.default_page_size > settings.max_page_size {
             anyhow::bail!("default_page_size must be between 1 and max_page_size");

@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use idsync_gateway::GatewaySettings;
 use idsync_gateway::node::{self, NodeConfig};
 
 use crate::config::{CommandOverrides, GlobalArgs, Settings};
@@ -148,6 +149,7 @@ async fn main() -> Result<()> {
                 public_url: settings.public_url.clone(),
                 core: settings.core_settings(),
                 max_body_bytes: settings.max_body_bytes,
+                bulk_max_operations: settings.bulk_max_operations,
             })
             .await?;
             if let Some(first) = &running.bootstrap {
@@ -189,14 +191,12 @@ async fn main() -> Result<()> {
                 .with_context(|| format!("binding {}", settings.listen))?;
             let public_url = settings.public_url_or(listener.local_addr()?);
             tracing::info!(http = %listener.local_addr()?, core = %settings.core_url, "idsync gateway serving");
-            node::run_gateway(
-                listener,
-                &settings.core_url,
+            let gateway = GatewaySettings {
                 public_url,
-                settings.max_body_bytes,
-                shutdown_signal(),
-            )
-            .await
+                max_body_bytes: settings.max_body_bytes,
+                bulk_max_operations: settings.bulk_max_operations,
+            };
+            node::run_gateway(listener, &settings.core_url, gateway, shutdown_signal()).await
         }
         Command::Tenant(cmd) => {
             let settings = Settings::load(&cli.global, CommandOverrides::default())?;
