@@ -136,6 +136,7 @@ impl Settings {
             token_cache_ttl: self.token_cache_ttl,
             default_page_size: self.default_page_size,
             max_page_size: self.max_page_size,
+            ..idsync_core::CoreSettings::default()
         }
     }
 }
