@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used)] // tests assert by unwrapping
 
 mod auth;
+mod discovery;
 mod entra;
 mod grpc;
+mod query;
 mod users;
