@@ -233,8 +233,8 @@ async fn schemas_publish_user_enterprise_user_and_group(backend: Backend) {
     // RFC 7643 §8.7.1, descriptions left out.
     assert_attribute(
         find(user, "userName"),
-        &json!({"name": "userName", "type": "string", "multiValued": false,
-        "required": true, "caseExact": false, "mutability": "readWrite", "returned": "default", "uniqueness": "server"}),
+        &json!({"name": "userName", "type": "string", "multiValued": false, "required": true,
+                "caseExact": false, "mutability": "readWrite", "returned": "default", "uniqueness": "server"}),
     );
     assert_attribute(
         find(user, "password"),

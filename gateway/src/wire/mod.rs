@@ -1,11 +1,11 @@
 //! SCIM JSON on the wire ⇄ `idsync.v1` proto messages.
 //!
-//! Requests (`user_in`, `patch`, `search_in`) are parsed in two steps: `serde_json` reads the bytes into a `Value` (a syntax
-//! error is `invalidSyntax`), then the readers here move the values into proto messages,
-//! matching attribute names without regard to ASCII case (RFC 7643 §2.1) and naming the
-//! attribute in every `invalidValue`. Responses (`user_out`, `list`, `discovery_out`,
-//! `schema_out`) are typed `Serialize` views that borrow from the proto message, so
-//! rendering allocates little beyond the output buffer.
+//! Requests (`user_in`, `patch`, `search_in`) are parsed in two steps: `serde_json` reads
+//! the bytes into a `Value` (a syntax error is `invalidSyntax`), then the readers here move
+//! the values into proto messages, matching attribute names without regard to ASCII case
+//! (RFC 7643 §2.1) and naming the attribute in every `invalidValue`. Responses
+//! (`user_out`, `list`, `discovery_out`, `schema_out`) are typed `Serialize` views that
+//! borrow from the proto message, so rendering allocates little beyond the output buffer.
 
 pub(crate) mod discovery_out;
 #[cfg(test)]
