@@ -8,6 +8,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/idsync/v1/users.proto",
         "proto/idsync/v1/groups.proto",
         "proto/idsync/v1/admin.proto",
+        "proto/idsync/v1/discovery.proto",
     ];
     let fds = protox::compile(files, ["proto"])?;
     let out = std::path::PathBuf::from(std::env::var("OUT_DIR")?);

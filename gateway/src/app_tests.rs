@@ -7,7 +7,6 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use axum::response::Response;
 use http_body_util::BodyExt;
-use idsync_proto::v1::users_client::UsersClient;
 use serde_json::{Value, json};
 use tonic::transport::Endpoint;
 use tower::ServiceExt;
@@ -17,7 +16,7 @@ use super::*;
 fn state_with_limit(max_body_bytes: usize) -> AppState {
     let channel = Endpoint::from_static("http://127.0.0.1:1").connect_lazy();
     AppState::new(
-        UsersClient::new(channel),
+        channel,
         GatewaySettings {
             public_url: "https://app.example.com".into(),
             max_body_bytes,
@@ -285,10 +284,86 @@ fn the_scim_base_url_ignores_a_trailing_slash_in_the_public_url() {
     let channel = Endpoint::from_static("http://127.0.0.1:1");
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let _guard = runtime.enter();
-    let state = AppState::new(
-        UsersClient::new(channel.connect_lazy()),
-        GatewaySettings::new("https://x.example/"),
-    );
+    let state = AppState::new(channel.connect_lazy(), GatewaySettings::new("https://x.example/"));
     assert_eq!(state.scim_base_url(), "https://x.example/scim/v2");
     assert_eq!(state.settings().max_body_bytes, DEFAULT_MAX_BODY_BYTES);
+}
+
+#[tokio::test]
+async fn discovery_endpoints_answer_get_and_refuse_other_methods_with_a_scim_405() {
+    for uri in [
+        "/scim/v2/ServiceProviderConfig",
+        "/scim/v2/ResourceTypes",
+        "/scim/v2/ResourceTypes/User",
+        "/scim/v2/Schemas",
+        "/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User",
+    ] {
+        let (response, _) = send(request(Method::GET, uri).body(Body::empty()).unwrap()).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "GET {uri} reaches the core"
+        );
+        for method in [Method::POST, Method::PUT, Method::PATCH, Method::DELETE] {
+            let (response, body) = send(json_body(method.clone(), uri, "application/scim+json", "{}")).await;
+            assert_scim_error(&response, &body, StatusCode::METHOD_NOT_ALLOWED, None);
+            let allow = response.headers()[header::ALLOW].to_str().unwrap();
+            assert!(
+                allow.contains("GET") && !allow.contains(method.as_str()),
+                "{method} {uri}: {allow}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn me_is_a_scim_501_whatever_the_method() {
+    for method in [Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE] {
+        for uri in ["/scim/v2/Me", "/scim/v2/Me/", "/scim/v2/Me/groups"] {
+            let (response, body) = send(json_body(method.clone(), uri, "application/scim+json", "{}")).await;
+            assert_scim_error(&response, &body, StatusCode::NOT_IMPLEMENTED, None);
+        }
+    }
+}
+
+#[tokio::test]
+async fn searches_are_post_only_and_their_bodies_are_checked_before_the_core_is_called() {
+    for uri in ["/scim/v2/Users/.search", "/scim/v2/.search"] {
+        let (response, body) = send(request(Method::GET, uri).body(Body::empty()).unwrap()).await;
+        assert_scim_error(&response, &body, StatusCode::METHOD_NOT_ALLOWED, None);
+        let bad = json_body(Method::POST, uri, "application/scim+json", r#"{"count":"ten"}"#);
+        let (response, body) = send(bad).await;
+        assert_scim_error(&response, &body, StatusCode::BAD_REQUEST, Some("invalidValue"));
+        let good = r#"{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"filter":"userName pr"}"#;
+        let (response, _) = send(json_body(Method::POST, uri, "application/scim+json", good)).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{uri} reaches the core"
+        );
+    }
+}
+
+#[tokio::test]
+async fn conflicting_projections_and_bad_if_none_match_are_400_before_the_core_is_called() {
+    for uri in [
+        "/scim/v2/Users?attributes=userName&excludedAttributes=emails",
+        "/scim/v2/Users/u1?attributes=user+name",
+    ] {
+        let (response, body) = send(request(Method::GET, uri).body(Body::empty()).unwrap()).await;
+        assert_scim_error(&response, &body, StatusCode::BAD_REQUEST, Some("invalidValue"));
+    }
+    let patch = json_body(
+        Method::PATCH,
+        "/scim/v2/Users/u1?attributes=a&excludedAttributes=b",
+        "application/scim+json",
+        r#"{"Operations":[{"op":"replace","path":"title","value":"x"}]}"#,
+    );
+    let (response, body) = send(patch).await;
+    assert_scim_error(&response, &body, StatusCode::BAD_REQUEST, Some("invalidValue"));
+    let get = request(Method::GET, "/scim/v2/Users/u1")
+        .header(header::IF_NONE_MATCH, "3")
+        .body(Body::empty());
+    let (response, body) = send(get.unwrap()).await;
+    assert_scim_error(&response, &body, StatusCode::BAD_REQUEST, Some("invalidValue"));
 }

@@ -1,5 +1,5 @@
 //! Request extractors whose rejections are SCIM errors: the JSON body, the resource id in
-//! the path, and `If-Match`.
+//! the path, `If-Match` and `If-None-Match`.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
@@ -130,6 +130,71 @@ pub(crate) fn parse_if_match(headers: &HeaderMap) -> Result<Option<VersionCheck>
     Ok(Some(VersionCheck { version }))
 }
 
+/// `If-None-Match` on a read (RFC 7644 §3.14, RFC 7232 §3.2): `*` or entity tags,
+/// compared weakly with the resource's version. A syntactically valid tag this server
+/// never issued (`"abc"`) simply matches nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum IfNoneMatch {
+    /// No header: always answer in full.
+    Absent,
+    /// `*`: any current representation matches.
+    Any,
+    /// The versions named by the tags.
+    Versions(Vec<i64>),
+}
+
+impl IfNoneMatch {
+    /// Whether a resource at `version` matches, so the answer is 304 Not Modified.
+    pub(crate) fn matches(&self, version: i64) -> bool {
+        match self {
+            IfNoneMatch::Absent => false,
+            IfNoneMatch::Any => true,
+            IfNoneMatch::Versions(versions) => versions.contains(&version),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for IfNoneMatch {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        parse_if_none_match(&parts.headers)
+    }
+}
+
+pub(crate) fn parse_if_none_match(headers: &HeaderMap) -> Result<IfNoneMatch, ApiError> {
+    let invalid = || ApiError::invalid_value(r#"If-None-Match must be * or entity tags like W/"3""#);
+    let mut versions = Vec::new();
+    let mut any_header = false;
+    for value in headers.get_all(header::IF_NONE_MATCH) {
+        any_header = true;
+        let value = value.to_str().map_err(|_| invalid())?.trim();
+        if value == "*" {
+            return Ok(IfNoneMatch::Any);
+        }
+        let mut rest = value;
+        loop {
+            rest = rest.trim_start_matches(|c: char| c == ',' || c.is_ascii_whitespace());
+            if rest.is_empty() {
+                break;
+            }
+            let quoted = rest.strip_prefix("W/").unwrap_or(rest);
+            let (tag, after) = quoted
+                .strip_prefix('"')
+                .and_then(|q| q.split_once('"'))
+                .ok_or_else(invalid)?;
+            if let Ok(version) = tag.parse::<i64>() {
+                versions.push(version);
+            }
+            rest = after;
+        }
+    }
+    Ok(match any_header {
+        false => IfNoneMatch::Absent,
+        true => IfNoneMatch::Versions(versions),
+    })
+}
+
 fn invalid_if_match() -> ApiError {
     ApiError::invalid_value(r#"If-Match must be a single entity tag this server issued, like W/"3", or *"#)
 }
@@ -175,6 +240,29 @@ mod tests {
                 (error.status(), error.scim_type()),
                 (StatusCode::BAD_REQUEST, Some(ScimType::InvalidValue))
             );
+        }
+    }
+
+    #[test]
+    fn if_none_match_reads_star_and_lists_of_weak_or_strong_tags() {
+        let parse = |values: &[&str]| parse_if_none_match(&headers(header::IF_NONE_MATCH, values)).unwrap();
+        assert_eq!(parse(&[]), IfNoneMatch::Absent);
+        assert_eq!(parse(&["*"]), IfNoneMatch::Any);
+        assert_eq!(parse(&[r#"W/"3""#]), IfNoneMatch::Versions(vec![3]));
+        assert_eq!(
+            parse(&[r#"W/"1", "2""#, r#" W/"7" "#]),
+            IfNoneMatch::Versions(vec![1, 2, 7])
+        );
+        assert_eq!(parse(&[r#""abc", W/"x,y""#]), IfNoneMatch::Versions(vec![]));
+        assert!(parse(&[r#"W/"4""#]).matches(4) && !parse(&[r#"W/"4""#]).matches(5));
+        assert!(parse(&["*"]).matches(1) && !parse(&[]).matches(1));
+    }
+
+    #[test]
+    fn an_unparsable_if_none_match_is_invalid_value() {
+        for bad in ["3", r#"W/"3"#, "W/3", r#""1" junk"#] {
+            let error = parse_if_none_match(&headers(header::IF_NONE_MATCH, &[bad])).unwrap_err();
+            assert_eq!(error.scim_type(), Some(ScimType::InvalidValue), "{bad}");
         }
     }
 

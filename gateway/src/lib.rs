@@ -9,23 +9,29 @@
 //! only through `idsync-proto` (the [`node`] module alone starts a core in-process).
 //!
 //! Layout: [`app`] builds the router and [`serve`] runs it; `users` holds the `/Users`
-//! handlers; `wire` converts SCIM JSON to and from proto messages (`user_in` and `patch`
-//! read, `user_out`, `list` and `render` write); `extract` and `query` read bodies, ids,
-//! `If-Match` and query strings; `forward` builds the gRPC request metadata; `errors`
-//! holds [`ApiError`] and the one table mapping gRPC statuses to SCIM errors; `normalize`
-//! tolerates sloppy slashes. Router-level tests live in `app_tests`.
+//! (and `/Me`) handlers, `search` the `.search` ones, `discovery` those of
+//! `/ServiceProviderConfig`, `/ResourceTypes` and `/Schemas`; `wire` converts SCIM JSON to
+//! and from proto messages (`user_in`, `patch` and `search_in` read; `user_out`, `list`,
+//! `discovery_out`, `schema_out` and `render` write); `projection` applies `attributes` /
+//! `excludedAttributes` to rendered resources; `extract` and `query` read bodies, ids,
+//! `If-Match`, `If-None-Match` and query strings; `forward` builds the gRPC request
+//! metadata; `errors` holds [`ApiError`] and the one table mapping gRPC statuses to SCIM
+//! errors; `normalize` tolerates sloppy slashes. Router-level tests live in `app_tests`.
 
 // Tests may unwrap; `clippy --lib` still holds the library itself to `unwrap_used`.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod bulk;
+mod discovery;
 mod errors;
 mod extract;
 mod forward;
 pub mod node;
 mod normalize;
+mod projection;
 mod query;
 mod response;
+mod search;
 mod users;
 mod wire;
 
@@ -41,6 +47,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::serve::ListenerExt;
+use idsync_proto::v1::discovery_client::DiscoveryClient;
 use idsync_proto::v1::users_client::UsersClient;
 use tokio::net::TcpListener;
 use tonic::transport::Channel;
@@ -86,21 +93,24 @@ impl GatewaySettings {
     }
 }
 
-/// Shared by all handlers: the sync-core client and the settings. Cheap to clone.
+/// Shared by all handlers: the sync-core clients and the settings. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct AppState {
     users: UsersClient<Channel>,
+    discovery: DiscoveryClient<Channel>,
     settings: Arc<GatewaySettings>,
     /// `<public_url>/scim/v2`, computed once.
     scim_base_url: Arc<str>,
 }
 
 impl AppState {
-    /// State over a client of sync-core's `Users` service (a persistent HTTP/2 channel).
-    pub fn new(users: UsersClient<Channel>, settings: GatewaySettings) -> Self {
+    /// State over one persistent HTTP/2 channel to sync-core, shared by a client of each
+    /// of its services.
+    pub fn new(core: Channel, settings: GatewaySettings) -> Self {
         let scim_base_url = format!("{}{SCIM_BASE_PATH}", settings.public_url.trim_end_matches('/'));
         AppState {
-            users,
+            users: UsersClient::new(core.clone()),
+            discovery: DiscoveryClient::new(core),
             settings: Arc::new(settings),
             scim_base_url: scim_base_url.into(),
         }
@@ -114,6 +124,11 @@ impl AppState {
     /// A handle on the `Users` client; clones share the channel.
     fn users(&self) -> UsersClient<Channel> {
         self.users.clone()
+    }
+
+    /// A handle on the `Discovery` client; clones share the channel.
+    fn discovery(&self) -> DiscoveryClient<Channel> {
+        self.discovery.clone()
     }
 
     /// The SCIM base URL, `<public_url>/scim/v2`.
@@ -130,6 +145,8 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .merge(users::routes())
         .merge(bulk::routes())
+        .merge(search::routes())
+        .merge(discovery::routes())
         .fallback(unknown_route)
         // After every route is added: it is installed on the routes that exist.
         .method_not_allowed_fallback(method_not_allowed)

@@ -12,8 +12,7 @@ use anyhow::{Context, Result};
 use idsync_core::admin::{self, Bootstrap};
 use idsync_core::storage::records::TenantRecord;
 use idsync_core::storage::{Store, StoreOptions};
-use idsync_core::{Core, CoreSettings};
-use idsync_proto::v1::users_client::UsersClient;
+use idsync_core::{BulkSettings, Core, CoreSettings};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -74,7 +73,10 @@ pub async fn start_single_node(config: NodeConfig) -> Result<RunningNode> {
     let store = open_store(&config.database_url).await?;
     let boot_store = store.clone();
     let bootstrap = tokio::task::spawn_blocking(move || admin::bootstrap_if_empty(&boot_store)).await??;
-    let core = Core::new(store.clone(), config.core.clone());
+    // The gateway serves /Bulk; the core advertises it. One source for both.
+    let mut core_settings = config.core.clone();
+    core_settings.bulk = bulk_settings(config.bulk_max_operations, config.max_body_bytes);
+    let core = Core::new(store.clone(), core_settings);
     let (stop, stopped) = watch::channel(false);
     let mut tasks = Vec::new();
 
@@ -105,7 +107,7 @@ pub async fn start_single_node(config: NodeConfig) -> Result<RunningNode> {
         .clone()
         .unwrap_or_else(|| format!("http://{http_addr}"));
     let state = AppState::new(
-        UsersClient::new(channel),
+        channel,
         GatewaySettings {
             public_url: public_url.clone(),
             max_body_bytes: config.max_body_bytes,
@@ -154,9 +156,18 @@ pub async fn run_gateway(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let channel = connect_core(core_url)?;
-    let state = AppState::new(UsersClient::new(channel), settings);
+    let state = AppState::new(channel, settings);
     crate::serve(listener, state, shutdown).await?;
     Ok(())
+}
+
+/// What `/ServiceProviderConfig` advertises for the `/Bulk` the gateway serves.
+pub fn bulk_settings(max_operations: usize, max_payload_bytes: usize) -> BulkSettings {
+    BulkSettings {
+        supported: true,
+        max_operations: u32::try_from(max_operations).unwrap_or(u32::MAX),
+        max_payload_size: u64::try_from(max_payload_bytes).unwrap_or(u64::MAX),
+    }
 }
 
 /// A lazily connecting, persistent HTTP/2 channel to a core (reconnects on its own).

@@ -1,12 +1,41 @@
-//! Query parameters of `GET /Users` (RFC 7644 §3.4.2).
+//! Query parameters: those of `GET /Users` (RFC 7644 §3.4.2) and `attributes` /
+//! `excludedAttributes` of any request that returns a resource (RFC 7644 §3.9).
 //!
 //! Entra form-encodes the query (`+` for spaces, `%22` for quotes) and the SCIM validator
-//! has been seen sending raw quotes, so the query is decoded as form data. Unknown
-//! parameters (`aadOptscim062020`, `excludedAttributes`, …) are ignored.
+//! has been seen sending raw quotes, so the query is decoded as form data. Parameter
+//! names match in any ASCII case; unknown parameters (`aadOptscim062020`, …) are ignored.
+
+use std::borrow::Cow;
 
 use idsync_proto::v1::{ListUsersRequest, SortOrder};
 
 use crate::errors::ApiError;
+use crate::projection::Projection;
+
+/// The `attributes` and `excludedAttributes` parameters (each may repeat).
+pub(crate) fn projection(query: Option<&str>) -> Result<Projection, ApiError> {
+    let mut attributes: Vec<Cow<'_, str>> = Vec::new();
+    let mut excluded: Vec<Cow<'_, str>> = Vec::new();
+    for (name, value) in params(query) {
+        if name.eq_ignore_ascii_case("attributes") {
+            attributes.push(value);
+        } else if name.eq_ignore_ascii_case("excludedAttributes") {
+            excluded.push(value);
+        }
+    }
+    let attributes: Vec<&str> = attributes.iter().map(AsRef::as_ref).collect();
+    let excluded: Vec<&str> = excluded.iter().map(AsRef::as_ref).collect();
+    Projection::parse(&attributes, &excluded)
+}
+
+/// Whether the query carries a `filter` parameter (even an empty one).
+pub(crate) fn has_filter(query: Option<&str>) -> bool {
+    params(query).any(|(name, _)| name.eq_ignore_ascii_case("filter"))
+}
+
+fn params(query: Option<&str>) -> form_urlencoded::Parse<'_> {
+    form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+}
 
 /// Reads `filter`, `startIndex` and `count` (names in any ASCII case) from a raw query.
 ///
@@ -22,7 +51,7 @@ pub(crate) fn list_users_request(query: Option<&str>) -> Result<ListUsersRequest
         sort_order: SortOrder::Unspecified as i32,
         exclude_groups: false,
     };
-    for (name, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+    for (name, value) in params(query) {
         if name.eq_ignore_ascii_case("filter") {
             request.filter = value.into_owned();
         } else if name.eq_ignore_ascii_case("startIndex") {
@@ -41,7 +70,7 @@ pub(crate) fn list_users_request(query: Option<&str>) -> Result<ListUsersRequest
 }
 
 /// `sortOrder`: `ascending` or `descending` in any case (RFC 7644 §3.4.2.3).
-fn sort_order(value: &str) -> Result<SortOrder, ApiError> {
+pub(crate) fn sort_order(value: &str) -> Result<SortOrder, ApiError> {
     match value.trim() {
         "" => Ok(SortOrder::Unspecified),
         v if v.eq_ignore_ascii_case("ascending") => Ok(SortOrder::Ascending),
@@ -66,7 +95,7 @@ fn integer(value: &str, name: &str) -> Result<Option<i64>, ApiError> {
     }
 }
 
-fn clamp_u32(n: i64) -> u32 {
+pub(crate) fn clamp_u32(n: i64) -> u32 {
     u32::try_from(n.max(0)).unwrap_or(u32::MAX)
 }
 
@@ -137,6 +166,26 @@ mod tests {
         assert_eq!((request.start_index, request.count), (2, Some(u32::MAX)));
         let request = parse("startIndex=&count=");
         assert_eq!((request.start_index, request.count), (1, None));
+    }
+
+    #[test]
+    fn attributes_and_excluded_attributes_are_read_in_any_case_and_may_repeat() {
+        assert!(projection(None).unwrap().is_all());
+        assert!(projection(Some("filter=x&count=2")).unwrap().is_all());
+        let only = projection(Some("ATTRIBUTES=userName&attributes=name.givenName")).unwrap();
+        assert!(!only.may_return("emails") && only.may_return("username") && only.may_return("name"));
+        let except = projection(Some("excludedattributes=emails%2Cgroups")).unwrap();
+        assert!(!except.may_return("groups") && except.may_return("userName"));
+        let both = projection(Some("attributes=userName&excludedAttributes=emails")).unwrap_err();
+        assert_eq!(both.scim_type(), Some(ScimType::InvalidValue));
+    }
+
+    #[test]
+    fn a_filter_parameter_is_noticed_even_when_empty() {
+        assert!(has_filter(Some("FILTER=")));
+        assert!(has_filter(Some("count=1&filter=id+pr")));
+        assert!(!has_filter(Some("filters=x")));
+        assert!(!has_filter(None));
     }
 
     #[test]

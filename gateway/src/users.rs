@@ -1,19 +1,23 @@
 //! `/Users` (RFC 7644 §3.3–§3.6): unpack the HTTP request, call sync-core's `Users`
 //! service, render the answer. No rule about users is decided here.
+//!
+//! Every answer that carries a user honours `attributes` / `excludedAttributes`
+//! (RFC 7644 §3.9); `GET /Users/{id}` honours `If-None-Match`. `/Me` is not implemented.
 
 use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use idsync_proto::v1::{
-    CreateUserRequest, DeleteUserRequest, GetUserRequest, PatchUserRequest, ReplaceUserRequest, User,
+    CreateUserRequest, DeleteUserRequest, GetUserRequest, ListUsersResponse, PatchUserRequest, ReplaceUserRequest, User,
 };
 
 use crate::errors::ApiError;
-use crate::extract::{IfMatch, ResourceId, ScimJson};
+use crate::extract::{IfMatch, IfNoneMatch, ResourceId, ScimJson};
 use crate::forward::Forwarded;
-use crate::query::list_users_request;
+use crate::projection::Projection;
+use crate::query::{list_users_request, projection};
 use crate::response::{Scim, etag};
 use crate::wire::list::ListResponseOut;
 use crate::wire::patch::PatchBody;
@@ -21,7 +25,7 @@ use crate::wire::user_in::UserBody;
 use crate::wire::user_out::UserOut;
 use crate::{AppState, SCIM_BASE_PATH};
 
-/// The `/Users` routes, with their full paths under [`SCIM_BASE_PATH`].
+/// The `/Users` and `/Me` routes, with their full paths under [`SCIM_BASE_PATH`].
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route(&format!("{SCIM_BASE_PATH}/Users"), get(list_users).post(create_user))
@@ -29,6 +33,8 @@ pub(crate) fn routes() -> Router<AppState> {
             &format!("{SCIM_BASE_PATH}/Users/{{id}}"),
             get(get_user).put(replace_user).patch(patch_user).delete(delete_user),
         )
+        .route(&format!("{SCIM_BASE_PATH}/Me"), any(me))
+        .route(&format!("{SCIM_BASE_PATH}/Me/{{*rest}}"), any(me))
 }
 
 /// `GET /Users?filter=…&startIndex=…&count=…` → 200 `ListResponse` (an empty page when
@@ -38,41 +44,51 @@ async fn list_users(
     forwarded: Forwarded,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let request = list_users_request(query.as_deref())?;
+    let projection = projection(query.as_deref())?;
+    let mut request = list_users_request(query.as_deref())?;
+    request.exclude_groups = !projection.may_return("groups");
     let page = state.users().list_users(forwarded.request(request)).await?.into_inner();
-    Ok(Scim(ListResponseOut::new(&page, state.scim_base_url())).into_response())
+    render_user_list(&state, &page, &projection)
 }
 
 /// `POST /Users` → 201 with `Location` and `ETag`.
 async fn create_user(
     State(state): State<AppState>,
     forwarded: Forwarded,
+    RawQuery(query): RawQuery,
     ScimJson(UserBody(user)): ScimJson<UserBody>,
 ) -> Result<Response, ApiError> {
+    let projection = projection(query.as_deref())?;
     let request = CreateUserRequest { user: Some(user) };
     let user = state
         .users()
         .create_user(forwarded.request(request))
         .await?
         .into_inner();
-    Ok(render_user(&state, StatusCode::CREATED, &user))
+    render_user(&state, StatusCode::CREATED, &user, &projection)
 }
 
-/// `GET /Users/{id}` → 200 with `ETag`.
+/// `GET /Users/{id}` → 200 with `ETag`, or 304 without a body when `If-None-Match`
+/// names the current version (or is `*`).
 async fn get_user(
     State(state): State<AppState>,
     forwarded: Forwarded,
     ResourceId(id): ResourceId,
+    RawQuery(query): RawQuery,
+    if_none_match: IfNoneMatch,
 ) -> Result<Response, ApiError> {
-    let user = state
-        .users()
-        .get_user(forwarded.request(GetUserRequest {
-            id,
-            exclude_groups: false,
-        }))
-        .await?
-        .into_inner();
-    Ok(render_user(&state, StatusCode::OK, &user))
+    let projection = projection(query.as_deref())?;
+    let request = GetUserRequest {
+        id,
+        exclude_groups: !projection.may_return("groups"),
+    };
+    let user = state.users().get_user(forwarded.request(request)).await?.into_inner();
+    if let Some(version) = user.meta.as_ref().map(|m| m.version)
+        && if_none_match.matches(version)
+    {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag(version))]).into_response());
+    }
+    render_user(&state, StatusCode::OK, &user, &projection)
 }
 
 /// `PUT /Users/{id}` → 200 with `ETag`; `If-Match` becomes a version check.
@@ -80,9 +96,11 @@ async fn replace_user(
     State(state): State<AppState>,
     forwarded: Forwarded,
     ResourceId(id): ResourceId,
+    RawQuery(query): RawQuery,
     IfMatch(if_match): IfMatch,
     ScimJson(UserBody(user)): ScimJson<UserBody>,
 ) -> Result<Response, ApiError> {
+    let projection = projection(query.as_deref())?;
     let request = ReplaceUserRequest {
         id,
         user: Some(user),
@@ -93,24 +111,26 @@ async fn replace_user(
         .replace_user(forwarded.request(request))
         .await?
         .into_inner();
-    Ok(render_user(&state, StatusCode::OK, &user))
+    render_user(&state, StatusCode::OK, &user, &projection)
 }
 
-/// `PATCH /Users/{id}` → 200 with the full user and `ETag`.
+/// `PATCH /Users/{id}` → 200 with the user and `ETag`.
 async fn patch_user(
     State(state): State<AppState>,
     forwarded: Forwarded,
     ResourceId(id): ResourceId,
+    RawQuery(query): RawQuery,
     IfMatch(if_match): IfMatch,
     ScimJson(PatchBody(operations)): ScimJson<PatchBody>,
 ) -> Result<Response, ApiError> {
+    let projection = projection(query.as_deref())?;
     let request = PatchUserRequest {
         id,
         operations,
         if_match,
     };
     let user = state.users().patch_user(forwarded.request(request)).await?.into_inner();
-    Ok(render_user(&state, StatusCode::OK, &user))
+    render_user(&state, StatusCode::OK, &user, &projection)
 }
 
 /// `DELETE /Users/{id}` → 204 without a body.
@@ -127,8 +147,37 @@ async fn delete_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `/Me` (RFC 7644 §3.11), any method: a Secret Token names a tenant, not a User, so
+/// there is no authenticated subject to alias.
+async fn me() -> ApiError {
+    ApiError::not_implemented("/Me is not supported: a bearer token here identifies a tenant, not a User")
+}
+
+/// A page of users as a `ListResponse`, each user projected.
+pub(crate) fn render_user_list(
+    state: &AppState,
+    page: &ListUsersResponse,
+    projection: &Projection,
+) -> Result<Response, ApiError> {
+    let base_url = state.scim_base_url();
+    if projection.is_all() {
+        return Ok(Scim(ListResponseOut::users(page, base_url)).into_response());
+    }
+    let resources = page
+        .resources
+        .iter()
+        .map(|user| projection.render(&UserOut::new(user, base_url)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Scim(ListResponseOut::new(page.total_results, page.start_index, resources)).into_response())
+}
+
 /// The user as SCIM JSON with `ETag`; a 201 also gets `Location` (RFC 7644 §3.3).
-fn render_user(state: &AppState, status: StatusCode, user: &User) -> Response {
+fn render_user(
+    state: &AppState,
+    status: StatusCode,
+    user: &User,
+    projection: &Projection,
+) -> Result<Response, ApiError> {
     let out = UserOut::new(user, state.scim_base_url());
     let mut headers = HeaderMap::new();
     if let Some(version) = out.version() {
@@ -143,5 +192,8 @@ fn render_user(state: &AppState, status: StatusCode, user: &User) -> Response {
             None => {}
         }
     }
-    (status, headers, Scim(out)).into_response()
+    if projection.is_all() {
+        return Ok((status, headers, Scim(out)).into_response());
+    }
+    Ok((status, headers, Scim(projection.render(&out)?)).into_response())
 }

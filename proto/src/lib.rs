@@ -4,7 +4,7 @@
 //! from them: messages, clients and servers. It contains no logic and depends on no other
 //! idsync crate; the gateway, sync-core and internal services all speak through it.
 
-/// Version 1 of the idsync API: SCIM resources, tenants and tokens.
+/// Version 1 of the idsync API: SCIM resources, discovery, tenants and tokens.
 pub mod v1 {
     #![allow(missing_docs, clippy::all, clippy::unwrap_used)]
     tonic::include_proto!("idsync.v1");

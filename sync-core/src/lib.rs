@@ -8,12 +8,14 @@
 //!
 //! Layout: [`scim`] is the pure grammar (filters, paths), [`schema`] the published User
 //! schema, [`users`] the User resource (conversions, filter compilation, PATCH,
-//! operations, gRPC service), [`admin`] tenants and tokens, [`auth`] token checks,
+//! operations, gRPC service), [`discovery`] the service provider configuration, resource
+//! types and schemas (RFC 7644 §4), [`admin`] tenants and tokens, [`auth`] token checks,
 //! [`server`] the tonic server with health and reflection, [`error`] the one error type.
 
 pub mod admin;
 pub mod auth;
 pub mod clock;
+pub mod discovery;
 pub mod error;
 mod password;
 pub mod schema;
@@ -28,6 +30,7 @@ use idsync_storage::records::Scope;
 use tonic::metadata::MetadataMap;
 
 use crate::auth::{Authenticator, Caller};
+pub use crate::discovery::BulkSettings;
 use crate::error::CoreResult;
 
 /// Tunables of the core.
@@ -39,6 +42,9 @@ pub struct CoreSettings {
     pub default_page_size: u32,
     /// Largest page a list returns, whatever `count` asks.
     pub max_page_size: u32,
+    /// Bulk as `/ServiceProviderConfig` advertises it; the gateway serves `/Bulk` and
+    /// the binary sets this from the same settings the gateway enforces.
+    pub bulk: BulkSettings,
 }
 
 impl Default for CoreSettings {
@@ -47,6 +53,7 @@ impl Default for CoreSettings {
             token_cache_ttl: Duration::from_secs(10),
             default_page_size: 100,
             max_page_size: 1000,
+            bulk: BulkSettings::default(),
         }
     }
 }

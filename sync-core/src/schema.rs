@@ -2,8 +2,8 @@
 //! and how an attribute path resolves against it.
 //!
 //! One table describes every attribute: its type, mutability, case sensitivity and where
-//! it is stored. Filter compilation, PATCH and (later) `/Schemas` discovery all read this
-//! table, so what is published, what is filterable and what is stored cannot drift apart.
+//! it is stored. Filter compilation, PATCH and `/Schemas` discovery ([`crate::discovery`]) all
+//! read this table, so what is published, what is filterable and what is stored cannot drift apart.
 //! Attribute names and URNs compare case-insensitively (RFC 7643 §2.1).
 
 use idsync_storage::query::{ChildColumn, MultiValuedAttr, UserColumn};
@@ -194,6 +194,24 @@ const STANDARD_SUBS: &[SubDef] = &[
     sub("$ref", ChildColumn::Ref, T::Reference, true),
 ];
 
+/// `photos.value` is a URL (RFC 7643 §4.1.2); it filters and compares like text.
+const PHOTO_SUBS: &[SubDef] = &[
+    sub("value", ChildColumn::Value, T::Reference, false),
+    sub("display", ChildColumn::Display, T::String, false),
+    sub("type", ChildColumn::Type, T::String, false),
+    sub("primary", ChildColumn::Primary, T::Boolean, false),
+    sub("$ref", ChildColumn::Ref, T::Reference, true),
+];
+
+/// `x509Certificates.value` is base64 DER (RFC 7643 §4.1.2); stored as the text sent.
+const X509_SUBS: &[SubDef] = &[
+    sub("value", ChildColumn::Value, T::Binary, false),
+    sub("display", ChildColumn::Display, T::String, false),
+    sub("type", ChildColumn::Type, T::String, false),
+    sub("primary", ChildColumn::Primary, T::Boolean, false),
+    sub("$ref", ChildColumn::Ref, T::Reference, true),
+];
+
 const ADDRESS_SUBS: &[SubDef] = &[
     sub("formatted", ChildColumn::Formatted, T::String, false),
     sub("streetAddress", ChildColumn::StreetAddress, T::String, false),
@@ -222,11 +240,11 @@ pub const USER_MULTI: &[MultiDef] = &[
     MultiDef { name: "emails", attr: MultiValuedAttr::Emails, subs: STANDARD_SUBS },
     MultiDef { name: "phoneNumbers", attr: MultiValuedAttr::PhoneNumbers, subs: STANDARD_SUBS },
     MultiDef { name: "ims", attr: MultiValuedAttr::Ims, subs: STANDARD_SUBS },
-    MultiDef { name: "photos", attr: MultiValuedAttr::Photos, subs: STANDARD_SUBS },
+    MultiDef { name: "photos", attr: MultiValuedAttr::Photos, subs: PHOTO_SUBS },
     MultiDef { name: "addresses", attr: MultiValuedAttr::Addresses, subs: ADDRESS_SUBS },
     MultiDef { name: "entitlements", attr: MultiValuedAttr::Entitlements, subs: STANDARD_SUBS },
     MultiDef { name: "roles", attr: MultiValuedAttr::Roles, subs: STANDARD_SUBS },
-    MultiDef { name: "x509Certificates", attr: MultiValuedAttr::X509Certificates, subs: STANDARD_SUBS },
+    MultiDef { name: "x509Certificates", attr: MultiValuedAttr::X509Certificates, subs: X509_SUBS },
 ];
 
 impl MultiDef {

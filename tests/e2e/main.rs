@@ -5,6 +5,8 @@
 
 mod auth;
 mod bulk;
+mod discovery;
 mod entra;
 mod grpc;
+mod query;
 mod users;

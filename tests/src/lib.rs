@@ -65,6 +65,11 @@ pub struct TestApp {
 impl TestApp {
     /// Starts idsync on a fresh database of `backend`, on ephemeral ports.
     pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, CoreSettings::default()).await
+    }
+
+    /// Like [`TestApp::spawn`], with the core's tunables (page sizes, bulk limits) given.
+    pub async fn spawn_with(backend: Backend, core: CoreSettings) -> TestApp {
         let db = match backend {
             Backend::Sqlite => TestDb::sqlite(),
             Backend::Postgres => TestDb::postgres(),
@@ -74,7 +79,7 @@ impl TestApp {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             grpc_listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
             public_url: None,
-            core: CoreSettings::default(),
+            core,
             max_body_bytes: 1024 * 1024,
             bulk_max_operations: 1000,
         })
@@ -170,6 +175,72 @@ impl TestApp {
             .await
     }
 
+    /// A request to `<tenant URL><path>` with the default tenant's token, for headers
+    /// the typed helpers do not set.
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.tenant_url))
+            .bearer_auth(&self.token)
+    }
+
+    /// `GET <path>` as the default tenant, asserting 200; the JSON body.
+    pub async fn get_json(&self, path: &str) -> Value {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.json().await.expect("json")
+    }
+
+    /// `GET /Users/{id}` with `If-None-Match: <tags>`.
+    pub async fn get_user_if_none_match(&self, id: &str, tags: &str) -> Response {
+        self.request(Method::GET, &format!("/Users/{id}"))
+            .header("if-none-match", tags)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// `PUT /Users/{id}` with `If-Match: <tag>`.
+    pub async fn put_user_if_match(&self, id: &str, tag: &str, body: &Value) -> Response {
+        self.request(Method::PUT, &format!("/Users/{id}"))
+            .header("if-match", tag)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// `DELETE /Users/{id}` with `If-Match: <tag>`.
+    pub async fn delete_user_if_match(&self, id: &str, tag: &str) -> Response {
+        self.request(Method::DELETE, &format!("/Users/{id}"))
+            .header("if-match", tag)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// `POST /Users/.search` with a `SearchRequest` body.
+    pub async fn search_users(&self, body: &Value) -> Response {
+        self.send(Method::POST, "/Users/.search", Some(&self.token), Some(body))
+            .await
+    }
+
+    /// `POST /.search` (the root of the Tenant URL) with a `SearchRequest` body.
+    pub async fn search_root(&self, body: &Value) -> Response {
+        self.send(Method::POST, "/.search", Some(&self.token), Some(body)).await
+    }
+
+    /// The stored password hash of a user of the default tenant (never returned over SCIM).
+    pub async fn password_hash(&self, id: &str) -> Option<String> {
+        let store = self.node.store.clone();
+        let (tenant, id) = (self.tenant.id.clone(), id.to_string());
+        tokio::task::spawn_blocking(move || store.get_user(&tenant, &id))
+            .await
+            .expect("blocking task")
+            .expect("storage answers")
+            .expect("the user exists")
+            .password_hash
+    }
+
     /// `GET /Users?filter=…` (form-encoded as Entra does) as the default tenant.
     pub async fn find_users(&self, filter: &str) -> Value {
         let query: String = form_encode(filter);
@@ -197,6 +268,30 @@ pub fn form_encode(value: &str) -> String {
         }
     }
     out
+}
+
+/// A `SearchRequest` body (RFC 7644 §3.4.3) with the given parameters merged in.
+pub fn search_request(parameters: Value) -> Value {
+    let mut body = serde_json::json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]});
+    if let (Some(body), Value::Object(parameters)) = (body.as_object_mut(), parameters) {
+        body.extend(parameters);
+    }
+    body
+}
+
+/// Asserts that no value anywhere in `json` is `null` (SCIM answers leave absent values out).
+pub fn assert_no_nulls(json: &Value) {
+    match json {
+        Value::Null => panic!("a SCIM answer contains null"),
+        Value::Array(items) => items.iter().for_each(assert_no_nulls),
+        Value::Object(map) => {
+            for (key, value) in map {
+                assert!(!value.is_null(), "{key} is null");
+                assert_no_nulls(value);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Asserts a SCIM error response: status, content type, envelope and `scimType`.

@@ -1,14 +1,20 @@
 //! SCIM JSON on the wire ⇄ `idsync.v1` proto messages.
 //!
-//! Requests are parsed in two steps: `serde_json` reads the bytes into a `Value` (a syntax
-//! error is `invalidSyntax`), then the readers here move the values into proto messages,
-//! matching attribute names without regard to ASCII case (RFC 7643 §2.1) and naming the
-//! attribute in every `invalidValue`. Responses are typed `Serialize` views that borrow
-//! from the proto message, so rendering allocates little beyond the output buffer.
+//! Requests (`user_in`, `patch`, `search_in`) are parsed in two steps: `serde_json` reads
+//! the bytes into a `Value` (a syntax error is `invalidSyntax`), then the readers here move
+//! the values into proto messages, matching attribute names without regard to ASCII case
+//! (RFC 7643 §2.1) and naming the attribute in every `invalidValue`. Responses
+//! (`user_out`, `list`, `discovery_out`, `schema_out`) are typed `Serialize` views that
+//! borrow from the proto message, so rendering allocates little beyond the output buffer.
 
+pub(crate) mod discovery_out;
+#[cfg(test)]
+mod discovery_tests;
 pub(crate) mod list;
 pub(crate) mod patch;
 mod render;
+pub(crate) mod schema_out;
+pub(crate) mod search_in;
 pub(crate) mod user_in;
 pub(crate) mod user_out;
 
@@ -26,6 +32,14 @@ pub const ENTERPRISE_USER_URN: &str = "urn:ietf:params:scim:schemas:extension:en
 pub const LIST_RESPONSE_URN: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 /// `Error` message (RFC 7644 §3.12).
 pub const ERROR_URN: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+/// `SearchRequest` message (RFC 7644 §3.4.3).
+pub const SEARCH_REQUEST_URN: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+/// Service provider configuration (RFC 7643 §5).
+pub const SERVICE_PROVIDER_CONFIG_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
+/// Resource type (RFC 7643 §6).
+pub const RESOURCE_TYPE_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
+/// Schema (RFC 7643 §7).
+pub const SCHEMA_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
 
 /// The attribute a value belongs to, for error messages: `name.givenName`, `emails.type`.
 #[derive(Clone, Copy)]

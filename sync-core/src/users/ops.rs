@@ -18,9 +18,13 @@ use crate::password::hash_password;
 const MAX_WRITE_ATTEMPTS: usize = 5;
 
 impl Core {
-    /// Creates a user in the caller's tenant.
+    /// Creates a user in the caller's tenant. readOnly values in the request are ignored
+    /// (RFC 7644 §3.3).
     pub async fn create_user(&self, caller: &Caller, user: User) -> CoreResult<User> {
         let (mut record, password) = user_to_record(user)?;
+        // The one readOnly leaf a User body can carry (`id`, `groups` and `meta` never
+        // reach a record).
+        record.manager_display_name = None;
         let now = now_us();
         record.tenant_id = caller.tenant_id.clone();
         record.id = uuid::Uuid::new_v4().to_string();
@@ -151,6 +155,8 @@ impl Core {
             next.created_us = current.created_us;
             next.created_by_token = current.created_by_token.clone();
             next.password_hash = current.password_hash.clone();
+            // readOnly: a PUT body's value is ignored (RFC 7644 §3.5.1); PATCH refuses it.
+            next.manager_display_name = current.manager_display_name.clone();
             next.last_modified_us = current.last_modified_us;
             next.version = current.version;
             if password.is_none() && next == current {

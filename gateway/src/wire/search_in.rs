@@ -1,0 +1,206 @@
+//! A `SearchRequest` body (RFC 7644 §3.4.3) → the list request and projection it stands for.
+//!
+//! The parameters mean what they mean in a query string (RFC 7644 §3.4.2): a `startIndex`
+//! below 1 reads as 1, a negative `count` as 0, and a `count` above the core's page limit
+//! is clamped by the core. Names match ignoring ASCII case. `attributes` and
+//! `excludedAttributes` are lists of strings (one comma-separated string is accepted too).
+//! `schemas`, when sent, must name the SearchRequest message.
+
+use idsync_proto::v1::{ListUsersRequest, SortOrder};
+use serde_json::Value;
+
+use super::{SEARCH_REQUEST_URN, Slot, slots, wrong_type};
+use crate::errors::ApiError;
+use crate::projection::Projection;
+use crate::query::{clamp_u32, sort_order};
+
+/// A parsed `SearchRequest`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SearchBody {
+    /// The list request for the core (filter, paging, sorting).
+    pub(crate) request: ListUsersRequest,
+    /// Which attributes of each result to return.
+    pub(crate) projection: Projection,
+}
+
+impl TryFrom<Value> for SearchBody {
+    type Error = ApiError;
+
+    fn try_from(body: Value) -> Result<Self, ApiError> {
+        let Value::Object(map) = body else {
+            return Err(ApiError::invalid_syntax("a SearchRequest must be a JSON object"));
+        };
+        let [
+            schemas,
+            filter,
+            start_index,
+            count,
+            sort_by,
+            order,
+            attributes,
+            excluded,
+        ] = slots(
+            map,
+            None,
+            [
+                "schemas",
+                "filter",
+                "startIndex",
+                "count",
+                "sortBy",
+                "sortOrder",
+                "attributes",
+                "excludedAttributes",
+            ],
+        );
+        check_schemas(schemas)?;
+        let start_index = integer(start_index)?.map_or(1, |i| clamp_u32(i.max(1)));
+        let count = integer(count)?.map(|c| clamp_u32(c.max(0)));
+        let sort_order = match order.string()? {
+            Some(order) => sort_order(&order)?,
+            None => SortOrder::Unspecified,
+        };
+        let attributes = names(attributes)?;
+        let excluded = names(excluded)?;
+        let projection = Projection::parse(
+            &attributes.iter().map(String::as_str).collect::<Vec<_>>(),
+            &excluded.iter().map(String::as_str).collect::<Vec<_>>(),
+        )?;
+        let request = ListUsersRequest {
+            filter: filter.string()?.unwrap_or_default(),
+            start_index,
+            count,
+            sort_by: sort_by.string()?.unwrap_or_default(),
+            sort_order: sort_order as i32,
+            exclude_groups: !projection.may_return("groups"),
+        };
+        Ok(SearchBody { request, projection })
+    }
+}
+
+fn check_schemas(schemas: Slot<'_>) -> Result<(), ApiError> {
+    let attr = schemas.attr();
+    match schemas.into_present() {
+        None | Some(Value::Null) => Ok(()),
+        Some(Value::Array(urns)) if urns.iter().any(|u| u.as_str().is_some_and(is_search_urn)) => Ok(()),
+        Some(Value::Array(_)) => Err(ApiError::invalid_syntax(format!(
+            "schemas must contain {SEARCH_REQUEST_URN}"
+        ))),
+        Some(other) => Err(wrong_type(attr, "an array", &other)),
+    }
+}
+
+fn is_search_urn(urn: &str) -> bool {
+    urn.eq_ignore_ascii_case(SEARCH_REQUEST_URN)
+}
+
+/// An integer parameter; digits beyond `i64` saturate.
+fn integer(slot: Slot<'_>) -> Result<Option<i64>, ApiError> {
+    let attr = slot.attr();
+    match slot.into_present() {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => Ok(Some(i)),
+            (None, Some(_)) => Ok(Some(i64::MAX)),
+            (None, None) => Err(ApiError::invalid_value(format!("'{attr}' must be an integer, not {n}"))),
+        },
+        Some(other) => Err(wrong_type(attr, "an integer", &other)),
+    }
+}
+
+/// A list of attribute names: an array of strings or one comma-separated string.
+fn names(slot: Slot<'_>) -> Result<Vec<String>, ApiError> {
+    let attr = slot.attr();
+    match slot.into_present() {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::String(s)) => Ok(vec![s]),
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .map(|item| match item {
+                Value::String(s) => Ok(s),
+                other => Err(wrong_type(attr, "a list of strings", &other)),
+            })
+            .collect(),
+        Some(other) => Err(wrong_type(attr, "a list of strings", &other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::errors::ScimType;
+
+    fn parse(body: Value) -> Result<SearchBody, ApiError> {
+        SearchBody::try_from(body)
+    }
+
+    #[test]
+    fn every_rfc_7644_search_parameter_is_read() {
+        let search = parse(json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+            "attributes": ["displayName", "userName"],
+            "filter": "displayName sw \"smith\"",
+            "startIndex": 1,
+            "count": 10,
+            "sortBy": "userName",
+            "sortOrder": "descending"
+        }))
+        .unwrap();
+        assert_eq!(
+            search.request,
+            ListUsersRequest {
+                filter: "displayName sw \"smith\"".into(),
+                start_index: 1,
+                count: Some(10),
+                sort_by: "userName".into(),
+                sort_order: SortOrder::Descending as i32,
+                exclude_groups: true,
+            }
+        );
+        assert!(search.projection.may_return("userName") && !search.projection.may_return("emails"));
+    }
+
+    #[test]
+    fn an_empty_search_lists_everything_from_the_first_result() {
+        let search = parse(json!({})).unwrap();
+        assert_eq!(search.request.filter, "");
+        assert_eq!((search.request.start_index, search.request.count), (1, None));
+        assert!(search.projection.is_all());
+    }
+
+    #[test]
+    fn names_match_in_any_case_and_paging_is_clamped() {
+        let search = parse(json!({"STARTINDEX": -4, "Count": -1, "excludedattributes": "emails,groups"})).unwrap();
+        assert_eq!((search.request.start_index, search.request.count), (1, Some(0)));
+        assert!(!search.projection.may_return("groups") && search.request.exclude_groups);
+        let huge = parse(json!({"count": 18446744073709551615u64})).unwrap();
+        assert_eq!(huge.request.count, Some(u32::MAX));
+    }
+
+    #[test]
+    fn wrong_types_and_values_are_400() {
+        for (body, scim_type) in [
+            (json!([]), ScimType::InvalidSyntax),
+            (
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"]}),
+                ScimType::InvalidSyntax,
+            ),
+            (json!({"schemas": "x"}), ScimType::InvalidValue),
+            (json!({"count": 1.5}), ScimType::InvalidValue),
+            (json!({"count": "10"}), ScimType::InvalidValue),
+            (json!({"filter": 3}), ScimType::InvalidValue),
+            (json!({"sortOrder": "sideways"}), ScimType::InvalidValue),
+            (json!({"attributes": [1]}), ScimType::InvalidValue),
+            (
+                json!({"attributes": ["userName"], "excludedAttributes": ["emails"]}),
+                ScimType::InvalidValue,
+            ),
+            (json!({"attributes": ["user name"]}), ScimType::InvalidValue),
+        ] {
+            let error = parse(body.clone()).unwrap_err();
+            assert_eq!(error.scim_type(), Some(scim_type), "{body}: {}", error.detail());
+        }
+    }
+}
