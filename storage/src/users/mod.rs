@@ -10,13 +10,12 @@ mod rows;
 use std::collections::HashMap;
 
 use diesel::prelude::*;
-use diesel::sql_types::{Nullable, Text};
 
-use crate::conn::{AnyConnection, MultiBackend, idsync_lower};
+use crate::conn::{AnyConnection, MultiBackend};
 use crate::error::{DbResultExt, StorageError};
-use crate::filter_sql::{self, Column};
+use crate::filter_sql;
 use crate::query::MultiValuedAttr;
-use crate::records::{ChildValue, SortKey, UserPage, UserQuery, UserRecord};
+use crate::records::{ChildValue, MemberType, SortKey, UserPage, UserQuery, UserRecord};
 use crate::schema::{user_values, users};
 
 pub(crate) use rows::attr_name;
@@ -24,7 +23,7 @@ use rows::{ChildRow, NewChild, NewUser, UserFields, UserRow, new_children};
 
 /// Rows per multi-row insert and ids per `IN (…)` list, well below both backends'
 /// bind-parameter limits.
-const BATCH: usize = 500;
+pub(crate) const BATCH: usize = 500;
 
 /// Inserts a user and its children.
 pub(crate) fn insert_user_in(conn: &mut AnyConnection, user: &UserRecord) -> Result<(), StorageError> {
@@ -91,13 +90,14 @@ pub(crate) fn update_user_in(
     insert_children(conn, user)
 }
 
-/// Deletes a user (its children go by cascade), if its stored version is
-/// `expected_version` when one is given.
+/// Deletes a user (its children go by cascade) and its group memberships, if its stored
+/// version is `expected_version` when one is given.
 pub(crate) fn delete_user_in(
     conn: &mut AnyConnection,
     tenant_id: &str,
     id: &str,
     expected_version: Option<i64>,
+    now_us: i64,
 ) -> Result<(), StorageError> {
     let target = users::table
         .filter(users::tenant_id.eq(tenant_id))
@@ -110,7 +110,7 @@ pub(crate) fn delete_user_in(
     if deleted == 0 {
         return Err(why_unchanged(conn, tenant_id, id));
     }
-    Ok(())
+    crate::groups::forget_member_in(conn, tenant_id, id, MemberType::User, now_us)
 }
 
 /// After a conditional write touched no row: gone, or another version.
@@ -207,37 +207,14 @@ pub(crate) fn list_users_in(
 
 /// Applies the sort key, then creation order and id so that pages are stable.
 fn order(
-    query: diesel::helper_types::IntoBoxed<'static, users::table, MultiBackend>,
+    mut query: diesel::helper_types::IntoBoxed<'static, users::table, MultiBackend>,
     sort: Option<SortKey>,
 ) -> diesel::helper_types::IntoBoxed<'static, users::table, MultiBackend> {
-    let query = match sort {
-        None => query,
-        Some(SortKey { column, descending }) => match filter_sql::user_column(column) {
-            Column::Text {
-                column,
-                nullable,
-                norm,
-                fold_for_sort,
-            } => {
-                let key: Box<dyn BoxableExpression<users::table, MultiBackend, SqlType = Nullable<Text>>> = match norm {
-                    Some(norm) => (norm.column)(),
-                    None if fold_for_sort => Box::new(idsync_lower(column())),
-                    None => column(),
-                };
-                // NULLs sort last ascending and first descending (the exact reverse).
-                match (nullable, descending) {
-                    (true, false) => query.then_order_by(column().is_null().asc()).then_order_by(key.asc()),
-                    (true, true) => query.then_order_by(column().is_null().desc()).then_order_by(key.desc()),
-                    (false, false) => query.then_order_by(key.asc()),
-                    (false, true) => query.then_order_by(key.desc()),
-                }
-            }
-            Column::Bool(column) if descending => query.then_order_by(column().desc()),
-            Column::Bool(column) => query.then_order_by(column().asc()),
-            Column::Timestamp(column) if descending => query.then_order_by(column().desc()),
-            Column::Timestamp(column) => query.then_order_by(column().asc()),
-        },
-    };
+    if let Some(SortKey { column, descending }) = sort {
+        for term in filter_sql::order_terms(filter_sql::user_column(column), descending) {
+            query = query.then_order_by(term);
+        }
+    }
     query
         .then_order_by(users::created_us.asc())
         .then_order_by(users::id.asc())

@@ -111,7 +111,7 @@ impl Core {
     pub async fn delete_user(&self, caller: &Caller, id: String, if_match: Option<i64>) -> CoreResult<()> {
         let store = self.store.clone();
         let tenant = caller.tenant_id.clone();
-        tokio::task::spawn_blocking(move || store.delete_user(&tenant, &id, if_match))
+        tokio::task::spawn_blocking(move || store.delete_user(&tenant, &id, if_match, now_us()))
             .await?
             .map_err(|e| match e {
                 StorageError::NotFound => CoreError::NotFound("user not found".into()),
