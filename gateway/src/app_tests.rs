@@ -7,7 +7,6 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use axum::response::Response;
 use http_body_util::BodyExt;
-use idsync_proto::v1::users_client::UsersClient;
 use serde_json::{Value, json};
 use tonic::transport::Endpoint;
 use tower::ServiceExt;
@@ -17,7 +16,7 @@ use super::*;
 fn state_with_limit(max_body_bytes: usize) -> AppState {
     let channel = Endpoint::from_static("http://127.0.0.1:1").connect_lazy();
     AppState::new(
-        UsersClient::new(channel),
+        channel,
         GatewaySettings {
             public_url: "https://app.example.com".into(),
             max_body_bytes,
@@ -85,6 +84,33 @@ async fn a_wrong_method_on_a_known_route_is_a_scim_405_with_allow() {
     assert!(allow.contains("GET") && allow.contains("POST"), "{allow}");
     let (response, body) = send(request(Method::POST, "/scim/v2/Users/abc").body(Body::empty()).unwrap()).await;
     assert_scim_error(&response, &body, StatusCode::METHOD_NOT_ALLOWED, None);
+}
+
+#[tokio::test]
+async fn every_group_route_reaches_the_core_and_others_are_405() {
+    let body = r#"{"displayName":"Eng"}"#;
+    let patch = r#"{"Operations":[{"op":"add","path":"members","value":[{"value":"u1"}]}]}"#;
+    for (method, uri, body) in [
+        (Method::GET, "/scim/v2/Groups?excludedAttributes=members", ""),
+        (Method::POST, "/scim/v2/Groups", body),
+        (Method::GET, "/scim/v2/Groups/g1?excludedAttributes=members", ""),
+        (Method::PUT, "/scim/v2/Groups/g1", body),
+        (Method::PATCH, "/scim/v2/Groups/g1", patch),
+        (Method::DELETE, "/scim/v2//Groups/g1/", ""),
+    ] {
+        let (response, _) = send(json_body(method.clone(), uri, "application/scim+json", body)).await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{method} {uri}");
+    }
+    let (response, body) = send(request(Method::PATCH, "/scim/v2/Groups").body(Body::empty()).unwrap()).await;
+    assert_scim_error(&response, &body, StatusCode::METHOD_NOT_ALLOWED, None);
+    let (response, body) = send(json_body(
+        Method::POST,
+        "/scim/v2/Groups",
+        "application/scim+json",
+        r#"{"displayName":["Eng"]}"#,
+    ))
+    .await;
+    assert_scim_error(&response, &body, StatusCode::BAD_REQUEST, Some("invalidValue"));
 }
 
 #[tokio::test]
@@ -284,10 +310,7 @@ fn the_scim_base_url_ignores_a_trailing_slash_in_the_public_url() {
     let channel = Endpoint::from_static("http://127.0.0.1:1");
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let _guard = runtime.enter();
-    let state = AppState::new(
-        UsersClient::new(channel.connect_lazy()),
-        GatewaySettings::new("https://x.example/"),
-    );
+    let state = AppState::new(channel.connect_lazy(), GatewaySettings::new("https://x.example/"));
     assert_eq!(state.scim_base_url(), "https://x.example/scim/v2");
     assert_eq!(state.settings().max_body_bytes, DEFAULT_MAX_BODY_BYTES);
 }

@@ -8,10 +8,11 @@
 //! The library must not touch storage or decide business rules, and reaches sync-core
 //! only through `idsync-proto` (the [`node`] module alone starts a core in-process).
 //!
-//! Layout: [`app`] builds the router and [`serve`] runs it; `users` holds the `/Users`
-//! handlers; `wire` converts SCIM JSON to and from proto messages (`user_in` and `patch`
-//! read, `user_out`, `list` and `render` write); `extract` and `query` read bodies, ids,
-//! `If-Match` and query strings; `forward` builds the gRPC request metadata; `errors`
+//! Layout: [`app`] builds the router and [`serve`] runs it; `users` and `groups` hold
+//! the `/Users` and `/Groups` handlers; `wire` converts SCIM JSON to and from proto
+//! messages (`user_in`, `group_in` and `patch` read, `user_out`, `group_out`, `list` and
+//! `render` write); `extract` and `query` read bodies, ids, `If-Match` and query strings
+//! (paging, sorting, `attributes`/`excludedAttributes`); `forward` builds the gRPC request metadata; `errors`
 //! holds [`ApiError`] and the one table mapping gRPC statuses to SCIM errors; `normalize`
 //! tolerates sloppy slashes. Router-level tests live in `app_tests`.
 
@@ -21,6 +22,7 @@
 mod errors;
 mod extract;
 mod forward;
+mod groups;
 pub mod node;
 mod normalize;
 mod query;
@@ -40,6 +42,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::serve::ListenerExt;
+use idsync_proto::v1::groups_client::GroupsClient;
 use idsync_proto::v1::users_client::UsersClient;
 use tokio::net::TcpListener;
 use tonic::transport::Channel;
@@ -79,21 +82,24 @@ impl GatewaySettings {
     }
 }
 
-/// Shared by all handlers: the sync-core client and the settings. Cheap to clone.
+/// Shared by all handlers: the sync-core clients and the settings. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct AppState {
     users: UsersClient<Channel>,
+    groups: GroupsClient<Channel>,
     settings: Arc<GatewaySettings>,
     /// `<public_url>/scim/v2`, computed once.
     scim_base_url: Arc<str>,
 }
 
 impl AppState {
-    /// State over a client of sync-core's `Users` service (a persistent HTTP/2 channel).
-    pub fn new(users: UsersClient<Channel>, settings: GatewaySettings) -> Self {
+    /// State over a persistent HTTP/2 channel to sync-core, shared by the clients of
+    /// its `Users` and `Groups` services.
+    pub fn new(core: Channel, settings: GatewaySettings) -> Self {
         let scim_base_url = format!("{}{SCIM_BASE_PATH}", settings.public_url.trim_end_matches('/'));
         AppState {
-            users,
+            users: UsersClient::new(core.clone()),
+            groups: GroupsClient::new(core),
             settings: Arc::new(settings),
             scim_base_url: scim_base_url.into(),
         }
@@ -109,6 +115,11 @@ impl AppState {
         self.users.clone()
     }
 
+    /// A handle on the `Groups` client; clones share the channel.
+    fn groups(&self) -> GroupsClient<Channel> {
+        self.groups.clone()
+    }
+
     /// The SCIM base URL, `<public_url>/scim/v2`.
     fn scim_base_url(&self) -> &str {
         &self.scim_base_url
@@ -122,6 +133,7 @@ pub fn app(state: AppState) -> Router {
     let routes = Router::new()
         .route("/healthz", get(healthz))
         .merge(users::routes())
+        .merge(groups::routes())
         .fallback(unknown_route)
         // After every route is added: it is installed on the routes that exist.
         .method_not_allowed_fallback(method_not_allowed)

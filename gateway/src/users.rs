@@ -3,7 +3,7 @@
 
 use axum::Router;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use idsync_proto::v1::{
@@ -13,8 +13,8 @@ use idsync_proto::v1::{
 use crate::errors::ApiError;
 use crate::extract::{IfMatch, ResourceId, ScimJson};
 use crate::forward::Forwarded;
-use crate::query::list_users_request;
-use crate::response::{Scim, etag};
+use crate::query::{Projection, list_users_request};
+use crate::response::{Scim, resource};
 use crate::wire::list::ListResponseOut;
 use crate::wire::patch::PatchBody;
 use crate::wire::user_in::UserBody;
@@ -40,7 +40,7 @@ async fn list_users(
 ) -> Result<Response, ApiError> {
     let request = list_users_request(query.as_deref())?;
     let page = state.users().list_users(forwarded.request(request)).await?.into_inner();
-    Ok(Scim(ListResponseOut::new(&page, state.scim_base_url())).into_response())
+    Ok(Scim(ListResponseOut::users(&page, state.scim_base_url())).into_response())
 }
 
 /// `POST /Users` → 201 with `Location` and `ETag`.
@@ -58,18 +58,18 @@ async fn create_user(
     Ok(render_user(&state, StatusCode::CREATED, &user))
 }
 
-/// `GET /Users/{id}` → 200 with `ETag`.
+/// `GET /Users/{id}` → 200 with `ETag`; `excludedAttributes=groups` skips the
+/// membership lookup.
 async fn get_user(
     State(state): State<AppState>,
     forwarded: Forwarded,
     ResourceId(id): ResourceId,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
+    let exclude_groups = Projection::parse(query.as_deref()).leaves_out("groups");
     let user = state
         .users()
-        .get_user(forwarded.request(GetUserRequest {
-            id,
-            exclude_groups: false,
-        }))
+        .get_user(forwarded.request(GetUserRequest { id, exclude_groups }))
         .await?
         .into_inner();
     Ok(render_user(&state, StatusCode::OK, &user))
@@ -130,18 +130,5 @@ async fn delete_user(
 /// The user as SCIM JSON with `ETag`; a 201 also gets `Location` (RFC 7644 §3.3).
 fn render_user(state: &AppState, status: StatusCode, user: &User) -> Response {
     let out = UserOut::new(user, state.scim_base_url());
-    let mut headers = HeaderMap::new();
-    if let Some(version) = out.version() {
-        headers.insert(header::ETAG, etag(version));
-    }
-    if status == StatusCode::CREATED {
-        match out.location().map(HeaderValue::try_from) {
-            Some(Ok(location)) => {
-                headers.insert(header::LOCATION, location);
-            }
-            Some(Err(error)) => tracing::warn!(%error, "meta.location is not a valid header value"),
-            None => {}
-        }
-    }
-    (status, headers, Scim(out)).into_response()
+    resource(status, out.version(), out.location(), out)
 }

@@ -1,39 +1,60 @@
-//! The SCIM `ListResponse` (RFC 7644 §3.4.2) for a page of users.
+//! The SCIM `ListResponse` (RFC 7644 §3.4.2) for a page of users or groups.
 
-use idsync_proto::v1::ListUsersResponse;
+use idsync_proto::v1::{ListGroupsResponse, ListUsersResponse};
 use serde::Serialize;
 
 use super::LIST_RESPONSE_URN;
+use super::group_out::GroupOut;
 use super::user_out::UserOut;
 
-/// A borrowed view of `ListUsersResponse`; `Resources` is always present, `[]` when empty.
+/// A borrowed view of a page; `Resources` is always present, `[]` when empty.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct ListResponseOut<'a> {
+pub(crate) struct ListResponseOut<R> {
     schemas: [&'static str; 1],
     total_results: u64,
     start_index: u32,
     items_per_page: usize,
     #[serde(rename = "Resources")]
-    resources: Vec<UserOut<'a>>,
+    resources: Vec<R>,
 }
 
-impl<'a> ListResponseOut<'a> {
-    /// Renders a page; `base_url` is the SCIM base (`<public_url>/scim/v2`).
-    pub(crate) fn new(page: &'a ListUsersResponse, base_url: &'a str) -> Self {
+impl<R> ListResponseOut<R> {
+    fn new(total_results: u64, start_index: u32, resources: Vec<R>) -> Self {
+        ListResponseOut {
+            schemas: [LIST_RESPONSE_URN],
+            total_results,
+            // RFC 7644 §3.4.2.4: the index is 1-based.
+            start_index: start_index.max(1),
+            items_per_page: resources.len(),
+            resources,
+        }
+    }
+}
+
+impl<'a> ListResponseOut<UserOut<'a>> {
+    /// Renders a page of users; `base_url` is the SCIM base (`<public_url>/scim/v2`).
+    pub(crate) fn users(page: &'a ListUsersResponse, base_url: &'a str) -> Self {
         let ListUsersResponse {
             total_results,
             start_index,
             resources,
         } = page;
-        ListResponseOut {
-            schemas: [LIST_RESPONSE_URN],
-            total_results: *total_results,
-            // RFC 7644 §3.4.2.4: the index is 1-based.
-            start_index: (*start_index).max(1),
-            items_per_page: resources.len(),
-            resources: resources.iter().map(|user| UserOut::new(user, base_url)).collect(),
-        }
+        let resources = resources.iter().map(|user| UserOut::new(user, base_url)).collect();
+        Self::new(*total_results, *start_index, resources)
+    }
+}
+
+impl<'a> ListResponseOut<GroupOut<'a>> {
+    /// Renders a page of groups; `base_url` is the SCIM base (`<public_url>/scim/v2`).
+    pub(crate) fn groups(page: &'a ListGroupsResponse, base_url: &'a str) -> Self {
+        let ListGroupsResponse {
+            total_results,
+            start_index,
+            resources,
+        } = page;
+        let resources = resources.iter().map(|group| GroupOut::new(group, base_url)).collect();
+        Self::new(*total_results, *start_index, resources)
     }
 }
 
@@ -51,7 +72,7 @@ mod tests {
             start_index: 0,
             resources: vec![],
         };
-        let body = serde_json::to_value(ListResponseOut::new(&page, "https://x/scim/v2")).unwrap();
+        let body = serde_json::to_value(ListResponseOut::users(&page, "https://x/scim/v2")).unwrap();
         assert_eq!(
             body,
             json!({
@@ -76,7 +97,7 @@ mod tests {
             start_index: 6,
             resources: vec![user("a"), user("b")],
         };
-        let body = serde_json::to_value(ListResponseOut::new(&page, "https://x/scim/v2")).unwrap();
+        let body = serde_json::to_value(ListResponseOut::users(&page, "https://x/scim/v2")).unwrap();
         assert_eq!(body["totalResults"], 7);
         assert_eq!(body["startIndex"], 6);
         assert_eq!(body["itemsPerPage"], 2);
