@@ -5,5 +5,7 @@
 
 mod auth;
 mod entra;
+mod entra_groups;
+mod groups;
 mod grpc;
 mod users;
