@@ -27,6 +27,7 @@ mod conn;
 mod error;
 mod filter_sql;
 mod groups;
+mod paging;
 pub mod query;
 pub mod records;
 mod schema;

@@ -20,9 +20,9 @@ use rows::{GroupFields, GroupRow, NewGroup};
 
 use crate::conn::{AnyConnection, MultiBackend};
 use crate::error::{DbResultExt, StorageError};
-use crate::filter_sql;
 use crate::records::{GroupPage, GroupQuery, GroupRecord, GroupSortKey, MemberType};
 use crate::schema::groups;
+use crate::{filter_sql, paging};
 
 /// Inserts a group and its members (whose types the caller has resolved).
 pub(crate) fn insert_group_in(conn: &mut AnyConnection, group: &GroupRecord) -> Result<(), StorageError> {
@@ -127,8 +127,7 @@ pub(crate) fn list_groups_in(
     tenant_id: &str,
     query: &GroupQuery,
 ) -> Result<GroupPage, StorageError> {
-    let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
-    let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+    let (limit, offset) = paging::limit_offset(query.limit, query.offset);
     let rows = if limit == 0 {
         Vec::new()
     } else {
@@ -144,19 +143,14 @@ pub(crate) fn list_groups_in(
             .db()?
     };
 
-    let returned = rows.len() as u64;
-    let page_tells_total = returned < query.limit && (returned > 0 || query.offset == 0);
-    let total = if page_tells_total {
-        query.offset.saturating_add(returned)
-    } else {
-        let counted = groups::table
+    let total = paging::total(query.offset, query.limit, rows.len(), || {
+        groups::table
             .filter(groups::tenant_id.eq(tenant_id))
             .filter(filter_sql::compile_group(&query.predicate)?)
             .count()
             .get_result::<i64>(conn)
-            .db()?;
-        u64::try_from(counted).unwrap_or(0)
-    };
+            .db()
+    })?;
 
     let mut members = if query.with_members && !rows.is_empty() {
         let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();

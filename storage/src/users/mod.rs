@@ -13,10 +13,10 @@ use diesel::prelude::*;
 
 use crate::conn::{AnyConnection, MultiBackend};
 use crate::error::{DbResultExt, StorageError};
-use crate::filter_sql;
 use crate::query::MultiValuedAttr;
 use crate::records::{ChildValue, MemberType, SortKey, UserPage, UserQuery, UserRecord};
 use crate::schema::{user_values, users};
+use crate::{filter_sql, paging};
 
 pub(crate) use rows::attr_name;
 use rows::{ChildRow, NewChild, NewUser, UserFields, UserRow, new_children};
@@ -163,8 +163,7 @@ pub(crate) fn list_users_in(
     tenant_id: &str,
     query: &UserQuery,
 ) -> Result<UserPage, StorageError> {
-    let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
-    let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+    let (limit, offset) = paging::limit_offset(query.limit, query.offset);
     let rows = if limit == 0 {
         Vec::new()
     } else {
@@ -180,19 +179,14 @@ pub(crate) fn list_users_in(
             .db()?
     };
 
-    let returned = rows.len() as u64;
-    let page_tells_total = returned < query.limit && (returned > 0 || query.offset == 0);
-    let total = if page_tells_total {
-        query.offset.saturating_add(returned)
-    } else {
-        let counted = users::table
+    let total = paging::total(query.offset, query.limit, rows.len(), || {
+        users::table
             .filter(users::tenant_id.eq(tenant_id))
             .filter(filter_sql::compile(&query.predicate)?)
             .count()
             .get_result::<i64>(conn)
-            .db()?;
-        u64::try_from(counted).unwrap_or(0)
-    };
+            .db()
+    })?;
 
     let mut children = load_children(conn, tenant_id, &rows)?;
     let users = rows
