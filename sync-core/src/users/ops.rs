@@ -45,26 +45,8 @@ impl Core {
     /// Reads one user of the caller's tenant, with the groups it is a direct member of
     /// unless `exclude_groups` (which saves the lookup).
     pub async fn get_user(&self, caller: &Caller, id: String, exclude_groups: bool) -> CoreResult<User> {
-        let store = self.store.clone();
-        let tenant = caller.tenant_id.clone();
-        let lookup = id.clone();
-        let found = tokio::task::spawn_blocking(move || {
-            store.read(|tx| {
-                let Some(record) = tx.get_user(&tenant, &lookup)? else {
-                    return Ok(None);
-                };
-                let groups = if exclude_groups {
-                    Vec::new()
-                } else {
-                    group_refs(tx, &tenant, &[&record.id])?
-                        .remove(&record.id)
-                        .unwrap_or_default()
-                };
-                Ok(Some(record_to_user(&record, groups)))
-            })
-        })
-        .await??;
-        found.ok_or_else(|| CoreError::not_found("user", &id))
+        let (record, groups) = self.load_user(caller, &id, !exclude_groups).await?;
+        Ok(record_to_user(&record, groups))
     }
 
     /// Lists users of the caller's tenant matching a SCIM filter (RFC 7644 §3.4.2).
@@ -122,8 +104,8 @@ impl Core {
         user: User,
         if_match: Option<i64>,
     ) -> CoreResult<User> {
-        let record = self.rewrite_user(caller, &id, if_match, |_| Ok(user.clone())).await?;
-        self.with_groups(record).await
+        let (record, groups) = self.rewrite_user(caller, &id, if_match, |_| Ok(user.clone())).await?;
+        Ok(record_to_user(&record, groups))
     }
 
     /// Applies a SCIM PATCH to a user, all operations or none (RFC 7644 §3.5.2).
@@ -134,14 +116,14 @@ impl Core {
         operations: Vec<PatchOperation>,
         if_match: Option<i64>,
     ) -> CoreResult<User> {
-        let record = self
+        let (record, groups) = self
             .rewrite_user(caller, &id, if_match, |current| {
                 let mut user = record_to_user(current, Vec::new());
                 apply_patch(&mut user, &operations)?;
                 Ok(user)
             })
             .await?;
-        self.with_groups(record).await
+        Ok(record_to_user(&record, groups))
     }
 
     /// Deletes a user of the caller's tenant, and its memberships in every group.
@@ -156,42 +138,46 @@ impl Core {
             })
     }
 
-    /// The proto user of a record just written, with its groups (a write never changes
-    /// them, so they are read after it).
-    async fn with_groups(&self, record: UserRecord) -> CoreResult<User> {
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut groups = store.read(|tx| group_refs(tx, &record.tenant_id, &[&record.id]))?;
-            Ok(record_to_user(&record, groups.remove(&record.id).unwrap_or_default()))
-        })
-        .await?
-    }
-
-    async fn load_user(&self, caller: &Caller, id: &str) -> CoreResult<UserRecord> {
+    /// One user and, when `with_groups`, the groups it is a direct member of: one
+    /// snapshot, one more statement for the groups.
+    async fn load_user(&self, caller: &Caller, id: &str, with_groups: bool) -> CoreResult<(UserRecord, Vec<GroupRef>)> {
         let store = self.store.clone();
         let tenant = caller.tenant_id.clone();
         let lookup = id.to_string();
-        tokio::task::spawn_blocking(move || store.get_user(&tenant, &lookup))
-            .await??
-            .ok_or_else(|| CoreError::not_found("user", id))
+        let found = tokio::task::spawn_blocking(move || {
+            store.read(|tx| {
+                let Some(record) = tx.get_user(&tenant, &lookup)? else {
+                    return Ok(None);
+                };
+                let groups = if with_groups {
+                    group_refs(tx, &tenant, &[&lookup])?.remove(&lookup).unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+                Ok(Some((record, groups)))
+            })
+        })
+        .await??;
+        found.ok_or_else(|| CoreError::not_found("user", id))
     }
 
     /// Read-modify-write with optimistic concurrency: `change` computes the new content
     /// from the stored user; the write succeeds only if nobody wrote in between (the
     /// database checks the version), otherwise it is recomputed from the fresh state.
-    /// Answers the user as stored.
+    /// Answers the user as stored, and its groups, read with it (no user write changes
+    /// them).
     async fn rewrite_user<F>(
         &self,
         caller: &Caller,
         id: &str,
         if_match: Option<i64>,
         change: F,
-    ) -> CoreResult<UserRecord>
+    ) -> CoreResult<(UserRecord, Vec<GroupRef>)>
     where
         F: Fn(&UserRecord) -> CoreResult<User>,
     {
         for _ in 0..MAX_WRITE_ATTEMPTS {
-            let current = self.load_user(caller, id).await?;
+            let (current, groups) = self.load_user(caller, id, true).await?;
             if let Some(expected) = if_match
                 && expected != current.version
             {
@@ -210,7 +196,7 @@ impl Core {
             next.version = current.version;
             if password.is_none() && next == current {
                 // Nothing changed: no write, no new version (Entra re-sends unchanged values).
-                return Ok(current);
+                return Ok((current, groups));
             }
             if let Some(password) = password {
                 next.password_hash = Some(hash_password(password).await?);
@@ -221,7 +207,7 @@ impl Core {
             let stored = next.clone();
             let expected = current.version;
             match tokio::task::spawn_blocking(move || store.update_user(&stored, expected)).await? {
-                Ok(()) => return Ok(next),
+                Ok(()) => return Ok((next, groups)),
                 Err(StorageError::VersionMismatch { .. }) if if_match.is_none() => continue,
                 Err(StorageError::Conflict { .. }) => return Err(taken(&next.user_name)),
                 Err(StorageError::NotFound) => return Err(CoreError::not_found("user", id)),
