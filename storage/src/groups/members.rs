@@ -17,6 +17,10 @@ use crate::users::BATCH;
 
 /// Which of `ids` name a user or a group of the tenant, and which of the two each is.
 /// Ids that name neither are absent from the answer. Two statements per `BATCH` ids.
+///
+/// On PostgreSQL the rows found stay locked `FOR SHARE` until the transaction ends, so
+/// a user or group being added as a member cannot be deleted concurrently (its delete
+/// waits, then removes the new membership row too); on SQLite writers never overlap.
 pub(crate) fn resolve_members_in(
     conn: &mut AnyConnection,
     tenant_id: &str,
@@ -24,19 +28,25 @@ pub(crate) fn resolve_members_in(
 ) -> Result<Vec<(String, MemberType)>, StorageError> {
     let mut found = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(BATCH) {
-        let user_ids: Vec<String> = users::table
+        let users = users::table
             .filter(users::tenant_id.eq(tenant_id))
             .filter(users::id.eq_any(chunk))
-            .select(users::id)
-            .load(conn)
-            .db()?;
+            .select(users::id);
+        let user_ids: Vec<String> = match conn {
+            AnyConnection::Sqlite(c) => users.load(c),
+            AnyConnection::Postgresql(c) => users.for_share().load(c),
+        }
+        .db()?;
         found.extend(user_ids.into_iter().map(|id| (id, MemberType::User)));
-        let group_ids: Vec<String> = groups::table
+        let groups = groups::table
             .filter(groups::tenant_id.eq(tenant_id))
             .filter(groups::id.eq_any(chunk))
-            .select(groups::id)
-            .load(conn)
-            .db()?;
+            .select(groups::id);
+        let group_ids: Vec<String> = match conn {
+            AnyConnection::Sqlite(c) => groups.load(c),
+            AnyConnection::Postgresql(c) => groups.for_share().load(c),
+        }
+        .db()?;
         found.extend(group_ids.into_iter().map(|id| (id, MemberType::Group)));
     }
     Ok(found)
