@@ -12,9 +12,10 @@
 //! the `/Users` and `/Groups` handlers; `wire` converts SCIM JSON to and from proto
 //! messages (`user_in`, `group_in` and `patch` read, `user_out`, `group_out`, `list` and
 //! `render` write); `extract` and `query` read bodies, ids, `If-Match` and query strings
-//! (paging, sorting, `attributes`/`excludedAttributes`); `forward` builds the gRPC request metadata; `errors`
-//! holds [`ApiError`] and the one table mapping gRPC statuses to SCIM errors; `normalize`
-//! tolerates sloppy slashes. Router-level tests live in `app_tests`.
+//! (paging, sorting, `attributes`/`excludedAttributes`); `forward` builds the gRPC
+//! request metadata; `errors` holds [`ApiError`] and the one table mapping gRPC
+//! statuses to SCIM errors; `normalize` tolerates sloppy slashes. Router-level tests
+//! live in `app_tests`.
 
 // Tests may unwrap; `clippy --lib` still holds the library itself to `unwrap_used`.
 #![cfg_attr(test, allow(clippy::unwrap_used))]

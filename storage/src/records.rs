@@ -245,8 +245,9 @@ pub struct GroupRecord {
     pub version: i64,
     /// The token that created this group, if any.
     pub created_by_token: Option<String>,
-    /// Members ordered by id, when they were asked for; writes of the group row ignore
-    /// them (membership changes through its own statements).
+    /// Members ordered by id, when they were asked for. `Tx::insert_group` stores
+    /// them; `Tx::update_group` ignores them (membership changes through its own
+    /// statements, member by member).
     pub members: Vec<MemberRecord>,
 }
 
