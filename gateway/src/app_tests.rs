@@ -88,6 +88,33 @@ async fn a_wrong_method_on_a_known_route_is_a_scim_405_with_allow() {
 }
 
 #[tokio::test]
+async fn every_group_route_reaches_the_core_and_others_are_405() {
+    let body = r#"{"displayName":"Eng"}"#;
+    let patch = r#"{"Operations":[{"op":"add","path":"members","value":[{"value":"u1"}]}]}"#;
+    for (method, uri, body) in [
+        (Method::GET, "/scim/v2/Groups?excludedAttributes=members", ""),
+        (Method::POST, "/scim/v2/Groups", body),
+        (Method::GET, "/scim/v2/Groups/g1?excludedAttributes=members", ""),
+        (Method::PUT, "/scim/v2/Groups/g1", body),
+        (Method::PATCH, "/scim/v2/Groups/g1", patch),
+        (Method::DELETE, "/scim/v2//Groups/g1/", ""),
+    ] {
+        let (response, _) = send(json_body(method.clone(), uri, "application/scim+json", body)).await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{method} {uri}");
+    }
+    let (response, body) = send(request(Method::PATCH, "/scim/v2/Groups").body(Body::empty()).unwrap()).await;
+    assert_scim_error(&response, &body, StatusCode::METHOD_NOT_ALLOWED, None);
+    let (response, body) = send(json_body(
+        Method::POST,
+        "/scim/v2/Groups",
+        "application/scim+json",
+        r#"{"displayName":["Eng"]}"#,
+    ))
+    .await;
+    assert_scim_error(&response, &body, StatusCode::BAD_REQUEST, Some("invalidValue"));
+}
+
+#[tokio::test]
 async fn malformed_json_is_400_invalid_syntax() {
     let (response, body) = send(json_body(
         Method::POST,

@@ -8,8 +8,9 @@
 //! The library must not touch storage or decide business rules, and reaches sync-core
 //! only through `idsync-proto` (the [`node`] module alone starts a core in-process).
 //!
-//! Layout: [`app`] builds the router and [`serve`] runs it; `users` holds the `/Users`
-//! (and `/Me`) handlers, `search` the `.search` ones, `discovery` those of
+//! Layout: [`app`] builds the router and [`serve`] runs it; `users` and `groups` hold
+//! the `/Users` (and `/Me`) and `/Groups` handlers, `bulk` replays `/Bulk` operations
+//! through the router, `search` the `.search` ones, `discovery` those of
 //! `/ServiceProviderConfig`, `/ResourceTypes` and `/Schemas`; `wire` converts SCIM JSON to
 //! and from proto messages (`user_in`, `patch` and `search_in` read; `user_out`, `list`,
 //! `discovery_out`, `schema_out` and `render` write); `projection` applies `attributes` /
@@ -26,6 +27,7 @@ mod discovery;
 mod errors;
 mod extract;
 mod forward;
+mod groups;
 pub mod node;
 mod normalize;
 mod projection;
@@ -48,6 +50,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::serve::ListenerExt;
 use idsync_proto::v1::discovery_client::DiscoveryClient;
+use idsync_proto::v1::groups_client::GroupsClient;
 use idsync_proto::v1::users_client::UsersClient;
 use tokio::net::TcpListener;
 use tonic::transport::Channel;
@@ -98,6 +101,7 @@ impl GatewaySettings {
 pub struct AppState {
     users: UsersClient<Channel>,
     discovery: DiscoveryClient<Channel>,
+    groups: GroupsClient<Channel>,
     settings: Arc<GatewaySettings>,
     /// `<public_url>/scim/v2`, computed once.
     scim_base_url: Arc<str>,
@@ -110,7 +114,8 @@ impl AppState {
         let scim_base_url = format!("{}{SCIM_BASE_PATH}", settings.public_url.trim_end_matches('/'));
         AppState {
             users: UsersClient::new(core.clone()),
-            discovery: DiscoveryClient::new(core),
+            discovery: DiscoveryClient::new(core.clone()),
+            groups: GroupsClient::new(core),
             settings: Arc::new(settings),
             scim_base_url: scim_base_url.into(),
         }
@@ -131,6 +136,11 @@ impl AppState {
         self.discovery.clone()
     }
 
+    /// A handle on the `Groups` client; clones share the channel.
+    fn groups(&self) -> GroupsClient<Channel> {
+        self.groups.clone()
+    }
+
     /// The SCIM base URL, `<public_url>/scim/v2`.
     fn scim_base_url(&self) -> &str {
         &self.scim_base_url
@@ -147,6 +157,7 @@ pub fn app(state: AppState) -> Router {
         .merge(bulk::routes())
         .merge(search::routes())
         .merge(discovery::routes())
+        .merge(groups::routes())
         .fallback(unknown_route)
         // After every route is added: it is installed on the routes that exist.
         .method_not_allowed_fallback(method_not_allowed)

@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use idsync_proto::v1::{ListUsersRequest, SortOrder};
+use idsync_proto::v1::{ListGroupsRequest, ListUsersRequest, SortOrder};
 
 use crate::errors::ApiError;
 use crate::projection::Projection;
@@ -37,36 +37,83 @@ fn params(query: Option<&str>) -> form_urlencoded::Parse<'_> {
     form_urlencoded::parse(query.unwrap_or_default().as_bytes())
 }
 
-/// Reads `filter`, `startIndex` and `count` (names in any ASCII case) from a raw query.
+/// What a list request asks for, whatever the resource.
+struct ListParams {
+    filter: String,
+    start_index: u32,
+    count: Option<u32>,
+    sort_by: String,
+    sort_order: SortOrder,
+}
+
+/// Reads `filter`, `startIndex`, `count`, `sortBy` and `sortOrder` (names in any ASCII
+/// case) from a raw query.
 ///
 /// Paging follows RFC 7644 §3.4.2.4: a `startIndex` below 1 is read as 1 and a negative
 /// `count` as 0. A value that is not an integer is 400 `invalidValue`; an empty one is
 /// treated as absent. The filter text is passed on untouched for the core to parse.
-pub(crate) fn list_users_request(query: Option<&str>) -> Result<ListUsersRequest, ApiError> {
-    let mut request = ListUsersRequest {
+fn list_params(query: Option<&str>) -> Result<ListParams, ApiError> {
+    let mut list = ListParams {
         filter: String::new(),
         start_index: 1,
         count: None,
         sort_by: String::new(),
-        sort_order: SortOrder::Unspecified as i32,
-        exclude_groups: false,
+        sort_order: SortOrder::Unspecified,
     };
     for (name, value) in params(query) {
         if name.eq_ignore_ascii_case("filter") {
-            request.filter = value.into_owned();
+            list.filter = value.into_owned();
         } else if name.eq_ignore_ascii_case("startIndex") {
             if let Some(index) = integer(&value, "startIndex")? {
-                request.start_index = clamp_u32(index.max(1));
+                list.start_index = clamp_u32(index.max(1));
             }
         } else if name.eq_ignore_ascii_case("count") {
-            request.count = integer(&value, "count")?.map(|count| clamp_u32(count.max(0)));
+            list.count = integer(&value, "count")?.map(|count| clamp_u32(count.max(0)));
         } else if name.eq_ignore_ascii_case("sortBy") {
-            request.sort_by = value.into_owned();
+            list.sort_by = value.into_owned();
         } else if name.eq_ignore_ascii_case("sortOrder") {
-            request.sort_order = sort_order(&value)? as i32;
+            list.sort_order = sort_order(&value)?;
         }
     }
-    Ok(request)
+    Ok(list)
+}
+
+/// `GET /Users?…`; the caller decides `exclude_groups` from the projection.
+pub(crate) fn list_users_request(query: Option<&str>) -> Result<ListUsersRequest, ApiError> {
+    let ListParams {
+        filter,
+        start_index,
+        count,
+        sort_by,
+        sort_order,
+    } = list_params(query)?;
+    Ok(ListUsersRequest {
+        filter,
+        start_index,
+        count,
+        sort_by,
+        sort_order: sort_order as i32,
+        exclude_groups: false,
+    })
+}
+
+/// `GET /Groups?…`; the caller decides `exclude_members` from the projection.
+pub(crate) fn list_groups_request(query: Option<&str>) -> Result<ListGroupsRequest, ApiError> {
+    let ListParams {
+        filter,
+        start_index,
+        count,
+        sort_by,
+        sort_order,
+    } = list_params(query)?;
+    Ok(ListGroupsRequest {
+        filter,
+        start_index,
+        count,
+        sort_by,
+        sort_order: sort_order as i32,
+        exclude_members: false,
+    })
 }
 
 /// `sortOrder`: `ascending` or `descending` in any case (RFC 7644 §3.4.2.3).

@@ -1,7 +1,7 @@
 //! Building SCIM responses: the `application/scim+json` body and the `ETag` header.
 
 use axum::body::Body;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -34,6 +34,29 @@ pub(crate) fn scim_json_bytes<T: Serialize>(body: &T) -> Vec<u8> {
         )
         .into_bytes()
     })
+}
+
+/// A resource as SCIM JSON with its `ETag`; a 201 also gets `Location` (RFC 7644 §3.3).
+pub(crate) fn resource<T: Serialize>(
+    status: StatusCode,
+    version: Option<i64>,
+    location: Option<String>,
+    body: T,
+) -> Response {
+    let mut headers = HeaderMap::new();
+    if let Some(version) = version {
+        headers.insert(header::ETAG, etag(version));
+    }
+    if status == StatusCode::CREATED {
+        match location.map(HeaderValue::try_from) {
+            Some(Ok(location)) => {
+                headers.insert(header::LOCATION, location);
+            }
+            Some(Err(error)) => tracing::warn!(%error, "meta.location is not a valid header value"),
+            None => {}
+        }
+    }
+    (status, headers, Scim(body)).into_response()
 }
 
 /// The weak entity tag of a resource version, `W/"<version>"` (RFC 7644 §3.14).

@@ -6,7 +6,7 @@
 
 use axum::Router;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use idsync_proto::v1::{
@@ -18,7 +18,7 @@ use crate::extract::{IfMatch, IfNoneMatch, ResourceId, ScimJson};
 use crate::forward::Forwarded;
 use crate::projection::Projection;
 use crate::query::{list_users_request, projection};
-use crate::response::{Scim, etag};
+use crate::response::{Scim, etag, resource};
 use crate::wire::list::ListResponseOut;
 use crate::wire::patch::PatchBody;
 use crate::wire::user_in::UserBody;
@@ -171,7 +171,8 @@ pub(crate) fn render_user_list(
     Ok(Scim(ListResponseOut::new(page.total_results, page.start_index, resources)).into_response())
 }
 
-/// The user as SCIM JSON with `ETag`; a 201 also gets `Location` (RFC 7644 §3.3).
+/// The user as SCIM JSON with `ETag`, shaped by `attributes`/`excludedAttributes`; a 201
+/// also gets `Location` (RFC 7644 §3.3).
 fn render_user(
     state: &AppState,
     status: StatusCode,
@@ -179,21 +180,9 @@ fn render_user(
     projection: &Projection,
 ) -> Result<Response, ApiError> {
     let out = UserOut::new(user, state.scim_base_url());
-    let mut headers = HeaderMap::new();
-    if let Some(version) = out.version() {
-        headers.insert(header::ETAG, etag(version));
-    }
-    if status == StatusCode::CREATED {
-        match out.location().map(HeaderValue::try_from) {
-            Some(Ok(location)) => {
-                headers.insert(header::LOCATION, location);
-            }
-            Some(Err(error)) => tracing::warn!(%error, "meta.location is not a valid header value"),
-            None => {}
-        }
-    }
+    let (version, location) = (out.version(), out.location());
     if projection.is_all() {
-        return Ok((status, headers, Scim(out)).into_response());
+        return Ok(resource(status, version, location, out));
     }
-    Ok((status, headers, Scim(projection.render(&out)?)).into_response())
+    Ok(resource(status, version, location, projection.render(&out)?))
 }

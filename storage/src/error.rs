@@ -14,9 +14,10 @@ pub enum StorageError {
     NotFound,
     /// A unique index refused the write.
     ///
-    /// `what` names the colliding key: `users.user_name` (case-insensitively, per
-    /// tenant), `users.id`, `tenants.name`, `tenants.id`, `tokens.id` or
-    /// `tokens.secret_hash`; anything else carries the database's constraint name.
+    /// `what` names the colliding key: `users.user_name` or `groups.display_name`
+    /// (case-insensitively, per tenant), `users.id`, `groups.id`, `tenants.name`,
+    /// `tenants.id`, `tokens.id` or `tokens.secret_hash`; anything else carries the
+    /// database's constraint name.
     #[error("conflict on {what}")]
     Conflict {
         /// The key that collided.
@@ -88,6 +89,12 @@ fn conflict_target(constraint: Option<&str>, message: &str) -> String {
             "users.user_name",
         ),
         ("users_pkey", "users.tenant_id, users.id", "users.id"),
+        (
+            "groups_display_name_norm_key",
+            "groups.tenant_id, groups.display_name_norm",
+            "groups.display_name",
+        ),
+        ("groups_pkey", "groups.tenant_id, groups.id", "groups.id"),
         ("tenants_name_key", "tenants.name", "tenants.name"),
         ("tenants_pkey", "tenants.id", "tenants.id"),
         ("tokens_secret_hash_key", "tokens.secret_hash", "tokens.secret_hash"),
@@ -141,6 +148,17 @@ mod tests {
             "tenants.name"
         );
         assert_eq!(conflict_target(Some("tokens_pkey"), "duplicate key"), "tokens.id");
+        assert_eq!(
+            conflict_target(
+                None,
+                "UNIQUE constraint failed: groups.tenant_id, groups.display_name_norm"
+            ),
+            "groups.display_name"
+        );
+        assert_eq!(
+            conflict_target(Some("groups_display_name_norm_key"), "duplicate key"),
+            "groups.display_name"
+        );
         assert_eq!(
             conflict_target(Some("something_else"), "duplicate key"),
             "something_else"

@@ -16,10 +16,12 @@
 //!
 //! Multi-valued attributes become `EXISTS (SELECT 1 FROM user_values WHERE
 //! user_values.tenant_id = users.tenant_id AND user_values.user_id = users.id AND
-//! user_values.attr = '<attr>' AND <child condition>)`.
+//! user_values.attr = '<attr>' AND <child condition>)`. Groups and membership tests
+//! (`members[value eq …]`, `groups.value eq …`) live in the `groups` submodule.
 
 use diesel::dsl::{not, sql};
 use diesel::expression::BoxableExpression;
+use diesel::expression::expression_types::NotSelectable;
 use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping, is_aggregate};
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
@@ -31,6 +33,10 @@ use crate::query::{ChildColumn, CompareOp, Literal, MultiValuedAttr, Predicate, 
 use crate::records::normalize_user_name;
 use crate::schema::{user_values, users};
 use crate::users::attr_name;
+
+mod groups;
+
+pub(crate) use groups::{compile_group, group_column};
 
 /// A two-valued SQL condition over the rows of table `T`.
 pub(crate) type Cond<T> = Box<dyn BoxableExpression<T, MultiBackend, SqlType = Bool>>;
@@ -161,6 +167,49 @@ fn child_column(column: ChildColumn) -> Column<user_values::table> {
     }
 }
 
+/// One `ORDER BY` term over table `T`.
+pub(crate) type OrderTerm<T> = Box<dyn BoxableExpression<T, MultiBackend, SqlType = NotSelectable>>;
+
+/// The `ORDER BY` terms of a sort on `column` (RFC 7644 §3.4.2.3): text by its folded
+/// twin or lowercased (code-point order, so both backends agree), NULLs last ascending
+/// and first descending (the exact reverse). Callers append their tie-breakers.
+pub(crate) fn order_terms<T: Table + 'static>(column: Column<T>, descending: bool) -> Vec<OrderTerm<T>> {
+    fn direction<T, E>(key: E, descending: bool) -> OrderTerm<T>
+    where
+        E: ExpressionMethods + 'static,
+        diesel::dsl::Asc<E>: BoxableExpression<T, MultiBackend, SqlType = NotSelectable>,
+        diesel::dsl::Desc<E>: BoxableExpression<T, MultiBackend, SqlType = NotSelectable>,
+    {
+        if descending {
+            Box::new(key.desc())
+        } else {
+            Box::new(key.asc())
+        }
+    }
+    match column {
+        Column::Text {
+            column,
+            nullable,
+            norm,
+            fold_for_sort,
+        } => {
+            let key: TextExpr<T> = match norm {
+                Some(norm) => (norm.column)(),
+                None if fold_for_sort => Box::new(idsync_lower(column())),
+                None => column(),
+            };
+            let mut terms = Vec::with_capacity(2);
+            if nullable {
+                terms.push(direction(column().is_null(), descending));
+            }
+            terms.push(direction(key, descending));
+            terms
+        }
+        Column::Bool(column) => vec![direction(column(), descending)],
+        Column::Timestamp(column) => vec![direction(column(), descending)],
+    }
+}
+
 /// The case folding of case-insensitive comparisons, the same as `idsync_lower` on
 /// SQLite and as the `*_norm` columns.
 pub(crate) fn fold_case(s: &str) -> String {
@@ -172,6 +221,7 @@ pub(crate) fn compile(predicate: &UserPredicate) -> Result<Cond<users::table>, S
     Ok(match predicate {
         UserPredicate::Row(p) => compile_row(p, &user_column)?,
         UserPredicate::AnyChild(attr, p) => any_child(*attr, p)?,
+        UserPredicate::AnyGroup(p) => groups::any_group(p)?,
         UserPredicate::And(a, b) => Box::new(compile(a)?.and(compile(b)?)),
         UserPredicate::Or(a, b) => Box::new(compile(a)?.or(compile(b)?)),
         UserPredicate::Not(p) => Box::new(not(compile(p)?)),
@@ -188,9 +238,10 @@ impl Expression for Exists {
     type SqlType = Bool;
 }
 
-impl AppearsOnTable<users::table> for Exists {}
+// The subquery names its outer table in raw SQL, so the node fits any table's query.
+impl<QS> AppearsOnTable<QS> for Exists {}
 
-impl SelectableExpression<users::table> for Exists {}
+impl<QS> SelectableExpression<QS> for Exists {}
 
 impl ValidGrouping<()> for Exists {
     type IsAggregate = is_aggregate::Never;

@@ -4,19 +4,21 @@
 //!
 //! It knows tables, rows and predicates over columns; it must not know SCIM syntax,
 //! gRPC or HTTP. sync-core resolves SCIM filters against its schema into a
-//! [`query::UserPredicate`] and calls the synchronous methods of [`Store`] (from
+//! [`query::UserPredicate`] or [`query::GroupPredicate`] and calls the synchronous
+//! methods of [`Store`] and [`Tx`] (from
 //! `spawn_blocking`), receiving plain [`records`] and a [`StorageError`] that says what
 //! happened (conflict, stale version, unavailable) rather than how a database said it.
 //! Invariants live in the database, so they hold across replicas: case-insensitive
-//! userName uniqueness is a unique index on a normalized column, versions are checked
-//! by conditional updates, and every statement is scoped by `tenant_id`.
+//! userName and group displayName uniqueness are unique indexes on normalized columns,
+//! versions are checked by conditional updates, membership is one row per (group,
+//! member), and every statement is scoped by `tenant_id`.
 //!
 //! Layout: [`Store`] (`store`) owns the pools and hands out transactions ([`Tx`]);
 //! `conn` opens connections from a URL, sets SQLite up (WAL, one writer), runs the
 //! embedded migrations (`migrations/{sqlite,postgres}`) and begins transactions;
-//! `schema` mirrors the tables; `tenants`, `tokens` and `users` hold the statements of
-//! each resource as functions over a connection already in a transaction, so that
-//! later writes (change feed, provisioning log) can join the same transaction;
+//! `schema` mirrors the tables; `tenants`, `tokens`, `users` and `groups` hold the
+//! statements of each resource as functions over a connection already in a transaction,
+//! so that later writes (change feed, provisioning log) can join the same transaction;
 //! `filter_sql` compiles predicates; `error` maps diesel's errors. With the
 //! `test-util` feature, `test_util::TestDb` gives tests a fresh database on either
 //! backend.
@@ -24,6 +26,8 @@
 mod conn;
 mod error;
 mod filter_sql;
+mod groups;
+mod paging;
 pub mod query;
 pub mod records;
 mod schema;

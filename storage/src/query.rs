@@ -3,7 +3,8 @@
 //! It speaks of columns and child tables, never of SCIM syntax: the core resolves
 //! attribute names, case sensitivity and value types against its schema first, and this
 //! crate turns the result into one SQL `WHERE` condition (with `EXISTS` sub-queries for
-//! multi-valued attributes), so a filter never scans a tenant in memory.
+//! multi-valued attributes and group membership), so a filter never scans a tenant in
+//! memory.
 
 /// A singular column of the `users` table that a predicate may test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -134,6 +135,9 @@ pub enum UserPredicate {
     Row(Predicate<UserColumn>),
     /// Some child row of the given attribute satisfies the condition (SQL `EXISTS`).
     AnyChild(MultiValuedAttr, Predicate<ChildColumn>),
+    /// Some membership row in which the user is the member satisfies the condition
+    /// (`groups.value eq "g"`: SQL `EXISTS` over `group_members`).
+    AnyGroup(Predicate<MemberColumn>),
     /// Both hold.
     And(Box<UserPredicate>, Box<UserPredicate>),
     /// Either holds.
@@ -146,5 +150,50 @@ impl UserPredicate {
     /// The predicate that every user satisfies.
     pub fn all() -> Self {
         UserPredicate::Row(Predicate::Const(true))
+    }
+}
+
+/// A singular column of the `groups` table that a predicate may test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[allow(missing_docs)]
+pub enum GroupColumn {
+    Id,
+    ExternalId,
+    /// Compared through its folded twin when case is ignored, like `userName`.
+    DisplayName,
+    Created,
+    LastModified,
+}
+
+/// A column of a membership row: the group, the member's id and the member's type
+/// (`User` or `Group`, see [`crate::records::MemberType`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[allow(missing_docs)]
+pub enum MemberColumn {
+    GroupId,
+    MemberId,
+    MemberType,
+}
+
+/// A condition over a group row, possibly reaching into its members.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GroupPredicate {
+    /// A condition on the group's own columns.
+    Row(Predicate<GroupColumn>),
+    /// Some membership row of the group satisfies the condition (SQL `EXISTS`), e.g.
+    /// `members[value eq "u"]`.
+    AnyMember(Predicate<MemberColumn>),
+    /// Both hold.
+    And(Box<GroupPredicate>, Box<GroupPredicate>),
+    /// Either holds.
+    Or(Box<GroupPredicate>, Box<GroupPredicate>),
+    /// Does not hold.
+    Not(Box<GroupPredicate>),
+}
+
+impl GroupPredicate {
+    /// The predicate that every group satisfies.
+    pub fn all() -> Self {
+        GroupPredicate::Row(Predicate::Const(true))
     }
 }

@@ -1,10 +1,10 @@
 //! Plain records that cross the storage boundary: what sync-core reads and writes.
 //!
 //! Records carry values exactly as the client sent them; normalization for uniqueness
-//! (`user_name_norm`) is computed here, in one place, so the unique index and the
-//! filter that Entra uses to find a user can never disagree.
+//! (`user_name_norm`, `display_name_norm`) is computed here, in one place, so the unique
+//! index and the filter that Entra uses to find a user or a group can never disagree.
 
-use crate::query::{MultiValuedAttr, Predicate, UserColumn, UserPredicate};
+use crate::query::{GroupColumn, GroupPredicate, MultiValuedAttr, Predicate, UserColumn, UserPredicate};
 
 /// A tenant: one customer organisation with its own users, tokens and rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,4 +187,127 @@ pub struct UserPage {
     pub total: u64,
     /// The requested page.
     pub users: Vec<UserRecord>,
+}
+
+/// What a member of a group is; stored (and shown as SCIM `type`) as `User` or `Group`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MemberType {
+    /// A user of the same tenant.
+    User,
+    /// A group of the same tenant (nested groups).
+    Group,
+}
+
+impl MemberType {
+    /// The stored spelling, which is also the SCIM `members.type` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberType::User => "User",
+            MemberType::Group => "Group",
+        }
+    }
+
+    /// Parses the stored spelling.
+    pub fn parse(s: &str) -> Option<MemberType> {
+        match s {
+            "User" => Some(MemberType::User),
+            "Group" => Some(MemberType::Group),
+            _ => None,
+        }
+    }
+}
+
+/// One member of a group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRecord {
+    /// The member's id.
+    pub id: String,
+    /// Whether it is a user or a group.
+    pub member_type: MemberType,
+    /// The member's current name when read (a user's displayName, else its userName; a
+    /// group's displayName); ignored on writes.
+    pub display: Option<String>,
+}
+
+/// A stored SCIM Group.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[allow(missing_docs)]
+pub struct GroupRecord {
+    pub tenant_id: String,
+    pub id: String,
+    pub display_name: String,
+    pub external_id: Option<String>,
+    /// Microseconds since the epoch.
+    pub created_us: i64,
+    /// Microseconds since the epoch.
+    pub last_modified_us: i64,
+    /// Bumped on every change, membership changes included; starts at 1.
+    pub version: i64,
+    /// The token that created this group, if any.
+    pub created_by_token: Option<String>,
+    /// Members ordered by id, when they were asked for. `Tx::insert_group` stores
+    /// them; `Tx::update_group` ignores them (membership changes through its own
+    /// statements, member by member).
+    pub members: Vec<MemberRecord>,
+}
+
+/// The key under which a group's `displayName` is unique per tenant: the same folding
+/// as `userName`, so that `displayName eq` and the unique index agree.
+pub fn normalize_group_display_name(display_name: &str) -> String {
+    normalize_user_name(display_name)
+}
+
+/// A group a user is a direct member of, as the read-only `User.groups` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MembershipRecord {
+    /// The group's id.
+    pub group_id: String,
+    /// The group's displayName.
+    pub display_name: String,
+}
+
+/// How to order a list of groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupSortKey {
+    /// The column sorted on; ties are broken by creation order, then id.
+    pub column: GroupColumn,
+    /// Descending when true.
+    pub descending: bool,
+}
+
+/// A page request over the groups of one tenant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupQuery {
+    /// Which groups.
+    pub predicate: GroupPredicate,
+    /// Ordering; `None` is creation order (stable across pages).
+    pub sort: Option<GroupSortKey>,
+    /// Rows to skip (SCIM `startIndex - 1`).
+    pub offset: u64,
+    /// Maximum rows returned; 0 returns none but still counts.
+    pub limit: u64,
+    /// Load the members of the page's groups (one more statement); Entra never wants them.
+    pub with_members: bool,
+}
+
+impl GroupQuery {
+    /// Every group with its members, first page of `limit`.
+    pub fn all(limit: u64) -> Self {
+        GroupQuery {
+            predicate: GroupPredicate::all(),
+            sort: None,
+            offset: 0,
+            limit,
+            with_members: true,
+        }
+    }
+}
+
+/// One page of groups and the total number that matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupPage {
+    /// All groups that match, regardless of paging.
+    pub total: u64,
+    /// The requested page.
+    pub groups: Vec<GroupRecord>,
 }

@@ -92,5 +92,30 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// SCIM groups; one row per group. Members live in `group_members`.
+    groups (tenant_id, id) {
+        tenant_id -> Text,
+        id -> Text,
+        display_name -> Text,
+        display_name_norm -> Text,
+        external_id -> Nullable<Text>,
+        created_us -> BigInt,
+        last_modified_us -> BigInt,
+        version -> BigInt,
+        created_by_token -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Group membership, one row per (group, member); the member is a user or a group.
+    group_members (tenant_id, group_id, member_id) {
+        tenant_id -> Text,
+        group_id -> Text,
+        member_id -> Text,
+        member_type -> Text,
+    }
+}
+
 diesel::joinable!(tokens -> tenants (tenant_id));
-diesel::allow_tables_to_appear_in_same_query!(tenants, tokens, users, user_values);
+diesel::allow_tables_to_appear_in_same_query!(tenants, tokens, users, user_values, groups, group_members);

@@ -138,6 +138,12 @@ impl Store {
         self.read.get().expect("a read connection")
     }
 
+    /// A connection of the write pool, outside any transaction (tests instrument it).
+    #[cfg(test)]
+    pub(crate) fn write_connection(&self) -> r2d2::PooledConnection<AnyManager> {
+        self.write.get().expect("a write connection")
+    }
+
     /// See [`Tx::create_tenant`].
     pub fn create_tenant(&self, tenant: &TenantRecord) -> Result<(), StorageError> {
         self.write(|tx| tx.create_tenant(tenant))
@@ -204,8 +210,14 @@ impl Store {
     }
 
     /// See [`Tx::delete_user`].
-    pub fn delete_user(&self, tenant_id: &str, id: &str, expected_version: Option<i64>) -> Result<(), StorageError> {
-        self.write(|tx| tx.delete_user(tenant_id, id, expected_version))
+    pub fn delete_user(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        expected_version: Option<i64>,
+        now_us: i64,
+    ) -> Result<(), StorageError> {
+        self.write(|tx| tx.delete_user(tenant_id, id, expected_version, now_us))
     }
 
     /// See [`Tx::list_users`].
@@ -216,11 +228,11 @@ impl Store {
 
 /// An open transaction, handed out by [`Store::write`] and [`Store::read`].
 ///
-/// Writes through a read transaction fail. Every user operation is scoped by the
-/// tenant id it is given (or the record's `tenant_id`): nothing here can read or change
-/// another tenant's users.
+/// Writes through a read transaction fail. Every user and group operation is scoped by
+/// the tenant id it is given (or the record's `tenant_id`): nothing here can read or
+/// change another tenant's users or groups. The group operations live in `groups/tx.rs`.
 pub struct Tx<'c> {
-    conn: &'c mut AnyConnection,
+    pub(crate) conn: &'c mut AnyConnection,
 }
 
 impl std::fmt::Debug for Tx<'_> {
@@ -315,15 +327,18 @@ impl Tx<'_> {
         users::update_user_in(self.conn, user, expected_version)
     }
 
-    /// Deletes a user and its multi-valued attributes; with `Some(version)`, only if
-    /// that is the stored version. Errors as for [`Tx::update_user`].
+    /// Deletes a user and its multi-valued attributes, and takes it out of every group
+    /// (bumping those groups' versions and setting their `last_modified_us` to
+    /// `now_us`); with `Some(version)`, only if that is the stored version. Errors as
+    /// for [`Tx::update_user`].
     pub fn delete_user(
         &mut self,
         tenant_id: &str,
         id: &str,
         expected_version: Option<i64>,
+        now_us: i64,
     ) -> Result<(), StorageError> {
-        users::delete_user_in(self.conn, tenant_id, id, expected_version)
+        users::delete_user_in(self.conn, tenant_id, id, expected_version, now_us)
     }
 
     /// One page of the tenant's users that satisfy `query.predicate`, and how many

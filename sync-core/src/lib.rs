@@ -8,8 +8,9 @@
 //!
 //! Layout: [`scim`] is the pure grammar (filters, paths), [`schema`] the published User
 //! schema, [`users`] the User resource (conversions, filter compilation, PATCH,
-//! operations, gRPC service), [`discovery`] the service provider configuration, resource
-//! types and schemas (RFC 7644 §4), [`admin`] tenants and tokens, [`auth`] token checks,
+//! operations, gRPC service), [`groups`] the Group resource likewise (with its schema
+//! and the derived `User.groups`), [`discovery`] the service provider configuration,
+//! resource types and schemas (RFC 7644 §4), [`admin`] tenants and tokens, [`auth`] token checks,
 //! [`server`] the tonic server with health and reflection, [`error`] the one error type.
 
 pub mod admin;
@@ -17,10 +18,13 @@ pub mod auth;
 pub mod clock;
 pub mod discovery;
 pub mod error;
+pub mod groups;
 mod password;
 pub mod schema;
 pub mod scim;
 pub mod server;
+#[cfg(test)]
+mod test_support;
 pub mod users;
 
 use std::time::Duration;
@@ -58,6 +62,9 @@ impl Default for CoreSettings {
     }
 }
 
+/// How often a read-modify-write retries when another writer got there first.
+pub(crate) const MAX_WRITE_ATTEMPTS: usize = 5;
+
 /// The core: a store, an authenticator and settings. Cheap to clone.
 #[derive(Clone)]
 pub struct Core {
@@ -76,6 +83,16 @@ impl Core {
     /// The store behind this core.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Paging of a list (RFC 7644 §3.4.2.4): the 1-based start index (0 read as 1), and
+    /// the rows to skip and to return (`count`, or the default page size, capped).
+    pub(crate) fn page(&self, start_index: u32, count: Option<u32>) -> (u32, u64, u64) {
+        let start_index = start_index.max(1);
+        let count = count
+            .unwrap_or(self.settings.default_page_size)
+            .min(self.settings.max_page_size);
+        (start_index, u64::from(start_index - 1), u64::from(count))
     }
 
     /// Authenticates a call and checks that its token has one of `allowed`.

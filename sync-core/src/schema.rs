@@ -8,6 +8,7 @@
 
 use idsync_storage::query::{ChildColumn, MultiValuedAttr, UserColumn};
 
+use crate::groups::schema::{RefSubDef, USER_GROUP_SUBS, ref_sub};
 use crate::scim::path::AttrPath;
 
 /// The core User schema URN.
@@ -37,6 +38,9 @@ pub enum Mutability {
     ReadOnly,
     /// Freely writable.
     ReadWrite,
+    /// Written once, with the value it belongs to, never changed in place (RFC 7643
+    /// §7): the sub-attributes of a group's `members`.
+    Immutable,
     /// Writable, never returned.
     WriteOnly,
 }
@@ -269,8 +273,9 @@ pub enum Resolved {
     },
     /// A multi-valued attribute, optionally narrowed to one sub-attribute.
     Multi(&'static MultiDef, Option<&'static SubDef>),
-    /// The read-only `groups`, derived from membership.
-    Groups,
+    /// The read-only `groups`, derived from membership, optionally narrowed to one
+    /// sub-attribute.
+    Groups(Option<&'static RefSubDef>),
     /// The whole enterprise extension object.
     Extension,
 }
@@ -318,7 +323,12 @@ pub fn resolve_user_path(path: &AttrPath) -> Result<Resolved, UnknownAttribute> 
             };
         }
         if attr.eq_ignore_ascii_case("groups") {
-            return Ok(Resolved::Groups);
+            return match sub {
+                None => Ok(Resolved::Groups(None)),
+                Some(s) => ref_sub(USER_GROUP_SUBS, s)
+                    .map(|d| Resolved::Groups(Some(d)))
+                    .ok_or_else(unknown),
+            };
         }
     }
     let mut complex_name = None;
@@ -408,6 +418,13 @@ mod tests {
             assert_eq!(leaf_def(def.leaf).leaf, def.leaf);
         }
         assert_eq!(USER_LEAVES.len(), 32);
+    }
+
+    #[test]
+    fn the_derived_groups_resolve_with_their_sub_attributes() {
+        assert!(matches!(resolve("groups").unwrap(), Resolved::Groups(None)));
+        assert!(matches!(resolve("Groups.Value").unwrap(), Resolved::Groups(Some(s)) if s.name == "value"));
+        assert!(resolve("groups.members").is_err());
     }
 
     #[test]

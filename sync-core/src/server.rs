@@ -8,6 +8,7 @@ use std::io;
 use hyper_util::rt::TokioIo;
 use idsync_proto::v1::admin_server::AdminServer;
 use idsync_proto::v1::discovery_server::DiscoveryServer;
+use idsync_proto::v1::groups_server::GroupsServer;
 use idsync_proto::v1::users_server::UsersServer;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -18,12 +19,14 @@ use tonic::transport::{Channel, Endpoint, Server, Uri};
 use crate::Core;
 use crate::admin::service::AdminService;
 use crate::discovery::service::DiscoveryService;
+use crate::groups::service::GroupsService;
 use crate::users::service::UsersService;
 
 /// Builds the router with every service the core offers.
 pub async fn router(core: Core) -> Result<Router, tonic_reflection::server::Error> {
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter.set_serving::<UsersServer<UsersService>>().await;
+    reporter.set_serving::<GroupsServer<GroupsService>>().await;
     reporter.set_serving::<AdminServer<AdminService>>().await;
     reporter.set_serving::<DiscoveryServer<DiscoveryService>>().await;
     let reflection = tonic_reflection::server::Builder::configure()
@@ -35,6 +38,7 @@ pub async fn router(core: Core) -> Result<Router, tonic_reflection::server::Erro
         .add_service(reflection)
         .add_service(UsersServer::new(UsersService::new(core.clone())))
         .add_service(DiscoveryServer::new(DiscoveryService::new(core.clone())))
+        .add_service(GroupsServer::new(GroupsService::new(core.clone())))
         .add_service(AdminServer::new(AdminService::new(core))))
 }
 

@@ -7,6 +7,8 @@ mod auth;
 mod bulk;
 mod discovery;
 mod entra;
+mod entra_groups;
+mod groups;
 mod grpc;
 mod query;
 mod users;

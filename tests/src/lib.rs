@@ -255,6 +255,107 @@ impl TestApp {
         assert_eq!(response.status(), StatusCode::CREATED);
         response.json().await.expect("json")
     }
+
+    /// Creates a user named `user_name` and returns its id.
+    pub async fn user_id(&self, user_name: &str) -> String {
+        let user = self.created_user(&serde_json::json!({"userName": user_name})).await;
+        user["id"].as_str().expect("an id").to_string()
+    }
+
+    /// `POST /Groups` as the default tenant.
+    pub async fn create_group(&self, body: &Value) -> Response {
+        self.send(Method::POST, "/Groups", Some(&self.token), Some(body)).await
+    }
+
+    /// Creates a group and returns its JSON, asserting 201.
+    pub async fn created_group(&self, body: &Value) -> Value {
+        let response = self.create_group(body).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json().await.expect("json")
+    }
+
+    /// Creates an empty group named `display_name`, as Entra does, and returns its id.
+    pub async fn group_id(&self, display_name: &str) -> String {
+        let group = self
+            .created_group(&serde_json::json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                "displayName": display_name,
+            }))
+            .await;
+        group["id"].as_str().expect("an id").to_string()
+    }
+
+    /// `PATCH /Groups/{id}` as the default tenant with these operations.
+    pub async fn patch_group(&self, id: &str, operations: Value) -> Response {
+        self.send(
+            Method::PATCH,
+            &format!("/Groups/{id}"),
+            Some(&self.token),
+            Some(&patch_op(operations)),
+        )
+        .await
+    }
+
+    /// `PATCH /Groups/{id}`, asserting Entra's expected `204 No Content`.
+    pub async fn patched_group(&self, id: &str, operations: Value) {
+        let response = self.patch_group(id, operations).await;
+        assert_eq!(response.status(), StatusCode::NO_CONTENT, "{:?}", response.text().await);
+    }
+
+    /// `PUT /Groups/{id}` as the default tenant.
+    pub async fn put_group(&self, id: &str, body: &Value) -> Response {
+        self.send(Method::PUT, &format!("/Groups/{id}"), Some(&self.token), Some(body))
+            .await
+    }
+
+    /// `DELETE /Groups/{id}` as the default tenant.
+    pub async fn delete_group(&self, id: &str) -> Response {
+        self.send(Method::DELETE, &format!("/Groups/{id}"), Some(&self.token), None)
+            .await
+    }
+
+    /// `GET /Groups/{id}` (members included), asserting 200.
+    pub async fn group(&self, id: &str) -> Value {
+        let response = self.get(&format!("/Groups/{id}")).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.expect("json")
+    }
+
+    /// The ids of a group's members, sorted.
+    pub async fn members_of(&self, group_id: &str) -> Vec<String> {
+        let group = self.group(group_id).await;
+        let mut ids: Vec<String> = group["members"]
+            .as_array()
+            .expect("a members array")
+            .iter()
+            .map(|m| m["value"].as_str().expect("a member id").to_string())
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// `GET /Groups?excludedAttributes=members&filter=…` as Entra sends it.
+    pub async fn find_groups(&self, filter: &str) -> Value {
+        let path = format!("/Groups?excludedAttributes=members&filter={}", form_encode(filter));
+        let response = self.get(&path).await;
+        assert_eq!(response.status(), StatusCode::OK, "filter {filter}");
+        response.json().await.expect("json")
+    }
+}
+
+/// A SCIM `PatchOp` body around `operations`.
+pub fn patch_op(operations: Value) -> Value {
+    serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": operations,
+    })
+}
+
+/// `ids` sorted, as owned strings (to compare with [`TestApp::members_of`]).
+pub fn sorted(ids: &[&str]) -> Vec<String> {
+    let mut ids: Vec<String> = ids.iter().map(|s| (*s).to_string()).collect();
+    ids.sort();
+    ids
 }
 
 /// Form-encodes a query value the way Entra does (`+` for spaces, `%22` for quotes).

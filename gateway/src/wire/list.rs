@@ -1,10 +1,11 @@
-//! The SCIM `ListResponse` (RFC 7644 §3.4.2): a page of users, or every schema or
+//! The SCIM `ListResponse` (RFC 7644 §3.4.2): a page of users or groups, or every schema or
 //! resource type of `/Schemas` and `/ResourceTypes` (RFC 7644 §4).
 
-use idsync_proto::v1::ListUsersResponse;
+use idsync_proto::v1::{ListGroupsResponse, ListUsersResponse};
 use serde::Serialize;
 
 use super::LIST_RESPONSE_URN;
+use super::group_out::GroupOut;
 use super::user_out::UserOut;
 
 /// A `ListResponse` of `R`; `Resources` is always present, `[]` when empty.
@@ -47,6 +48,19 @@ impl<'a> ListResponseOut<UserOut<'a>> {
             resources,
         } = page;
         let resources = resources.iter().map(|user| UserOut::new(user, base_url)).collect();
+        Self::new(*total_results, *start_index, resources)
+    }
+}
+
+impl<'a> ListResponseOut<GroupOut<'a>> {
+    /// Renders a page of groups; `base_url` is the SCIM base (`<public_url>/scim/v2`).
+    pub(crate) fn groups(page: &'a ListGroupsResponse, base_url: &'a str) -> Self {
+        let ListGroupsResponse {
+            total_results,
+            start_index,
+            resources,
+        } = page;
+        let resources = resources.iter().map(|group| GroupOut::new(group, base_url)).collect();
         Self::new(*total_results, *start_index, resources)
     }
 }

@@ -10,6 +10,8 @@
 pub(crate) mod discovery_out;
 #[cfg(test)]
 mod discovery_tests;
+pub(crate) mod group_in;
+pub(crate) mod group_out;
 pub(crate) mod list;
 pub(crate) mod patch;
 mod render;
@@ -26,6 +28,8 @@ use crate::errors::ApiError;
 
 /// Core User schema (RFC 7643 §4.1).
 pub const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+/// Core Group schema (RFC 7643 §4.2).
+pub const GROUP_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 /// Enterprise User extension (RFC 7643 §4.3); also the key of its JSON object.
 pub const ENTERPRISE_USER_URN: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 /// `ListResponse` message (RFC 7644 §3.4.2).

@@ -3,8 +3,8 @@
 use std::sync::{Arc, Barrier, mpsc};
 use std::thread;
 
-use super::{all_users, tenant, user};
-use crate::records::UserRecord;
+use super::{all_users, group, member, tenant, tick, user};
+use crate::records::{MemberType, UserRecord};
 use crate::{StorageError, Store};
 
 crate::tests::on_both_backends! {
@@ -12,6 +12,7 @@ crate::tests::on_both_backends! {
     of_concurrent_updates_from_one_version_exactly_one_wins,
     of_concurrent_case_variants_of_a_user_name_exactly_one_is_stored,
     readers_do_not_wait_for_an_open_write_transaction,
+    a_user_deleted_while_being_added_to_a_group_leaves_no_membership_behind,
 }
 
 const THREADS: usize = 8;
@@ -118,4 +119,38 @@ fn readers_do_not_wait_for_an_open_write_transaction(store: &Store) {
     release_tx.send(()).expect("release");
     writer.join().expect("writer").expect("write");
     assert_eq!(all_users(store, &t).len(), 2);
+}
+
+fn a_user_deleted_while_being_added_to_a_group_leaves_no_membership_behind(store: &Store) {
+    let t = tenant(store, "contoso");
+    let ada = user(&t, "ada");
+    store.insert_user(&ada).expect("insert");
+    let g = group(&t, "Engineering");
+    store.write(|tx| tx.insert_group(&g)).expect("insert group");
+
+    let (resolved, wait_for_resolved) = mpsc::channel();
+    let (go, wait_for_go) = mpsc::channel::<()>();
+    let adder = {
+        let (store, t, g, id) = (store.clone(), t.clone(), g.id.clone(), ada.id.clone());
+        thread::spawn(move || {
+            store.write(|tx| {
+                let found = tx.resolve_members(&t, std::slice::from_ref(&id))?;
+                resolved.send(found.len()).expect("send");
+                wait_for_go.recv().expect("go");
+                // Give the delete every chance to run between the check and the insert.
+                thread::sleep(std::time::Duration::from_millis(200));
+                tx.add_members(&t, &g, &[member(&id, MemberType::User)])
+            })
+        })
+    };
+    assert_eq!(wait_for_resolved.recv().expect("resolved"), 1);
+    let deleter = {
+        let (store, t, id) = (store.clone(), t.clone(), ada.id.clone());
+        thread::spawn(move || store.delete_user(&t, &id, None, tick()))
+    };
+    go.send(()).expect("send");
+    assert_eq!(adder.join().expect("adder"), Ok(1));
+    assert_eq!(deleter.join().expect("deleter"), Ok(()));
+    let members = store.get_group(&t, &g.id, true).expect("get").expect("found").members;
+    assert!(members.is_empty(), "a deleted user stayed a member: {members:?}");
 }

@@ -1,15 +1,10 @@
 //! Paging, sorting and the fixed statement count of a list.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use diesel::connection::{Connection, InstrumentationEvent};
-
-use super::{email, phone, tenant, tick, user};
-use crate::conn::{self, TxMode};
+use super::{count_statements, email, phone, tenant, tick, user};
+use crate::Store;
+use crate::conn::TxMode;
 use crate::query::{UserColumn, UserPredicate};
 use crate::records::{SortKey, UserQuery, UserRecord};
-use crate::{Store, users};
 
 crate::tests::on_both_backends! {
     pages_partition_the_users_and_share_one_total,
@@ -179,19 +174,11 @@ fn every_user_of_a_page_comes_with_its_own_children_in_order(store: &Store) {
 }
 
 fn count_list_statements(store: &Store, tenant_id: &str, limit: u64) -> usize {
-    let statements = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&statements);
-    let mut conn = store.read_connection();
-    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
-        if matches!(event, InstrumentationEvent::StartQuery { .. }) {
-            counter.fetch_add(1, Ordering::Relaxed);
-        }
+    let (listed, statements) = count_statements(store, TxMode::Read, |tx| {
+        tx.list_users(tenant_id, &UserQuery::all(limit))
     });
-    let q = UserQuery::all(limit);
-    let listed = conn::transaction(&mut conn, TxMode::Read, |c| users::list_users_in(c, tenant_id, &q)).expect("list");
     assert!(listed.users.iter().all(|u| u.children.len() == 2));
-    conn.set_instrumentation(|_: InstrumentationEvent<'_>| {});
-    statements.load(Ordering::Relaxed)
+    statements
 }
 
 fn a_list_runs_the_same_statements_for_three_users_as_for_thirty(store: &Store) {

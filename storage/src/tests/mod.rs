@@ -4,16 +4,23 @@
 
 mod concurrency;
 mod filters;
+mod group_filters;
+mod groups;
 mod listing;
+mod membership;
 mod open;
 mod tenants_tokens;
 mod users;
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 
-use crate::Store;
+use diesel::connection::{Connection, InstrumentationEvent};
+
+use crate::conn::{self, TxMode};
 use crate::query::{ChildColumn, CompareOp, Literal, MultiValuedAttr, Predicate, UserColumn, UserPredicate};
-use crate::records::{ChildValue, TenantRecord, UserQuery, UserRecord};
+use crate::records::{ChildValue, GroupRecord, MemberRecord, MemberType, TenantRecord, UserQuery, UserRecord};
+use crate::{StorageError, Store, Tx};
 
 /// `mod sqlite { #[test] fn name() }` and `mod postgres { … }` for each test function.
 macro_rules! on_both_backends {
@@ -101,6 +108,52 @@ pub(crate) fn phone(value: &str, type_: &str) -> (MultiValuedAttr, ChildValue) {
             ..ChildValue::default()
         },
     )
+}
+
+/// Runs `f` in one transaction of `mode` and counts the statements it sends to the
+/// database, `BEGIN` and `COMMIT` included.
+pub(crate) fn count_statements<T>(
+    store: &Store,
+    mode: TxMode,
+    f: impl FnOnce(&mut Tx<'_>) -> Result<T, StorageError>,
+) -> (T, usize) {
+    let statements = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&statements);
+    let mut conn = match mode {
+        TxMode::Read => store.read_connection(),
+        TxMode::Write => store.write_connection(),
+    };
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if matches!(event, InstrumentationEvent::StartQuery { .. }) {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    let result = conn::transaction(&mut conn, mode, |conn| f(&mut Tx { conn })).expect("transaction");
+    conn.set_instrumentation(|_: InstrumentationEvent<'_>| {});
+    (result, statements.load(Ordering::Relaxed))
+}
+
+/// A group named `display_name`, created now, with no members.
+pub(crate) fn group(tenant_id: &str, display_name: &str) -> GroupRecord {
+    let now = tick();
+    GroupRecord {
+        tenant_id: tenant_id.to_owned(),
+        id: new_id(),
+        display_name: display_name.to_owned(),
+        created_us: now,
+        last_modified_us: now,
+        version: 1,
+        ..GroupRecord::default()
+    }
+}
+
+/// A member reference for writes (its display is read, never written).
+pub(crate) fn member(id: &str, member_type: MemberType) -> MemberRecord {
+    MemberRecord {
+        id: id.to_owned(),
+        member_type,
+        display: None,
+    }
 }
 
 /// Every user of the tenant, in the default order.

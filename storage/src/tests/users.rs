@@ -284,9 +284,12 @@ fn a_deleted_user_and_its_children_are_gone(store: &Store) {
     let t = tenant(store, "contoso");
     let ada = full_user(&t);
     store.insert_user(&ada).expect("insert");
-    store.delete_user(&t, &ada.id, None).expect("delete");
+    store.delete_user(&t, &ada.id, None, tick()).expect("delete");
     assert_eq!(store.get_user(&t, &ada.id), Ok(None));
-    assert_eq!(store.delete_user(&t, &ada.id, None), Err(StorageError::NotFound));
+    assert_eq!(
+        store.delete_user(&t, &ada.id, None, tick()),
+        Err(StorageError::NotFound)
+    );
 
     let any_email = UserPredicate::AnyChild(
         MultiValuedAttr::Emails,
@@ -317,12 +320,15 @@ fn a_delete_checks_the_version_when_given_one(store: &Store) {
     };
     store.insert_user(&ada).expect("insert");
     assert_eq!(
-        store.delete_user(&t, &ada.id, Some(2)),
+        store.delete_user(&t, &ada.id, Some(2), tick()),
         Err(StorageError::VersionMismatch { current: 3 })
     );
     assert!(store.get_user(&t, &ada.id).expect("get").is_some());
-    store.delete_user(&t, &ada.id, Some(3)).expect("delete");
-    assert_eq!(store.delete_user(&t, &ada.id, Some(3)), Err(StorageError::NotFound));
+    store.delete_user(&t, &ada.id, Some(3), tick()).expect("delete");
+    assert_eq!(
+        store.delete_user(&t, &ada.id, Some(3), tick()),
+        Err(StorageError::NotFound)
+    );
 }
 
 fn a_user_of_another_tenant_is_invisible_and_untouchable(store: &Store) {
@@ -350,8 +356,14 @@ fn a_user_of_another_tenant_is_invisible_and_untouchable(store: &Store) {
         ..ada.clone()
     };
     assert_eq!(store.update_user(&hijack, 1), Err(StorageError::NotFound));
-    assert_eq!(store.delete_user(&b, &ada.id, None), Err(StorageError::NotFound));
-    assert_eq!(store.delete_user(&b, &ada.id, Some(1)), Err(StorageError::NotFound));
+    assert_eq!(
+        store.delete_user(&b, &ada.id, None, tick()),
+        Err(StorageError::NotFound)
+    );
+    assert_eq!(
+        store.delete_user(&b, &ada.id, Some(1), tick()),
+        Err(StorageError::NotFound)
+    );
     assert_eq!(store.get_user(&a, &ada.id), Ok(Some(ada)));
 }
 

@@ -10,21 +10,20 @@ mod rows;
 use std::collections::HashMap;
 
 use diesel::prelude::*;
-use diesel::sql_types::{Nullable, Text};
 
-use crate::conn::{AnyConnection, MultiBackend, idsync_lower};
+use crate::conn::{AnyConnection, MultiBackend};
 use crate::error::{DbResultExt, StorageError};
-use crate::filter_sql::{self, Column};
 use crate::query::MultiValuedAttr;
-use crate::records::{ChildValue, SortKey, UserPage, UserQuery, UserRecord};
+use crate::records::{ChildValue, MemberType, SortKey, UserPage, UserQuery, UserRecord};
 use crate::schema::{user_values, users};
+use crate::{filter_sql, paging};
 
 pub(crate) use rows::attr_name;
 use rows::{ChildRow, NewChild, NewUser, UserFields, UserRow, new_children};
 
 /// Rows per multi-row insert and ids per `IN (…)` list, well below both backends'
 /// bind-parameter limits.
-const BATCH: usize = 500;
+pub(crate) const BATCH: usize = 500;
 
 /// Inserts a user and its children.
 pub(crate) fn insert_user_in(conn: &mut AnyConnection, user: &UserRecord) -> Result<(), StorageError> {
@@ -91,13 +90,14 @@ pub(crate) fn update_user_in(
     insert_children(conn, user)
 }
 
-/// Deletes a user (its children go by cascade), if its stored version is
-/// `expected_version` when one is given.
+/// Deletes a user (its children go by cascade) and its group memberships, if its stored
+/// version is `expected_version` when one is given.
 pub(crate) fn delete_user_in(
     conn: &mut AnyConnection,
     tenant_id: &str,
     id: &str,
     expected_version: Option<i64>,
+    now_us: i64,
 ) -> Result<(), StorageError> {
     let target = users::table
         .filter(users::tenant_id.eq(tenant_id))
@@ -110,7 +110,7 @@ pub(crate) fn delete_user_in(
     if deleted == 0 {
         return Err(why_unchanged(conn, tenant_id, id));
     }
-    Ok(())
+    crate::groups::forget_member_in(conn, tenant_id, id, MemberType::User, now_us)
 }
 
 /// After a conditional write touched no row: gone, or another version.
@@ -163,8 +163,7 @@ pub(crate) fn list_users_in(
     tenant_id: &str,
     query: &UserQuery,
 ) -> Result<UserPage, StorageError> {
-    let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
-    let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+    let (limit, offset) = paging::limit_offset(query.limit, query.offset);
     let rows = if limit == 0 {
         Vec::new()
     } else {
@@ -180,19 +179,14 @@ pub(crate) fn list_users_in(
             .db()?
     };
 
-    let returned = rows.len() as u64;
-    let page_tells_total = returned < query.limit && (returned > 0 || query.offset == 0);
-    let total = if page_tells_total {
-        query.offset.saturating_add(returned)
-    } else {
-        let counted = users::table
+    let total = paging::total(query.offset, query.limit, rows.len(), || {
+        users::table
             .filter(users::tenant_id.eq(tenant_id))
             .filter(filter_sql::compile(&query.predicate)?)
             .count()
             .get_result::<i64>(conn)
-            .db()?;
-        u64::try_from(counted).unwrap_or(0)
-    };
+            .db()
+    })?;
 
     let mut children = load_children(conn, tenant_id, &rows)?;
     let users = rows
@@ -207,37 +201,14 @@ pub(crate) fn list_users_in(
 
 /// Applies the sort key, then creation order and id so that pages are stable.
 fn order(
-    query: diesel::helper_types::IntoBoxed<'static, users::table, MultiBackend>,
+    mut query: diesel::helper_types::IntoBoxed<'static, users::table, MultiBackend>,
     sort: Option<SortKey>,
 ) -> diesel::helper_types::IntoBoxed<'static, users::table, MultiBackend> {
-    let query = match sort {
-        None => query,
-        Some(SortKey { column, descending }) => match filter_sql::user_column(column) {
-            Column::Text {
-                column,
-                nullable,
-                norm,
-                fold_for_sort,
-            } => {
-                let key: Box<dyn BoxableExpression<users::table, MultiBackend, SqlType = Nullable<Text>>> = match norm {
-                    Some(norm) => (norm.column)(),
-                    None if fold_for_sort => Box::new(idsync_lower(column())),
-                    None => column(),
-                };
-                // NULLs sort last ascending and first descending (the exact reverse).
-                match (nullable, descending) {
-                    (true, false) => query.then_order_by(column().is_null().asc()).then_order_by(key.asc()),
-                    (true, true) => query.then_order_by(column().is_null().desc()).then_order_by(key.desc()),
-                    (false, false) => query.then_order_by(key.asc()),
-                    (false, true) => query.then_order_by(key.desc()),
-                }
-            }
-            Column::Bool(column) if descending => query.then_order_by(column().desc()),
-            Column::Bool(column) => query.then_order_by(column().asc()),
-            Column::Timestamp(column) if descending => query.then_order_by(column().desc()),
-            Column::Timestamp(column) => query.then_order_by(column().asc()),
-        },
-    };
+    if let Some(SortKey { column, descending }) = sort {
+        for term in filter_sql::order_terms(filter_sql::user_column(column), descending) {
+            query = query.then_order_by(term);
+        }
+    }
     query
         .then_order_by(users::created_us.asc())
         .then_order_by(users::id.asc())

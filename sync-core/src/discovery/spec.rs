@@ -187,5 +187,6 @@ pub fn attribute_mutability(mutability: Mutability) -> AttributeMutability {
         Mutability::ReadOnly => AttributeMutability::ReadOnly,
         Mutability::ReadWrite => AttributeMutability::ReadWrite,
         Mutability::WriteOnly => AttributeMutability::WriteOnly,
+        Mutability::Immutable => AttributeMutability::Immutable,
     }
 }

@@ -8,6 +8,8 @@ use idsync_storage::query::{ChildColumn, CompareOp as Op, Literal, Predicate, Us
 
 use crate::clock::parse_rfc3339_us;
 use crate::error::{CoreError, CoreResult, ScimType};
+use crate::groups::filter::{ref_comparison, ref_present, ref_value_filter};
+use crate::groups::schema::USER_GROUP_SUBS;
 use crate::schema::{AttrType, Leaf, MultiDef, Resolved, SubDef, resolve_user_path};
 use crate::scim::filter::{CompValue, CompareOp, Filter, parse_filter};
 use crate::scim::path::{AttrPath, parse_attr_path};
@@ -40,7 +42,8 @@ pub fn user_sort_key(sort_by: &str, order: i32) -> CoreResult<Option<SortKey>> {
     Ok(Some(SortKey { column, descending }))
 }
 
-fn invalid(detail: impl Into<String>) -> CoreError {
+/// A 400 `invalidFilter`.
+pub(crate) fn invalid(detail: impl Into<String>) -> CoreError {
     CoreError::invalid(ScimType::InvalidFilter, detail)
 }
 
@@ -57,7 +60,8 @@ fn compile(filter: &Filter) -> CoreResult<UserPredicate> {
             },
             Resolved::Multi(multi, None) => UserPredicate::AnyChild(multi.attr, Predicate::Const(true)),
             Resolved::Multi(multi, Some(sub)) => UserPredicate::AnyChild(multi.attr, Predicate::Present(sub.column)),
-            Resolved::Complex { .. } | Resolved::Extension | Resolved::Groups => {
+            Resolved::Groups(sub) => UserPredicate::AnyGroup(ref_present(sub, path)?),
+            Resolved::Complex { .. } | Resolved::Extension => {
                 return Err(not_filterable(path));
             }
         },
@@ -83,10 +87,13 @@ fn compile(filter: &Filter) -> CoreResult<UserPredicate> {
                 };
                 UserPredicate::AnyChild(multi.attr, child_comparison(sub, *op, value, path)?)
             }
-            Resolved::Complex { .. } | Resolved::Extension | Resolved::Groups => return Err(not_filterable(path)),
+            // `groups eq "g"` and `groups.value eq "g"`: the user's membership rows.
+            Resolved::Groups(sub) => UserPredicate::AnyGroup(ref_comparison(USER_GROUP_SUBS, sub, *op, value, path)?),
+            Resolved::Complex { .. } | Resolved::Extension => return Err(not_filterable(path)),
         },
         Filter::ValuePath { attr, filter } => match resolve(attr)? {
             Resolved::Multi(multi, None) => UserPredicate::AnyChild(multi.attr, compile_child(multi, filter)?),
+            Resolved::Groups(None) => UserPredicate::AnyGroup(ref_value_filter(USER_GROUP_SUBS, "groups", filter)?),
             _ => return Err(invalid(format!("{attr} is not a multi-valued attribute"))),
         },
     })
@@ -125,12 +132,13 @@ fn resolve(path: &AttrPath) -> CoreResult<Resolved> {
     resolve_user_path(path).map_err(|e| invalid(format!("unknown attribute {:?}", e.0)))
 }
 
-fn not_filterable(path: &AttrPath) -> CoreError {
+/// A 400 `invalidFilter` for an attribute that has no stored column to test.
+pub(crate) fn not_filterable(path: &AttrPath) -> CoreError {
     invalid(format!("attribute {path} cannot be used in a filter"))
 }
 
 /// Builds `column op value`, checking the operator and literal against the type.
-fn comparison<C>(
+pub(crate) fn comparison<C>(
     column: C,
     ty: AttrType,
     case_exact: bool,

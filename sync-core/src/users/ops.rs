@@ -1,21 +1,21 @@
 //! The User operations, independent of transport: each takes the authenticated caller,
 //! is scoped to the caller's tenant, and runs its storage work on the blocking pool.
 
-use idsync_proto::v1::{ListUsersRequest, ListUsersResponse, PatchOperation, User};
-use idsync_storage::StorageError;
+use std::collections::HashMap;
+
+use idsync_proto::v1::{GroupRef, ListUsersRequest, ListUsersResponse, PatchOperation, User};
 use idsync_storage::records::{UserQuery, UserRecord};
+use idsync_storage::{StorageError, Tx};
 
 use super::convert::{record_to_user, user_to_record};
 use super::filter::{compile_user_filter, user_sort_key};
 use super::patch::apply_patch;
-use crate::Core;
 use crate::auth::Caller;
 use crate::clock::now_us;
 use crate::error::{CoreError, CoreResult};
+use crate::groups::convert::membership_to_ref;
 use crate::password::hash_password;
-
-/// How often a read-modify-write retries when another writer got there first.
-const MAX_WRITE_ATTEMPTS: usize = 5;
+use crate::{Core, MAX_WRITE_ATTEMPTS};
 
 impl Core {
     /// Creates a user in the caller's tenant. readOnly values in the request are ignored
@@ -46,10 +46,11 @@ impl Core {
         Ok(record_to_user(&record, Vec::new()))
     }
 
-    /// Reads one user of the caller's tenant.
-    pub async fn get_user(&self, caller: &Caller, id: String) -> CoreResult<User> {
-        let record = self.load_user(caller, &id).await?;
-        Ok(record_to_user(&record, Vec::new()))
+    /// Reads one user of the caller's tenant, with the groups it is a direct member of
+    /// unless `exclude_groups` (which saves the lookup).
+    pub async fn get_user(&self, caller: &Caller, id: String, exclude_groups: bool) -> CoreResult<User> {
+        let (record, groups) = self.load_user(caller, &id, !exclude_groups).await?;
+        Ok(record_to_user(&record, groups))
     }
 
     /// Lists users of the caller's tenant matching a SCIM filter (RFC 7644 §3.4.2).
@@ -60,26 +61,41 @@ impl Core {
             count,
             sort_by,
             sort_order,
-            exclude_groups: _,
+            exclude_groups,
         } = request;
         let predicate = compile_user_filter(&filter)?;
-        let start_index = start_index.max(1);
-        let count = count
-            .unwrap_or(self.settings.default_page_size)
-            .min(self.settings.max_page_size);
+        let (start_index, offset, limit) = self.page(start_index, count);
         let query = UserQuery {
             predicate,
             sort: user_sort_key(&sort_by, sort_order)?,
-            offset: u64::from(start_index - 1),
-            limit: u64::from(count),
+            offset,
+            limit,
         };
         let store = self.store.clone();
         let tenant = caller.tenant_id.clone();
-        let page = tokio::task::spawn_blocking(move || store.list_users(&tenant, &query)).await??;
+        // One snapshot: the page, then the groups of all its users in one query.
+        let (total, resources) = tokio::task::spawn_blocking(move || {
+            store.read(|tx| {
+                let page = tx.list_users(&tenant, &query)?;
+                let mut groups = if exclude_groups || page.users.is_empty() {
+                    HashMap::new()
+                } else {
+                    let ids: Vec<&str> = page.users.iter().map(|u| u.id.as_str()).collect();
+                    group_refs(tx, &tenant, &ids)?
+                };
+                let resources = page
+                    .users
+                    .iter()
+                    .map(|record| record_to_user(record, groups.remove(&record.id).unwrap_or_default()))
+                    .collect::<Vec<_>>();
+                Ok((page.total, resources))
+            })
+        })
+        .await??;
         Ok(ListUsersResponse {
-            total_results: page.total,
+            total_results: total,
             start_index,
-            resources: page.users.iter().map(|r| record_to_user(r, Vec::new())).collect(),
+            resources,
         })
     }
 
@@ -92,7 +108,8 @@ impl Core {
         user: User,
         if_match: Option<i64>,
     ) -> CoreResult<User> {
-        self.rewrite_user(caller, &id, if_match, |_| Ok(user.clone())).await
+        let (record, groups) = self.rewrite_user(caller, &id, if_match, |_| Ok(user.clone())).await?;
+        Ok(record_to_user(&record, groups))
     }
 
     /// Applies a SCIM PATCH to a user, all operations or none (RFC 7644 §3.5.2).
@@ -103,19 +120,21 @@ impl Core {
         operations: Vec<PatchOperation>,
         if_match: Option<i64>,
     ) -> CoreResult<User> {
-        self.rewrite_user(caller, &id, if_match, |current| {
-            let mut user = record_to_user(current, Vec::new());
-            apply_patch(&mut user, &operations)?;
-            Ok(user)
-        })
-        .await
+        let (record, groups) = self
+            .rewrite_user(caller, &id, if_match, |current| {
+                let mut user = record_to_user(current, Vec::new());
+                apply_patch(&mut user, &operations)?;
+                Ok(user)
+            })
+            .await?;
+        Ok(record_to_user(&record, groups))
     }
 
-    /// Deletes a user of the caller's tenant.
+    /// Deletes a user of the caller's tenant, and its memberships in every group.
     pub async fn delete_user(&self, caller: &Caller, id: String, if_match: Option<i64>) -> CoreResult<()> {
         let store = self.store.clone();
         let tenant = caller.tenant_id.clone();
-        tokio::task::spawn_blocking(move || store.delete_user(&tenant, &id, if_match))
+        tokio::task::spawn_blocking(move || store.delete_user(&tenant, &id, if_match, now_us()))
             .await?
             .map_err(|e| match e {
                 StorageError::NotFound => CoreError::NotFound("user not found".into()),
@@ -123,24 +142,46 @@ impl Core {
             })
     }
 
-    async fn load_user(&self, caller: &Caller, id: &str) -> CoreResult<UserRecord> {
+    /// One user and, when `with_groups`, the groups it is a direct member of: one
+    /// snapshot, one more statement for the groups.
+    async fn load_user(&self, caller: &Caller, id: &str, with_groups: bool) -> CoreResult<(UserRecord, Vec<GroupRef>)> {
         let store = self.store.clone();
         let tenant = caller.tenant_id.clone();
         let lookup = id.to_string();
-        tokio::task::spawn_blocking(move || store.get_user(&tenant, &lookup))
-            .await??
-            .ok_or_else(|| CoreError::not_found("user", id))
+        let found = tokio::task::spawn_blocking(move || {
+            store.read(|tx| {
+                let Some(record) = tx.get_user(&tenant, &lookup)? else {
+                    return Ok(None);
+                };
+                let groups = if with_groups {
+                    group_refs(tx, &tenant, &[&lookup])?.remove(&lookup).unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+                Ok(Some((record, groups)))
+            })
+        })
+        .await??;
+        found.ok_or_else(|| CoreError::not_found("user", id))
     }
 
     /// Read-modify-write with optimistic concurrency: `change` computes the new content
     /// from the stored user; the write succeeds only if nobody wrote in between (the
     /// database checks the version), otherwise it is recomputed from the fresh state.
-    async fn rewrite_user<F>(&self, caller: &Caller, id: &str, if_match: Option<i64>, change: F) -> CoreResult<User>
+    /// Answers the user as stored, and its groups, read with it (no user write changes
+    /// them).
+    async fn rewrite_user<F>(
+        &self,
+        caller: &Caller,
+        id: &str,
+        if_match: Option<i64>,
+        change: F,
+    ) -> CoreResult<(UserRecord, Vec<GroupRef>)>
     where
         F: Fn(&UserRecord) -> CoreResult<User>,
     {
         for _ in 0..MAX_WRITE_ATTEMPTS {
-            let current = self.load_user(caller, id).await?;
+            let (current, groups) = self.load_user(caller, id, true).await?;
             if let Some(expected) = if_match
                 && expected != current.version
             {
@@ -161,7 +202,7 @@ impl Core {
             next.version = current.version;
             if password.is_none() && next == current {
                 // Nothing changed: no write, no new version (Entra re-sends unchanged values).
-                return Ok(record_to_user(&current, Vec::new()));
+                return Ok((current, groups));
             }
             if let Some(password) = password {
                 next.password_hash = Some(hash_password(password).await?);
@@ -172,7 +213,7 @@ impl Core {
             let stored = next.clone();
             let expected = current.version;
             match tokio::task::spawn_blocking(move || store.update_user(&stored, expected)).await? {
-                Ok(()) => return Ok(record_to_user(&next, Vec::new())),
+                Ok(()) => return Ok((next, groups)),
                 Err(StorageError::VersionMismatch { .. }) if if_match.is_none() => continue,
                 Err(StorageError::Conflict { .. }) => return Err(taken(&next.user_name)),
                 Err(StorageError::NotFound) => return Err(CoreError::not_found("user", id)),
@@ -189,4 +230,17 @@ fn taken(user_name: &str) -> CoreError {
     CoreError::Uniqueness(format!(
         "userName {user_name:?} is already taken (userName is unique ignoring case)"
     ))
+}
+
+/// `User.groups` of each of `user_ids` (absent: in no group), in one query.
+fn group_refs(
+    tx: &mut Tx<'_>,
+    tenant_id: &str,
+    user_ids: &[&str],
+) -> Result<HashMap<String, Vec<GroupRef>>, StorageError> {
+    Ok(tx
+        .memberships(tenant_id, user_ids)?
+        .into_iter()
+        .map(|(user_id, groups)| (user_id, groups.iter().map(membership_to_ref).collect()))
+        .collect())
 }

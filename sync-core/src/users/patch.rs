@@ -21,10 +21,24 @@ use crate::scim::path::{AttrPath, PatchPath, parse_attr_path, parse_patch_path};
 
 /// The three PATCH operations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Op {
+pub(crate) enum Op {
     Add,
     Replace,
     Remove,
+}
+
+/// Reads an operation name in any letter case (Entra sends `Add`, `Replace`, `Remove`
+/// by default and lowercase with `aadOptscim062020`).
+pub(crate) fn parse_op(op: &str) -> CoreResult<Op> {
+    match op.to_ascii_lowercase().as_str() {
+        "add" => Ok(Op::Add),
+        "replace" => Ok(Op::Replace),
+        "remove" => Ok(Op::Remove),
+        other => Err(CoreError::invalid(
+            ScimType::InvalidSyntax,
+            format!("unknown PATCH op {other:?}; expected add, replace or remove"),
+        )),
+    }
 }
 
 /// Applies every operation to `user`, in order. On error `user` may be half-changed:
@@ -34,17 +48,7 @@ pub fn apply_patch(user: &mut User, operations: &[PatchOperation]) -> CoreResult
         return Err(CoreError::invalid_value("a PATCH request needs at least one operation"));
     }
     for operation in operations {
-        let op = match operation.op.to_ascii_lowercase().as_str() {
-            "add" => Op::Add,
-            "replace" => Op::Replace,
-            "remove" => Op::Remove,
-            other => {
-                return Err(CoreError::invalid(
-                    ScimType::InvalidSyntax,
-                    format!("unknown PATCH op {other:?}; expected add, replace or remove"),
-                ));
-            }
-        };
+        let op = parse_op(&operation.op)?;
         let value = operation.value.as_ref();
         match operation.path.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
             Some(path) => {
@@ -135,7 +139,7 @@ fn apply_resolved(user: &mut User, op: Op, target: Resolved, shown: &str, value:
         Resolved::Leaf(def) => apply_leaf(user, op, def, value),
         Resolved::Complex { urn, attr } => apply_complex(user, op, urn, attr, shown, value),
         Resolved::Extension => apply_extension(user, op, value),
-        Resolved::Groups => Err(CoreError::invalid(
+        Resolved::Groups(_) => Err(CoreError::invalid(
             ScimType::Mutability,
             "groups is readOnly: change group membership instead",
         )),
@@ -321,12 +325,12 @@ fn display_leaf(def: &LeafDef) -> String {
     }
 }
 
-pub(super) fn kind(value: Option<&Value>) -> Option<&Kind> {
+pub(crate) fn kind(value: Option<&Value>) -> Option<&Kind> {
     value.and_then(|v| v.kind.as_ref())
 }
 
 /// `null` and `""` clear an attribute (Entra's validator sends both).
-pub(super) fn is_clear(value: Option<&Value>) -> bool {
+pub(crate) fn is_clear(value: Option<&Value>) -> bool {
     match kind(value) {
         None | Some(Kind::NullValue(_)) => value.is_some(),
         Some(Kind::StringValue(s)) => s.is_empty(),

@@ -11,8 +11,10 @@ use tonic::{Request, Response, Status};
 use crate::Core;
 use crate::error::CoreError;
 
-const READERS: &[Scope] = &[Scope::Scim, Scope::Read];
-const WRITERS: &[Scope] = &[Scope::Scim];
+/// Who may read: `scim` (Entra) and `read` (internal services).
+pub(crate) const READERS: &[Scope] = &[Scope::Scim, Scope::Read];
+/// Who may write: `scim` only.
+pub(crate) const WRITERS: &[Scope] = &[Scope::Scim];
 
 /// Serves `idsync.v1.Users` over a [`Core`].
 #[derive(Clone)]
@@ -41,8 +43,8 @@ impl Users for UsersService {
 
     async fn get_user(&self, request: Request<GetUserRequest>) -> Result<Response<User>, Status> {
         let caller = self.core.authorize(request.metadata(), READERS).await?;
-        let GetUserRequest { id, exclude_groups: _ } = request.into_inner();
-        Ok(Response::new(self.core.get_user(&caller, id).await?))
+        let GetUserRequest { id, exclude_groups } = request.into_inner();
+        Ok(Response::new(self.core.get_user(&caller, id, exclude_groups).await?))
     }
 
     async fn list_users(&self, request: Request<ListUsersRequest>) -> Result<Response<ListUsersResponse>, Status> {

@@ -156,3 +156,20 @@ fn syntax_errors_carry_their_position() {
     let detail = refused("userName eq");
     assert!(detail.contains("character"), "{detail}");
 }
+
+#[test]
+fn group_membership_filters_test_the_users_membership_rows() {
+    use idsync_storage::query::MemberColumn;
+    let in_group = UserPredicate::AnyGroup(cmp(
+        MemberColumn::GroupId,
+        CompareOp::Eq,
+        Literal::Text("g1".into()),
+        true,
+    ));
+    for f in ["groups.value eq \"g1\"", "groups eq \"g1\"", "GROUPS[value eq \"g1\"]"] {
+        assert_eq!(compiled(f), in_group, "{f}");
+    }
+    assert_eq!(compiled("groups pr"), UserPredicate::AnyGroup(Predicate::Const(true)));
+    assert!(refused("groups.display eq \"Eng\"").contains("cannot be used in a filter"));
+    assert!(refused("groups.nope eq \"x\"").contains("unknown attribute"));
+}

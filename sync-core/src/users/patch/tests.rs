@@ -1,38 +1,13 @@
 #![allow(clippy::unwrap_used)]
 
-use idsync_proto::v1::{MultiValue, Name, PatchOperation, User};
-use prost_types::value::Kind;
-use prost_types::{ListValue, Struct, Value};
+use idsync_proto::v1::{MultiValue, Name, User};
 use serde_json::json;
 
 use super::apply_patch;
-use crate::error::{CoreError, ScimType};
+use crate::error::ScimType;
+use crate::test_support::{op, scim_type};
 
 const DEPT: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department";
-
-fn value(v: serde_json::Value) -> Value {
-    let kind = match v {
-        serde_json::Value::Null => Kind::NullValue(0),
-        serde_json::Value::Bool(b) => Kind::BoolValue(b),
-        serde_json::Value::Number(n) => Kind::NumberValue(n.as_f64().unwrap()),
-        serde_json::Value::String(s) => Kind::StringValue(s),
-        serde_json::Value::Array(a) => Kind::ListValue(ListValue {
-            values: a.into_iter().map(value).collect(),
-        }),
-        serde_json::Value::Object(o) => Kind::StructValue(Struct {
-            fields: o.into_iter().map(|(k, v)| (k, value(v))).collect(),
-        }),
-    };
-    Value { kind: Some(kind) }
-}
-
-fn op(op: &str, path: Option<&str>, v: Option<serde_json::Value>) -> PatchOperation {
-    PatchOperation {
-        op: op.into(),
-        path: path.map(Into::into),
-        value: v.map(value),
-    }
-}
 
 fn ada() -> User {
     User {
@@ -45,13 +20,6 @@ fn ada() -> User {
             ..Name::default()
         }),
         ..User::default()
-    }
-}
-
-fn scim_type(e: CoreError) -> ScimType {
-    match e {
-        CoreError::Invalid { scim_type, .. } => scim_type,
-        other => panic!("expected a 400, got {other:?}"),
     }
 }
 

@@ -1,0 +1,245 @@
+//! Membership statements. Each changes or reads only the rows it names, so adding or
+//! removing one member of a group with 100 000 members is one single-row statement, and
+//! reading the members (or the groups) of a whole page is one batched query.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use diesel::sqlite::Sqlite;
+
+use super::rows::{MemberRow, NewMember};
+use crate::conn::AnyConnection;
+use crate::error::{DbResultExt, StorageError};
+use crate::records::{MemberRecord, MemberType, MembershipRecord};
+use crate::schema::{group_members, groups, users};
+use crate::users::BATCH;
+
+/// Which of `ids` name a user or a group of the tenant, and which of the two each is.
+/// Ids that name neither are absent from the answer. Two statements per `BATCH` ids.
+///
+/// On PostgreSQL the rows found stay locked `FOR SHARE` until the transaction ends, so
+/// a user or group being added as a member cannot be deleted concurrently (its delete
+/// waits, then removes the new membership row too); on SQLite writers never overlap.
+pub(crate) fn resolve_members_in(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    ids: &[String],
+) -> Result<Vec<(String, MemberType)>, StorageError> {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(BATCH) {
+        let users = users::table
+            .filter(users::tenant_id.eq(tenant_id))
+            .filter(users::id.eq_any(chunk))
+            .select(users::id);
+        let user_ids: Vec<String> = match conn {
+            AnyConnection::Sqlite(c) => users.load(c),
+            AnyConnection::Postgresql(c) => users.for_share().load(c),
+        }
+        .db()?;
+        found.extend(user_ids.into_iter().map(|id| (id, MemberType::User)));
+        let groups = groups::table
+            .filter(groups::tenant_id.eq(tenant_id))
+            .filter(groups::id.eq_any(chunk))
+            .select(groups::id);
+        let group_ids: Vec<String> = match conn {
+            AnyConnection::Sqlite(c) => groups.load(c),
+            AnyConnection::Postgresql(c) => groups.for_share().load(c),
+        }
+        .db()?;
+        found.extend(group_ids.into_iter().map(|id| (id, MemberType::Group)));
+    }
+    Ok(found)
+}
+
+/// Adds members to a group; one already there stays as it is. Returns how many rows
+/// were added. One multi-row `INSERT … ON CONFLICT DO NOTHING` per `BATCH` members.
+///
+/// `MultiConnection` cannot batch inserts, so the statement is built per backend; and
+/// diesel runs a batch with `ON CONFLICT` (or `INSERT OR IGNORE`) on SQLite as one
+/// statement per row, so there the statement is written out with bound parameters.
+pub(crate) fn add_members_in(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    group_id: &str,
+    members: &[MemberRecord],
+) -> Result<u64, StorageError> {
+    let mut added = 0;
+    for chunk in members.chunks(BATCH) {
+        let rows: Vec<NewMember<'_>> = chunk
+            .iter()
+            .map(|m| NewMember {
+                tenant_id,
+                group_id,
+                member_id: &m.id,
+                member_type: m.member_type.as_str(),
+            })
+            .collect();
+        added += match conn {
+            AnyConnection::Sqlite(c) => sqlite_insert_ignoring_duplicates(&rows).execute(c),
+            AnyConnection::Postgresql(c) => diesel::insert_into(group_members::table)
+                .values(&rows)
+                .on_conflict_do_nothing()
+                .execute(c),
+        }
+        .db()?;
+    }
+    Ok(added as u64)
+}
+
+/// `INSERT INTO group_members … VALUES (…), (…) ON CONFLICT DO NOTHING` for SQLite.
+fn sqlite_insert_ignoring_duplicates<'a>(
+    rows: &[NewMember<'a>],
+) -> diesel::query_builder::BoxedSqlQuery<'a, Sqlite, diesel::query_builder::SqlQuery> {
+    let values = vec!["(?, ?, ?, ?)"; rows.len()].join(", ");
+    let mut query = diesel::sql_query(format!(
+        "INSERT INTO group_members (tenant_id, group_id, member_id, member_type) VALUES {values} \
+         ON CONFLICT DO NOTHING"
+    ))
+    .into_boxed::<Sqlite>();
+    for row in rows {
+        query = query
+            .bind::<Text, _>(row.tenant_id)
+            .bind::<Text, _>(row.group_id)
+            .bind::<Text, _>(row.member_id)
+            .bind::<Text, _>(row.member_type);
+    }
+    query
+}
+
+/// Removes the named members from a group; ids that are not members are ignored.
+/// Returns how many rows went. One `DELETE` per `BATCH` ids.
+pub(crate) fn remove_members_in(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    group_id: &str,
+    ids: &[String],
+) -> Result<u64, StorageError> {
+    let mut removed = 0;
+    for chunk in ids.chunks(BATCH) {
+        removed += diesel::delete(
+            group_members::table
+                .filter(group_members::tenant_id.eq(tenant_id))
+                .filter(group_members::group_id.eq(group_id))
+                .filter(group_members::member_id.eq_any(chunk)),
+        )
+        .execute(conn)
+        .db()?;
+    }
+    Ok(removed as u64)
+}
+
+/// Removes every member of a group; returns how many rows went.
+pub(crate) fn clear_members_in(conn: &mut AnyConnection, tenant_id: &str, group_id: &str) -> Result<u64, StorageError> {
+    let removed = diesel::delete(
+        group_members::table
+            .filter(group_members::tenant_id.eq(tenant_id))
+            .filter(group_members::group_id.eq(group_id)),
+    )
+    .execute(conn)
+    .db()?;
+    Ok(removed as u64)
+}
+
+/// Takes a user or group that is about to be deleted out of every group it belongs to,
+/// bumping those groups' versions (their member lists change): two statements.
+pub(crate) fn forget_member_in(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    member_id: &str,
+    member_type: MemberType,
+    now_us: i64,
+) -> Result<(), StorageError> {
+    let rows = group_members::table
+        .filter(group_members::tenant_id.eq(tenant_id))
+        .filter(group_members::member_id.eq(member_id))
+        .filter(group_members::member_type.eq(member_type.as_str()));
+    diesel::update(
+        groups::table
+            .filter(groups::tenant_id.eq(tenant_id))
+            .filter(groups::id.eq_any(rows.select(group_members::group_id))),
+    )
+    .set((
+        groups::version.eq(groups::version + 1),
+        groups::last_modified_us.eq(now_us),
+    ))
+    .execute(conn)
+    .db()?;
+    diesel::delete(rows).execute(conn).db()?;
+    Ok(())
+}
+
+/// The members of each of `group_ids`, ordered by member id, with their current names:
+/// one query per `BATCH` groups.
+pub(crate) fn load_members_in(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    group_ids: &[&str],
+) -> Result<HashMap<String, Vec<MemberRecord>>, StorageError> {
+    let mut by_group: HashMap<String, Vec<MemberRecord>> = HashMap::with_capacity(group_ids.len());
+    for chunk in group_ids.chunks(BATCH) {
+        let rows: Vec<MemberRow> = group_members::table
+            .left_join(
+                users::table.on(users::tenant_id
+                    .eq(group_members::tenant_id)
+                    .and(users::id.eq(group_members::member_id))
+                    .and(group_members::member_type.eq(MemberType::User.as_str()))),
+            )
+            .left_join(
+                groups::table.on(groups::tenant_id
+                    .eq(group_members::tenant_id)
+                    .and(groups::id.eq(group_members::member_id))
+                    .and(group_members::member_type.eq(MemberType::Group.as_str()))),
+            )
+            .filter(group_members::tenant_id.eq(tenant_id))
+            .filter(group_members::group_id.eq_any(chunk))
+            .order((group_members::group_id, group_members::member_id))
+            .select((
+                group_members::group_id,
+                group_members::member_id,
+                group_members::member_type,
+                users::display_name.nullable(),
+                users::user_name.nullable(),
+                groups::display_name.nullable(),
+            ))
+            .load(conn)
+            .db()?;
+        for row in rows {
+            let (group_id, member) = row.into_member()?;
+            by_group.entry(group_id).or_default().push(member);
+        }
+    }
+    Ok(by_group)
+}
+
+/// The groups each of `user_ids` is a direct member of, ordered by group name: one
+/// query per `BATCH` users.
+pub(crate) fn memberships_in(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    user_ids: &[&str],
+) -> Result<HashMap<String, Vec<MembershipRecord>>, StorageError> {
+    let mut by_user: HashMap<String, Vec<MembershipRecord>> = HashMap::new();
+    for chunk in user_ids.chunks(BATCH) {
+        let rows: Vec<(String, String, String)> = group_members::table
+            .inner_join(
+                groups::table.on(groups::tenant_id
+                    .eq(group_members::tenant_id)
+                    .and(groups::id.eq(group_members::group_id))),
+            )
+            .filter(group_members::tenant_id.eq(tenant_id))
+            .filter(group_members::member_type.eq(MemberType::User.as_str()))
+            .filter(group_members::member_id.eq_any(chunk))
+            .order((group_members::member_id, groups::display_name_norm, groups::id))
+            .select((group_members::member_id, groups::id, groups::display_name))
+            .load(conn)
+            .db()?;
+        for (user_id, group_id, display_name) in rows {
+            by_user
+                .entry(user_id)
+                .or_default()
+                .push(MembershipRecord { group_id, display_name });
+        }
+    }
+    Ok(by_user)
+}

@@ -1,0 +1,147 @@
+//! The group operations of [`Tx`] and [`Store`].
+
+use std::collections::HashMap;
+
+use super::members::{add_members_in, clear_members_in, remove_members_in, resolve_members_in};
+use super::{delete_group_in, get_group_in, insert_group_in, list_groups_in, memberships_in, update_group_in};
+use crate::error::StorageError;
+use crate::records::{GroupPage, GroupQuery, GroupRecord, MemberRecord, MemberType, MembershipRecord};
+use crate::{Store, Tx};
+
+impl Tx<'_> {
+    /// Stores a new group and its members. The members' types must already be resolved
+    /// (see [`Tx::resolve_members`]); nothing here checks that they exist.
+    ///
+    /// [`StorageError::Conflict`] with `groups.display_name` when the tenant already has
+    /// this displayName in any letter case, `groups.id` when the id is taken;
+    /// [`StorageError::NotFound`] when the tenant does not exist.
+    pub fn insert_group(&mut self, group: &GroupRecord) -> Result<(), StorageError> {
+        insert_group_in(self.conn, group)
+    }
+
+    /// One group of the tenant; its members (ordered by id, with their current names)
+    /// only when `with_members`.
+    pub fn get_group(
+        &mut self,
+        tenant_id: &str,
+        id: &str,
+        with_members: bool,
+    ) -> Result<Option<GroupRecord>, StorageError> {
+        get_group_in(self.conn, tenant_id, id, with_members)
+    }
+
+    /// Replaces the stored row of group `(group.tenant_id, group.id)` with `group`
+    /// (every field, including `version`, which the caller has bumped; not its members)
+    /// if the stored version is `expected_version`.
+    ///
+    /// [`StorageError::NotFound`] when the group does not exist,
+    /// [`StorageError::VersionMismatch`] when it has another version,
+    /// [`StorageError::Conflict`] when the new displayName is taken.
+    pub fn update_group(&mut self, group: &GroupRecord, expected_version: i64) -> Result<(), StorageError> {
+        update_group_in(self.conn, group, expected_version)
+    }
+
+    /// Deletes a group with its membership rows, and takes it out of every group it is
+    /// a member of (bumping their versions and setting their `last_modified_us` to
+    /// `now_us`); with `Some(version)`, only if that is the stored version. Errors as for
+    /// [`Tx::update_group`].
+    pub fn delete_group(
+        &mut self,
+        tenant_id: &str,
+        id: &str,
+        expected_version: Option<i64>,
+        now_us: i64,
+    ) -> Result<(), StorageError> {
+        delete_group_in(self.conn, tenant_id, id, expected_version, now_us)
+    }
+
+    /// One page of the tenant's groups that satisfy `query.predicate`, and how many
+    /// satisfy it in all: at most three statements whatever the page size (page, count,
+    /// members), two when `query.with_members` is false.
+    ///
+    /// Order: by `query.sort` when given (as for users), then by creation time and id.
+    pub fn list_groups(&mut self, tenant_id: &str, query: &GroupQuery) -> Result<GroupPage, StorageError> {
+        list_groups_in(self.conn, tenant_id, query)
+    }
+
+    /// Which of `ids` name a user or a group of the tenant, with the type of each; ids
+    /// that name neither (including those of other tenants) are left out.
+    pub fn resolve_members(
+        &mut self,
+        tenant_id: &str,
+        ids: &[String],
+    ) -> Result<Vec<(String, MemberType)>, StorageError> {
+        resolve_members_in(self.conn, tenant_id, ids)
+    }
+
+    /// Adds members to a group (types resolved by the caller); members already there
+    /// are left as they are. Returns how many were added. One statement per 500 members,
+    /// whatever the size of the group. Does not touch the group's version.
+    pub fn add_members(
+        &mut self,
+        tenant_id: &str,
+        group_id: &str,
+        members: &[MemberRecord],
+    ) -> Result<u64, StorageError> {
+        add_members_in(self.conn, tenant_id, group_id, members)
+    }
+
+    /// Removes the named members from a group; ids that are not members are ignored.
+    /// Returns how many were removed. One statement per 500 ids. Does not touch the
+    /// group's version.
+    pub fn remove_members(&mut self, tenant_id: &str, group_id: &str, ids: &[String]) -> Result<u64, StorageError> {
+        remove_members_in(self.conn, tenant_id, group_id, ids)
+    }
+
+    /// Removes every member of a group; returns how many were removed.
+    pub fn clear_members(&mut self, tenant_id: &str, group_id: &str) -> Result<u64, StorageError> {
+        clear_members_in(self.conn, tenant_id, group_id)
+    }
+
+    /// The groups each of `user_ids` is a direct member of (the read-only `User.groups`),
+    /// ordered by displayName: one query per 500 users. Users in no group are absent.
+    pub fn memberships(
+        &mut self,
+        tenant_id: &str,
+        user_ids: &[&str],
+    ) -> Result<HashMap<String, Vec<MembershipRecord>>, StorageError> {
+        memberships_in(self.conn, tenant_id, user_ids)
+    }
+}
+
+impl Store {
+    /// See [`Tx::get_group`].
+    pub fn get_group(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        with_members: bool,
+    ) -> Result<Option<GroupRecord>, StorageError> {
+        self.read(|tx| tx.get_group(tenant_id, id, with_members))
+    }
+
+    /// See [`Tx::delete_group`].
+    pub fn delete_group(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        expected_version: Option<i64>,
+        now_us: i64,
+    ) -> Result<(), StorageError> {
+        self.write(|tx| tx.delete_group(tenant_id, id, expected_version, now_us))
+    }
+
+    /// See [`Tx::list_groups`].
+    pub fn list_groups(&self, tenant_id: &str, query: &GroupQuery) -> Result<GroupPage, StorageError> {
+        self.read(|tx| tx.list_groups(tenant_id, query))
+    }
+
+    /// See [`Tx::memberships`].
+    pub fn memberships(
+        &self,
+        tenant_id: &str,
+        user_ids: &[&str],
+    ) -> Result<HashMap<String, Vec<MembershipRecord>>, StorageError> {
+        self.read(|tx| tx.memberships(tenant_id, user_ids))
+    }
+}

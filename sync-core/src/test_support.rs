@@ -1,0 +1,43 @@
+//! Builders shared by the core's unit tests.
+
+#![allow(clippy::unwrap_used)]
+
+use idsync_proto::v1::PatchOperation;
+use prost_types::value::Kind;
+use prost_types::{ListValue, Struct, Value};
+
+use crate::error::{CoreError, ScimType};
+
+/// A JSON value as the `google.protobuf.Value` the gateway sends.
+pub(crate) fn value(v: serde_json::Value) -> Value {
+    let kind = match v {
+        serde_json::Value::Null => Kind::NullValue(0),
+        serde_json::Value::Bool(b) => Kind::BoolValue(b),
+        serde_json::Value::Number(n) => Kind::NumberValue(n.as_f64().unwrap()),
+        serde_json::Value::String(s) => Kind::StringValue(s),
+        serde_json::Value::Array(a) => Kind::ListValue(ListValue {
+            values: a.into_iter().map(value).collect(),
+        }),
+        serde_json::Value::Object(o) => Kind::StructValue(Struct {
+            fields: o.into_iter().map(|(k, v)| (k, value(v))).collect(),
+        }),
+    };
+    Value { kind: Some(kind) }
+}
+
+/// One PATCH operation.
+pub(crate) fn op(op: &str, path: Option<&str>, v: Option<serde_json::Value>) -> PatchOperation {
+    PatchOperation {
+        op: op.into(),
+        path: path.map(Into::into),
+        value: v.map(value),
+    }
+}
+
+/// The `scimType` of a 400; panics on any other error.
+pub(crate) fn scim_type(e: CoreError) -> ScimType {
+    match e {
+        CoreError::Invalid { scim_type, .. } => scim_type,
+        other => panic!("expected a 400, got {other:?}"),
+    }
+}
