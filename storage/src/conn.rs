@@ -238,11 +238,11 @@ pub(crate) enum TxMode {
 }
 
 /// Runs `f` in a transaction: committed when it returns `Ok`, rolled back otherwise.
-pub(crate) fn transaction<T>(
+pub(crate) fn transaction<T, E: From<StorageError>>(
     conn: &mut AnyConnection,
     mode: TxMode,
-    f: impl FnOnce(&mut AnyConnection) -> Result<T, StorageError>,
-) -> Result<T, StorageError> {
+    f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+) -> Result<T, E> {
     let begin = match (&*conn, mode) {
         (AnyConnection::Sqlite(_), TxMode::Read) => "BEGIN",
         (AnyConnection::Sqlite(_), TxMode::Write) => "BEGIN IMMEDIATE",
@@ -253,16 +253,17 @@ pub(crate) fn transaction<T>(
         AnyConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, begin),
         AnyConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction_sql(c, begin),
     }
-    .db()?;
+    .db()
+    .map_err(E::from)?;
     type Manager = <AnyConnection as Connection>::TransactionManager;
     match f(conn) {
         Ok(value) => {
-            Manager::commit_transaction(conn).db()?;
+            Manager::commit_transaction(conn).db().map_err(E::from)?;
             Ok(value)
         }
         Err(err) => match Manager::rollback_transaction(conn) {
             Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(err),
-            Err(rollback) => Err(crate::error::from_diesel(rollback)),
+            Err(rollback) => Err(E::from(crate::error::from_diesel(rollback))),
         },
     }
 }

@@ -117,11 +117,12 @@ impl Store {
     }
 
     /// Runs `f` in one write transaction: everything it does commits together, or
-    /// nothing does when it returns an error.
+    /// nothing does when it returns an error. The error type is the caller's (anything a
+    /// [`StorageError`] converts into), so a layer above can abort with its own errors.
     ///
     /// Do not call other `Store` methods that write from inside `f`: on SQLite they
     /// would wait for the one write connection that `f` holds.
-    pub fn write<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T, StorageError>) -> Result<T, StorageError> {
+    pub fn write<T, E: From<StorageError>>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T, E>) -> Result<T, E> {
         let mut conn = self.write.get().map_err(from_pool)?;
         conn::transaction(&mut conn, TxMode::Write, |conn| f(&mut Tx { conn }))
     }

@@ -108,7 +108,7 @@ fn readers_do_not_wait_for_an_open_write_transaction(store: &Store) {
                 tx.insert_user(&user(&t, "during"))?;
                 inserted_tx.send(()).expect("signal");
                 release.recv().expect("release");
-                Ok(())
+                Ok::<_, StorageError>(())
             })
         })
     };
