@@ -6,6 +6,7 @@
 mod auth;
 mod bulk;
 mod discovery;
+mod discovery_groups;
 mod entra;
 mod entra_groups;
 mod groups;
