@@ -355,7 +355,7 @@ async fn me_is_a_scim_501_whatever_the_method() {
 
 #[tokio::test]
 async fn searches_are_post_only_and_their_bodies_are_checked_before_the_core_is_called() {
-    for uri in ["/scim/v2/Users/.search", "/scim/v2/.search"] {
+    for uri in ["/scim/v2/Users/.search", "/scim/v2/Groups/.search", "/scim/v2/.search"] {
         let (response, body) = send(request(Method::GET, uri).body(Body::empty()).unwrap()).await;
         assert_scim_error(&response, &body, StatusCode::METHOD_NOT_ALLOWED, None);
         let bad = json_body(Method::POST, uri, "application/scim+json", r#"{"count":"ten"}"#);

@@ -13,8 +13,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use idsync_proto::v1::{
-    CreateGroupRequest, DeleteGroupRequest, GetGroupRequest, Group, PatchGroupRequest, PatchGroupResponse,
-    ReplaceGroupRequest,
+    CreateGroupRequest, DeleteGroupRequest, GetGroupRequest, Group, ListGroupsResponse, PatchGroupRequest,
+    PatchGroupResponse, ReplaceGroupRequest,
 };
 
 use crate::errors::ApiError;
@@ -57,16 +57,20 @@ async fn list_groups(
         .list_groups(forwarded.request(request))
         .await?
         .into_inner();
-    let base_url = state.scim_base_url();
+    render_group_list(&state, &page, &projection)
+}
+
+/// A page of groups as a `ListResponse`, each group projected.
+pub(crate) fn render_group_list(
+    state: &AppState,
+    page: &ListGroupsResponse,
+    projection: &Projection,
+) -> Result<Response, ApiError> {
+    let list = ListResponseOut::groups(page, state.scim_base_url());
     if projection.is_all() {
-        return Ok(Scim(ListResponseOut::groups(&page, base_url)).into_response());
+        return Ok(Scim(list).into_response());
     }
-    let resources = page
-        .resources
-        .iter()
-        .map(|group| projection.render(&GroupOut::new(group, base_url)))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Scim(ListResponseOut::new(page.total_results, page.start_index, resources)).into_response())
+    Ok(Scim(list.try_map(|group| projection.render(&group))?).into_response())
 }
 
 /// `POST /Groups` → 201 with `Location` and `ETag`.

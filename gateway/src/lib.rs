@@ -10,8 +10,9 @@
 //!
 //! Layout: [`app`] builds the router and [`serve`] runs it; `users` and `groups` hold
 //! the `/Users` (and `/Me`) and `/Groups` handlers, `bulk` replays `/Bulk` operations
-//! through the router, `search` the `.search` ones, `discovery` those of
-//! `/ServiceProviderConfig`, `/ResourceTypes` and `/Schemas`; `wire` converts SCIM JSON to
+//! through the router, `search` the `.search` ones (per type and at the root),
+//! `discovery` those of `/ServiceProviderConfig`, `/ResourceTypes` and `/Schemas`;
+//! `wire` converts SCIM JSON to
 //! and from proto messages (`user_in`, `patch` and `search_in` read; `user_out`, `list`,
 //! `discovery_out`, `schema_out` and `render` write); `projection` applies `attributes` /
 //! `excludedAttributes` to rendered resources; `extract` and `query` read bodies, ids,
@@ -51,6 +52,7 @@ use axum::routing::get;
 use axum::serve::ListenerExt;
 use idsync_proto::v1::discovery_client::DiscoveryClient;
 use idsync_proto::v1::groups_client::GroupsClient;
+use idsync_proto::v1::search_client::SearchClient;
 use idsync_proto::v1::users_client::UsersClient;
 use tokio::net::TcpListener;
 use tonic::transport::Channel;
@@ -102,6 +104,7 @@ pub struct AppState {
     users: UsersClient<Channel>,
     discovery: DiscoveryClient<Channel>,
     groups: GroupsClient<Channel>,
+    search: SearchClient<Channel>,
     settings: Arc<GatewaySettings>,
     /// `<public_url>/scim/v2`, computed once.
     scim_base_url: Arc<str>,
@@ -115,7 +118,8 @@ impl AppState {
         AppState {
             users: UsersClient::new(core.clone()),
             discovery: DiscoveryClient::new(core.clone()),
-            groups: GroupsClient::new(core),
+            groups: GroupsClient::new(core.clone()),
+            search: SearchClient::new(core),
             settings: Arc::new(settings),
             scim_base_url: scim_base_url.into(),
         }
@@ -139,6 +143,11 @@ impl AppState {
     /// A handle on the `Groups` client; clones share the channel.
     fn groups(&self) -> GroupsClient<Channel> {
         self.groups.clone()
+    }
+
+    /// A handle on the `Search` client; clones share the channel.
+    fn search(&self) -> SearchClient<Channel> {
+        self.search.clone()
     }
 
     /// The SCIM base URL, `<public_url>/scim/v2`.

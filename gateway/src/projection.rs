@@ -3,10 +3,10 @@
 //!
 //! This is one function over the rendered SCIM JSON, and it lives in the gateway on
 //! purpose: choosing attributes is presentation of a resource the core has already
-//! computed, authorized and versioned, it applies to every resource type alike (Users now,
-//! Groups and search results later), and it needs no schema knowledge beyond the two
-//! attributes every resource returns always (`schemas`, `id`). Names match ignoring ASCII
-//! case (RFC 7643 §2.1) in the three forms of RFC 7644 §3.10: `userName`,
+//! computed, authorized and versioned, it applies to every resource type alike (Users,
+//! Groups, and the mixed results of a root search), and it needs no schema knowledge
+//! beyond the two attributes every resource returns always (`schemas`, `id`). Names match
+//! ignoring ASCII case (RFC 7643 §2.1) in the three forms of RFC 7644 §3.10: `userName`,
 //! `name.givenName` and URN-qualified `urn:…:enterprise:2.0:User:department` (or a whole
 //! extension, `urn:…:enterprise:2.0:User`). A name the resource does not have selects
 //! nothing. `password` is never rendered, so no projection can bring it back.

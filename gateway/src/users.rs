@@ -159,16 +159,11 @@ pub(crate) fn render_user_list(
     page: &ListUsersResponse,
     projection: &Projection,
 ) -> Result<Response, ApiError> {
-    let base_url = state.scim_base_url();
+    let list = ListResponseOut::users(page, state.scim_base_url());
     if projection.is_all() {
-        return Ok(Scim(ListResponseOut::users(page, base_url)).into_response());
+        return Ok(Scim(list).into_response());
     }
-    let resources = page
-        .resources
-        .iter()
-        .map(|user| projection.render(&UserOut::new(user, base_url)))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Scim(ListResponseOut::new(page.total_results, page.start_index, resources)).into_response())
+    Ok(Scim(list.try_map(|user| projection.render(&user))?).into_response())
 }
 
 /// The user as SCIM JSON with `ETag`, shaped by `attributes`/`excludedAttributes`; a 201

@@ -10,7 +10,8 @@
 //! schema, [`users`] the User resource (conversions, filter compilation, PATCH,
 //! operations, gRPC service), [`groups`] the Group resource likewise (with its schema
 //! and the derived `User.groups`), [`discovery`] the service provider configuration,
-//! resource types and schemas (RFC 7644 §4), [`admin`] tenants and tokens, [`auth`] token checks,
+//! resource types and schemas (RFC 7644 §4), [`search`] the root search over Users and
+//! Groups (RFC 7644 §3.4.3), [`admin`] tenants and tokens, [`auth`] token checks,
 //! [`server`] the tonic server with health and reflection, [`error`] the one error type.
 
 pub mod admin;
@@ -22,6 +23,7 @@ pub mod groups;
 mod password;
 pub mod schema;
 pub mod scim;
+pub mod search;
 pub mod server;
 #[cfg(test)]
 mod test_support;

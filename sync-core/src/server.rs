@@ -9,6 +9,7 @@ use hyper_util::rt::TokioIo;
 use idsync_proto::v1::admin_server::AdminServer;
 use idsync_proto::v1::discovery_server::DiscoveryServer;
 use idsync_proto::v1::groups_server::GroupsServer;
+use idsync_proto::v1::search_server::SearchServer;
 use idsync_proto::v1::users_server::UsersServer;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -20,6 +21,7 @@ use crate::Core;
 use crate::admin::service::AdminService;
 use crate::discovery::service::DiscoveryService;
 use crate::groups::service::GroupsService;
+use crate::search::service::SearchService;
 use crate::users::service::UsersService;
 
 /// Builds the router with every service the core offers.
@@ -27,6 +29,7 @@ pub async fn router(core: Core) -> Result<Router, tonic_reflection::server::Erro
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter.set_serving::<UsersServer<UsersService>>().await;
     reporter.set_serving::<GroupsServer<GroupsService>>().await;
+    reporter.set_serving::<SearchServer<SearchService>>().await;
     reporter.set_serving::<AdminServer<AdminService>>().await;
     reporter.set_serving::<DiscoveryServer<DiscoveryService>>().await;
     let reflection = tonic_reflection::server::Builder::configure()
@@ -39,6 +42,7 @@ pub async fn router(core: Core) -> Result<Router, tonic_reflection::server::Erro
         .add_service(UsersServer::new(UsersService::new(core.clone())))
         .add_service(DiscoveryServer::new(DiscoveryService::new(core.clone())))
         .add_service(GroupsServer::new(GroupsService::new(core.clone())))
+        .add_service(SearchServer::new(SearchService::new(core.clone())))
         .add_service(AdminServer::new(AdminService::new(core))))
 }
 

@@ -41,3 +41,20 @@ pub(crate) fn scim_type(e: CoreError) -> ScimType {
         other => panic!("expected a 400, got {other:?}"),
     }
 }
+
+/// A core on a fresh SQLite database with one tenant, and a `scim` caller of that tenant.
+pub(crate) async fn tenant_core() -> (crate::Core, crate::auth::Caller, idsync_storage::test_util::TestDb) {
+    let db = idsync_storage::test_util::TestDb::sqlite();
+    let store = db.store();
+    let core = crate::Core::new(store.clone(), crate::CoreSettings::default());
+    let tenant = tokio::task::spawn_blocking(move || crate::admin::create_tenant(&store, "tested", None, false))
+        .await
+        .unwrap()
+        .unwrap();
+    let caller = crate::auth::Caller {
+        tenant_id: tenant.id,
+        token_id: "test-token".into(),
+        scope: idsync_storage::records::Scope::Scim,
+    };
+    (core, caller, db)
+}

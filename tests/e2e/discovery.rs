@@ -179,7 +179,7 @@ async fn resource_types_describe_users_and_groups_as_rfc_7643_shows(backend: Bac
 }
 
 /// `attribute` has every characteristic `rfc` prints (sub-attributes matched by name).
-fn assert_attribute(ours: &Value, rfc: &Value) {
+pub(crate) fn assert_attribute(ours: &Value, rfc: &Value) {
     let name = rfc["name"].as_str().unwrap();
     for (key, expected) in rfc.as_object().unwrap() {
         if key == "subAttributes" {
@@ -197,7 +197,7 @@ fn assert_attribute(ours: &Value, rfc: &Value) {
     }
 }
 
-fn find<'a>(schema: &'a Value, name: &str) -> &'a Value {
+pub(crate) fn find<'a>(schema: &'a Value, name: &str) -> &'a Value {
     schema["attributes"]
         .as_array()
         .unwrap()
@@ -280,7 +280,6 @@ async fn schemas_publish_user_enterprise_user_and_group(backend: Backend) {
         find(enterprise, "manager")["subAttributes"].as_array().map(Vec::len),
         Some(3)
     );
-
     let lower = app
         .get_json(&format!("/Schemas/{}", ENTERPRISE_URN.to_lowercase()))
         .await;

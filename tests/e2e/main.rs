@@ -6,9 +6,11 @@
 mod auth;
 mod bulk;
 mod discovery;
+mod discovery_groups;
 mod entra;
 mod entra_groups;
 mod groups;
 mod grpc;
 mod query;
+mod search;
 mod users;

@@ -224,6 +224,12 @@ impl TestApp {
             .await
     }
 
+    /// `POST /Groups/.search` with a `SearchRequest` body.
+    pub async fn search_groups(&self, body: &Value) -> Response {
+        self.send(Method::POST, "/Groups/.search", Some(&self.token), Some(body))
+            .await
+    }
+
     /// `POST /.search` (the root of the Tenant URL) with a `SearchRequest` body.
     pub async fn search_root(&self, body: &Value) -> Response {
         self.send(Method::POST, "/.search", Some(&self.token), Some(body)).await

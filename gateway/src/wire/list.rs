@@ -1,12 +1,14 @@
 //! The SCIM `ListResponse` (RFC 7644 §3.4.2): a page of users or groups, or every schema or
 //! resource type of `/Schemas` and `/ResourceTypes` (RFC 7644 §4).
 
-use idsync_proto::v1::{ListGroupsResponse, ListUsersResponse};
+use idsync_proto::v1::resource::Resource;
+use idsync_proto::v1::{ListGroupsResponse, ListUsersResponse, SearchResourcesResponse};
 use serde::Serialize;
 
 use super::LIST_RESPONSE_URN;
 use super::group_out::GroupOut;
 use super::user_out::UserOut;
+use crate::errors::ApiError;
 
 /// A `ListResponse` of `R`; `Resources` is always present, `[]` when empty.
 #[derive(Serialize)]
@@ -31,6 +33,12 @@ impl<R> ListResponseOut<R> {
             items_per_page: resources.len(),
             resources,
         }
+    }
+
+    /// The same page with every resource passed through `f` (a projection).
+    pub(crate) fn try_map<T, E>(self, f: impl FnMut(R) -> Result<T, E>) -> Result<ListResponseOut<T>, E> {
+        let resources = self.resources.into_iter().map(f).collect::<Result<Vec<_>, E>>()?;
+        Ok(ListResponseOut::new(self.total_results, self.start_index, resources))
     }
 
     /// Every resource there is, on one page.
@@ -65,9 +73,43 @@ impl<'a> ListResponseOut<GroupOut<'a>> {
     }
 }
 
+/// One result of a search over every resource type: a User or a Group, rendered as itself.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub(crate) enum ResourceOut<'a> {
+    // Boxed: a rendered User is several times the size of a rendered Group.
+    User(Box<UserOut<'a>>),
+    Group(GroupOut<'a>),
+}
+
+impl<'a> ListResponseOut<ResourceOut<'a>> {
+    /// Renders a page of a root search; `base_url` is the SCIM base. A result that is
+    /// neither a User nor a Group means the core and gateway disagree on the contract:
+    /// 500, logged here.
+    pub(crate) fn search(page: &'a SearchResourcesResponse, base_url: &'a str) -> Result<Self, ApiError> {
+        let SearchResourcesResponse {
+            total_results,
+            start_index,
+            resources,
+        } = page;
+        let resources = resources
+            .iter()
+            .map(|resource| match &resource.resource {
+                Some(Resource::User(user)) => Ok(ResourceOut::User(Box::new(UserOut::new(user, base_url)))),
+                Some(Resource::Group(group)) => Ok(ResourceOut::Group(GroupOut::new(group, base_url))),
+                None => {
+                    tracing::error!("the core answered a search result that is no known resource type");
+                    Err(ApiError::internal())
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self::new(*total_results, *start_index, resources))
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use idsync_proto::v1::User;
+    use idsync_proto::v1::{Group, User};
     use serde_json::json;
 
     use super::*;
@@ -109,5 +151,54 @@ mod tests {
         assert_eq!(body["startIndex"], 6);
         assert_eq!(body["itemsPerPage"], 2);
         assert_eq!(body["Resources"][1]["userName"], "b@x");
+    }
+
+    #[test]
+    fn a_search_page_renders_each_result_as_its_own_resource_type() {
+        let wrap = |resource| idsync_proto::v1::Resource {
+            resource: Some(resource),
+        };
+        let page = SearchResourcesResponse {
+            total_results: 9,
+            start_index: 3,
+            resources: vec![
+                wrap(Resource::User(User {
+                    id: "u1".into(),
+                    user_name: "ada@x".into(),
+                    ..User::default()
+                })),
+                wrap(Resource::Group(Group {
+                    id: "g1".into(),
+                    display_name: "Ops".into(),
+                    members_excluded: true,
+                    ..Group::default()
+                })),
+            ],
+        };
+        let list = ListResponseOut::search(&page, "https://x/scim/v2").unwrap();
+        let body = serde_json::to_value(list).unwrap();
+        assert_eq!(
+            (body["totalResults"].as_u64(), body["startIndex"].as_u64()),
+            (Some(9), Some(3))
+        );
+        assert_eq!(body["itemsPerPage"], 2);
+        assert_eq!(
+            body["Resources"],
+            json!([
+                {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "id": "u1", "userName": "ada@x"},
+                {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "id": "g1", "displayName": "Ops"}
+            ])
+        );
+    }
+
+    #[test]
+    fn a_search_result_of_no_known_type_is_an_internal_error() {
+        let page = SearchResourcesResponse {
+            total_results: 1,
+            start_index: 1,
+            resources: vec![idsync_proto::v1::Resource { resource: None }],
+        };
+        let error = ListResponseOut::search(&page, "https://x/scim/v2").err().unwrap();
+        assert_eq!(error.status(), axum::http::StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

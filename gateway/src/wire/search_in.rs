@@ -1,4 +1,5 @@
-//! A `SearchRequest` body (RFC 7644 §3.4.3) → the list request and projection it stands for.
+//! A `SearchRequest` body (RFC 7644 §3.4.3) → the request and projection it stands for at
+//! `/Users/.search`, `/Groups/.search` or the root `/.search`.
 //!
 //! The parameters mean what they mean in a query string (RFC 7644 §3.4.2): a `startIndex`
 //! below 1 reads as 1, a negative `count` as 0, and a `count` above the core's page limit
@@ -6,7 +7,7 @@
 //! `excludedAttributes` are lists of strings (one comma-separated string is accepted too).
 //! `schemas`, when sent, must name the SearchRequest message.
 
-use idsync_proto::v1::{ListUsersRequest, SortOrder};
+use idsync_proto::v1::{ListGroupsRequest, ListUsersRequest, SearchResourcesRequest, SortOrder};
 use serde_json::Value;
 
 use super::{SEARCH_REQUEST_URN, Slot, slots, wrong_type};
@@ -14,13 +15,87 @@ use crate::errors::ApiError;
 use crate::projection::Projection;
 use crate::query::{clamp_u32, sort_order};
 
-/// A parsed `SearchRequest`.
+/// A parsed `SearchRequest`, for whichever endpoint received it.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct SearchBody {
-    /// The list request for the core (filter, paging, sorting).
-    pub(crate) request: ListUsersRequest,
+    /// Filter, paging and sorting, passed to the core as given.
+    pub(crate) query: SearchQuery,
     /// Which attributes of each result to return.
     pub(crate) projection: Projection,
+}
+
+/// The query parameters of a `SearchRequest` (RFC 7644 §3.4.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SearchQuery {
+    pub(crate) filter: String,
+    pub(crate) start_index: u32,
+    pub(crate) count: Option<u32>,
+    pub(crate) sort_by: String,
+    pub(crate) sort_order: SortOrder,
+}
+
+impl SearchBody {
+    /// `POST /Users/.search`: `groups` is loaded only if it may be returned.
+    pub(crate) fn users(self) -> (ListUsersRequest, Projection) {
+        let SearchQuery {
+            filter,
+            start_index,
+            count,
+            sort_by,
+            sort_order,
+        } = self.query;
+        let request = ListUsersRequest {
+            filter,
+            start_index,
+            count,
+            sort_by,
+            sort_order: sort_order as i32,
+            exclude_groups: !self.projection.may_return("groups"),
+        };
+        (request, self.projection)
+    }
+
+    /// `POST /Groups/.search`: `members` is loaded only if it may be returned.
+    pub(crate) fn groups(self) -> (ListGroupsRequest, Projection) {
+        let SearchQuery {
+            filter,
+            start_index,
+            count,
+            sort_by,
+            sort_order,
+        } = self.query;
+        let request = ListGroupsRequest {
+            filter,
+            start_index,
+            count,
+            sort_by,
+            sort_order: sort_order as i32,
+            exclude_members: !self.projection.may_return("members"),
+        };
+        (request, self.projection)
+    }
+
+    /// `POST /.search`: every resource type; neither `groups` nor `members` is loaded
+    /// unless it may be returned.
+    pub(crate) fn every_type(self) -> (SearchResourcesRequest, Projection) {
+        let SearchQuery {
+            filter,
+            start_index,
+            count,
+            sort_by,
+            sort_order,
+        } = self.query;
+        let request = SearchResourcesRequest {
+            filter,
+            start_index,
+            count,
+            sort_by,
+            sort_order: sort_order as i32,
+            exclude_groups: !self.projection.may_return("groups"),
+            exclude_members: !self.projection.may_return("members"),
+        };
+        (request, self.projection)
+    }
 }
 
 impl TryFrom<Value> for SearchBody {
@@ -66,15 +141,14 @@ impl TryFrom<Value> for SearchBody {
             &attributes.iter().map(String::as_str).collect::<Vec<_>>(),
             &excluded.iter().map(String::as_str).collect::<Vec<_>>(),
         )?;
-        let request = ListUsersRequest {
+        let query = SearchQuery {
             filter: filter.string()?.unwrap_or_default(),
             start_index,
             count,
             sort_by: sort_by.string()?.unwrap_or_default(),
-            sort_order: sort_order as i32,
-            exclude_groups: !projection.may_return("groups"),
+            sort_order,
         };
-        Ok(SearchBody { request, projection })
+        Ok(SearchBody { query, projection })
     }
 }
 
@@ -148,8 +222,10 @@ mod tests {
             "sortOrder": "descending"
         }))
         .unwrap();
+        assert!(search.projection.may_return("userName") && !search.projection.may_return("emails"));
+        let (users, _) = search.clone().users();
         assert_eq!(
-            search.request,
+            users,
             ListUsersRequest {
                 filter: "displayName sw \"smith\"".into(),
                 start_index: 1,
@@ -159,24 +235,53 @@ mod tests {
                 exclude_groups: true,
             }
         );
-        assert!(search.projection.may_return("userName") && !search.projection.may_return("emails"));
+        let (groups, _) = search.clone().groups();
+        assert_eq!(
+            (groups.filter, groups.count, groups.sort_by, groups.exclude_members),
+            (users.filter.clone(), Some(10), "userName".to_string(), true)
+        );
+        let (root, _) = search.every_type();
+        assert_eq!(
+            root,
+            SearchResourcesRequest {
+                filter: users.filter,
+                start_index: 1,
+                count: Some(10),
+                sort_by: "userName".into(),
+                sort_order: SortOrder::Descending as i32,
+                exclude_groups: true,
+                exclude_members: true,
+            }
+        );
+    }
+
+    #[test]
+    fn members_and_groups_are_loaded_unless_the_projection_leaves_them_out() {
+        let (root, _) = parse(json!({})).unwrap().every_type();
+        assert!(!root.exclude_groups && !root.exclude_members);
+        let (root, _) = parse(json!({"attributes": ["members.value"]})).unwrap().every_type();
+        assert!(root.exclude_groups && !root.exclude_members);
+        let (root, _) = parse(json!({"excludedAttributes": "members"})).unwrap().every_type();
+        assert!(!root.exclude_groups && root.exclude_members);
+        let (groups, _) = parse(json!({"excludedAttributes": ["members"]})).unwrap().groups();
+        assert!(groups.exclude_members);
     }
 
     #[test]
     fn an_empty_search_lists_everything_from_the_first_result() {
         let search = parse(json!({})).unwrap();
-        assert_eq!(search.request.filter, "");
-        assert_eq!((search.request.start_index, search.request.count), (1, None));
+        assert_eq!(search.query.filter, "");
+        assert_eq!((search.query.start_index, search.query.count), (1, None));
         assert!(search.projection.is_all());
     }
 
     #[test]
     fn names_match_in_any_case_and_paging_is_clamped() {
         let search = parse(json!({"STARTINDEX": -4, "Count": -1, "excludedattributes": "emails,groups"})).unwrap();
-        assert_eq!((search.request.start_index, search.request.count), (1, Some(0)));
-        assert!(!search.projection.may_return("groups") && search.request.exclude_groups);
+        assert_eq!((search.query.start_index, search.query.count), (1, Some(0)));
+        assert!(search.users().0.exclude_groups);
         let huge = parse(json!({"count": 18446744073709551615u64})).unwrap();
-        assert_eq!(huge.request.count, Some(u32::MAX));
+        assert_eq!(huge.query.count, Some(u32::MAX));
     }
 
     #[test]

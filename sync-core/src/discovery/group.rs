@@ -1,54 +1,38 @@
-//! The Group schema (RFC 7643 §4.2, §8.7.1) and resource type, written out by hand.
+//! The published Group schema (RFC 7643 §4.2) and resource type, derived from the Group's
+//! tables in [`crate::groups::schema`] plus the [`GROUP_NOTES`], as the User schema is
+//! derived from its own.
 //!
-//! GROUPS MERGE: this static description stands in until the Groups resource lands with
-//! a schema table of its own. Then build [`schema`] from that table the way `user.rs`
-//! builds the User schema (or keep this `const` if it matches what is stored), and check
-//! `displayName`'s `uniqueness` against what the store enforces.
+//! Every singular leaf of [`GROUP_LEAVES`] is published but `meta` (common to every
+//! resource, in no schema, RFC 7643 §3.1), then `members` with exactly the
+//! sub-attributes of [`MEMBER_SUBS`], whose mutability is what group PATCH enforces:
+//! members are added and removed whole, `value`, `$ref` and `type` are immutable and
+//! `display` is the member's current name, set by the server.
 
-use idsync_proto::v1::{AttributeMutability, AttributeReturned, ResourceType, Schema};
+use idsync_proto::v1::{Attribute, ResourceType, Schema};
 
-use super::spec::AttrSpec;
+use super::derive::{annotate, references, scalar};
+use super::notes::{self, GROUP_NOTES};
+use crate::groups::schema::{GROUP_LEAVES, GROUP_URN, MEMBER_SUBS};
 
-/// `urn:ietf:params:scim:schemas:core:2.0:Group`.
-pub const GROUP_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
-
-const READ_ONLY: AttributeMutability = AttributeMutability::ReadOnly;
-const IMMUTABLE: AttributeMutability = AttributeMutability::Immutable;
-
-const MEMBER: &[AttrSpec] = &[
-    AttrSpec::string("value", "The id of a member: a User or a Group of the same tenant.").mutability(IMMUTABLE),
-    AttrSpec::reference("$ref", &["User", "Group"], "The URI of the member resource.").mutability(IMMUTABLE),
-    AttrSpec::string("display", "The member's display name.").mutability(READ_ONLY),
-    AttrSpec::string("type", "The member's resource type.")
-        .canonical(&["User", "Group"])
-        .mutability(IMMUTABLE),
-];
-
-const ATTRIBUTES: &[AttrSpec] = &[
-    AttrSpec::string(
-        "id",
-        "Unique, stable identifier of the Group, assigned by the service provider.",
-    )
-    .case_exact()
-    .mutability(READ_ONLY)
-    .returned(AttributeReturned::Always)
-    .unique(),
-    AttrSpec::string(
-        "externalId",
-        "Identifier of the Group in the provisioning client's own system.",
-    )
-    .case_exact(),
-    AttrSpec::string("displayName", "A human-readable name for the Group. REQUIRED.").required(),
-    AttrSpec::complex("members", MEMBER, "The members of the Group.").multi(),
-];
+/// The complex attribute that every resource has but no schema defines.
+const META: &str = "meta";
 
 /// The Group schema.
 pub fn schema() -> Schema {
+    let mut attributes: Vec<Attribute> = GROUP_LEAVES
+        .iter()
+        .filter(|def| !def.attr.eq_ignore_ascii_case(META))
+        .map(|def| {
+            let spec = scalar(def.attr, def.ty, def.case_exact, def.mutability);
+            annotate(spec, notes::find(GROUP_NOTES, def.attr, def.sub)).attribute()
+        })
+        .collect();
+    attributes.push(references("members", MEMBER_SUBS, GROUP_NOTES));
     Schema {
         id: GROUP_URN.to_string(),
         name: "Group".to_string(),
         description: "Group".to_string(),
-        attributes: ATTRIBUTES.iter().map(AttrSpec::attribute).collect(),
+        attributes,
     }
 }
 

@@ -7,9 +7,11 @@
 //! from [`CoreSettings`](crate::CoreSettings).
 //!
 //! Layout: `spec` is the attribute description and its proto form, `notes` the
-//! descriptions and discovery-only characteristics of User attributes, `user` and
-//! `group` the schemas, [`service`] the tonic service.
+//! descriptions and discovery-only characteristics of User and Group attributes, `derive`
+//! how a table row and its note become a published attribute, `user` and `group` the
+//! schemas, [`service`] the tonic service.
 
+mod derive;
 mod group;
 mod notes;
 pub mod service;
@@ -26,7 +28,7 @@ use idsync_proto::v1::{
     ServiceProviderConfig,
 };
 
-pub use group::GROUP_URN;
+pub use crate::groups::schema::GROUP_URN;
 
 use crate::Core;
 use crate::error::{CoreError, CoreResult};

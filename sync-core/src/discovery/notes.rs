@@ -1,10 +1,11 @@
-//! What the User schema tables do not say: each attribute's description and the
+//! What the schema tables do not say: each attribute's description and the
 //! characteristics only discovery needs (`required`, `returned`, `uniqueness`,
-//! `canonicalValues`, `referenceTypes`), after RFC 7643 §4.1, §4.3 and §8.7.1.
+//! `canonicalValues`, `referenceTypes`), after RFC 7643 §4.1–§4.3 and §8.7.1.
 //!
 //! Type, `caseExact`, `mutability` and which attributes exist come from
-//! [`crate::schema`]; a note never invents an attribute (a unit test fails on a note
-//! that names nothing, and on an attribute without a note).
+//! [`crate::schema`] and [`crate::groups::schema`]; a note never invents an attribute (a
+//! unit test fails on a note that names nothing, and on an attribute without a note).
+//! `uniqueness: server` is noted only where the store enforces it (a unit test checks).
 
 use idsync_proto::v1::{AttributeReturned, AttributeUniqueness};
 
@@ -119,6 +120,11 @@ pub const CORE_NOTES: &[Note] = &[
     note("roles.value", "The value of a role."),
     note("x509Certificates", "X.509 certificates issued to the User."),
     note("x509Certificates.value", "The DER-encoded certificate, base64."),
+    note("groups", "The Groups the User belongs to, derived from Group membership. Read-only."),
+    note("groups.value", "The id of a Group the User belongs to."),
+    note("groups.display", "The Group's displayName."),
+    note("groups.type", "How the User belongs to the Group: always 'direct', nested memberships are not expanded.")
+        .canonical(&["direct", "indirect"]),
     note("*.display", "A human-readable name, primarily used for display purposes."),
     note("*.type", "A label indicating the value's function."),
     note("*.primary", "Whether this is the preferred value; at most one value may be primary."),
@@ -137,6 +143,20 @@ pub const ENTERPRISE_NOTES: &[Note] = &[
     note("manager.value", "The id of the manager's User resource."),
     note("manager.$ref", "The URI of the manager's User resource.").references(&["User"]),
     note("manager.displayName", "The manager's displayName; set by the service provider."),
+];
+
+/// Notes on the Group schema (`urn:ietf:params:scim:schemas:core:2.0:Group`).
+#[rustfmt::skip]
+pub const GROUP_NOTES: &[Note] = &[
+    note("id", "Unique, stable identifier of the Group, assigned by the service provider.").always().unique(),
+    note("externalId", "Identifier of the Group in the provisioning client's own system."),
+    note("displayName", "A human-readable name for the Group; unique in the tenant ignoring case. REQUIRED.")
+        .required().unique(),
+    note("members", "The members of the Group: Users and Groups of the same tenant, added and removed whole."),
+    note("members.value", "The id of a member."),
+    note("members.$ref", "The URI of the member resource, set by the service provider.").references(&["User", "Group"]),
+    note("members.display", "The member's name (a User's displayName or userName, a Group's displayName)."),
+    note("members.type", "The member's resource type, set by the service provider.").canonical(&["User", "Group"]),
 ];
 
 /// The note for `attr` (and `sub`) in `notes`: an exact one first, then the `*.sub` one.

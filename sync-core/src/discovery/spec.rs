@@ -1,10 +1,9 @@
 //! A small, `const`-friendly description of SCIM attributes (RFC 7643 §7) and its proto form.
 //!
-//! Every published attribute passes through [`AttrSpec`]: the User schema derives its specs
-//! from the tables in [`crate::schema`], a resource whose schema has no such table yet
-//! (Group, see `group.rs`) writes them out as a `const`. Characteristics start at the
-//! defaults of RFC 7643 §2.2 (`readWrite`, `returned: default`, `uniqueness: none`, not
-//! required, case-insensitive), so a spec only names what differs.
+//! Every published attribute passes through [`AttrSpec`], derived from the schema tables
+//! (see `derive.rs`). Characteristics start at the defaults of RFC 7643 §2.2
+//! (`readWrite`, `returned: default`, `uniqueness: none`, not required,
+//! case-insensitive), so a spec only names what differs.
 
 use idsync_proto::v1::{Attribute, AttributeMutability, AttributeReturned, AttributeType, AttributeUniqueness};
 
@@ -58,16 +57,6 @@ impl AttrSpec {
         }
     }
 
-    /// A string attribute.
-    pub const fn string(name: &'static str, description: &'static str) -> Self {
-        Self::new(name, AttributeType::String, description)
-    }
-
-    /// A reference to one of `types` (RFC 7643 §7 `referenceTypes`).
-    pub const fn reference(name: &'static str, types: &'static [&'static str], description: &'static str) -> Self {
-        Self::new(name, AttributeType::Reference, description).references(types)
-    }
-
     /// A complex attribute made of `subs`.
     pub const fn complex(name: &'static str, subs: &'static [AttrSpec], description: &'static str) -> Self {
         AttrSpec {
@@ -82,11 +71,6 @@ impl AttrSpec {
             multi_valued: true,
             ..self
         }
-    }
-
-    /// Required of clients.
-    pub const fn required(self) -> Self {
-        AttrSpec { required: true, ..self }
     }
 
     /// Compared case-sensitively.
@@ -105,30 +89,6 @@ impl AttrSpec {
     /// Returned as given.
     pub const fn returned(self, returned: AttributeReturned) -> Self {
         AttrSpec { returned, ..self }
-    }
-
-    /// Unique across the service provider (RFC 7643 §7 `server`).
-    pub const fn unique(self) -> Self {
-        AttrSpec {
-            uniqueness: AttributeUniqueness::Server,
-            ..self
-        }
-    }
-
-    /// With suggested values.
-    pub const fn canonical(self, values: &'static [&'static str]) -> Self {
-        AttrSpec {
-            canonical_values: values,
-            ..self
-        }
-    }
-
-    /// With `referenceTypes`.
-    pub const fn references(self, types: &'static [&'static str]) -> Self {
-        AttrSpec {
-            reference_types: types,
-            ..self
-        }
     }
 
     /// The proto form, sub-attributes included.

@@ -26,6 +26,12 @@ pub fn compile_group_filter(text: &str) -> CoreResult<GroupPredicate> {
     compile(&filter)
 }
 
+/// Compiles a parsed filter over the Group schema (the root search parses once and
+/// compiles per resource type).
+pub(crate) fn compile_parsed_group_filter(filter: &Filter) -> CoreResult<GroupPredicate> {
+    compile(filter)
+}
+
 /// Resolves `sortBy`/`sortOrder` (RFC 7644 §3.4.2.3) for groups; an empty `sortBy`
 /// keeps the stable creation order.
 pub fn group_sort_key(sort_by: &str, order: i32) -> CoreResult<Option<GroupSortKey>> {

@@ -127,11 +127,11 @@ pub const MEMBER_SUBS: &[RefSubDef] = &[
 ];
 
 /// `groups` of a User (RFC 7643 §4.1.2): read-only, derived from membership; `type` is
-/// always `direct` (nested memberships are not expanded).
+/// always `direct` (nested memberships are not expanded). No `$ref`: a User's groups are
+/// rendered without one, so none is published or filterable.
 #[rustfmt::skip]
 pub const USER_GROUP_SUBS: &[RefSubDef] = &[
     sub("value", Some(MemberColumn::GroupId), T::String, true, M::ReadOnly),
-    sub("$ref", None, T::Reference, true, M::ReadOnly),
     sub("display", None, T::String, false, M::ReadOnly),
     sub("type", None, T::String, false, M::ReadOnly),
 ];

@@ -25,6 +25,12 @@ pub fn compile_user_filter(text: &str) -> CoreResult<UserPredicate> {
     compile(&filter)
 }
 
+/// Compiles a parsed filter over the User schema (the root search parses once and
+/// compiles per resource type).
+pub(crate) fn compile_parsed_user_filter(filter: &Filter) -> CoreResult<UserPredicate> {
+    compile(filter)
+}
+
 /// Resolves `sortBy`/`sortOrder` (RFC 7644 §3.4.2.3); an empty `sortBy` keeps the
 /// stable creation order. Only singular, stored attributes can be sorted on.
 pub fn user_sort_key(sort_by: &str, order: i32) -> CoreResult<Option<SortKey>> {

@@ -7,3 +7,5 @@ pub mod filter;
 mod ops;
 pub mod patch;
 pub mod service;
+
+pub(crate) use ops::user_page;

@@ -73,25 +73,9 @@ impl Core {
         };
         let store = self.store.clone();
         let tenant = caller.tenant_id.clone();
-        // One snapshot: the page, then the groups of all its users in one query.
-        let (total, resources) = tokio::task::spawn_blocking(move || {
-            store.read(|tx| {
-                let page = tx.list_users(&tenant, &query)?;
-                let mut groups = if exclude_groups || page.users.is_empty() {
-                    HashMap::new()
-                } else {
-                    let ids: Vec<&str> = page.users.iter().map(|u| u.id.as_str()).collect();
-                    group_refs(tx, &tenant, &ids)?
-                };
-                let resources = page
-                    .users
-                    .iter()
-                    .map(|record| record_to_user(record, groups.remove(&record.id).unwrap_or_default()))
-                    .collect::<Vec<_>>();
-                Ok((page.total, resources))
-            })
-        })
-        .await??;
+        let (total, resources) =
+            tokio::task::spawn_blocking(move || store.read(|tx| user_page(tx, &tenant, &query, exclude_groups)))
+                .await??;
         Ok(ListUsersResponse {
             total_results: total,
             start_index,
@@ -230,6 +214,30 @@ fn taken(user_name: &str) -> CoreError {
     CoreError::Uniqueness(format!(
         "userName {user_name:?} is already taken (userName is unique ignoring case)"
     ))
+}
+
+/// One page of users as the API shows them and how many match in all: the page, then
+/// the groups of all its users in one query (none when `exclude_groups`). Run it in a
+/// read transaction so that both see one snapshot.
+pub(crate) fn user_page(
+    tx: &mut Tx<'_>,
+    tenant_id: &str,
+    query: &UserQuery,
+    exclude_groups: bool,
+) -> Result<(u64, Vec<User>), StorageError> {
+    let page = tx.list_users(tenant_id, query)?;
+    let mut groups = if exclude_groups || page.users.is_empty() {
+        HashMap::new()
+    } else {
+        let ids: Vec<&str> = page.users.iter().map(|u| u.id.as_str()).collect();
+        group_refs(tx, tenant_id, &ids)?
+    };
+    let users = page
+        .users
+        .iter()
+        .map(|record| record_to_user(record, groups.remove(&record.id).unwrap_or_default()))
+        .collect();
+    Ok((page.total, users))
 }
 
 /// `User.groups` of each of `user_ids` (absent: in no group), in one query.

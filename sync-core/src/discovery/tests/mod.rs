@@ -1,5 +1,6 @@
 #![allow(clippy::unwrap_used)]
 
+mod group;
 mod rfc7643;
 
 use std::collections::BTreeSet;
@@ -9,7 +10,7 @@ use idsync_proto::v1::{Attribute, AttributeMutability, AttributeReturned, Attrib
 use idsync_storage::test_util::TestDb;
 use serde_json::{Value, json};
 
-use super::notes::{self, CORE_NOTES, ENTERPRISE_NOTES};
+use super::notes::{self, CORE_NOTES, ENTERPRISE_NOTES, GROUP_NOTES};
 use super::*;
 use crate::CoreSettings;
 use crate::schema::{USER_LEAVES, USER_MULTI};
@@ -30,10 +31,10 @@ fn attr<'a>(attributes: &'a [Attribute], name: &str) -> &'a Attribute {
         .unwrap_or_else(|| panic!("no attribute {name}"))
 }
 
-/// `urn|attr` and `urn|attr.sub` of every published attribute.
-fn published_paths() -> BTreeSet<String> {
+/// `urn|attr` and `urn|attr.sub` of every attribute published in the schemas `urns`.
+fn published_paths(urns: &[&str]) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    for schema in [schema(USER_URN), schema(ENTERPRISE_URN)] {
+    for schema in urns.iter().map(|urn| schema(urn)) {
         for a in &schema.attributes {
             out.insert(format!("{}|{}", schema.id, a.name));
             for s in &a.sub_attributes {
@@ -59,10 +60,11 @@ fn every_stored_user_attribute_is_published_exactly_once_and_nothing_else() {
             stored.insert(format!("{USER_URN}|{}.{}", multi.name, sub.name));
         }
     }
-    for derived in ["groups", "groups.value", "groups.$ref", "groups.display", "groups.type"] {
+    // Derived from membership, not stored on the user: what a User's groups carry.
+    for derived in ["groups", "groups.value", "groups.display", "groups.type"] {
         stored.insert(format!("{USER_URN}|{derived}"));
     }
-    assert_eq!(published_paths(), stored);
+    assert_eq!(published_paths(&[USER_URN, ENTERPRISE_URN]), stored);
     let names: Vec<_> = schema(USER_URN).attributes.iter().map(|a| a.name.clone()).collect();
     let unique: BTreeSet<_> = names.iter().collect();
     assert_eq!(names.len(), unique.len(), "no attribute twice: {names:?}");
@@ -80,8 +82,12 @@ fn every_attribute_has_a_description_and_every_note_names_an_attribute() {
         assert!(!schema.description.is_empty());
         check(&schema.attributes, "");
     }
-    let published = published_paths();
-    for (urn, table) in [(USER_URN, CORE_NOTES), (ENTERPRISE_URN, ENTERPRISE_NOTES)] {
+    let published = published_paths(&[USER_URN, ENTERPRISE_URN, GROUP_URN]);
+    for (urn, table) in [
+        (USER_URN, CORE_NOTES),
+        (ENTERPRISE_URN, ENTERPRISE_NOTES),
+        (GROUP_URN, GROUP_NOTES),
+    ] {
         for note in table {
             let hit = match note.path.strip_prefix("*.") {
                 Some(sub) => published.iter().any(|p| p.ends_with(&format!(".{sub}"))),
@@ -200,30 +206,53 @@ fn enum_json(a: &Attribute) -> Value {
            "canonicalValues": a.canonical_values, "referenceTypes": a.reference_types})
 }
 
-/// Where idsync deliberately differs from RFC 7643 §8.7.1, and why.
+/// Where idsync deliberately differs from RFC 7643 §8.7.1, and why: the characteristic
+/// that differs, or `absent` for an attribute idsync does not publish.
 const DEVIATIONS: &[(&str, &str)] = &[
-    // manager.value is a User id and compared exactly, as ids are (idsync stores and
-    // filters it case-sensitively); $ref likewise.
+    // Ids and references to resources are compared exactly, as ids are: idsync stores
+    // and filters these case-sensitively.
     ("manager.value", "caseExact"),
     ("manager.$ref", "caseExact"),
+    ("members.value", "caseExact"),
+    ("members.$ref", "caseExact"),
+    ("groups.value", "caseExact"),
+    // A User's groups are rendered without `$ref`, so it is not published either.
+    ("groups.$ref", "absent"),
     // §4.2 says displayName is REQUIRED; the §8.7.1 example says otherwise.
     ("displayName@Group", "required"),
+    // Entra matches groups by displayName: the store keeps it unique per tenant ignoring
+    // case (RFC 7643 §4.2 leaves uniqueness open; the example says none).
+    ("displayName@Group", "uniqueness"),
 ];
+
+fn is_deviation(path: &str, schema: &str, key: &str) -> bool {
+    DEVIATIONS
+        .iter()
+        .any(|(p, k)| (*p == path || *p == format!("{path}@{schema}")) && *k == key)
+}
 
 /// Every characteristic the RFC prints must be ours too, attribute by attribute.
 fn assert_matches_rfc(ours: &[Attribute], rfc: &[Value], parent: &str, schema: &str) {
     for expected in rfc {
         let name = expected["name"].as_str().unwrap();
         let path = format!("{parent}{name}");
-        let mine = attr(ours, name);
+        let Some(mine) = ours.iter().find(|a| a.name == name) else {
+            assert!(
+                is_deviation(&path, schema, "absent"),
+                "{schema} {path} is not published"
+            );
+            continue;
+        };
+        assert!(
+            !is_deviation(&path, schema, "absent"),
+            "{path} is listed as absent but is published"
+        );
         let actual = enum_json(mine);
         for (key, want) in expected.as_object().unwrap() {
             if matches!(key.as_str(), "name" | "subAttributes") {
                 continue;
             }
-            let deviation = DEVIATIONS
-                .iter()
-                .any(|(p, k)| (*p == path || *p == format!("{path}@{schema}")) && k == key);
+            let deviation = is_deviation(&path, schema, key);
             if deviation {
                 assert_ne!(
                     &actual[key], want,
