@@ -10,7 +10,8 @@
 //! schema, [`users`] the User resource (conversions, filter compilation, PATCH,
 //! operations, gRPC service), [`groups`] the Group resource likewise (with its schema
 //! and the derived `User.groups`), [`discovery`] the service provider configuration,
-//! resource types and schemas (RFC 7644 §4), [`admin`] tenants and tokens, [`auth`] token checks,
+//! resource types and schemas (RFC 7644 §4), [`admin`] tenants and tokens, [`rules`] the tenant's scoping and matching rules,
+//! [`auth`] token checks,
 //! [`server`] the tonic server with health and reflection, [`error`] the one error type.
 
 pub mod admin;
@@ -20,6 +21,7 @@ pub mod discovery;
 pub mod error;
 pub mod groups;
 mod password;
+pub mod rules;
 pub mod schema;
 pub mod scim;
 pub mod server;

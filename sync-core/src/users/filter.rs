@@ -25,6 +25,12 @@ pub fn compile_user_filter(text: &str) -> CoreResult<UserPredicate> {
     compile(&filter)
 }
 
+/// Compiles an already parsed filter (the matching rules build theirs as trees, so a
+/// value never needs quoting).
+pub(crate) fn compile_user_ast(filter: &Filter) -> CoreResult<UserPredicate> {
+    compile(filter)
+}
+
 /// Resolves `sortBy`/`sortOrder` (RFC 7644 §3.4.2.3); an empty `sortBy` keeps the
 /// stable creation order. Only singular, stored attributes can be sorted on.
 pub fn user_sort_key(sort_by: &str, order: i32) -> CoreResult<Option<SortKey>> {
