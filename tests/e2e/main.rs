@@ -11,4 +11,5 @@ mod entra_groups;
 mod groups;
 mod grpc;
 mod query;
+mod scoping;
 mod users;
