@@ -10,6 +10,7 @@ mod entra;
 mod entra_groups;
 mod groups;
 mod grpc;
+mod matching;
 mod query;
 mod scoping;
 mod users;
