@@ -12,5 +12,6 @@ mod groups;
 mod grpc;
 mod matching;
 mod query;
+mod rules_admin;
 mod scoping;
 mod users;

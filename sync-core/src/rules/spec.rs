@@ -37,7 +37,7 @@ pub(crate) fn compile_scoping_filter(resource: RuleResource, filter: &str) -> Co
     compiled.map_err(|e| match e {
         CoreError::Invalid { scim_type, detail } => CoreError::invalid(
             scim_type,
-            format!("invalid {} scoping filter {filter:?}: {detail}", resource.as_str()),
+            format!("invalid {} scoping filter `{filter}`: {detail}", resource.as_str()),
         ),
         other => other,
     })
