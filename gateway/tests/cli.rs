@@ -337,15 +337,31 @@ fn rules_commands_set_show_and_clear_a_tenants_rules() {
     let filter = r#"userName ew "@contoso.com" and urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department ne "Contractors""#;
     idsync(
         &[
-            "rules", "set", "--tenant", "contoso", "--resource", "user", "--filter", filter,
-            "--create-policy", "accept-disabled", "--update-policy", "delete",
+            "rules",
+            "set",
+            "--tenant",
+            "contoso",
+            "--resource",
+            "user",
+            "--filter",
+            filter,
+            "--create-policy",
+            "accept-disabled",
+            "--update-policy",
+            "delete",
         ],
         url,
     );
     let set = idsync(
         &[
-            "rules", "set", "--tenant", "contoso", "--matching", "externalId, emails[type eq \"work\"].value",
-            "--match-policy", "adopt",
+            "rules",
+            "set",
+            "--tenant",
+            "contoso",
+            "--matching",
+            "externalId, emails[type eq \"work\"].value",
+            "--match-policy",
+            "adopt",
         ],
         url,
     );
@@ -354,10 +370,21 @@ fn rules_commands_set_show_and_clear_a_tenants_rules() {
          matching  policy=adopt    attributes=externalId,emails[type eq \"work\"].value\n"
     );
     assert_eq!(stdout(&set), expected);
-    assert_eq!(stdout(&idsync(&["rules", "show", "--tenant", "contoso"], url)), expected);
+    assert_eq!(
+        stdout(&idsync(&["rules", "show", "--tenant", "contoso"], url)),
+        expected
+    );
 
     let cleared = idsync(
-        &["rules", "clear", "--tenant", "contoso", "--resource", "user", "--matching"],
+        &[
+            "rules",
+            "clear",
+            "--tenant",
+            "contoso",
+            "--resource",
+            "user",
+            "--matching",
+        ],
         url,
     );
     assert_eq!(stdout(&cleared), none);
@@ -369,17 +396,45 @@ fn rules_set_refuses_an_invalid_rule_with_its_position_and_keeps_the_old_one() {
     let url = db.url();
     idsync(&["tenant", "create", "contoso"], url);
     idsync(
-        &["rules", "set", "--tenant", "contoso", "--resource", "group", "--filter", "displayName pr"],
+        &[
+            "rules",
+            "set",
+            "--tenant",
+            "contoso",
+            "--resource",
+            "group",
+            "--filter",
+            "displayName pr",
+        ],
         url,
     );
 
     let stderr = idsync_fails(
-        &["rules", "set", "--tenant", "contoso", "--resource", "group", "--filter", "displayName eq"],
+        &[
+            "rules",
+            "set",
+            "--tenant",
+            "contoso",
+            "--resource",
+            "group",
+            "--filter",
+            "displayName eq",
+        ],
         url,
     );
-    assert!(stderr.contains("invalid Group scoping filter") && stderr.contains("at character 15"), "{stderr}");
+    assert!(
+        stderr.contains("invalid Group scoping filter") && stderr.contains("at character 15"),
+        "{stderr}"
+    );
     let stderr = idsync_fails(
-        &["rules", "set", "--tenant", "contoso", "--matching", "externalId,nickName"],
+        &[
+            "rules",
+            "set",
+            "--tenant",
+            "contoso",
+            "--matching",
+            "externalId,nickName",
+        ],
         url,
     );
     assert!(stderr.contains("nickName"), "{stderr}");
@@ -387,5 +442,8 @@ fn rules_set_refuses_an_invalid_rule_with_its_position_and_keeps_the_old_one() {
     assert!(stderr.contains("nobody"), "{stderr}");
 
     let show = stdout(&idsync(&["rules", "show", "--tenant", "contoso"], url));
-    assert!(show.contains("filter=displayName pr") && show.contains("matching  none"), "{show}");
+    assert!(
+        show.contains("filter=displayName pr") && show.contains("matching  none"),
+        "{show}"
+    );
 }

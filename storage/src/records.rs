@@ -4,9 +4,7 @@
 //! (`user_name_norm`, `display_name_norm`) is computed here, in one place, so the unique
 //! index and the filter that Entra uses to find a user or a group can never disagree.
 
-pub use crate::rules::{
-    CreatePolicy, MatchPolicy, MatchingRuleRecord, RuleResource, ScopingRuleRecord, UpdatePolicy,
-};
+pub use crate::rules::{CreatePolicy, MatchPolicy, MatchingRuleRecord, RuleResource, ScopingRuleRecord, UpdatePolicy};
 
 use crate::query::{GroupColumn, GroupPredicate, MultiValuedAttr, Predicate, UserColumn, UserPredicate};
 

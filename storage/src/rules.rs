@@ -114,7 +114,8 @@ impl ScopingRow {
     fn into_record(self) -> Result<ScopingRuleRecord, StorageError> {
         let bad = |what: &str, v: &str| StorageError::Internal(format!("unknown {what} {v:?} in tenant_rules"));
         Ok(ScopingRuleRecord {
-            resource: RuleResource::parse(&self.resource_type).ok_or_else(|| bad("resource type", &self.resource_type))?,
+            resource: RuleResource::parse(&self.resource_type)
+                .ok_or_else(|| bad("resource type", &self.resource_type))?,
             create_policy: CreatePolicy::parse(&self.create_policy)
                 .ok_or_else(|| bad("create policy", &self.create_policy))?,
             update_policy: UpdatePolicy::parse(&self.update_policy)
@@ -137,9 +138,11 @@ fn not_linked_to(token: &str) -> filter_sql::Cond<users::table> {
         users::adopted_by_token
             .is_not_null()
             .and(users::adopted_by_token.ne(token.clone()).assume_not_null())
-            .or(users::adopted_by_token
-                .is_null()
-                .and(users::created_by_token.is_null().or(users::created_by_token.ne(token).assume_not_null()))),
+            .or(users::adopted_by_token.is_null().and(
+                users::created_by_token
+                    .is_null()
+                    .or(users::created_by_token.ne(token).assume_not_null()),
+            )),
     )
 }
 
@@ -291,19 +294,27 @@ impl Tx<'_> {
         out_of_scope: bool,
         active: bool,
     ) -> Result<(), StorageError> {
-        diesel::update(users::table.filter(users::tenant_id.eq(tenant_id)).filter(users::id.eq(id)))
-            .set((users::out_of_scope.eq(out_of_scope), users::active.eq(active)))
-            .execute(self.conn)
-            .db()?;
+        diesel::update(
+            users::table
+                .filter(users::tenant_id.eq(tenant_id))
+                .filter(users::id.eq(id)),
+        )
+        .set((users::out_of_scope.eq(out_of_scope), users::active.eq(active)))
+        .execute(self.conn)
+        .db()?;
         Ok(())
     }
 
     /// Sets a group's scope marker without a new version (see [`Tx::set_user_scope`]).
     pub fn set_group_scope(&mut self, tenant_id: &str, id: &str, out_of_scope: bool) -> Result<(), StorageError> {
-        diesel::update(groups::table.filter(groups::tenant_id.eq(tenant_id)).filter(groups::id.eq(id)))
-            .set(groups::out_of_scope.eq(out_of_scope))
-            .execute(self.conn)
-            .db()?;
+        diesel::update(
+            groups::table
+                .filter(groups::tenant_id.eq(tenant_id))
+                .filter(groups::id.eq(id)),
+        )
+        .set(groups::out_of_scope.eq(out_of_scope))
+        .execute(self.conn)
+        .db()?;
         Ok(())
     }
 

@@ -41,13 +41,19 @@ async fn an_entra_create_adopts_the_account_the_app_created_and_keeps_its_id(bac
     assert_eq!(body["userName"], "ada@contoso.com");
     assert_eq!(body["externalId"], "ext-ada");
     assert_eq!(body["name"]["givenName"], "Ada");
-    assert!(body.get("displayName").is_none(), "a full replace drops what Entra did not send");
+    assert!(
+        body.get("displayName").is_none(),
+        "a full replace drops what Entra did not send"
+    );
     assert_eq!(body["meta"]["version"], "W/\"2\"");
 
     let stored = app.stored_user(&existing).await.unwrap();
     assert!(stored.adopted_by_token.is_some());
     assert_ne!(stored.adopted_by_token, stored.created_by_token);
-    assert_eq!(app.find_users("userName eq \"ada@contoso.com\"").await["totalResults"], 1);
+    assert_eq!(
+        app.find_users("userName eq \"ada@contoso.com\"").await["totalResults"],
+        1
+    );
 
     // Now linked to Entra's connection: a second create is today's conflict.
     let again = app.create_user(&entra_user("ada@contoso.com", "ext-ada")).await;
@@ -98,7 +104,10 @@ async fn a_match_under_the_conflict_policy_is_409_naming_the_account(backend: Ba
     let error = assert_scim_error(response, StatusCode::CONFLICT, Some("uniqueness")).await;
     let detail = error["detail"].as_str().unwrap();
     assert!(detail.contains(&existing) && detail.contains("emails"), "{detail}");
-    assert_eq!(app.find_users("userName eq \"ada@contoso.com\"").await["totalResults"], 0);
+    assert_eq!(
+        app.find_users("userName eq \"ada@contoso.com\"").await["totalResults"],
+        0
+    );
 }
 
 async fn two_candidates_are_a_409_even_under_the_adopt_policy(backend: Backend) {

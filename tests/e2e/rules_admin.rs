@@ -23,14 +23,23 @@ async fn an_invalid_scoping_filter_is_refused_with_its_position(backend: Backend
     let app = TestApp::spawn(backend).await;
     let admin = app.new_token(Scope::Admin).await;
     let error = app
-        .try_set_rules(&admin, user_rule("userName ew \"@contoso.com\" and department is \"x\""))
+        .try_set_rules(
+            &admin,
+            user_rule("userName ew \"@contoso.com\" and department is \"x\""),
+        )
         .await
         .unwrap_err();
     assert_eq!(error.code(), Code::InvalidArgument);
-    assert_eq!(idsync_core::error::scim_type_of(&error).as_deref(), Some("invalidFilter"));
+    assert_eq!(
+        idsync_core::error::scim_type_of(&error).as_deref(),
+        Some("invalidFilter")
+    );
     assert!(error.message().contains("at character 43"), "{}", error.message());
 
-    let unknown = app.try_set_rules(&admin, user_rule("shoeSize gt 40")).await.unwrap_err();
+    let unknown = app
+        .try_set_rules(&admin, user_rule("shoeSize gt 40"))
+        .await
+        .unwrap_err();
     assert_eq!(unknown.code(), Code::InvalidArgument);
     assert!(unknown.message().contains("shoeSize"), "{}", unknown.message());
 
@@ -64,7 +73,10 @@ async fn rules_read_back_with_their_defaults_filled_in(backend: Backend) {
     assert_eq!(matching.policy, MatchPolicy::Conflict as i32);
 
     // Setting is replacing: an empty set clears everything.
-    assert_eq!(app.try_set_rules(&admin, Rules::default()).await.unwrap(), Rules::default());
+    assert_eq!(
+        app.try_set_rules(&admin, Rules::default()).await.unwrap(),
+        Rules::default()
+    );
 }
 
 async fn scim_and_read_tokens_may_not_touch_rules(backend: Backend) {
@@ -93,7 +105,12 @@ async fn admin_tokens_may_not_write_scim_resources(backend: Backend) {
         .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     let group = app
-        .send(reqwest::Method::POST, "/Groups", Some(&admin), Some(&json!({"displayName": "G"})))
+        .send(
+            reqwest::Method::POST,
+            "/Groups",
+            Some(&admin),
+            Some(&json!({"displayName": "G"})),
+        )
         .await;
     assert_eq!(group.status(), StatusCode::FORBIDDEN);
 }

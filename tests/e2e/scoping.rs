@@ -31,13 +31,17 @@ async fn id_of(response: reqwest::Response) -> String {
 
 async fn a_create_out_of_scope_is_rejected_naming_the_rule_and_nothing_is_stored(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    app.scope_users(RULE, CreatePolicy::Reject, UpdatePolicy::Deactivate).await;
+    app.scope_users(RULE, CreatePolicy::Reject, UpdatePolicy::Deactivate)
+        .await;
 
     let response = app.create_user(&user("temp@contoso.com", "Contractors")).await;
     let body = assert_scim_error(response, StatusCode::BAD_REQUEST, Some("invalidValue")).await;
     let detail = body["detail"].as_str().unwrap();
     assert!(detail.contains("temp@contoso.com") && detail.contains(RULE), "{detail}");
-    assert_eq!(app.find_users("userName eq \"temp@contoso.com\"").await["totalResults"], 0);
+    assert_eq!(
+        app.find_users("userName eq \"temp@contoso.com\"").await["totalResults"],
+        0
+    );
 
     let in_scope = app.create_user(&user("ada@contoso.com", "Engineering")).await;
     assert_eq!(in_scope.status(), StatusCode::CREATED);
@@ -55,7 +59,10 @@ async fn a_create_out_of_scope_is_stored_disabled_and_activated_once_patched_int
 
     // Still out of scope: asking to activate it does not.
     let still_out = app
-        .patch_user(&id, &patch_op(json!([{"op": "Replace", "path": "active", "value": true}])))
+        .patch_user(
+            &id,
+            &patch_op(json!([{"op": "Replace", "path": "active", "value": true}])),
+        )
         .await;
     assert!(still_out.status().is_success());
     assert!(!app.stored_user(&id).await.unwrap().active);
@@ -69,7 +76,8 @@ async fn a_create_out_of_scope_is_stored_disabled_and_activated_once_patched_int
 
 async fn an_update_out_of_scope_deactivates_and_marks_the_user_by_default(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    app.scope_users(RULE, CreatePolicy::Reject, UpdatePolicy::Unspecified).await;
+    app.scope_users(RULE, CreatePolicy::Reject, UpdatePolicy::Unspecified)
+        .await;
     let id = id_of(app.create_user(&user("ada@contoso.com", "Engineering")).await).await;
 
     let response = app.patch_user(&id, &set_department("Contractors")).await;
@@ -84,8 +92,11 @@ async fn an_update_out_of_scope_deletes_the_user_under_the_delete_policy(backend
     app.scope_users(RULE, CreatePolicy::Reject, UpdatePolicy::Delete).await;
     let id = id_of(app.create_user(&user("ada@contoso.com", "Engineering")).await).await;
     let group = app.group_id("Engineers").await;
-    app.patched_group(&group, json!([{"op": "add", "path": "members", "value": [{"value": id}]}]))
-        .await;
+    app.patched_group(
+        &group,
+        json!([{"op": "add", "path": "members", "value": [{"value": id}]}]),
+    )
+    .await;
 
     let response = app.put_user(&id, &user("ada@fabrikam.com", "Engineering")).await;
     let body = assert_scim_error(response, StatusCode::NOT_FOUND, None).await;

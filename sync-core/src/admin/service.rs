@@ -5,9 +5,9 @@
 
 use idsync_proto::v1::admin_server::Admin;
 use idsync_proto::v1::{
-    GetRulesRequest, Rules, SetRulesRequest,
-    CreateTenantRequest, CreateTokenRequest, CreateTokenResponse, ListTenantsRequest, ListTenantsResponse,
-    ListTokensRequest, ListTokensResponse, RevokeTokenRequest, RevokeTokenResponse, Tenant, TokenInfo, TokenScope,
+    CreateTenantRequest, CreateTokenRequest, CreateTokenResponse, GetRulesRequest, ListTenantsRequest,
+    ListTenantsResponse, ListTokensRequest, ListTokensResponse, RevokeTokenRequest, RevokeTokenResponse, Rules,
+    SetRulesRequest, Tenant, TokenInfo, TokenScope,
 };
 use idsync_storage::records::{Scope, TenantRecord, TokenRecord};
 use tonic::{Request, Response, Status};
@@ -177,11 +177,10 @@ impl Admin for AdminService {
         let SetRulesRequest { rules } = request.into_inner();
         let rules = crate::rules::admin::rules_from_proto(rules.unwrap_or_default())?;
         let store = self.core.store.clone();
-        let stored = tokio::task::spawn_blocking(move || {
-            crate::rules::admin::replace_rules(&store, &caller.tenant_id, rules)
-        })
-        .await
-        .map_err(CoreError::from)??;
+        let stored =
+            tokio::task::spawn_blocking(move || crate::rules::admin::replace_rules(&store, &caller.tenant_id, rules))
+                .await
+                .map_err(CoreError::from)??;
         Ok(Response::new(crate::rules::admin::rules_to_proto(&stored)))
     }
 }

@@ -52,7 +52,8 @@ impl Core {
                     .map_err(|e| write_error(e, &display_name, None))?
                     .map_err(|Refused(e)| e)?;
                 let record = GroupRecord { members, ..record };
-                tx.insert_group(&record).map_err(|e| write_error(e, &display_name, None))?;
+                tx.insert_group(&record)
+                    .map_err(|e| write_error(e, &display_name, None))?;
                 rules::scope::scope_group(tx, &record.tenant_id, &record.id, WriteKind::Create)?;
                 if record.members.is_empty() {
                     return Ok(record);

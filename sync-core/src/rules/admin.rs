@@ -136,7 +136,11 @@ pub fn rules_from_proto(rules: pb::Rules) -> CoreResult<TenantRules> {
                 resource: match pb::RuleResource::try_from(resource) {
                     Ok(pb::RuleResource::User) => RuleResource::User,
                     Ok(pb::RuleResource::Group) => RuleResource::Group,
-                    _ => return Err(CoreError::invalid_value("a scoping rule's resource must be USER or GROUP")),
+                    _ => {
+                        return Err(CoreError::invalid_value(
+                            "a scoping rule's resource must be USER or GROUP",
+                        ));
+                    }
                 },
                 filter,
                 create_policy: match pb::CreatePolicy::try_from(create_policy) {

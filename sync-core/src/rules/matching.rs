@@ -68,7 +68,10 @@ pub(crate) fn adopted(existing: &UserRecord, incoming: UserRecord, token: &str, 
         created_us: existing.created_us,
         created_by_token: existing.created_by_token.clone(),
         adopted_by_token: Some(token.to_owned()),
-        password_hash: incoming.password_hash.clone().or_else(|| existing.password_hash.clone()),
+        password_hash: incoming
+            .password_hash
+            .clone()
+            .or_else(|| existing.password_hash.clone()),
         manager_display_name: existing.manager_display_name.clone(),
         out_of_scope: existing.out_of_scope,
         last_modified_us: now_us.max(existing.last_modified_us),

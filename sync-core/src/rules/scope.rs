@@ -4,8 +4,8 @@
 //! rule's filter compiled exactly as a list filter, so a rule and `GET /Users?filter=`
 //! can never disagree. What follows from the answer is [`decide`], a pure function.
 
-use idsync_storage::{StorageError, Tx};
 use idsync_storage::records::{CreatePolicy, RuleResource, ScopingRuleRecord, UpdatePolicy, UserRecord};
+use idsync_storage::{StorageError, Tx};
 
 use super::spec::{Compiled, compile_scoping_filter};
 use crate::clock::now_us;
@@ -42,12 +42,7 @@ pub(crate) enum Decision {
 /// already marked stays marked and disabled whatever it is sent, until a write brings it
 /// back. A resource that was never judged (stored before the rule existed) is judged on
 /// its first update.
-pub(crate) fn decide(
-    rule: Option<&ScopingRuleRecord>,
-    kind: WriteKind,
-    in_scope: bool,
-    marked: bool,
-) -> Decision {
+pub(crate) fn decide(rule: Option<&ScopingRuleRecord>, kind: WriteKind, in_scope: bool, marked: bool) -> Decision {
     let Some(rule) = rule.filter(|_| !in_scope) else {
         return if marked { Decision::Restore } else { Decision::Keep };
     };
@@ -136,7 +131,10 @@ pub(crate) fn scope_group(tx: &mut Tx<'_>, tenant_id: &str, id: &str, kind: Writ
             return Ok(Outcome::Deleted);
         }
         Decision::Reject => {
-            let name = tx.get_group(tenant_id, id, false)?.map(|g| g.display_name).unwrap_or_default();
+            let name = tx
+                .get_group(tenant_id, id, false)?
+                .map(|g| g.display_name)
+                .unwrap_or_default();
             return Err(refused("group", &name, rule.as_ref(), kind));
         }
     }

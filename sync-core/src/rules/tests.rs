@@ -25,7 +25,10 @@ fn a_create_out_of_scope_follows_the_create_policy() {
     let reject = rule(CreatePolicy::Reject, UpdatePolicy::Delete);
     let accept = rule(CreatePolicy::AcceptDisabled, UpdatePolicy::Delete);
     assert_eq!(decide(Some(&reject), WriteKind::Create, false, false), Decision::Reject);
-    assert_eq!(decide(Some(&accept), WriteKind::Create, false, false), Decision::Disable);
+    assert_eq!(
+        decide(Some(&accept), WriteKind::Create, false, false),
+        Decision::Disable
+    );
     assert_eq!(decide(Some(&reject), WriteKind::Create, true, false), Decision::Keep);
 }
 
@@ -38,7 +41,11 @@ fn an_update_that_leaves_scope_follows_the_update_policy() {
     ];
     for (policy, expected) in cases {
         let r = rule(CreatePolicy::Reject, policy);
-        assert_eq!(decide(Some(&r), WriteKind::Update, false, false), expected, "{policy:?}");
+        assert_eq!(
+            decide(Some(&r), WriteKind::Update, false, false),
+            expected,
+            "{policy:?}"
+        );
     }
 }
 
@@ -54,7 +61,9 @@ fn a_marked_resource_stays_disabled_until_a_write_brings_it_back() {
 #[test]
 fn a_scoping_filter_syntax_error_names_its_position() {
     let error = compile_scoping_filter(RuleResource::User, "userName eq").unwrap_err();
-    let CoreError::Invalid { detail, .. } = error else { panic!("{error:?}") };
+    let CoreError::Invalid { detail, .. } = error else {
+        panic!("{error:?}")
+    };
     assert!(detail.contains("at character 12"), "{detail}");
     assert!(detail.contains("User scoping filter"), "{detail}");
 }
@@ -107,7 +116,10 @@ fn email(value: &str, type_: &str, primary: bool) -> (MultiValuedAttr, ChildValu
 fn matching_values_come_from_the_attribute_each_rule_names() {
     let user = UserRecord {
         user_name: "ada".into(),
-        children: vec![email("home@example.com", "home", true), email("ada@contoso.com", "work", false)],
+        children: vec![
+            email("home@example.com", "home", true),
+            email("ada@contoso.com", "work", false),
+        ],
         ..UserRecord::default()
     };
     assert_eq!(MatchAttribute::ExternalId.value_of(&user), None);

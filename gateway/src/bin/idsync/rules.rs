@@ -8,7 +8,9 @@ use anyhow::{Result, bail};
 use clap::{Subcommand, ValueEnum};
 use idsync_core::admin;
 use idsync_core::rules::admin::{TenantRules, get_rules, replace_rules};
-use idsync_core::storage::records::{CreatePolicy, MatchPolicy, MatchingRuleRecord, RuleResource, ScopingRuleRecord, UpdatePolicy};
+use idsync_core::storage::records::{
+    CreatePolicy, MatchPolicy, MatchingRuleRecord, RuleResource, ScopingRuleRecord, UpdatePolicy,
+};
 use idsync_gateway::node;
 
 use crate::config::Settings;
