@@ -1,5 +1,7 @@
 //! Tenant rules and the in-transaction checks that apply them.
 
+#![allow(clippy::unwrap_used)] // tests assert by unwrapping
+
 use super::{exact, tenant, text, user};
 use crate::Store;
 use crate::query::{CompareOp, UserColumn};
