@@ -313,3 +313,137 @@ async fn core_and_gateway_run_as_separate_processes_on_postgres() {
         .unwrap();
     assert_eq!(created.status(), reqwest::StatusCode::CREATED);
 }
+
+fn idsync_fails(args: &[&str], database_url: &str) -> String {
+    let output = Command::new(BIN)
+        .args(args)
+        .env("IDSYNC_DATABASE_URL", database_url)
+        .env("IDSYNC_LOG", "warn")
+        .output()
+        .expect("idsync runs");
+    assert!(!output.status.success(), "idsync {args:?} succeeded");
+    assert!(output.stdout.is_empty(), "a refused command prints nothing to stdout");
+    String::from_utf8(output.stderr).expect("utf-8")
+}
+
+#[test]
+fn rules_commands_set_show_and_clear_a_tenants_rules() {
+    let db = TestDb::sqlite();
+    let url = db.url();
+    idsync(&["tenant", "create", "contoso"], url);
+    let none = "scoping   none (every resource is in scope)\nmatching  none (a duplicate userName is a conflict)\n";
+    assert_eq!(stdout(&idsync(&["rules", "show", "--tenant", "contoso"], url)), none);
+
+    let filter = r#"userName ew "@contoso.com" and urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department ne "Contractors""#;
+    idsync(
+        &[
+            "rules",
+            "set",
+            "--tenant",
+            "contoso",
+            "--resource",
+            "user",
+            "--filter",
+            filter,
+            "--create-policy",
+            "accept-disabled",
+            "--update-policy",
+            "delete",
+        ],
+        url,
+    );
+    let set = idsync(
+        &[
+            "rules",
+            "set",
+            "--tenant",
+            "contoso",
+            "--matching",
+            "externalId, emails[type eq \"work\"].value",
+            "--match-policy",
+            "adopt",
+        ],
+        url,
+    );
+    let expected = format!(
+        "scoping   User   create=accept-disabled update=delete     filter={filter}\n\
+         matching  policy=adopt    attributes=externalId,emails[type eq \"work\"].value\n"
+    );
+    assert_eq!(stdout(&set), expected);
+    assert_eq!(
+        stdout(&idsync(&["rules", "show", "--tenant", "contoso"], url)),
+        expected
+    );
+
+    let cleared = idsync(
+        &[
+            "rules",
+            "clear",
+            "--tenant",
+            "contoso",
+            "--resource",
+            "user",
+            "--matching",
+        ],
+        url,
+    );
+    assert_eq!(stdout(&cleared), none);
+}
+
+#[test]
+fn rules_set_refuses_an_invalid_rule_with_its_position_and_keeps_the_old_one() {
+    let db = TestDb::sqlite();
+    let url = db.url();
+    idsync(&["tenant", "create", "contoso"], url);
+    idsync(
+        &[
+            "rules",
+            "set",
+            "--tenant",
+            "contoso",
+            "--resource",
+            "group",
+            "--filter",
+            "displayName pr",
+        ],
+        url,
+    );
+
+    let stderr = idsync_fails(
+        &[
+            "rules",
+            "set",
+            "--tenant",
+            "contoso",
+            "--resource",
+            "group",
+            "--filter",
+            "displayName eq",
+        ],
+        url,
+    );
+    assert!(
+        stderr.contains("invalid Group scoping filter") && stderr.contains("at character 15"),
+        "{stderr}"
+    );
+    let stderr = idsync_fails(
+        &[
+            "rules",
+            "set",
+            "--tenant",
+            "contoso",
+            "--matching",
+            "externalId,nickName",
+        ],
+        url,
+    );
+    assert!(stderr.contains("nickName"), "{stderr}");
+    let stderr = idsync_fails(&["rules", "show", "--tenant", "nobody"], url);
+    assert!(stderr.contains("nobody"), "{stderr}");
+
+    let show = stdout(&idsync(&["rules", "show", "--tenant", "contoso"], url));
+    assert!(
+        show.contains("filter=displayName pr") && show.contains("matching  none"),
+        "{show}"
+    );
+}

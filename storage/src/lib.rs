@@ -16,7 +16,8 @@
 //! Layout: [`Store`] (`store`) owns the pools and hands out transactions ([`Tx`]);
 //! `conn` opens connections from a URL, sets SQLite up (WAL, one writer), runs the
 //! embedded migrations (`migrations/{sqlite,postgres}`) and begins transactions;
-//! `schema` mirrors the tables; `tenants`, `tokens`, `users` and `groups` hold the
+//! `schema` mirrors the tables; `tenants`, `tokens`, `users`, `groups` and `rules` (scoping and matching
+//! rules, and the in-transaction checks that apply them) hold the
 //! statements of each resource as functions over a connection already in a transaction,
 //! so that later writes (change feed, provisioning log) can join the same transaction;
 //! `filter_sql` compiles predicates; `error` maps diesel's errors. With the
@@ -30,6 +31,7 @@ mod groups;
 mod paging;
 pub mod query;
 pub mod records;
+mod rules;
 mod schema;
 mod store;
 mod tenants;

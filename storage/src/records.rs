@@ -4,6 +4,8 @@
 //! (`user_name_norm`, `display_name_norm`) is computed here, in one place, so the unique
 //! index and the filter that Entra uses to find a user or a group can never disagree.
 
+pub use crate::rules::{CreatePolicy, MatchPolicy, MatchingRuleRecord, RuleResource, ScopingRuleRecord, UpdatePolicy};
+
 use crate::query::{GroupColumn, GroupPredicate, MultiValuedAttr, Predicate, UserColumn, UserPredicate};
 
 /// A tenant: one customer organisation with its own users, tokens and rules.
@@ -135,8 +137,14 @@ pub struct UserRecord {
     pub last_modified_us: i64,
     /// Bumped on every change; starts at 1.
     pub version: i64,
-    /// The token that created (or adopted) this user, if any.
+    /// The token that created this user, if any.
     pub created_by_token: Option<String>,
+    /// A scoping rule disabled this user (`active=false`); a write that brings it back
+    /// into scope re-activates it.
+    pub out_of_scope: bool,
+    /// The token of the provisioning connection that adopted this user (matching rule
+    /// `adopt`); when set, the user is linked to it rather than to `created_by_token`.
+    pub adopted_by_token: Option<String>,
     /// Multi-valued attributes, in the order the client sent them per attribute.
     pub children: Vec<(MultiValuedAttr, ChildValue)>,
 }

@@ -65,6 +65,8 @@ diesel::table! {
         last_modified_us -> BigInt,
         version -> BigInt,
         created_by_token -> Nullable<Text>,
+        out_of_scope -> Bool,
+        adopted_by_token -> Nullable<Text>,
     }
 }
 
@@ -104,6 +106,7 @@ diesel::table! {
         last_modified_us -> BigInt,
         version -> BigInt,
         created_by_token -> Nullable<Text>,
+        out_of_scope -> Bool,
     }
 }
 
@@ -117,5 +120,34 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Scoping rules: one per tenant and resource type (`User`, `Group`).
+    tenant_rules (tenant_id, resource_type) {
+        tenant_id -> Text,
+        resource_type -> Text,
+        filter -> Text,
+        create_policy -> Text,
+        update_policy -> Text,
+    }
+}
+
+diesel::table! {
+    /// Matching rules: at most one per tenant.
+    tenant_matching_rules (tenant_id) {
+        tenant_id -> Text,
+        attributes -> Text,
+        policy -> Text,
+    }
+}
+
 diesel::joinable!(tokens -> tenants (tenant_id));
-diesel::allow_tables_to_appear_in_same_query!(tenants, tokens, users, user_values, groups, group_members);
+diesel::allow_tables_to_appear_in_same_query!(
+    tenants,
+    tokens,
+    users,
+    user_values,
+    groups,
+    group_members,
+    tenant_rules,
+    tenant_matching_rules
+);

@@ -11,7 +11,8 @@
 //! operations, gRPC service), [`groups`] the Group resource likewise (with its schema
 //! and the derived `User.groups`), [`discovery`] the service provider configuration,
 //! resource types and schemas (RFC 7644 §4), [`search`] the root search over Users and
-//! Groups (RFC 7644 §3.4.3), [`admin`] tenants and tokens, [`auth`] token checks,
+//! Groups (RFC 7644 §3.4.3), [`admin`] tenants and tokens, [`rules`] the tenant's
+//! scoping and matching rules, [`auth`] token checks,
 //! [`server`] the tonic server with health and reflection, [`error`] the one error type.
 
 pub mod admin;
@@ -21,6 +22,7 @@ pub mod discovery;
 pub mod error;
 pub mod groups;
 mod password;
+pub mod rules;
 pub mod schema;
 pub mod scim;
 pub mod search;

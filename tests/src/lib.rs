@@ -9,8 +9,15 @@ use std::net::SocketAddr;
 
 use idsync_core::CoreSettings;
 use idsync_core::admin;
+use idsync_core::storage::records::UserRecord;
 use idsync_core::storage::records::{Scope, TenantRecord};
 use idsync_gateway::node::{NodeConfig, RunningNode, start_single_node};
+use idsync_proto::v1::admin_client::AdminClient;
+use idsync_proto::v1::users_client::UsersClient;
+use idsync_proto::v1::{
+    CreatePolicy, CreateUserRequest, GetRulesRequest, MatchPolicy, MatchingRule, RuleResource, Rules, ScopingRule,
+    SetRulesRequest, UpdatePolicy, User,
+};
 use idsync_storage::test_util::TestDb;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::Value;
@@ -346,6 +353,84 @@ impl TestApp {
         let response = self.get(&path).await;
         assert_eq!(response.status(), StatusCode::OK, "filter {filter}");
         response.json().await.expect("json")
+    }
+}
+
+/// Tenant rules (scoping and matching) through the `Admin` gRPC service.
+impl TestApp {
+    /// `SetRules` with `token`.
+    pub async fn try_set_rules(&self, token: &str, rules: Rules) -> Result<Rules, tonic::Status> {
+        let mut admin = AdminClient::connect(self.grpc_url()).await.expect("gRPC connects");
+        admin
+            .set_rules(authed(token, SetRulesRequest { rules: Some(rules) }))
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    /// `SetRules` with a fresh `admin` token of the default tenant, asserting success.
+    pub async fn set_rules(&self, rules: Rules) -> Rules {
+        let token = self.new_token(Scope::Admin).await;
+        self.try_set_rules(&token, rules).await.expect("rules are set")
+    }
+
+    /// `GetRules` with `token`.
+    pub async fn try_get_rules(&self, token: &str) -> Result<Rules, tonic::Status> {
+        let mut admin = AdminClient::connect(self.grpc_url()).await.expect("gRPC connects");
+        admin
+            .get_rules(authed(token, GetRulesRequest {}))
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    /// Sets only a User scoping rule.
+    pub async fn scope_users(&self, filter: &str, create: CreatePolicy, update: UpdatePolicy) {
+        self.set_rules(Rules {
+            scoping: vec![scoping_rule(RuleResource::User, filter, create, update)],
+            matching: None,
+        })
+        .await;
+    }
+
+    /// Sets only a matching rule.
+    pub async fn match_users(&self, attributes: &[&str], policy: MatchPolicy) {
+        self.set_rules(Rules {
+            scoping: Vec::new(),
+            matching: Some(MatchingRule {
+                attributes: attributes.iter().map(|a| (*a).to_string()).collect(),
+                policy: policy as i32,
+            }),
+        })
+        .await;
+    }
+
+    /// The stored record of a user of the default tenant, with what SCIM does not show
+    /// (scope marker, adopting connection); `None` when it does not exist.
+    pub async fn stored_user(&self, id: &str) -> Option<UserRecord> {
+        let store = self.node.store.clone();
+        let (tenant, id) = (self.tenant.id.clone(), id.to_string());
+        tokio::task::spawn_blocking(move || store.get_user(&tenant, &id))
+            .await
+            .expect("blocking task")
+            .expect("storage answers")
+    }
+
+    /// Creates a user over gRPC with `token`, as an internal service of the app does.
+    pub async fn grpc_create_user(&self, token: &str, user: User) -> Result<User, tonic::Status> {
+        let mut users = UsersClient::connect(self.grpc_url()).await.expect("gRPC connects");
+        users
+            .create_user(authed(token, CreateUserRequest { user: Some(user) }))
+            .await
+            .map(tonic::Response::into_inner)
+    }
+}
+
+/// A scoping rule message.
+pub fn scoping_rule(resource: RuleResource, filter: &str, create: CreatePolicy, update: UpdatePolicy) -> ScopingRule {
+    ScopingRule {
+        resource: resource as i32,
+        filter: filter.to_string(),
+        create_policy: create as i32,
+        update_policy: update as i32,
     }
 }
 

@@ -73,6 +73,8 @@ pub(crate) struct UserRow {
     last_modified_us: i64,
     version: i64,
     created_by_token: Option<String>,
+    out_of_scope: bool,
+    adopted_by_token: Option<String>,
 }
 
 impl UserRow {
@@ -111,6 +113,8 @@ impl UserRow {
             last_modified_us,
             version,
             created_by_token,
+            out_of_scope,
+            adopted_by_token,
         } = self;
         UserRecord {
             tenant_id,
@@ -145,6 +149,8 @@ impl UserRow {
             last_modified_us,
             version,
             created_by_token,
+            out_of_scope,
+            adopted_by_token,
             children,
         }
     }
@@ -186,6 +192,8 @@ pub(crate) struct UserFields<'a> {
     last_modified_us: i64,
     version: i64,
     created_by_token: Option<&'a str>,
+    out_of_scope: bool,
+    adopted_by_token: Option<&'a str>,
 }
 
 impl<'a> UserFields<'a> {
@@ -224,6 +232,8 @@ impl<'a> UserFields<'a> {
             last_modified_us,
             version,
             created_by_token,
+            out_of_scope,
+            adopted_by_token,
             children: _,
         } = u;
         UserFields {
@@ -258,6 +268,8 @@ impl<'a> UserFields<'a> {
             last_modified_us: *last_modified_us,
             version: *version,
             created_by_token: created_by_token.as_deref(),
+            out_of_scope: *out_of_scope,
+            adopted_by_token: adopted_by_token.as_deref(),
         }
     }
 }

@@ -1,9 +1,13 @@
 //! The tonic `idsync.v1.Admin` service.
+//!
+//! Token and rule calls need an `admin` token and act on its tenant; `scim` and `read`
+//! tokens are refused with PERMISSION_DENIED.
 
 use idsync_proto::v1::admin_server::Admin;
 use idsync_proto::v1::{
-    CreateTenantRequest, CreateTokenRequest, CreateTokenResponse, ListTenantsRequest, ListTenantsResponse,
-    ListTokensRequest, ListTokensResponse, RevokeTokenRequest, RevokeTokenResponse, Tenant, TokenInfo, TokenScope,
+    CreateTenantRequest, CreateTokenRequest, CreateTokenResponse, GetRulesRequest, ListTenantsRequest,
+    ListTenantsResponse, ListTokensRequest, ListTokensResponse, RevokeTokenRequest, RevokeTokenResponse, Rules,
+    SetRulesRequest, Tenant, TokenInfo, TokenScope,
 };
 use idsync_storage::records::{Scope, TenantRecord, TokenRecord};
 use tonic::{Request, Response, Status};
@@ -156,5 +160,27 @@ impl Admin for AdminService {
         Ok(Response::new(RevokeTokenResponse {
             token: Some(token_to_proto(&token)),
         }))
+    }
+
+    async fn get_rules(&self, request: Request<GetRulesRequest>) -> Result<Response<Rules>, Status> {
+        let caller = self.core.authorize(request.metadata(), &[Scope::Admin]).await?;
+        let GetRulesRequest {} = request.into_inner();
+        let store = self.core.store.clone();
+        let rules = tokio::task::spawn_blocking(move || crate::rules::admin::get_rules(&store, &caller.tenant_id))
+            .await
+            .map_err(CoreError::from)??;
+        Ok(Response::new(crate::rules::admin::rules_to_proto(&rules)))
+    }
+
+    async fn set_rules(&self, request: Request<SetRulesRequest>) -> Result<Response<Rules>, Status> {
+        let caller = self.core.authorize(request.metadata(), &[Scope::Admin]).await?;
+        let SetRulesRequest { rules } = request.into_inner();
+        let rules = crate::rules::admin::rules_from_proto(rules.unwrap_or_default())?;
+        let store = self.core.store.clone();
+        let stored =
+            tokio::task::spawn_blocking(move || crate::rules::admin::replace_rules(&store, &caller.tenant_id, rules))
+                .await
+                .map_err(CoreError::from)??;
+        Ok(Response::new(crate::rules::admin::rules_to_proto(&stored)))
     }
 }

@@ -18,11 +18,13 @@ use super::patch::{GroupPatch, MemberDelta, plan_patch};
 use crate::auth::Caller;
 use crate::clock::now_us;
 use crate::error::{CoreError, CoreResult};
+use crate::rules;
+use crate::rules::scope::{Outcome, WriteKind};
 use crate::{Core, MAX_WRITE_ATTEMPTS};
 
-/// A write refused inside its transaction, before it wrote anything: these member ids
-/// name no user or group of the tenant.
-struct UnknownMembers(Vec<String>);
+/// A write refused inside its transaction, before it wrote anything: some member ids
+/// name no user or group of the tenant, or one a scoping rule put out of scope.
+struct Refused(CoreError);
 
 /// The group after a write (when asked for) and its version.
 type Written = (Option<GroupRecord>, i64);
@@ -45,24 +47,23 @@ impl Core {
         let display_name = record.display_name.clone();
         let store = self.store.clone();
         let stored = tokio::task::spawn_blocking(move || {
-            store.write(|tx| {
-                let members = match resolve_members(tx, &record.tenant_id, &member_ids)? {
-                    Ok(members) => members,
-                    Err(unknown) => return Ok(Err(unknown)),
-                };
+            store.write(|tx| -> CoreResult<GroupRecord> {
+                let members = resolve_members(tx, &record.tenant_id, &member_ids)
+                    .map_err(|e| write_error(e, &display_name, None))?
+                    .map_err(|Refused(e)| e)?;
                 let record = GroupRecord { members, ..record };
-                tx.insert_group(&record)?;
+                tx.insert_group(&record)
+                    .map_err(|e| write_error(e, &display_name, None))?;
+                rules::scope::scope_group(tx, &record.tenant_id, &record.id, WriteKind::Create)?;
                 if record.members.is_empty() {
-                    return Ok(Ok(record));
+                    return Ok(record);
                 }
                 // Read back so that members show their names.
                 let stored = tx.get_group(&record.tenant_id, &record.id, true)?;
-                Ok(Ok(stored.unwrap_or(record)))
+                Ok(stored.unwrap_or(record))
             })
         })
-        .await?
-        .map_err(|e| write_error(e, &display_name, None))?
-        .map_err(|UnknownMembers(ids)| unknown_members(&ids))?;
+        .await??;
         Ok(record_to_group(&stored, false))
     }
 
@@ -192,15 +193,26 @@ impl Core {
             let tenant = caller.tenant_id.clone();
             let target = id.to_owned();
             let change = change.clone();
+            let display_name = display_name.clone();
             let written = tokio::task::spawn_blocking(move || {
-                store.write(|tx| apply_change(tx, &tenant, &target, if_match, &change, read_back))
+                store.write(|tx| -> CoreResult<(Written, Outcome)> {
+                    let written = apply_change(tx, &tenant, &target, if_match, &change, read_back)
+                        .map_err(|e| write_error(e, &display_name, Some(&target)))?
+                        .map_err(|Refused(e)| e)?;
+                    let outcome = rules::scope::scope_group(tx, &tenant, &target, WriteKind::Update)?;
+                    Ok((written, outcome))
+                })
             })
             .await?;
             match written {
-                Ok(Ok(written)) => return Ok(written),
-                Ok(Err(UnknownMembers(ids))) => return Err(unknown_members(&ids)),
-                Err(StorageError::VersionMismatch { .. }) if if_match.is_none() => continue,
-                Err(e) => return Err(write_error(e, &display_name, Some(id))),
+                Ok((written, Outcome::Kept)) => return Ok(written),
+                Ok((_, Outcome::Deleted)) => {
+                    return Err(CoreError::NotFound(format!(
+                        "group {id:?} left the tenant's Group scoping rule and was deleted (update policy delete)"
+                    )));
+                }
+                Err(CoreError::VersionMismatch(_)) if if_match.is_none() => continue,
+                Err(e) => return Err(e),
             }
         }
         Err(CoreError::VersionMismatch(
@@ -217,7 +229,7 @@ fn apply_change(
     if_match: Option<i64>,
     change: &GroupPatch,
     read_back: Option<bool>,
-) -> Result<Result<Written, UnknownMembers>, StorageError> {
+) -> Result<Result<Written, Refused>, StorageError> {
     let current = tx.get_group(tenant_id, id, false)?.ok_or(StorageError::NotFound)?;
     if let Some(expected) = if_match
         && expected != current.version
@@ -267,7 +279,7 @@ fn resolve_members(
     tx: &mut Tx<'_>,
     tenant_id: &str,
     ids: &[String],
-) -> Result<Result<Vec<MemberRecord>, UnknownMembers>, StorageError> {
+) -> Result<Result<Vec<MemberRecord>, Refused>, StorageError> {
     if ids.is_empty() {
         return Ok(Ok(Vec::new()));
     }
@@ -284,11 +296,14 @@ fn resolve_members(
             None => unknown.push(id.clone()),
         }
     }
-    Ok(if unknown.is_empty() {
-        Ok(members)
-    } else {
-        Err(UnknownMembers(unknown))
-    })
+    if !unknown.is_empty() {
+        return Ok(Err(Refused(unknown_members(&unknown))));
+    }
+    // A member that a scoping rule disabled is not provisioned: it joins no group.
+    if let Some(refusal) = rules::scope::out_of_scope_members(tx, tenant_id, ids)? {
+        return Ok(Err(Refused(refusal)));
+    }
+    Ok(Ok(members))
 }
 
 /// 400 `invalidValue` naming (the first few of) the ids that name nothing.

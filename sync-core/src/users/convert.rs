@@ -48,6 +48,9 @@ pub fn record_to_user(record: &UserRecord, groups: Vec<GroupRef>) -> User {
         last_modified_us,
         version,
         created_by_token: _,
+        // Internal bookkeeping of the rules, not SCIM attributes.
+        out_of_scope: _,
+        adopted_by_token: _,
         children,
     } = record;
     let name = Name {

@@ -15,6 +15,8 @@ use crate::clock::now_us;
 use crate::error::{CoreError, CoreResult};
 use crate::groups::convert::membership_to_ref;
 use crate::password::hash_password;
+use crate::rules;
+use crate::rules::scope::{Outcome, WriteKind};
 use crate::{Core, MAX_WRITE_ATTEMPTS};
 
 impl Core {
@@ -36,14 +38,31 @@ impl Core {
             record.password_hash = Some(hash_password(password).await?);
         }
         let store = self.store.clone();
-        let stored = record.clone();
-        tokio::task::spawn_blocking(move || store.insert_user(&stored))
-            .await?
-            .map_err(|e| match e {
-                StorageError::Conflict { .. } => taken(&record.user_name),
-                other => other.into(),
-            })?;
-        Ok(record_to_user(&record, Vec::new()))
+        let token = caller.token_id.clone();
+        let (record, groups) = tokio::task::spawn_blocking(move || {
+            store.write(|tx| {
+                // A matching rule may link this identity to an account that exists.
+                let mut record = match rules::matching::user_to_adopt(tx, &record, &token)? {
+                    Some(existing) => {
+                        let next = rules::matching::adopted(&existing, record, &token, now_us());
+                        tx.update_user(&next, existing.version)
+                            .map_err(|e| write_error(e, &next))?;
+                        next
+                    }
+                    None => {
+                        tx.insert_user(&record).map_err(|e| write_error(e, &record))?;
+                        record
+                    }
+                };
+                rules::scope::scope_user(tx, &mut record, WriteKind::Create)?;
+                let groups = group_refs(tx, &record.tenant_id, &[&record.id])?
+                    .remove(&record.id)
+                    .unwrap_or_default();
+                Ok::<_, CoreError>((record, groups))
+            })
+        })
+        .await??;
+        Ok(record_to_user(&record, groups))
     }
 
     /// Reads one user of the caller's tenant, with the groups it is a direct member of
@@ -179,6 +198,8 @@ impl Core {
             next.id = current.id.clone();
             next.created_us = current.created_us;
             next.created_by_token = current.created_by_token.clone();
+            next.adopted_by_token = current.adopted_by_token.clone();
+            next.out_of_scope = current.out_of_scope;
             next.password_hash = current.password_hash.clone();
             // readOnly: a PUT body's value is ignored (RFC 7644 §3.5.1); PATCH refuses it.
             next.manager_display_name = current.manager_display_name.clone();
@@ -194,20 +215,44 @@ impl Core {
             next.version = current.version + 1;
             next.last_modified_us = now_us().max(current.last_modified_us);
             let store = self.store.clone();
-            let stored = next.clone();
             let expected = current.version;
-            match tokio::task::spawn_blocking(move || store.update_user(&stored, expected)).await? {
-                Ok(()) => return Ok((next, groups)),
-                Err(StorageError::VersionMismatch { .. }) if if_match.is_none() => continue,
-                Err(StorageError::Conflict { .. }) => return Err(taken(&next.user_name)),
-                Err(StorageError::NotFound) => return Err(CoreError::not_found("user", id)),
-                Err(other) => return Err(other.into()),
+            let written = tokio::task::spawn_blocking(move || {
+                store.write(|tx| {
+                    tx.update_user(&next, expected).map_err(|e| write_error(e, &next))?;
+                    let outcome = rules::scope::scope_user(tx, &mut next, WriteKind::Update)?;
+                    Ok::<_, CoreError>((next, outcome))
+                })
+            })
+            .await?;
+            match written {
+                Ok((next, Outcome::Kept)) => return Ok((next, groups)),
+                Ok((next, Outcome::Deleted)) => return Err(deleted_by_rule(&next)),
+                Err(CoreError::VersionMismatch(_)) if if_match.is_none() => continue,
+                Err(e) => return Err(e),
             }
         }
         Err(CoreError::VersionMismatch(
             "the user kept changing concurrently; retry".into(),
         ))
     }
+}
+
+/// A storage error of a user write, in the user's terms.
+fn write_error(e: StorageError, user: &UserRecord) -> CoreError {
+    match e {
+        StorageError::Conflict { .. } => taken(&user.user_name),
+        StorageError::NotFound => CoreError::not_found("user", &user.id),
+        other => other.into(),
+    }
+}
+
+/// The answer to an update that the scoping rule's `delete` policy turned into a delete
+/// (committed): the user no longer exists.
+fn deleted_by_rule(user: &UserRecord) -> CoreError {
+    CoreError::NotFound(format!(
+        "user {:?} left the tenant's User scoping rule and was deleted (update policy delete)",
+        user.id
+    ))
 }
 
 fn taken(user_name: &str) -> CoreError {

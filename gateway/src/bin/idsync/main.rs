@@ -1,11 +1,12 @@
 //! `idsync`: the provisioning endpoint's one binary.
 //!
 //! Subcommands run the service (`serve` single node; `core` and `gateway` as separate
-//! processes) and administer it directly on its database (`tenant`, `token`, `migrate`).
+//! processes) and administer it directly on its database (`tenant`, `token`, `rules`, `migrate`).
 //! Only what a subcommand is asked to print goes to stdout; logs go to stderr.
 
 mod admin;
 mod config;
+mod rules;
 
 use std::net::SocketAddr;
 
@@ -31,6 +32,11 @@ ADMINISTRATION (directly on the database; the service may be running)
   idsync token create --tenant contoso --scope scim
                                      prints a new Secret Token (shown once, stored hashed)
   idsync token list | idsync token revoke <ID>
+  idsync rules show --tenant contoso
+  idsync rules set --tenant contoso --resource user \\
+      --filter 'userName ew \"@contoso.com\"' --create-policy reject --update-policy deactivate
+  idsync rules set --tenant contoso --matching 'externalId,userName' --match-policy adopt
+  idsync rules clear --tenant contoso --resource user --matching
   idsync migrate                     applies pending database migrations
 
 SCALE-OUT
@@ -84,6 +90,9 @@ enum Command {
     /// Create, list and revoke Secret Tokens.
     #[command(subcommand)]
     Token(admin::TokenCommand),
+    /// Show and change a tenant's scoping and matching rules.
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
     /// Apply pending database migrations and exit.
     Migrate,
 }
@@ -205,6 +214,10 @@ async fn main() -> Result<()> {
         Command::Token(cmd) => {
             let settings = Settings::load(&cli.global, CommandOverrides::default())?;
             admin::token(cmd, &settings).await
+        }
+        Command::Rules(cmd) => {
+            let settings = Settings::load(&cli.global, CommandOverrides::default())?;
+            rules::rules(cmd, &settings).await
         }
         Command::Migrate => {
             let settings = Settings::load(&cli.global, CommandOverrides::default())?;

@@ -1,0 +1,175 @@
+//! Scoping rules applied inside a write's transaction, to the row it just wrote.
+//!
+//! The question "is this resource in scope" is one SQL query over that row with the
+//! rule's filter compiled exactly as a list filter, so a rule and `GET /Users?filter=`
+//! can never disagree. What follows from the answer is [`decide`], a pure function.
+
+use idsync_storage::records::{CreatePolicy, RuleResource, ScopingRuleRecord, UpdatePolicy, UserRecord};
+use idsync_storage::{StorageError, Tx};
+
+use super::spec::{Compiled, compile_scoping_filter};
+use crate::clock::now_us;
+use crate::error::{CoreError, CoreResult};
+
+/// Which kind of write produced the row being judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WriteKind {
+    /// A create (an adoption by a matching rule counts as one: the request is a POST).
+    Create,
+    /// A replace or a PATCH.
+    Update,
+}
+
+/// What the scoping rule makes of a write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Decision {
+    /// Nothing to do.
+    Keep,
+    /// Back in scope (or no rule any more): clear the marker, activate.
+    Restore,
+    /// Out of scope: mark it, deactivate.
+    Disable,
+    /// Out of scope, policy `delete`: delete it in this transaction.
+    Delete,
+    /// Out of scope, policy `reject`: abort the transaction.
+    Reject,
+}
+
+/// What the rule decides for a write of `kind` whose result is `in_scope`, given that
+/// the resource was `marked` out of scope before it.
+///
+/// An update policy applies only when an update *moves* a resource out of scope: one
+/// already marked stays marked and disabled whatever it is sent, until a write brings it
+/// back. A resource that was never judged (stored before the rule existed) is judged on
+/// its first update.
+pub(crate) fn decide(rule: Option<&ScopingRuleRecord>, kind: WriteKind, in_scope: bool, marked: bool) -> Decision {
+    let Some(rule) = rule.filter(|_| !in_scope) else {
+        return if marked { Decision::Restore } else { Decision::Keep };
+    };
+    match kind {
+        WriteKind::Create => match rule.create_policy {
+            CreatePolicy::Reject => Decision::Reject,
+            CreatePolicy::AcceptDisabled => Decision::Disable,
+        },
+        WriteKind::Update if marked => Decision::Disable,
+        WriteKind::Update => match rule.update_policy {
+            UpdatePolicy::Deactivate => Decision::Disable,
+            UpdatePolicy::Delete => Decision::Delete,
+            UpdatePolicy::Reject => Decision::Reject,
+        },
+    }
+}
+
+/// Whether the write that [`scope_user`] or [`scope_group`] judged left the resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// It is stored (perhaps disabled and marked).
+    Kept,
+    /// The update policy `delete` deleted it.
+    Deleted,
+}
+
+/// The tenant's scoping rule for `resource` and its compiled filter.
+fn load(tx: &mut Tx<'_>, tenant_id: &str, resource: RuleResource) -> CoreResult<Option<(ScopingRuleRecord, Compiled)>> {
+    let Some(rule) = tx.scoping_rule(tenant_id, resource)? else {
+        return Ok(None);
+    };
+    // Validated when set; failing now means the schema changed under a stored rule.
+    let compiled = compile_scoping_filter(resource, &rule.filter)
+        .map_err(|e| CoreError::Internal(format!("stored scoping rule no longer compiles: {e}")))?;
+    Ok(Some((rule, compiled)))
+}
+
+/// Judges the user that `kind` has just written as `user` (already stored, in this
+/// transaction) and applies the decision; `user` comes back as stored afterwards.
+pub(crate) fn scope_user(tx: &mut Tx<'_>, user: &mut UserRecord, kind: WriteKind) -> CoreResult<Outcome> {
+    let rule = load(tx, &user.tenant_id, RuleResource::User)?;
+    let in_scope = match &rule {
+        Some((_, Compiled::User(predicate))) => tx.user_satisfies(&user.tenant_id, &user.id, predicate)?,
+        _ => true,
+    };
+    let rule = rule.map(|(rule, _)| rule);
+    match decide(rule.as_ref(), kind, in_scope, user.out_of_scope) {
+        Decision::Keep => {}
+        Decision::Restore => set_user(tx, user, false, true)?,
+        Decision::Disable => set_user(tx, user, true, false)?,
+        Decision::Delete => {
+            tx.delete_user(&user.tenant_id, &user.id, None, now_us())?;
+            return Ok(Outcome::Deleted);
+        }
+        Decision::Reject => return Err(refused("user", &user.user_name, rule.as_ref(), kind)),
+    }
+    Ok(Outcome::Kept)
+}
+
+fn set_user(tx: &mut Tx<'_>, user: &mut UserRecord, out_of_scope: bool, active: bool) -> CoreResult<()> {
+    if user.out_of_scope != out_of_scope || user.active != active {
+        tx.set_user_scope(&user.tenant_id, &user.id, out_of_scope, active)?;
+        user.out_of_scope = out_of_scope;
+        user.active = active;
+    }
+    Ok(())
+}
+
+/// Judges the group `(tenant_id, id)` that `kind` has just written, as [`scope_user`]
+/// does a user. Groups have no `active`: disabling one marks it out of scope, so it
+/// cannot become a member of another group.
+pub(crate) fn scope_group(tx: &mut Tx<'_>, tenant_id: &str, id: &str, kind: WriteKind) -> CoreResult<Outcome> {
+    let rule = load(tx, tenant_id, RuleResource::Group)?;
+    let in_scope = match &rule {
+        Some((_, Compiled::Group(predicate))) => tx.group_satisfies(tenant_id, id, predicate)?,
+        _ => true,
+    };
+    let marked = kind == WriteKind::Update && tx.group_out_of_scope(tenant_id, id)? == Some(true);
+    let rule = rule.map(|(rule, _)| rule);
+    match decide(rule.as_ref(), kind, in_scope, marked) {
+        Decision::Keep => {}
+        Decision::Restore => tx.set_group_scope(tenant_id, id, false)?,
+        Decision::Disable => tx.set_group_scope(tenant_id, id, true)?,
+        Decision::Delete => {
+            tx.delete_group(tenant_id, id, None, now_us())?;
+            return Ok(Outcome::Deleted);
+        }
+        Decision::Reject => {
+            let name = tx
+                .get_group(tenant_id, id, false)?
+                .map(|g| g.display_name)
+                .unwrap_or_default();
+            return Err(refused("group", &name, rule.as_ref(), kind));
+        }
+    }
+    Ok(Outcome::Kept)
+}
+
+/// 400 `invalidValue` naming the rule that refused the write.
+fn refused(what: &str, name: &str, rule: Option<&ScopingRuleRecord>, kind: WriteKind) -> CoreError {
+    let filter = rule.map(|r| r.filter.as_str()).unwrap_or_default();
+    let (verb, policy) = match kind {
+        WriteKind::Create => ("created", "create policy reject"),
+        WriteKind::Update => ("updated", "update policy reject"),
+    };
+    CoreError::invalid_value(format!(
+        "{what} {name:?} cannot be {verb}: it does not satisfy the tenant's {} scoping rule `{filter}` ({policy}); nothing was changed",
+        rule.map(|r| r.resource.as_str()).unwrap_or_default(),
+    ))
+}
+
+/// The 400 `invalidValue` that refuses a write adding members that a scoping rule put
+/// out of scope, if any of `ids` is one. Call it before anything is written.
+pub(crate) fn out_of_scope_members(
+    tx: &mut Tx<'_>,
+    tenant_id: &str,
+    ids: &[String],
+) -> Result<Option<CoreError>, StorageError> {
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    let out = tx.out_of_scope_among(tenant_id, ids)?;
+    if out.is_empty() {
+        return Ok(None);
+    }
+    let named = out.iter().map(|id| format!("{id:?}")).collect::<Vec<_>>().join(", ");
+    Ok(Some(CoreError::invalid_value(format!(
+        "{named} cannot be added to a group: out of scope of the tenant's scoping rule; the request changed nothing"
+    ))))
+}
