@@ -203,6 +203,38 @@ fn manager_is_accepted_as_a_string_an_object_or_a_one_element_list() {
 }
 
 #[test]
+fn a_schemas_key_in_a_value_object_is_ignored_not_refused() {
+    let ext = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    // scim2-tester sends the extension as its model serialises it, `schemas` included.
+    let mut user = ada();
+    apply_patch(
+        &mut user,
+        &[op(
+            "add",
+            Some(ext),
+            Some(json!({"schemas": [ext], "employeeNumber": "7", "manager": {"value": "M1"}})),
+        )],
+    )
+    .unwrap();
+    let e = user.enterprise.unwrap();
+    assert_eq!(e.employee_number.as_deref(), Some("7"));
+    assert_eq!(e.manager.unwrap().value.as_deref(), Some("M1"));
+
+    let mut user = ada();
+    let core = "urn:ietf:params:scim:schemas:core:2.0:User";
+    apply_patch(
+        &mut user,
+        &[op(
+            "replace",
+            None,
+            Some(json!({"Schemas": [core, ext], "title": "Countess"})),
+        )],
+    )
+    .unwrap();
+    assert_eq!(user.title.as_deref(), Some("Countess"));
+}
+
+#[test]
 fn read_only_targets_are_refused_with_mutability() {
     for path in ["id", "meta.created", "meta", "groups"] {
         let e = apply_patch(&mut ada(), &[op("replace", Some(path), Some(json!("x")))]).unwrap_err();
