@@ -15,6 +15,10 @@ Group when GET /Groups answers 200, and the capabilities idsync implements) and
 runs the remaining checks against that description. The discovery failures still
 count. Once discovery works the fallback is never used.
 
+scim2-tester fills resources with random values (which `type`, whether `primary`), so
+the runner seeds Python's generator: the same server gives the same verdicts run after
+run. Set CONFORMANCE_SEED to try other values.
+
 Counting: SUCCESS, COMPLIANT and ACCEPTABLE pass; ERROR, CRITICAL and DEVIATION
 fail (a DEVIATION breaks a SHOULD of the RFCs: worth a look, so it is not let
 through silently); SKIPPED is reported but counted in neither. A crash of
@@ -27,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import sys
 import textwrap
 import traceback
@@ -183,6 +188,9 @@ def main() -> int:
     parser.add_argument("--http-log", help="write every request and response here")
     parser.add_argument("--json", help="write the results as JSON here")
     args = parser.parse_args()
+    seed = int(os.environ.get("CONFORMANCE_SEED") or "7643")
+    random.seed(seed)
+    print(f"scim2-tester with CONFORMANCE_SEED={seed}")
     url = os.environ["CONFORMANCE_URL"].rstrip("/") + "/"
     token = os.environ["CONFORMANCE_TOKEN"]
 

@@ -16,7 +16,9 @@
 #
 # Environment: PYTHON (default python3); IDSYNC_BIN to test a binary already built
 # (default: `cargo build --locked --bin idsync` and target/debug/idsync);
-# CONFORMANCE_VERBOSE=1 to print the reason of passing checks too.
+# CONFORMANCE_VERBOSE=1 to print the reason of passing checks too; CONFORMANCE_SEED to
+# change the random values scim2-tester fills resources with (fixed by default, so that
+# verdicts are reproducible).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
