@@ -159,6 +159,15 @@ fn filtered_path_creates_the_work_phone_when_absent_and_updates_it_after() {
 }
 
 #[test]
+fn a_filter_that_no_created_element_could_match_creates_nothing() {
+    let mut user = ada();
+    let path = "phoneNumbers[type eq \"work\" and type eq \"home\"].value";
+    let e = apply_patch(&mut user, &[op("add", Some(path), Some(json!("+1 555 0100")))]).unwrap_err();
+    assert_eq!(scim_type(e), ScimType::NoTarget);
+    assert!(user.phone_numbers.is_empty());
+}
+
+#[test]
 fn several_sub_attributes_of_one_filtered_element_land_in_one_element() {
     let mut user = ada();
     apply_patch(
