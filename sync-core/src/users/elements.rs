@@ -222,6 +222,11 @@ pub fn apply_filtered<E: Element>(
         // Create-on-absent (Entra Q7): the element the filter describes.
         let mut e = E::default();
         seed_from_filter(&mut e, multi, filter)?;
+        // `type eq "work" and type eq "home"` seeds an element the filter does not
+        // select: creating it would not create "the element the filter names".
+        if !matches(&e, multi, filter)? {
+            return Err(no_target(multi, filter));
+        }
         list.push(e);
         hits.push(list.len() - 1);
     }

@@ -73,7 +73,7 @@ fn apply_pathless(user: &mut User, op: Op, value: Option<&Value>) -> CoreResult<
             "an operation without a path needs an object value",
         ));
     };
-    for (key, v) in &object.fields {
+    for (key, v) in object.fields.iter().filter(|(key, _)| !is_schemas(key)) {
         if is_enterprise_urn(key) {
             apply_resolved(user, op, Resolved::Extension, key, Some(v))?;
             continue;
@@ -225,7 +225,7 @@ fn apply_extension(user: &mut User, op: Op, value: Option<&Value>) -> CoreResult
             "{ENTERPRISE_URN} needs an object value"
         )));
     };
-    for (key, v) in &object.fields {
+    for (key, v) in object.fields.iter().filter(|(key, _)| !is_schemas(key)) {
         let path = AttrPath {
             urn: Some(ENTERPRISE_URN.to_string()),
             attr: key.clone(),
@@ -243,6 +243,14 @@ fn apply_extension(user: &mut User, op: Op, value: Option<&Value>) -> CoreResult
         apply_resolved(user, op, resolved, &path.to_string(), Some(v))?;
     }
     Ok(())
+}
+
+/// `schemas` inside a value object restates which schemas the object uses (clients that
+/// serialise a whole resource or extension model send it, e.g. scim2-models). It is not
+/// an attribute one can set: idsync derives a resource's `schemas` from its content
+/// (RFC 7643 §3), so the key is skipped rather than refused as an unknown attribute.
+fn is_schemas(key: &str) -> bool {
+    key.eq_ignore_ascii_case("schemas")
 }
 
 /// A singular scalar.

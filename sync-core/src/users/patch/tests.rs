@@ -127,6 +127,15 @@ fn filtered_path_creates_the_work_phone_when_absent_and_updates_it_after() {
 }
 
 #[test]
+fn a_filter_that_no_created_element_could_match_creates_nothing() {
+    let mut user = ada();
+    let path = "phoneNumbers[type eq \"work\" and type eq \"home\"].value";
+    let e = apply_patch(&mut user, &[op("add", Some(path), Some(json!("+1 555 0100")))]).unwrap_err();
+    assert_eq!(scim_type(e), ScimType::NoTarget);
+    assert!(user.phone_numbers.is_empty());
+}
+
+#[test]
 fn several_sub_attributes_of_one_filtered_element_land_in_one_element() {
     let mut user = ada();
     apply_patch(
@@ -168,6 +177,38 @@ fn manager_is_accepted_as_a_string_an_object_or_a_one_element_list() {
     apply_patch(&mut user, &[op("Add", Some(path), Some(json!("M1")))]).unwrap();
     apply_patch(&mut user, &[op("replace", Some(path), Some(json!("")))]).unwrap();
     assert_eq!(user.enterprise.unwrap().manager, None);
+}
+
+#[test]
+fn a_schemas_key_in_a_value_object_is_ignored_not_refused() {
+    let ext = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    // scim2-tester sends the extension as its model serialises it, `schemas` included.
+    let mut user = ada();
+    apply_patch(
+        &mut user,
+        &[op(
+            "add",
+            Some(ext),
+            Some(json!({"schemas": [ext], "employeeNumber": "7", "manager": {"value": "M1"}})),
+        )],
+    )
+    .unwrap();
+    let e = user.enterprise.unwrap();
+    assert_eq!(e.employee_number.as_deref(), Some("7"));
+    assert_eq!(e.manager.unwrap().value.as_deref(), Some("M1"));
+
+    let mut user = ada();
+    let core = "urn:ietf:params:scim:schemas:core:2.0:User";
+    apply_patch(
+        &mut user,
+        &[op(
+            "replace",
+            None,
+            Some(json!({"Schemas": [core, ext], "title": "Countess"})),
+        )],
+    )
+    .unwrap();
+    assert_eq!(user.title.as_deref(), Some("Countess"));
 }
 
 #[test]
