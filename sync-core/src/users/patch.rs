@@ -266,7 +266,9 @@ fn apply_leaf(user: &mut User, op: Op, def: &LeafDef, value: Option<&Value>) -> 
         return Err(CoreError::invalid_value(format!("{} needs a value", display_leaf(def))));
     }
     if def.leaf == Leaf::Active {
-        user.active = if clear { None } else { Some(as_bool(value, def)?) };
+        // An account whose `active` was removed is not known to be active: removing the
+        // flag must never re-enable a disabled user (a deprovisioning hazard).
+        user.active = if clear { Some(false) } else { Some(as_bool(value, def)?) };
         return Ok(());
     }
     let text = if clear { None } else { Some(as_string(value, def)?) };

@@ -311,3 +311,16 @@ fn a_failing_operation_reports_an_error_so_the_caller_can_discard_the_copy() {
     // The first op touched the working copy; atomicity comes from not storing it.
     assert_ne!(user, before);
 }
+
+#[test]
+fn removing_or_nulling_active_never_re_enables_a_disabled_user() {
+    for operation in [
+        op("remove", Some("active"), None),
+        op("replace", Some("active"), Some(json!(null))),
+    ] {
+        let mut user = ada();
+        user.active = Some(false);
+        apply_patch(&mut user, std::slice::from_ref(&operation)).unwrap();
+        assert_eq!(user.active, Some(false), "{operation:?}");
+    }
+}
