@@ -119,13 +119,13 @@ fn sqlite_insert_ignoring_duplicates<'a>(
 }
 
 /// Removes the named members from a group; ids that are not members are ignored.
-/// Returns the ids of the members removed. One `DELETE … RETURNING` per `BATCH` ids.
+/// Returns the members removed. One `DELETE … RETURNING` per `BATCH` ids.
 pub(crate) fn remove_members_in(
     conn: &mut AnyConnection,
     tenant_id: &str,
     group_id: &str,
     ids: &[String],
-) -> Result<Vec<String>, StorageError> {
+) -> Result<Vec<MemberRecord>, StorageError> {
     let mut removed = Vec::new();
     for chunk in ids.chunks(BATCH) {
         let delete = diesel::delete(
@@ -134,34 +134,49 @@ pub(crate) fn remove_members_in(
                 .filter(group_members::group_id.eq(group_id))
                 .filter(group_members::member_id.eq_any(chunk)),
         )
-        .returning(group_members::member_id);
-        let ids: Vec<String> = match conn {
+        .returning((group_members::member_id, group_members::member_type));
+        let rows: Vec<(String, String)> = match conn {
             AnyConnection::Sqlite(c) => delete.get_results(c),
             AnyConnection::Postgresql(c) => delete.get_results(c),
         }
         .db()?;
-        removed.extend(ids);
+        removed.extend(removed_members(rows)?);
     }
     Ok(removed)
 }
 
-/// Removes every member of a group; returns the ids of the members removed.
+fn removed_members(rows: Vec<(String, String)>) -> Result<Vec<MemberRecord>, StorageError> {
+    rows.into_iter()
+        .map(|(id, member_type)| {
+            let member_type = MemberType::parse(&member_type)
+                .ok_or_else(|| StorageError::Internal(format!("unknown member type {member_type:?}")))?;
+            Ok(MemberRecord {
+                id,
+                member_type,
+                display: None,
+            })
+        })
+        .collect()
+}
+
+/// Removes every member of a group; returns the members removed.
 pub(crate) fn clear_members_in(
     conn: &mut AnyConnection,
     tenant_id: &str,
     group_id: &str,
-) -> Result<Vec<String>, StorageError> {
+) -> Result<Vec<MemberRecord>, StorageError> {
     let delete = diesel::delete(
         group_members::table
             .filter(group_members::tenant_id.eq(tenant_id))
             .filter(group_members::group_id.eq(group_id)),
     )
-    .returning(group_members::member_id);
-    match conn {
+    .returning((group_members::member_id, group_members::member_type));
+    let rows: Vec<(String, String)> = match conn {
         AnyConnection::Sqlite(c) => delete.get_results(c),
         AnyConnection::Postgresql(c) => delete.get_results(c),
     }
-    .db()
+    .db()?;
+    removed_members(rows)
 }
 
 /// The groups that have `member_id` (a user or a group) as a direct member, by id.
@@ -180,14 +195,15 @@ pub(crate) fn groups_containing_in(
 }
 
 /// Takes a user or group that is about to be deleted out of every group it belongs to,
-/// bumping those groups' versions (their member lists change): two statements.
+/// bumping those groups' versions (their member lists change): two statements. Returns
+/// the ids of those groups.
 pub(crate) fn forget_member_in(
     conn: &mut AnyConnection,
     tenant_id: &str,
     member_id: &str,
     member_type: MemberType,
     now_us: i64,
-) -> Result<(), StorageError> {
+) -> Result<Vec<String>, StorageError> {
     let rows = group_members::table
         .filter(group_members::tenant_id.eq(tenant_id))
         .filter(group_members::member_id.eq(member_id))
@@ -203,8 +219,14 @@ pub(crate) fn forget_member_in(
     ))
     .execute(conn)
     .db()?;
-    diesel::delete(rows).execute(conn).db()?;
-    Ok(())
+    let delete = diesel::delete(rows).returning(group_members::group_id);
+    let mut groups: Vec<String> = match conn {
+        AnyConnection::Sqlite(c) => delete.get_results(c),
+        AnyConnection::Postgresql(c) => delete.get_results(c),
+    }
+    .db()?;
+    groups.sort();
+    Ok(groups)
 }
 
 /// The members of each of `group_ids`, ordered by member id, with their current names:

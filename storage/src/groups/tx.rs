@@ -43,15 +43,15 @@ impl Tx<'_> {
 
     /// Deletes a group with its membership rows, and takes it out of every group it is
     /// a member of (bumping their versions and setting their `last_modified_us` to
-    /// `now_us`); with `Some(version)`, only if that is the stored version. Errors as for
-    /// [`Tx::update_group`].
+    /// `now_us`); with `Some(version)`, only if that is the stored version. Returns the
+    /// ids of the groups it was taken out of. Errors as for [`Tx::update_group`].
     pub fn delete_group(
         &mut self,
         tenant_id: &str,
         id: &str,
         expected_version: Option<i64>,
         now_us: i64,
-    ) -> Result<(), StorageError> {
+    ) -> Result<Vec<String>, StorageError> {
         delete_group_in(self.conn, tenant_id, id, expected_version, now_us)
     }
 
@@ -87,19 +87,19 @@ impl Tx<'_> {
     }
 
     /// Removes the named members from a group; ids that are not members are ignored.
-    /// Returns the ids of those removed. One statement per 500 ids. Does not touch the
-    /// group's version.
+    /// Returns those removed. One statement per 500 ids. Does not touch the group's
+    /// version.
     pub fn remove_members(
         &mut self,
         tenant_id: &str,
         group_id: &str,
         ids: &[String],
-    ) -> Result<Vec<String>, StorageError> {
+    ) -> Result<Vec<MemberRecord>, StorageError> {
         remove_members_in(self.conn, tenant_id, group_id, ids)
     }
 
-    /// Removes every member of a group; returns the ids of those removed.
-    pub fn clear_members(&mut self, tenant_id: &str, group_id: &str) -> Result<Vec<String>, StorageError> {
+    /// Removes every member of a group; returns those removed.
+    pub fn clear_members(&mut self, tenant_id: &str, group_id: &str) -> Result<Vec<MemberRecord>, StorageError> {
         clear_members_in(self.conn, tenant_id, group_id)
     }
 
@@ -138,7 +138,7 @@ impl Store {
         id: &str,
         expected_version: Option<i64>,
         now_us: i64,
-    ) -> Result<(), StorageError> {
+    ) -> Result<Vec<String>, StorageError> {
         self.write(|tx| tx.delete_group(tenant_id, id, expected_version, now_us))
     }
 

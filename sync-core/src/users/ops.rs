@@ -8,6 +8,7 @@ use idsync_storage::records::{UserQuery, UserRecord};
 use idsync_storage::{StorageError, Tx};
 
 use super::convert::{record_to_user, user_to_record};
+use super::diff::{USER, changed_attributes, update_event, user_event};
 use super::filter::{compile_user_filter, user_sort_key};
 use super::patch::apply_patch;
 use crate::auth::Caller;
@@ -15,35 +16,43 @@ use crate::clock::now_us;
 use crate::error::{CoreError, CoreResult};
 use crate::groups::convert::membership_to_ref;
 use crate::password::hash_password;
+use crate::write::{Effects, Intent, Operation};
 use crate::{Core, MAX_WRITE_ATTEMPTS};
 
 impl Core {
     /// Creates a user in the caller's tenant. readOnly values in the request are ignored
     /// (RFC 7644 §3.3).
     pub async fn create_user(&self, caller: &Caller, user: User) -> CoreResult<User> {
-        let (mut record, password) = user_to_record(user)?;
-        // The one readOnly leaf a User body can carry (`id`, `groups` and `meta` never
-        // reach a record).
-        record.manager_display_name = None;
-        let now = now_us();
-        record.tenant_id = caller.tenant_id.clone();
-        record.id = uuid::Uuid::new_v4().to_string();
-        record.created_us = now;
-        record.last_modified_us = now;
-        record.version = 1;
-        record.created_by_token = Some(caller.token_id.clone());
-        if let Some(password) = password {
-            record.password_hash = Some(hash_password(password).await?);
-        }
-        let store = self.store.clone();
-        let stored = record.clone();
-        tokio::task::spawn_blocking(move || store.insert_user(&stored))
-            .await?
-            .map_err(|e| match e {
+        let intent = Intent::new(Operation::Create, USER, None);
+        self.logged(caller, intent, |intent| async move {
+            let (mut record, password) = user_to_record(user)?;
+            // The one readOnly leaf a User body can carry (`id`, `groups` and `meta` never
+            // reach a record).
+            record.manager_display_name = None;
+            let now = now_us();
+            record.tenant_id = caller.tenant_id.clone();
+            record.id = uuid::Uuid::new_v4().to_string();
+            record.created_us = now;
+            record.last_modified_us = now;
+            record.version = 1;
+            record.created_by_token = Some(caller.token_id.clone());
+            if let Some(password) = password {
+                record.password_hash = Some(hash_password(password).await?);
+            }
+            let stored = record.clone();
+            self.commit(caller, &intent, move |tx| {
+                tx.insert_user(&stored)?;
+                let attributes = changed_attributes(&UserRecord::default(), &stored);
+                Ok(((), created(&stored.id, attributes)))
+            })
+            .await
+            .map_err(|e: StorageError| match e {
                 StorageError::Conflict { .. } => taken(&record.user_name),
                 other => other.into(),
             })?;
-        Ok(record_to_user(&record, Vec::new()))
+            Ok(record_to_user(&record, Vec::new()))
+        })
+        .await
     }
 
     /// Reads one user of the caller's tenant, with the groups it is a direct member of
@@ -108,8 +117,14 @@ impl Core {
         user: User,
         if_match: Option<i64>,
     ) -> CoreResult<User> {
-        let (record, groups) = self.rewrite_user(caller, &id, if_match, |_| Ok(user.clone())).await?;
-        Ok(record_to_user(&record, groups))
+        let intent = Intent::new(Operation::Replace, USER, Some(&id));
+        self.logged(caller, intent, |intent| async move {
+            let (record, groups) = self
+                .rewrite_user(caller, &intent, &id, if_match, |_| Ok(user.clone()))
+                .await?;
+            Ok(record_to_user(&record, groups))
+        })
+        .await
     }
 
     /// Applies a SCIM PATCH to a user, all operations or none (RFC 7644 §3.5.2).
@@ -120,26 +135,49 @@ impl Core {
         operations: Vec<PatchOperation>,
         if_match: Option<i64>,
     ) -> CoreResult<User> {
-        let (record, groups) = self
-            .rewrite_user(caller, &id, if_match, |current| {
-                let mut user = record_to_user(current, Vec::new());
-                apply_patch(&mut user, &operations)?;
-                Ok(user)
-            })
-            .await?;
-        Ok(record_to_user(&record, groups))
+        let intent = Intent::new(Operation::Patch, USER, Some(&id));
+        self.logged(caller, intent, |intent| async move {
+            let (record, groups) = self
+                .rewrite_user(caller, &intent, &id, if_match, |current| {
+                    let mut user = record_to_user(current, Vec::new());
+                    apply_patch(&mut user, &operations)?;
+                    Ok(user)
+                })
+                .await?;
+            Ok(record_to_user(&record, groups))
+        })
+        .await
     }
 
-    /// Deletes a user of the caller's tenant, and its memberships in every group.
+    /// Deletes a user of the caller's tenant, and its memberships in every group: a
+    /// `member_removed` event per group it leaves, then `deleted`.
     pub async fn delete_user(&self, caller: &Caller, id: String, if_match: Option<i64>) -> CoreResult<()> {
-        let store = self.store.clone();
-        let tenant = caller.tenant_id.clone();
-        tokio::task::spawn_blocking(move || store.delete_user(&tenant, &id, if_match, now_us()))
-            .await?
-            .map_err(|e| match e {
-                StorageError::NotFound => CoreError::NotFound("user not found".into()),
+        let intent = Intent::new(Operation::Delete, USER, Some(&id));
+        self.logged(caller, intent, |intent| async move {
+            let tenant = caller.tenant_id.clone();
+            let target = id.clone();
+            self.commit(caller, &intent, move |tx| {
+                let groups = tx.delete_user(&tenant, &target, if_match, now_us())?;
+                let mut events: Vec<_> = groups
+                    .iter()
+                    .map(|g| crate::groups::membership_event(g, &target, "User", "member_removed"))
+                    .collect();
+                events.push(user_event(&target, "deleted", Vec::new()));
+                Ok((
+                    (),
+                    Effects {
+                        events,
+                        ..Effects::default()
+                    },
+                ))
+            })
+            .await
+            .map_err(|e: StorageError| match e {
+                StorageError::NotFound => CoreError::not_found("user", &id),
                 other => other.into(),
             })
+        })
+        .await
     }
 
     /// One user and, when `with_groups`, the groups it is a direct member of: one
@@ -173,6 +211,7 @@ impl Core {
     async fn rewrite_user<F>(
         &self,
         caller: &Caller,
+        intent: &std::sync::Arc<Intent>,
         id: &str,
         if_match: Option<i64>,
         change: F,
@@ -209,10 +248,22 @@ impl Core {
             }
             next.version = current.version + 1;
             next.last_modified_us = now_us().max(current.last_modified_us);
-            let store = self.store.clone();
             let stored = next.clone();
             let expected = current.version;
-            match tokio::task::spawn_blocking(move || store.update_user(&stored, expected)).await? {
+            let attributes = changed_attributes(&current, &next);
+            let event = update_event(&current, &next, attributes.clone());
+            let effects = Effects {
+                resource_id: None,
+                attributes,
+                events: vec![event],
+            };
+            let written = self
+                .commit(caller, intent, move |tx| {
+                    tx.update_user(&stored, expected)?;
+                    Ok(((), effects))
+                })
+                .await;
+            match written {
                 Ok(()) => return Ok((next, groups)),
                 Err(StorageError::VersionMismatch { .. }) if if_match.is_none() => continue,
                 Err(StorageError::Conflict { .. }) => return Err(taken(&next.user_name)),
@@ -223,6 +274,15 @@ impl Core {
         Err(CoreError::VersionMismatch(
             "the user kept changing concurrently; retry".into(),
         ))
+    }
+}
+
+/// The effects of a user's creation: one `created` event naming the attributes set.
+fn created(id: &str, attributes: Vec<String>) -> Effects {
+    Effects {
+        resource_id: Some(id.to_owned()),
+        attributes: attributes.clone(),
+        events: vec![user_event(id, "created", attributes)],
     }
 }
 
