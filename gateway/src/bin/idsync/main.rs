@@ -6,6 +6,7 @@
 
 mod admin;
 mod config;
+mod log;
 
 use std::net::SocketAddr;
 
@@ -31,6 +32,8 @@ ADMINISTRATION (directly on the database; the service may be running)
   idsync token create --tenant contoso --scope scim
                                      prints a new Secret Token (shown once, stored hashed)
   idsync token list | idsync token revoke <ID>
+  idsync log --tenant contoso --failures --since 2h
+                                     what was provisioned, what failed and why
   idsync migrate                     applies pending database migrations
 
 SCALE-OUT
@@ -84,6 +87,8 @@ enum Command {
     /// Create, list and revoke Secret Tokens.
     #[command(subcommand)]
     Token(admin::TokenCommand),
+    /// Show a tenant's provisioning log (every write attempt, newest first).
+    Log(log::LogArgs),
     /// Apply pending database migrations and exit.
     Migrate,
 }
@@ -205,6 +210,10 @@ async fn main() -> Result<()> {
         Command::Token(cmd) => {
             let settings = Settings::load(&cli.global, CommandOverrides::default())?;
             admin::token(cmd, &settings).await
+        }
+        Command::Log(args) => {
+            let settings = Settings::load(&cli.global, CommandOverrides::default())?;
+            log::log(args, &settings).await
         }
         Command::Migrate => {
             let settings = Settings::load(&cli.global, CommandOverrides::default())?;
