@@ -5,6 +5,7 @@
 
 mod auth;
 mod bulk;
+mod changes;
 mod discovery;
 mod entra;
 mod entra_groups;
