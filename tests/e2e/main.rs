@@ -11,5 +11,6 @@ mod entra;
 mod entra_groups;
 mod groups;
 mod grpc;
+mod log;
 mod query;
 mod users;
