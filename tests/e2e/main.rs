@@ -15,6 +15,7 @@ mod grpc;
 mod log;
 mod matching;
 mod query;
+mod rules_feed;
 mod rules_admin;
 mod scoping;
 mod search;
