@@ -10,6 +10,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/idsync/v1/admin.proto",
         "proto/idsync/v1/discovery.proto",
         "proto/idsync/v1/search.proto",
+        "proto/idsync/v1/changes.proto",
+        "proto/idsync/v1/log.proto",
     ];
     let fds = protox::compile(files, ["proto"])?;
     let out = std::path::PathBuf::from(std::env::var("OUT_DIR")?);

@@ -51,6 +51,7 @@ pub struct RunningNode {
     pub bootstrap: Option<Bootstrap>,
     /// The core's store (for tests and tools in the same process).
     pub store: Store,
+    core: Core,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<std::io::Result<()>>>,
 }
@@ -95,7 +96,7 @@ pub async fn start_single_node(config: NodeConfig) -> Result<RunningNode> {
         }
         None => None,
     };
-    let channel = idsync_core::server::in_process(core)
+    let channel = idsync_core::server::in_process(core.clone())
         .await
         .context("starting the in-process core")?;
     let listener = TcpListener::bind(config.listen)
@@ -121,6 +122,7 @@ pub async fn start_single_node(config: NodeConfig) -> Result<RunningNode> {
         public_url,
         bootstrap,
         store,
+        core,
         stop,
         tasks,
     })
@@ -141,6 +143,7 @@ impl RunningNode {
     /// Stops accepting, finishes requests in flight, and waits for both servers.
     pub async fn shutdown(self) -> Result<()> {
         let _ = self.stop.send(true);
+        self.core.close_streams();
         for task in self.tasks {
             task.await??;
         }

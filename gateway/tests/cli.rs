@@ -447,3 +447,62 @@ fn rules_set_refuses_an_invalid_rule_with_its_position_and_keeps_the_old_one() {
         "{show}"
     );
 }
+
+#[test]
+fn log_prints_a_tenants_write_attempts_newest_first_and_filters_failures() {
+    use idsync_storage::{AttributeNames, LogRecord};
+    let db = TestDb::sqlite();
+    let url = db.url();
+    idsync(&["tenant", "create", "contoso"], url);
+    let store = db.store();
+    let tenant = store.tenant_by_name("contoso").unwrap().unwrap();
+    let now = chrono::Utc::now().timestamp_micros();
+    let entry = |id: &str, at_us: i64, failure: bool| LogRecord {
+        tenant_id: tenant.id.clone(),
+        id: id.into(),
+        at_us,
+        operation: if failure { "create" } else { "patch" }.into(),
+        resource_type: "User".into(),
+        resource_id: (!failure).then(|| "user-1".to_string()),
+        outcome: if failure { "failure" } else { "success" }.into(),
+        http_status: failure.then_some(409),
+        scim_type: failure.then(|| "uniqueness".to_string()),
+        detail: failure.then(|| "userName \"…\" is already taken".to_string()),
+        attributes: AttributeNames(if failure { vec![] } else { vec!["active".into()] }),
+        ..LogRecord::default()
+    };
+    store
+        .insert_log_entry(&entry("e1", now - 3_600_000_000 * 5, false))
+        .unwrap();
+    store.insert_log_entry(&entry("e2", now - 1_000_000, true)).unwrap();
+    store.insert_log_entry(&entry("e3", now, false)).unwrap();
+
+    let all = stdout(&idsync(&["log", "--tenant", "contoso"], url));
+    let lines: Vec<&str> = all.lines().collect();
+    assert_eq!(lines.len(), 4, "{all}");
+    assert!(lines[0].starts_with("TIME") && lines[0].contains("SCIMTYPE"), "{all}");
+    assert!(
+        lines[1].contains("patch") && lines[1].contains("user-1") && lines[1].contains("active"),
+        "{all}"
+    );
+    assert!(
+        lines[2].contains("failure") && lines[2].contains("409") && lines[2].contains("uniqueness"),
+        "{all}"
+    );
+    let failures = stdout(&idsync(&["log", "--tenant", "contoso", "--failures"], url));
+    assert_eq!(failures.lines().count(), 2, "{failures}");
+    let recent = stdout(&idsync(
+        &["log", "--tenant", "contoso", "--since", "2h", "--limit", "1"],
+        url,
+    ));
+    assert_eq!(recent.lines().count(), 2, "{recent}");
+    assert!(recent.lines().nth(1).unwrap().contains("success"), "{recent}");
+
+    let bad = Command::new(BIN)
+        .args(["log", "--tenant", "contoso", "--since", "soon"])
+        .env("IDSYNC_DATABASE_URL", url)
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--since"));
+}

@@ -20,14 +20,17 @@
 //! rules, and the in-transaction checks that apply them) hold the
 //! statements of each resource as functions over a connection already in a transaction,
 //! so that later writes (change feed, provisioning log) can join the same transaction;
-//! `filter_sql` compiles predicates; `error` maps diesel's errors. With the
+//! `feed` is the change feed and `log` the provisioning log, both appended in the
+//! writer's transaction; `filter_sql` compiles predicates; `error` maps diesel's errors. With the
 //! `test-util` feature, `test_util::TestDb` gives tests a fresh database on either
 //! backend.
 
 mod conn;
 mod error;
+mod feed;
 mod filter_sql;
 mod groups;
+mod log;
 mod paging;
 pub mod query;
 pub mod records;
@@ -45,4 +48,6 @@ mod tests;
 
 pub use conn::Backend;
 pub use error::StorageError;
+pub use feed::{ChangeRecord, FeedBounds, NewChange};
+pub use log::{AttributeNames, LogQuery, LogRecord};
 pub use store::{Store, StoreOptions, Tx};

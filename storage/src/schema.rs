@@ -11,6 +11,7 @@ diesel::table! {
         public_url -> Nullable<Text>,
         operator -> Bool,
         created_us -> BigInt,
+        feed_seq -> BigInt,
     }
 }
 
@@ -140,6 +141,44 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// The change feed: one row per committed change, numbered per tenant.
+    changes (tenant_id, seq) {
+        tenant_id -> Text,
+        seq -> BigInt,
+        at_us -> BigInt,
+        resource_type -> Text,
+        resource_id -> Text,
+        event -> Text,
+        attributes -> Text,
+        member_id -> Nullable<Text>,
+        member_type -> Nullable<Text>,
+        token_id -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// The provisioning log: one row per write attempt, successful or not.
+    provisioning_log (tenant_id, id) {
+        tenant_id -> Text,
+        id -> Text,
+        at_us -> BigInt,
+        token_id -> Nullable<Text>,
+        operation -> Text,
+        resource_type -> Text,
+        resource_id -> Nullable<Text>,
+        outcome -> Text,
+        grpc_code -> Nullable<Text>,
+        http_status -> Nullable<Integer>,
+        scim_type -> Nullable<Text>,
+        detail -> Nullable<Text>,
+        attributes -> Text,
+        request_id -> Nullable<Text>,
+        trace_id -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(tokens -> tenants (tenant_id));
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
@@ -149,5 +188,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     groups,
     group_members,
     tenant_rules,
-    tenant_matching_rules
+    tenant_matching_rules,
+    changes,
+    provisioning_log
 );

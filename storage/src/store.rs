@@ -217,7 +217,7 @@ impl Store {
         id: &str,
         expected_version: Option<i64>,
         now_us: i64,
-    ) -> Result<(), StorageError> {
+    ) -> Result<Vec<String>, StorageError> {
         self.write(|tx| tx.delete_user(tenant_id, id, expected_version, now_us))
     }
 
@@ -330,15 +330,15 @@ impl Tx<'_> {
 
     /// Deletes a user and its multi-valued attributes, and takes it out of every group
     /// (bumping those groups' versions and setting their `last_modified_us` to
-    /// `now_us`); with `Some(version)`, only if that is the stored version. Errors as
-    /// for [`Tx::update_user`].
+    /// `now_us`); with `Some(version)`, only if that is the stored version. Returns the
+    /// ids of the groups it was taken out of. Errors as for [`Tx::update_user`].
     pub fn delete_user(
         &mut self,
         tenant_id: &str,
         id: &str,
         expected_version: Option<i64>,
         now_us: i64,
-    ) -> Result<(), StorageError> {
+    ) -> Result<Vec<String>, StorageError> {
         users::delete_user_in(self.conn, tenant_id, id, expected_version, now_us)
     }
 

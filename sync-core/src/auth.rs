@@ -32,6 +32,10 @@ pub struct Caller {
     pub token_id: String,
     /// What the token may do.
     pub scope: Scope,
+    /// The call's `x-request-id` metadata, when sent (the gateway always sends one).
+    pub request_id: Option<String>,
+    /// The trace id of the call's W3C `traceparent` metadata, when valid.
+    pub trace_id: Option<String>,
 }
 
 impl Caller {
@@ -135,6 +139,8 @@ impl Authenticator {
             tenant_id: record.tenant_id.clone(),
             token_id: record.id.clone(),
             scope: record.scope,
+            request_id: metadata_text(metadata, "x-request-id", 200),
+            trace_id: metadata_text(metadata, "traceparent", 200).and_then(|t| trace_id(&t)),
         })
     }
 
@@ -142,6 +148,22 @@ impl Authenticator {
     pub fn evict(&self, secret_hash: &str) {
         self.cache.invalidate(secret_hash);
     }
+}
+
+/// A printable metadata value of at most `max` bytes (anything else is dropped, so a
+/// client cannot stuff the log).
+fn metadata_text(metadata: &MetadataMap, key: &str, max: usize) -> Option<String> {
+    let value = metadata.get(key)?.to_str().ok()?.trim();
+    (!value.is_empty() && value.len() <= max && value.bytes().all(|b| b.is_ascii_graphic())).then(|| value.to_owned())
+}
+
+/// The trace id of a W3C `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`); none when
+/// malformed or all zeros.
+fn trace_id(traceparent: &str) -> Option<String> {
+    let mut parts = traceparent.split('-');
+    let (_version, id) = (parts.next()?, parts.next()?);
+    let ok = id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()) && id.bytes().any(|b| b != b'0');
+    ok.then(|| id.to_ascii_lowercase())
 }
 
 /// The secret of an `Authorization: Bearer <secret>` value (scheme case-insensitive).
@@ -165,6 +187,20 @@ mod tests {
         assert_eq!(a.hash, hash_secret(&a.secret));
         assert_eq!(a.hash.len(), 64);
         assert!(!a.hash.contains(&a.secret[7..]));
+    }
+
+    #[test]
+    fn the_trace_id_is_read_from_a_well_formed_traceparent_only() {
+        assert_eq!(
+            trace_id("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").as_deref(),
+            Some("4bf92f3577b34da6a3ce929d0e0e4736")
+        );
+        assert_eq!(
+            trace_id("00-00000000000000000000000000000000-00f067aa0ba902b7-01"),
+            None
+        );
+        assert_eq!(trace_id("00-xyz-00f067aa0ba902b7-01"), None);
+        assert_eq!(trace_id("garbage"), None);
     }
 
     #[test]

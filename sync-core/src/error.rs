@@ -12,6 +12,9 @@ use tonic_types::{ErrorDetails, StatusExt};
 /// The `ErrorInfo.domain` under which the core reports a SCIM `scimType`.
 pub const SCIM_ERROR_DOMAIN: &str = "idsync.scim";
 
+/// The `ErrorInfo.domain` of change-feed errors (reason `CURSOR_EXPIRED`).
+pub const CHANGES_ERROR_DOMAIN: &str = "idsync.changes";
+
 /// The SCIM error keywords of RFC 7644 §3.12 that the core uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(missing_docs)]
@@ -71,6 +74,23 @@ pub enum CoreError {
     /// The database cannot be reached (503).
     #[error("{0}")]
     Unavailable(String),
+    /// A change-feed cursor older than the oldest retained change.
+    #[error(
+        "changes after cursor {cursor} are no longer retained; resync from a full read \
+         (ListUsers/ListGroups), then watch from cursor {head}"
+    )]
+    CursorExpired {
+        /// The cursor the client sent.
+        cursor: i64,
+        /// The feed's head when the error was raised: where to resume after a resync.
+        head: i64,
+    },
+    /// A value outside the range the server can serve (e.g. a cursor ahead of the feed).
+    #[error("{0}")]
+    OutOfRange(String),
+    /// A limit is reached (too many streams); retry later.
+    #[error("{0}")]
+    ResourceExhausted(String),
     /// Anything else (500). The text is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -120,21 +140,44 @@ impl From<tokio::task::JoinError> for CoreError {
     }
 }
 
+impl CoreError {
+    /// The gRPC code this error is answered with, and its SCIM keyword if any.
+    pub fn code(&self) -> (Code, Option<ScimType>) {
+        match self {
+            CoreError::Invalid { scim_type, .. } => (Code::InvalidArgument, Some(*scim_type)),
+            CoreError::Unauthenticated(_) => (Code::Unauthenticated, None),
+            CoreError::PermissionDenied(_) => (Code::PermissionDenied, None),
+            CoreError::NotFound(_) => (Code::NotFound, None),
+            CoreError::Uniqueness(_) => (Code::AlreadyExists, Some(ScimType::Uniqueness)),
+            CoreError::VersionMismatch(_) | CoreError::CursorExpired { .. } => (Code::FailedPrecondition, None),
+            CoreError::Unavailable(_) => (Code::Unavailable, None),
+            CoreError::OutOfRange(_) => (Code::OutOfRange, None),
+            CoreError::ResourceExhausted(_) => (Code::ResourceExhausted, None),
+            CoreError::Internal(_) => (Code::Internal, None),
+        }
+    }
+
+    /// What a client is told: the message, except for internal errors.
+    pub fn public_detail(&self) -> String {
+        match self {
+            CoreError::Internal(_) => "internal error".to_string(),
+            other => other.to_string(),
+        }
+    }
+}
+
 impl From<CoreError> for Status {
     fn from(e: CoreError) -> Self {
-        let (code, message, scim_type) = match e {
-            CoreError::Invalid { scim_type, detail } => (Code::InvalidArgument, detail, Some(scim_type)),
-            CoreError::Unauthenticated(d) => (Code::Unauthenticated, d, None),
-            CoreError::PermissionDenied(d) => (Code::PermissionDenied, d, None),
-            CoreError::NotFound(d) => (Code::NotFound, d, None),
-            CoreError::Uniqueness(d) => (Code::AlreadyExists, d, Some(ScimType::Uniqueness)),
-            CoreError::VersionMismatch(d) => (Code::FailedPrecondition, d, None),
-            CoreError::Unavailable(d) => (Code::Unavailable, d, None),
-            CoreError::Internal(d) => {
-                tracing::error!(error = %d, "internal error");
-                (Code::Internal, "internal error".to_string(), None)
-            }
-        };
+        let (code, scim_type) = e.code();
+        if let CoreError::Internal(d) = &e {
+            tracing::error!(error = %d, "internal error");
+        }
+        let message = e.public_detail();
+        if let CoreError::CursorExpired { head, .. } = &e {
+            let metadata = std::collections::HashMap::from([("head_cursor".to_string(), head.to_string())]);
+            let details = ErrorDetails::with_error_info("CURSOR_EXPIRED", CHANGES_ERROR_DOMAIN, metadata);
+            return Status::with_error_details(code, message, details);
+        }
         match scim_type {
             Some(t) => {
                 let details =

@@ -12,15 +12,19 @@
 //! and the derived `User.groups`), [`discovery`] the service provider configuration,
 //! resource types and schemas (RFC 7644 §4), [`search`] the root search over Users and
 //! Groups (RFC 7644 §3.4.3), [`admin`] tenants and tokens, [`rules`] the tenant's
-//! scoping and matching rules, [`auth`] token checks,
+//! scoping and matching rules, [`auth`] token checks, [`changes`] the change feed's
+//! watchers, [`log`] the provisioning log's reads, `write` the one path every user and
+//! group write takes (feed events and log entries commit with the change),
 //! [`server`] the tonic server with health and reflection, [`error`] the one error type.
 
 pub mod admin;
 pub mod auth;
+pub mod changes;
 pub mod clock;
 pub mod discovery;
 pub mod error;
 pub mod groups;
+pub mod log;
 mod password;
 pub mod rules;
 pub mod schema;
@@ -30,7 +34,9 @@ pub mod server;
 #[cfg(test)]
 mod test_support;
 pub mod users;
+mod write;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use idsync_storage::Store;
@@ -53,6 +59,17 @@ pub struct CoreSettings {
     /// Bulk as `/ServiceProviderConfig` advertises it; the gateway serves `/Bulk` and
     /// the binary sets this from the same settings the gateway enforces.
     pub bulk: BulkSettings,
+    /// How long change-feed events are kept; a watcher whose cursor is older must resync.
+    pub change_retention: Duration,
+    /// How long provisioning-log entries are kept.
+    pub log_retention: Duration,
+    /// How often expired events and entries are deleted.
+    pub prune_interval: Duration,
+    /// How often a caught-up watcher reads the feed for changes committed by other
+    /// replicas (local commits wake it at once).
+    pub watch_poll_interval: Duration,
+    /// Most change streams open at once on this process.
+    pub max_watch_streams: usize,
 }
 
 impl Default for CoreSettings {
@@ -62,6 +79,11 @@ impl Default for CoreSettings {
             default_page_size: 100,
             max_page_size: 1000,
             bulk: BulkSettings::default(),
+            change_retention: Duration::from_secs(7 * 24 * 3600),
+            log_retention: Duration::from_secs(30 * 24 * 3600),
+            prune_interval: Duration::from_secs(60),
+            watch_poll_interval: Duration::from_millis(250),
+            max_watch_streams: 1024,
         }
     }
 }
@@ -75,13 +97,39 @@ pub struct Core {
     store: Store,
     auth: Authenticator,
     settings: CoreSettings,
+    feed: changes::FeedHub,
+    /// The retention task, stopped when the last clone of this core is dropped.
+    _pruner: Option<Arc<changes::AbortOnDrop>>,
 }
 
 impl Core {
-    /// A core over an opened (and migrated) store.
+    /// A core over an opened (and migrated) store. Inside a tokio runtime it also starts
+    /// the task that deletes change-feed events and log entries past their retention.
     pub fn new(store: Store, settings: CoreSettings) -> Self {
         let auth = Authenticator::new(store.clone(), settings.token_cache_ttl);
-        Core { store, auth, settings }
+        let feed = changes::FeedHub::new(settings.max_watch_streams.max(1));
+        let pruner = tokio::runtime::Handle::try_current().ok().map(|runtime| {
+            let task = runtime.spawn(changes::prune_forever(
+                store.clone(),
+                settings.change_retention,
+                settings.log_retention,
+                settings.prune_interval,
+            ));
+            Arc::new(changes::AbortOnDrop(task))
+        });
+        Core {
+            store,
+            auth,
+            settings,
+            feed,
+            _pruner: pruner,
+        }
+    }
+
+    /// Ends every open change stream (their clients reconnect with their last cursor),
+    /// so that a graceful shutdown does not wait for them forever.
+    pub fn close_streams(&self) {
+        self.feed.close();
     }
 
     /// The store behind this core.

@@ -7,8 +7,10 @@ use std::io;
 
 use hyper_util::rt::TokioIo;
 use idsync_proto::v1::admin_server::AdminServer;
+use idsync_proto::v1::changes_server::ChangesServer;
 use idsync_proto::v1::discovery_server::DiscoveryServer;
 use idsync_proto::v1::groups_server::GroupsServer;
+use idsync_proto::v1::provisioning_log_server::ProvisioningLogServer;
 use idsync_proto::v1::search_server::SearchServer;
 use idsync_proto::v1::users_server::UsersServer;
 use tokio::net::TcpListener;
@@ -19,8 +21,10 @@ use tonic::transport::{Channel, Endpoint, Server, Uri};
 
 use crate::Core;
 use crate::admin::service::AdminService;
+use crate::changes::service::ChangesService;
 use crate::discovery::service::DiscoveryService;
 use crate::groups::service::GroupsService;
+use crate::log::service::LogService;
 use crate::search::service::SearchService;
 use crate::users::service::UsersService;
 
@@ -32,6 +36,8 @@ pub async fn router(core: Core) -> Result<Router, tonic_reflection::server::Erro
     reporter.set_serving::<SearchServer<SearchService>>().await;
     reporter.set_serving::<AdminServer<AdminService>>().await;
     reporter.set_serving::<DiscoveryServer<DiscoveryService>>().await;
+    reporter.set_serving::<ChangesServer<ChangesService>>().await;
+    reporter.set_serving::<ProvisioningLogServer<LogService>>().await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(idsync_proto::v1::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -43,15 +49,23 @@ pub async fn router(core: Core) -> Result<Router, tonic_reflection::server::Erro
         .add_service(DiscoveryServer::new(DiscoveryService::new(core.clone())))
         .add_service(GroupsServer::new(GroupsService::new(core.clone())))
         .add_service(SearchServer::new(SearchService::new(core.clone())))
+        .add_service(ChangesServer::new(ChangesService::new(core.clone())))
+        .add_service(ProvisioningLogServer::new(LogService::new(core.clone())))
         .add_service(AdminServer::new(AdminService::new(core))))
 }
 
-/// Serves the core on `listener` until `shutdown` completes, finishing calls in flight.
+/// Serves the core on `listener` until `shutdown` completes, finishing calls in flight
+/// (open change streams end at once; their clients resume from their cursor).
 pub async fn serve(
     core: Core,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    let closer = core.clone();
+    let shutdown = async move {
+        shutdown.await;
+        closer.close_streams();
+    };
     let router = router(core).await.map_err(io::Error::other)?;
     router
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)

@@ -55,6 +55,8 @@ pub(crate) async fn tenant_core() -> (crate::Core, crate::auth::Caller, idsync_s
         tenant_id: tenant.id,
         token_id: "test-token".into(),
         scope: idsync_storage::records::Scope::Scim,
+        request_id: None,
+        trace_id: None,
     };
     (core, caller, db)
 }

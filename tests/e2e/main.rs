@@ -5,14 +5,17 @@
 
 mod auth;
 mod bulk;
+mod changes;
 mod discovery;
 mod discovery_groups;
 mod entra;
 mod entra_groups;
 mod groups;
 mod grpc;
+mod log;
 mod matching;
 mod query;
+mod rules_feed;
 mod rules_admin;
 mod scoping;
 mod search;

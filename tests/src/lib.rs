@@ -19,6 +19,9 @@ use idsync_proto::v1::{
     SetRulesRequest, UpdatePolicy, User,
 };
 use idsync_storage::test_util::TestDb;
+
+mod feed;
+pub use feed::{Watcher, grpc_url_of, summary};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::Value;
 
@@ -81,17 +84,7 @@ impl TestApp {
             Backend::Sqlite => TestDb::sqlite(),
             Backend::Postgres => TestDb::postgres(),
         };
-        let node = start_single_node(NodeConfig {
-            database_url: db.url().to_string(),
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            grpc_listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
-            public_url: None,
-            core,
-            max_body_bytes: 1024 * 1024,
-            bulk_max_operations: 1000,
-        })
-        .await
-        .expect("idsync starts");
+        let node = start_node(db.url(), core).await;
         let boot = node.bootstrap.as_ref().expect("a fresh database bootstraps a tenant");
         let tenant_url = node.tenant_url(&boot.tenant);
         let token = boot.secret.clone();
@@ -104,6 +97,35 @@ impl TestApp {
             http: reqwest::Client::new(),
             _db: db,
         }
+    }
+
+    /// Stops this node (gracefully, ending open change streams) and starts a new one on
+    /// the same database, as a restart or a deploy does. Tenants and tokens carry over.
+    pub async fn restart(self, core: CoreSettings) -> TestApp {
+        let TestApp {
+            node,
+            tenant_url: _,
+            token,
+            tenant,
+            http,
+            _db,
+        } = self;
+        node.shutdown().await.expect("the node stops");
+        let node = start_node(_db.url(), core).await;
+        let tenant_url = node.tenant_url(&tenant);
+        TestApp {
+            node,
+            tenant_url,
+            token,
+            tenant,
+            http,
+            _db,
+        }
+    }
+
+    /// Another node (gateway + core replica) on the same database, as in scale-out.
+    pub async fn replica(&self, core: CoreSettings) -> RunningNode {
+        start_node(self._db.url(), core).await
     }
 
     /// The core's gRPC URL.
@@ -432,6 +454,21 @@ pub fn scoping_rule(resource: RuleResource, filter: &str, create: CreatePolicy, 
         create_policy: create as i32,
         update_policy: update as i32,
     }
+}
+
+/// Starts a single node on `database_url` on ephemeral ports.
+async fn start_node(database_url: &str, core: CoreSettings) -> RunningNode {
+    start_single_node(NodeConfig {
+        database_url: database_url.to_string(),
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        grpc_listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+        public_url: None,
+        core,
+        max_body_bytes: 1024 * 1024,
+        bulk_max_operations: 1000,
+    })
+    .await
+    .expect("idsync starts")
 }
 
 /// A SCIM `PatchOp` body around `operations`.

@@ -52,8 +52,9 @@ pub(crate) fn resolve_members_in(
     Ok(found)
 }
 
-/// Adds members to a group; one already there stays as it is. Returns how many rows
-/// were added. One multi-row `INSERT … ON CONFLICT DO NOTHING` per `BATCH` members.
+/// Adds members to a group; one already there stays as it is. Returns the ids of the
+/// members actually added. One multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING`
+/// per `BATCH` members.
 ///
 /// `MultiConnection` cannot batch inserts, so the statement is built per backend; and
 /// diesel runs a batch with `ON CONFLICT` (or `INSERT OR IGNORE`) on SQLite as one
@@ -63,8 +64,8 @@ pub(crate) fn add_members_in(
     tenant_id: &str,
     group_id: &str,
     members: &[MemberRecord],
-) -> Result<u64, StorageError> {
-    let mut added = 0;
+) -> Result<Vec<String>, StorageError> {
+    let mut added = Vec::new();
     for chunk in members.chunks(BATCH) {
         let rows: Vec<NewMember<'_>> = chunk
             .iter()
@@ -75,16 +76,26 @@ pub(crate) fn add_members_in(
                 member_type: m.member_type.as_str(),
             })
             .collect();
-        added += match conn {
-            AnyConnection::Sqlite(c) => sqlite_insert_ignoring_duplicates(&rows).execute(c),
+        let ids: Vec<String> = match conn {
+            AnyConnection::Sqlite(c) => sqlite_insert_ignoring_duplicates(&rows)
+                .load::<MemberId>(c)
+                .map(|rows| rows.into_iter().map(|r| r.member_id).collect()),
             AnyConnection::Postgresql(c) => diesel::insert_into(group_members::table)
                 .values(&rows)
                 .on_conflict_do_nothing()
-                .execute(c),
+                .returning(group_members::member_id)
+                .get_results(c),
         }
         .db()?;
+        added.extend(ids);
     }
-    Ok(added as u64)
+    Ok(added)
+}
+
+#[derive(QueryableByName)]
+struct MemberId {
+    #[diesel(sql_type = Text)]
+    member_id: String,
 }
 
 /// `INSERT INTO group_members … VALUES (…), (…) ON CONFLICT DO NOTHING` for SQLite.
@@ -94,7 +105,7 @@ fn sqlite_insert_ignoring_duplicates<'a>(
     let values = vec!["(?, ?, ?, ?)"; rows.len()].join(", ");
     let mut query = diesel::sql_query(format!(
         "INSERT INTO group_members (tenant_id, group_id, member_id, member_type) VALUES {values} \
-         ON CONFLICT DO NOTHING"
+         ON CONFLICT DO NOTHING RETURNING member_id"
     ))
     .into_boxed::<Sqlite>();
     for row in rows {
@@ -108,48 +119,91 @@ fn sqlite_insert_ignoring_duplicates<'a>(
 }
 
 /// Removes the named members from a group; ids that are not members are ignored.
-/// Returns how many rows went. One `DELETE` per `BATCH` ids.
+/// Returns the members removed. One `DELETE … RETURNING` per `BATCH` ids.
 pub(crate) fn remove_members_in(
     conn: &mut AnyConnection,
     tenant_id: &str,
     group_id: &str,
     ids: &[String],
-) -> Result<u64, StorageError> {
-    let mut removed = 0;
+) -> Result<Vec<MemberRecord>, StorageError> {
+    let mut removed = Vec::new();
     for chunk in ids.chunks(BATCH) {
-        removed += diesel::delete(
+        let delete = diesel::delete(
             group_members::table
                 .filter(group_members::tenant_id.eq(tenant_id))
                 .filter(group_members::group_id.eq(group_id))
                 .filter(group_members::member_id.eq_any(chunk)),
         )
-        .execute(conn)
+        .returning((group_members::member_id, group_members::member_type));
+        let rows: Vec<(String, String)> = match conn {
+            AnyConnection::Sqlite(c) => delete.get_results(c),
+            AnyConnection::Postgresql(c) => delete.get_results(c),
+        }
         .db()?;
+        removed.extend(removed_members(rows)?);
     }
-    Ok(removed as u64)
+    Ok(removed)
 }
 
-/// Removes every member of a group; returns how many rows went.
-pub(crate) fn clear_members_in(conn: &mut AnyConnection, tenant_id: &str, group_id: &str) -> Result<u64, StorageError> {
-    let removed = diesel::delete(
+fn removed_members(rows: Vec<(String, String)>) -> Result<Vec<MemberRecord>, StorageError> {
+    rows.into_iter()
+        .map(|(id, member_type)| {
+            let member_type = MemberType::parse(&member_type)
+                .ok_or_else(|| StorageError::Internal(format!("unknown member type {member_type:?}")))?;
+            Ok(MemberRecord {
+                id,
+                member_type,
+                display: None,
+            })
+        })
+        .collect()
+}
+
+/// Removes every member of a group; returns the members removed.
+pub(crate) fn clear_members_in(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    group_id: &str,
+) -> Result<Vec<MemberRecord>, StorageError> {
+    let delete = diesel::delete(
         group_members::table
             .filter(group_members::tenant_id.eq(tenant_id))
             .filter(group_members::group_id.eq(group_id)),
     )
-    .execute(conn)
+    .returning((group_members::member_id, group_members::member_type));
+    let rows: Vec<(String, String)> = match conn {
+        AnyConnection::Sqlite(c) => delete.get_results(c),
+        AnyConnection::Postgresql(c) => delete.get_results(c),
+    }
     .db()?;
-    Ok(removed as u64)
+    removed_members(rows)
+}
+
+/// The groups that have `member_id` (a user or a group) as a direct member, by id.
+pub(crate) fn groups_containing_in(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    member_id: &str,
+) -> Result<Vec<String>, StorageError> {
+    group_members::table
+        .filter(group_members::tenant_id.eq(tenant_id))
+        .filter(group_members::member_id.eq(member_id))
+        .order(group_members::group_id)
+        .select(group_members::group_id)
+        .load(conn)
+        .db()
 }
 
 /// Takes a user or group that is about to be deleted out of every group it belongs to,
-/// bumping those groups' versions (their member lists change): two statements.
+/// bumping those groups' versions (their member lists change): two statements. Returns
+/// the ids of those groups.
 pub(crate) fn forget_member_in(
     conn: &mut AnyConnection,
     tenant_id: &str,
     member_id: &str,
     member_type: MemberType,
     now_us: i64,
-) -> Result<(), StorageError> {
+) -> Result<Vec<String>, StorageError> {
     let rows = group_members::table
         .filter(group_members::tenant_id.eq(tenant_id))
         .filter(group_members::member_id.eq(member_id))
@@ -165,8 +219,14 @@ pub(crate) fn forget_member_in(
     ))
     .execute(conn)
     .db()?;
-    diesel::delete(rows).execute(conn).db()?;
-    Ok(())
+    let delete = diesel::delete(rows).returning(group_members::group_id);
+    let mut groups: Vec<String> = match conn {
+        AnyConnection::Sqlite(c) => delete.get_results(c),
+        AnyConnection::Postgresql(c) => delete.get_results(c),
+    }
+    .db()?;
+    groups.sort();
+    Ok(groups)
 }
 
 /// The members of each of `group_ids`, ordered by member id, with their current names:

@@ -87,7 +87,7 @@ pub(crate) fn delete_group_in(
     id: &str,
     expected_version: Option<i64>,
     now_us: i64,
-) -> Result<(), StorageError> {
+) -> Result<Vec<String>, StorageError> {
     let target = groups::table
         .filter(groups::tenant_id.eq(tenant_id))
         .filter(groups::id.eq(id));

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::members::{add_members_in, clear_members_in, remove_members_in, resolve_members_in};
+use super::members::{add_members_in, clear_members_in, groups_containing_in, remove_members_in, resolve_members_in};
 use super::{delete_group_in, get_group_in, insert_group_in, list_groups_in, memberships_in, update_group_in};
 use crate::error::StorageError;
 use crate::records::{GroupPage, GroupQuery, GroupRecord, MemberRecord, MemberType, MembershipRecord};
@@ -43,15 +43,15 @@ impl Tx<'_> {
 
     /// Deletes a group with its membership rows, and takes it out of every group it is
     /// a member of (bumping their versions and setting their `last_modified_us` to
-    /// `now_us`); with `Some(version)`, only if that is the stored version. Errors as for
-    /// [`Tx::update_group`].
+    /// `now_us`); with `Some(version)`, only if that is the stored version. Returns the
+    /// ids of the groups it was taken out of. Errors as for [`Tx::update_group`].
     pub fn delete_group(
         &mut self,
         tenant_id: &str,
         id: &str,
         expected_version: Option<i64>,
         now_us: i64,
-    ) -> Result<(), StorageError> {
+    ) -> Result<Vec<String>, StorageError> {
         delete_group_in(self.conn, tenant_id, id, expected_version, now_us)
     }
 
@@ -75,27 +75,38 @@ impl Tx<'_> {
     }
 
     /// Adds members to a group (types resolved by the caller); members already there
-    /// are left as they are. Returns how many were added. One statement per 500 members,
+    /// are left as they are. Returns the ids of those added. One statement per 500 members,
     /// whatever the size of the group. Does not touch the group's version.
     pub fn add_members(
         &mut self,
         tenant_id: &str,
         group_id: &str,
         members: &[MemberRecord],
-    ) -> Result<u64, StorageError> {
+    ) -> Result<Vec<String>, StorageError> {
         add_members_in(self.conn, tenant_id, group_id, members)
     }
 
     /// Removes the named members from a group; ids that are not members are ignored.
-    /// Returns how many were removed. One statement per 500 ids. Does not touch the
-    /// group's version.
-    pub fn remove_members(&mut self, tenant_id: &str, group_id: &str, ids: &[String]) -> Result<u64, StorageError> {
+    /// Returns those removed. One statement per 500 ids. Does not touch the group's
+    /// version.
+    pub fn remove_members(
+        &mut self,
+        tenant_id: &str,
+        group_id: &str,
+        ids: &[String],
+    ) -> Result<Vec<MemberRecord>, StorageError> {
         remove_members_in(self.conn, tenant_id, group_id, ids)
     }
 
-    /// Removes every member of a group; returns how many were removed.
-    pub fn clear_members(&mut self, tenant_id: &str, group_id: &str) -> Result<u64, StorageError> {
+    /// Removes every member of a group; returns those removed.
+    pub fn clear_members(&mut self, tenant_id: &str, group_id: &str) -> Result<Vec<MemberRecord>, StorageError> {
         clear_members_in(self.conn, tenant_id, group_id)
+    }
+
+    /// The ids of the groups that have `member_id` (a user or a group) as a direct
+    /// member, ordered by id.
+    pub fn groups_containing(&mut self, tenant_id: &str, member_id: &str) -> Result<Vec<String>, StorageError> {
+        groups_containing_in(self.conn, tenant_id, member_id)
     }
 
     /// The groups each of `user_ids` is a direct member of (the read-only `User.groups`),
@@ -127,7 +138,7 @@ impl Store {
         id: &str,
         expected_version: Option<i64>,
         now_us: i64,
-    ) -> Result<(), StorageError> {
+    ) -> Result<Vec<String>, StorageError> {
         self.write(|tx| tx.delete_group(tenant_id, id, expected_version, now_us))
     }
 

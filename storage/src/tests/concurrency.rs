@@ -149,8 +149,8 @@ fn a_user_deleted_while_being_added_to_a_group_leaves_no_membership_behind(store
         thread::spawn(move || store.delete_user(&t, &id, None, tick()))
     };
     go.send(()).expect("send");
-    assert_eq!(adder.join().expect("adder"), Ok(1));
-    assert_eq!(deleter.join().expect("deleter"), Ok(()));
+    assert_eq!(adder.join().expect("adder").map(|v| v.len()), Ok(1));
+    assert!(deleter.join().expect("deleter").is_ok());
     let members = store.get_group(&t, &g.id, true).expect("get").expect("found").members;
     assert!(members.is_empty(), "a deleted user stayed a member: {members:?}");
 }

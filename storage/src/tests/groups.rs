@@ -307,9 +307,9 @@ fn a_group_of_another_tenant_is_invisible_and_untouchable(store: &Store) {
     );
     assert_eq!(
         store.write(|tx| tx.remove_members(&b, &g.id, std::slice::from_ref(&u.id))),
-        Ok(0)
+        Ok(vec![])
     );
-    assert_eq!(store.write(|tx| tx.clear_members(&b, &g.id)), Ok(0));
+    assert_eq!(store.write(|tx| tx.clear_members(&b, &g.id)), Ok(vec![]));
     assert_eq!(
         store.write(|tx| tx.resolve_members(&b, &[u.id.clone(), g.id.clone()])),
         Ok(vec![])

@@ -98,7 +98,7 @@ pub(crate) fn delete_user_in(
     id: &str,
     expected_version: Option<i64>,
     now_us: i64,
-) -> Result<(), StorageError> {
+) -> Result<Vec<String>, StorageError> {
     let target = users::table
         .filter(users::tenant_id.eq(tenant_id))
         .filter(users::id.eq(id));

@@ -12,6 +12,8 @@
 pub mod convert;
 pub mod filter;
 mod ops;
+
+pub(crate) use ops::membership_event;
 pub mod patch;
 pub mod schema;
 pub mod service;

@@ -4,13 +4,16 @@
 //! Every write is one transaction: read the group's row (not its members), check
 //! `If-Match`, check that every member to add is a user or group of the tenant, write
 //! only the membership rows named, and bump the version when anything changed. A member
-//! id that names nothing fails the whole request before anything is written.
+//! id that names nothing, or a member that a scoping rule put out of scope, fails the
+//! whole request before anything is written. Then the tenant's Group scoping rule judges
+//! the group as written (it may mark it, delete it or refuse the write), in the same
+//! transaction, and the feed events say what that made of the write.
 
 use std::collections::HashMap;
 
 use idsync_proto::v1::{Group, ListGroupsRequest, ListGroupsResponse, PatchGroupResponse, PatchOperation};
 use idsync_storage::records::{GroupQuery, GroupRecord, MemberRecord, MemberType};
-use idsync_storage::{StorageError, Tx};
+use idsync_storage::{NewChange, StorageError, Tx};
 
 use super::convert::{group_to_parts, record_to_group};
 use super::filter::{compile_group_filter, group_sort_key};
@@ -20,11 +23,27 @@ use crate::clock::now_us;
 use crate::error::{CoreError, CoreResult};
 use crate::rules;
 use crate::rules::scope::{Outcome, WriteKind};
+use crate::write::{Effects, Intent, Operation};
 use crate::{Core, MAX_WRITE_ATTEMPTS};
 
-/// A write refused inside its transaction, before it wrote anything: some member ids
-/// name no user or group of the tenant, or one a scoping rule put out of scope.
-struct Refused(CoreError);
+/// The resource type of group events.
+const GROUP: &str = "Group";
+
+/// Why a group write's transaction rolled back.
+enum WriteError {
+    /// These member ids name no user or group of the tenant (nothing was written).
+    UnknownMembers(Vec<String>),
+    /// A tenant rule refused the write: a member it put out of scope, or the Group
+    /// scoping rule's `reject` policy.
+    Refused(CoreError),
+    Storage(StorageError),
+}
+
+impl From<StorageError> for WriteError {
+    fn from(e: StorageError) -> Self {
+        WriteError::Storage(e)
+    }
+}
 
 /// The group after a write (when asked for) and its version.
 type Written = (Option<GroupRecord>, i64);
@@ -33,38 +52,41 @@ impl Core {
     /// Creates a group in the caller's tenant, with the members it names (Entra creates
     /// groups empty and adds members by PATCH).
     pub async fn create_group(&self, caller: &Caller, group: Group) -> CoreResult<Group> {
-        let (record, member_ids) = group_to_parts(group)?;
-        let now = now_us();
-        let record = GroupRecord {
-            tenant_id: caller.tenant_id.clone(),
-            id: uuid::Uuid::new_v4().to_string(),
-            created_us: now,
-            last_modified_us: now,
-            version: 1,
-            created_by_token: Some(caller.token_id.clone()),
-            ..record
-        };
-        let display_name = record.display_name.clone();
-        let store = self.store.clone();
-        let stored = tokio::task::spawn_blocking(move || {
-            store.write(|tx| -> CoreResult<GroupRecord> {
-                let members = resolve_members(tx, &record.tenant_id, &member_ids)
-                    .map_err(|e| write_error(e, &display_name, None))?
-                    .map_err(|Refused(e)| e)?;
-                let record = GroupRecord { members, ..record };
-                tx.insert_group(&record)
-                    .map_err(|e| write_error(e, &display_name, None))?;
-                rules::scope::scope_group(tx, &record.tenant_id, &record.id, WriteKind::Create)?;
-                if record.members.is_empty() {
-                    return Ok(record);
-                }
-                // Read back so that members show their names.
-                let stored = tx.get_group(&record.tenant_id, &record.id, true)?;
-                Ok(stored.unwrap_or(record))
-            })
+        let intent = Intent::new(Operation::Create, GROUP, None);
+        self.logged(caller, intent, |intent| async move {
+            let (record, member_ids) = group_to_parts(group)?;
+            let now = now_us();
+            let record = GroupRecord {
+                tenant_id: caller.tenant_id.clone(),
+                id: uuid::Uuid::new_v4().to_string(),
+                created_us: now,
+                last_modified_us: now,
+                version: 1,
+                created_by_token: Some(caller.token_id.clone()),
+                ..record
+            };
+            let display_name = record.display_name.clone();
+            let stored = self
+                .commit(caller, &intent, move |tx| {
+                    let members = resolve_members(tx, &record.tenant_id, &member_ids)?;
+                    let record = GroupRecord { members, ..record };
+                    tx.insert_group(&record)?;
+                    let outcome = rules::scope::scope_group(tx, &record.tenant_id, &record.id, WriteKind::Create)
+                        .map_err(WriteError::Refused)?;
+                    let mut effects = creation(&record);
+                    effects.detail = scope_detail(&outcome);
+                    if record.members.is_empty() {
+                        return Ok((record, effects));
+                    }
+                    // Read back so that members show their names.
+                    let stored = tx.get_group(&record.tenant_id, &record.id, true)?;
+                    Ok((stored.unwrap_or(record), effects))
+                })
+                .await
+                .map_err(|e| write_error(e, &display_name, None))?;
+            Ok(record_to_group(&stored, false))
         })
-        .await??;
-        Ok(record_to_group(&stored, false))
+        .await
     }
 
     /// Reads one group of the caller's tenant; its members only unless excluded.
@@ -120,19 +142,25 @@ impl Core {
         group: Group,
         if_match: Option<i64>,
     ) -> CoreResult<Group> {
-        let (record, member_ids) = group_to_parts(group)?;
-        let change = GroupPatch {
-            display_name: Some(record.display_name),
-            external_id: Some(record.external_id),
-            members: MemberDelta {
-                clear: true,
-                add: member_ids.into_iter().collect(),
-                ..MemberDelta::default()
-            },
-        };
-        let (group, _) = self.write_group(caller, &id, if_match, change, Some(true)).await?;
-        let group = group.ok_or_else(|| CoreError::not_found("group", &id))?;
-        Ok(record_to_group(&group, false))
+        let intent = Intent::new(Operation::Replace, GROUP, Some(&id));
+        self.logged(caller, intent, |intent| async move {
+            let (record, member_ids) = group_to_parts(group)?;
+            let change = GroupPatch {
+                display_name: Some(record.display_name),
+                external_id: Some(record.external_id),
+                members: MemberDelta {
+                    clear: true,
+                    add: member_ids.into_iter().collect(),
+                    ..MemberDelta::default()
+                },
+            };
+            let (group, _) = self
+                .write_group(caller, &intent, &id, if_match, change, Some(true))
+                .await?;
+            let group = group.ok_or_else(|| CoreError::not_found("group", &id))?;
+            Ok(record_to_group(&group, false))
+        })
+        .await
     }
 
     /// Applies a SCIM PATCH to a group, all operations or none (RFC 7644 §3.5.2). The
@@ -147,27 +175,50 @@ impl Core {
         return_group: bool,
         exclude_members: bool,
     ) -> CoreResult<PatchGroupResponse> {
-        let change = plan_patch(&operations)?;
-        let read_back = return_group.then_some(!exclude_members);
-        let (group, version) = self.write_group(caller, &id, if_match, change, read_back).await?;
-        Ok(PatchGroupResponse {
-            group: group.map(|g| record_to_group(&g, exclude_members)),
-            version,
+        let intent = Intent::new(Operation::Patch, GROUP, Some(&id));
+        self.logged(caller, intent, |intent| async move {
+            let change = plan_patch(&operations)?;
+            let read_back = return_group.then_some(!exclude_members);
+            let (group, version) = self
+                .write_group(caller, &intent, &id, if_match, change, read_back)
+                .await?;
+            Ok(PatchGroupResponse {
+                group: group.map(|g| record_to_group(&g, exclude_members)),
+                version,
+            })
         })
+        .await
     }
 
     /// Deletes a group of the caller's tenant with its memberships, both its own members
     /// and its place in other groups.
     pub async fn delete_group(&self, caller: &Caller, id: String, if_match: Option<i64>) -> CoreResult<()> {
-        let store = self.store.clone();
-        let tenant = caller.tenant_id.clone();
-        let lookup = id.clone();
-        tokio::task::spawn_blocking(move || store.delete_group(&tenant, &lookup, if_match, now_us()))
-            .await?
-            .map_err(|e| match e {
+        let intent = Intent::new(Operation::Delete, GROUP, Some(&id));
+        self.logged(caller, intent, |intent| async move {
+            let tenant = caller.tenant_id.clone();
+            let target = id.clone();
+            self.commit(caller, &intent, move |tx| {
+                let parents = tx.delete_group(&tenant, &target, if_match, now_us())?;
+                let mut events: Vec<NewChange> = parents
+                    .iter()
+                    .map(|g| membership_event(g, &target, GROUP, "member_removed"))
+                    .collect();
+                events.push(group_event(&target, "deleted", Vec::new()));
+                Ok((
+                    (),
+                    Effects {
+                        events,
+                        ..Effects::default()
+                    },
+                ))
+            })
+            .await
+            .map_err(|e: StorageError| match e {
                 StorageError::NotFound => CoreError::not_found("group", &id),
                 other => other.into(),
             })
+        })
+        .await
     }
 
     /// Applies `change` in one transaction with optimistic concurrency, retried when
@@ -176,6 +227,7 @@ impl Core {
     async fn write_group(
         &self,
         caller: &Caller,
+        intent: &std::sync::Arc<Intent>,
         id: &str,
         if_match: Option<i64>,
         change: GroupPatch,
@@ -189,30 +241,28 @@ impl Core {
         let display_name = change.display_name.clone().unwrap_or_default();
         let change = std::sync::Arc::new(change);
         for _ in 0..MAX_WRITE_ATTEMPTS {
-            let store = self.store.clone();
             let tenant = caller.tenant_id.clone();
             let target = id.to_owned();
             let change = change.clone();
-            let display_name = display_name.clone();
-            let written = tokio::task::spawn_blocking(move || {
-                store.write(|tx| -> CoreResult<(Written, Outcome)> {
-                    let written = apply_change(tx, &tenant, &target, if_match, &change, read_back)
-                        .map_err(|e| write_error(e, &display_name, Some(&target)))?
-                        .map_err(|Refused(e)| e)?;
-                    let outcome = rules::scope::scope_group(tx, &tenant, &target, WriteKind::Update)?;
-                    Ok((written, outcome))
+            let written = self
+                .commit(caller, intent, move |tx| {
+                    let (written, effects) = apply_change(tx, &tenant, &target, if_match, &change, read_back)?;
+                    let outcome = rules::scope::scope_group(tx, &tenant, &target, WriteKind::Update)
+                        .map_err(WriteError::Refused)?;
+                    let effects = judged(&target, effects, &outcome);
+                    Ok(((written, outcome), effects))
                 })
-            })
-            .await?;
+                .await;
             match written {
-                Ok((written, Outcome::Kept)) => return Ok(written),
-                Ok((_, Outcome::Deleted)) => {
+                Ok((_, Outcome::Deleted(_))) => {
                     return Err(CoreError::NotFound(format!(
                         "group {id:?} left the tenant's Group scoping rule and was deleted (update policy delete)"
                     )));
                 }
-                Err(CoreError::VersionMismatch(_)) if if_match.is_none() => continue,
-                Err(e) => return Err(e),
+                Ok((written, _)) => return Ok(written),
+                Err(WriteError::UnknownMembers(ids)) => return Err(unknown_members(&ids)),
+                Err(WriteError::Storage(StorageError::VersionMismatch { .. })) if if_match.is_none() => continue,
+                Err(e) => return Err(write_error(e, &display_name, Some(id))),
             }
         }
         Err(CoreError::VersionMismatch(
@@ -221,7 +271,10 @@ impl Core {
     }
 }
 
-/// One group write inside its transaction (see the module documentation).
+/// One group write inside its transaction (see the module documentation), with its
+/// feed events: `renamed` or `updated` for the group's own attributes, then one
+/// `member_removed` / `member_added` per member whose membership really changed (a PUT
+/// that clears and re-adds a member changes nothing for it).
 fn apply_change(
     tx: &mut Tx<'_>,
     tenant_id: &str,
@@ -229,31 +282,31 @@ fn apply_change(
     if_match: Option<i64>,
     change: &GroupPatch,
     read_back: Option<bool>,
-) -> Result<Result<Written, Refused>, StorageError> {
+) -> Result<(Written, Effects), WriteError> {
     let current = tx.get_group(tenant_id, id, false)?.ok_or(StorageError::NotFound)?;
     if let Some(expected) = if_match
         && expected != current.version
     {
         return Err(StorageError::VersionMismatch {
             current: current.version,
-        });
+        }
+        .into());
     }
     let add: Vec<String> = change.members.add.iter().cloned().collect();
-    let added = match resolve_members(tx, tenant_id, &add)? {
-        Ok(members) => members,
-        Err(unknown) => return Ok(Err(unknown)),
-    };
-    let mut changed_rows = 0;
+    let added = resolve_members(tx, tenant_id, &add)?;
+    let mut removed: Vec<MemberRecord> = Vec::new();
     if change.members.clear {
-        changed_rows += tx.clear_members(tenant_id, id)?;
+        removed.extend(tx.clear_members(tenant_id, id)?);
     }
     if !change.members.remove.is_empty() {
         let remove: Vec<String> = change.members.remove.iter().cloned().collect();
-        changed_rows += tx.remove_members(tenant_id, id, &remove)?;
+        removed.extend(tx.remove_members(tenant_id, id, &remove)?);
     }
-    if !added.is_empty() {
-        changed_rows += tx.add_members(tenant_id, id, &added)?;
-    }
+    let added_ids = if added.is_empty() {
+        Vec::new()
+    } else {
+        tx.add_members(tenant_id, id, &added)?
+    };
     let mut next = current.clone();
     if let Some(display_name) = &change.display_name {
         next.display_name.clone_from(display_name);
@@ -261,8 +314,9 @@ fn apply_change(
     if let Some(external_id) = &change.external_id {
         next.external_id.clone_from(external_id);
     }
+    let effects = change_effects(&current, &next, &added, &added_ids, removed);
     // Nothing changed (Entra re-sends members it already added): no write, no version.
-    if next != current || changed_rows > 0 {
+    if !effects.attributes.is_empty() {
         next.version = current.version + 1;
         next.last_modified_us = now_us().max(current.last_modified_us);
         tx.update_group(&next, current.version)?;
@@ -271,17 +325,157 @@ fn apply_change(
         Some(with_members) => tx.get_group(tenant_id, id, with_members)?,
         None => None,
     };
-    Ok(Ok((group, next.version)))
+    Ok(((group, next.version), effects))
 }
 
-/// The members `ids` name, typed, or every id that names no user or group of the tenant.
-fn resolve_members(
-    tx: &mut Tx<'_>,
-    tenant_id: &str,
-    ids: &[String],
-) -> Result<Result<Vec<MemberRecord>, Refused>, StorageError> {
+/// The events and changed attribute names of a group write.
+fn change_effects(
+    current: &GroupRecord,
+    next: &GroupRecord,
+    resolved: &[MemberRecord],
+    added_ids: &[String],
+    removed: Vec<MemberRecord>,
+) -> Effects {
+    let mut attributes = Vec::new();
+    if current.display_name != next.display_name {
+        attributes.push("displayName".to_owned());
+    }
+    if current.external_id != next.external_id {
+        attributes.push("externalId".to_owned());
+    }
+    let mut events = Vec::new();
+    if !attributes.is_empty() {
+        let event = if attributes.iter().any(|a| a == "displayName") {
+            "renamed"
+        } else {
+            "updated"
+        };
+        events.push(group_event(&current.id, event, attributes.clone()));
+    }
+    // Net membership change: a member both removed (by a clear) and re-added stays.
+    let added: HashMap<&str, MemberType> = resolved
+        .iter()
+        .filter(|m| added_ids.contains(&m.id))
+        .map(|m| (m.id.as_str(), m.member_type))
+        .collect();
+    let removed_ids: HashMap<&str, MemberType> = removed.iter().map(|m| (m.id.as_str(), m.member_type)).collect();
+    let mut gone: Vec<(&str, MemberType)> = removed_ids
+        .iter()
+        .filter(|(id, _)| !added.contains_key(*id))
+        .map(|(id, t)| (*id, *t))
+        .collect();
+    gone.sort_by_key(|(id, _)| *id);
+    let mut new: Vec<(&str, MemberType)> = added
+        .iter()
+        .filter(|(id, _)| !removed_ids.contains_key(*id))
+        .map(|(id, t)| (*id, *t))
+        .collect();
+    new.sort_by_key(|(id, _)| *id);
+    for (member, t) in &gone {
+        events.push(membership_event(&current.id, member, t.as_str(), "member_removed"));
+    }
+    for (member, t) in &new {
+        events.push(membership_event(&current.id, member, t.as_str(), "member_added"));
+    }
+    if !gone.is_empty() || !new.is_empty() {
+        attributes.push("members".to_owned());
+    }
+    Effects {
+        resource_id: None,
+        attributes,
+        events,
+        ..Effects::default()
+    }
+}
+
+/// `effects` of an update of group `id` as the Group scoping rule left it: plus
+/// `deactivated` when the rule marked the group out of scope and `reactivated` when it
+/// brought it back; under the update policy `delete`, the delete's events instead
+/// (`member_removed` in each group it was a member of, then `deleted`), logged as a
+/// delete.
+fn judged(id: &str, mut effects: Effects, outcome: &Outcome) -> Effects {
+    match outcome {
+        Outcome::Kept => return effects,
+        Outcome::Disabled => effects.events.push(group_event(id, "deactivated", Vec::new())),
+        Outcome::Restored => effects.events.push(group_event(id, "reactivated", Vec::new())),
+        Outcome::Deleted(parents) => {
+            let mut events: Vec<NewChange> = parents
+                .iter()
+                .map(|g| membership_event(g, id, GROUP, "member_removed"))
+                .collect();
+            events.push(group_event(id, "deleted", Vec::new()));
+            effects = Effects {
+                events,
+                operation: Some(Operation::Delete),
+                ..Effects::default()
+            };
+        }
+    }
+    effects.detail = scope_detail(outcome);
+    effects
+}
+
+/// What the Group scoping rule did, for the provisioning log.
+fn scope_detail(outcome: &Outcome) -> Option<String> {
+    match outcome {
+        Outcome::Kept => None,
+        Outcome::Disabled => Some("out of the tenant's Group scoping rule: marked out of scope".into()),
+        Outcome::Restored => Some("back in the tenant's Group scoping rule".into()),
+        Outcome::Deleted(_) => Some("left the tenant's Group scoping rule: deleted (update policy delete)".into()),
+    }
+}
+
+/// The effects of a group's creation: `created`, then `member_added` per member.
+fn creation(record: &GroupRecord) -> Effects {
+    let mut attributes = vec!["displayName".to_owned()];
+    if record.external_id.is_some() {
+        attributes.push("externalId".to_owned());
+    }
+    if !record.members.is_empty() {
+        attributes.push("members".to_owned());
+    }
+    let mut events = vec![group_event(&record.id, "created", attributes.clone())];
+    events.extend(
+        record
+            .members
+            .iter()
+            .map(|m| membership_event(&record.id, &m.id, m.member_type.as_str(), "member_added")),
+    );
+    Effects {
+        resource_id: Some(record.id.clone()),
+        attributes,
+        events,
+        ..Effects::default()
+    }
+}
+
+fn group_event(id: &str, event: &str, attributes: Vec<String>) -> NewChange {
+    NewChange {
+        resource_type: GROUP.to_owned(),
+        resource_id: id.to_owned(),
+        event: event.to_owned(),
+        attributes,
+        ..NewChange::default()
+    }
+}
+
+/// A `member_added` or `member_removed` event on `group_id`.
+pub(crate) fn membership_event(group_id: &str, member_id: &str, member_type: &str, event: &str) -> NewChange {
+    NewChange {
+        resource_type: GROUP.to_owned(),
+        resource_id: group_id.to_owned(),
+        event: event.to_owned(),
+        attributes: vec!["members".to_owned()],
+        member_id: Some(member_id.to_owned()),
+        member_type: Some(member_type.to_owned()),
+    }
+}
+
+/// The members `ids` name, typed; [`WriteError::UnknownMembers`] with every id that names
+/// no user or group of the tenant, [`WriteError::Refused`] when one is out of scope.
+fn resolve_members(tx: &mut Tx<'_>, tenant_id: &str, ids: &[String]) -> Result<Vec<MemberRecord>, WriteError> {
     if ids.is_empty() {
-        return Ok(Ok(Vec::new()));
+        return Ok(Vec::new());
     }
     let found: HashMap<String, MemberType> = tx.resolve_members(tenant_id, ids)?.into_iter().collect();
     let mut members = Vec::with_capacity(ids.len());
@@ -297,13 +491,13 @@ fn resolve_members(
         }
     }
     if !unknown.is_empty() {
-        return Ok(Err(Refused(unknown_members(&unknown))));
+        return Err(WriteError::UnknownMembers(unknown));
     }
     // A member that a scoping rule disabled is not provisioned: it joins no group.
     if let Some(refusal) = rules::scope::out_of_scope_members(tx, tenant_id, ids)? {
-        return Ok(Err(Refused(refusal)));
+        return Err(WriteError::Refused(refusal));
     }
-    Ok(Ok(members))
+    Ok(members)
 }
 
 /// 400 `invalidValue` naming (the first few of) the ids that name nothing.
@@ -323,12 +517,14 @@ fn unknown_members(ids: &[String]) -> CoreError {
     ))
 }
 
-fn write_error(e: StorageError, display_name: &str, id: Option<&str>) -> CoreError {
+fn write_error(e: WriteError, display_name: &str, id: Option<&str>) -> CoreError {
     match (e, id) {
-        (StorageError::Conflict { .. }, _) => CoreError::Uniqueness(format!(
+        (WriteError::UnknownMembers(ids), _) => unknown_members(&ids),
+        (WriteError::Refused(e), _) => e,
+        (WriteError::Storage(StorageError::Conflict { .. }), _) => CoreError::Uniqueness(format!(
             "displayName {display_name:?} is already taken (group displayName is unique ignoring case)"
         )),
-        (StorageError::NotFound, Some(id)) => CoreError::not_found("group", id),
-        (other, _) => other.into(),
+        (WriteError::Storage(StorageError::NotFound), Some(id)) => CoreError::not_found("group", id),
+        (WriteError::Storage(other), _) => other.into(),
     }
 }

@@ -60,13 +60,18 @@ pub(crate) fn decide(rule: Option<&ScopingRuleRecord>, kind: WriteKind, in_scope
     }
 }
 
-/// Whether the write that [`scope_user`] or [`scope_group`] judged left the resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the scoping rule did to the write that [`scope_user`] or [`scope_group`]
+/// judged, so that the write's feed events and log entry can say so.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Outcome {
-    /// It is stored (perhaps disabled and marked).
+    /// Stored as the write left it (perhaps still disabled and marked from before).
     Kept,
-    /// The update policy `delete` deleted it.
-    Deleted,
+    /// Stored, and this write marked it out of scope (a user is also deactivated).
+    Disabled,
+    /// Stored, and this write brought it back in scope (a user is also reactivated).
+    Restored,
+    /// The update policy `delete` deleted it; the ids of the groups it left.
+    Deleted(Vec<String>),
 }
 
 /// The tenant's scoping rule for `resource` and its compiled filter.
@@ -89,26 +94,28 @@ pub(crate) fn scope_user(tx: &mut Tx<'_>, user: &mut UserRecord, kind: WriteKind
         _ => true,
     };
     let rule = rule.map(|(rule, _)| rule);
-    match decide(rule.as_ref(), kind, in_scope, user.out_of_scope) {
-        Decision::Keep => {}
-        Decision::Restore => set_user(tx, user, false, true)?,
-        Decision::Disable => set_user(tx, user, true, false)?,
+    Ok(match decide(rule.as_ref(), kind, in_scope, user.out_of_scope) {
+        Decision::Keep => Outcome::Kept,
+        Decision::Restore if set_user(tx, user, false, true)? => Outcome::Restored,
+        Decision::Disable if set_user(tx, user, true, false)? => Outcome::Disabled,
+        Decision::Restore | Decision::Disable => Outcome::Kept,
         Decision::Delete => {
-            tx.delete_user(&user.tenant_id, &user.id, None, now_us())?;
-            return Ok(Outcome::Deleted);
+            let left = tx.delete_user(&user.tenant_id, &user.id, None, now_us())?;
+            Outcome::Deleted(left)
         }
         Decision::Reject => return Err(refused("user", &user.user_name, rule.as_ref(), kind)),
-    }
-    Ok(Outcome::Kept)
+    })
 }
 
-fn set_user(tx: &mut Tx<'_>, user: &mut UserRecord, out_of_scope: bool, active: bool) -> CoreResult<()> {
-    if user.out_of_scope != out_of_scope || user.active != active {
-        tx.set_user_scope(&user.tenant_id, &user.id, out_of_scope, active)?;
-        user.out_of_scope = out_of_scope;
-        user.active = active;
+/// Sets the marker and `active`; whether the stored row changed.
+fn set_user(tx: &mut Tx<'_>, user: &mut UserRecord, out_of_scope: bool, active: bool) -> CoreResult<bool> {
+    if user.out_of_scope == out_of_scope && user.active == active {
+        return Ok(false);
     }
-    Ok(())
+    tx.set_user_scope(&user.tenant_id, &user.id, out_of_scope, active)?;
+    user.out_of_scope = out_of_scope;
+    user.active = active;
+    Ok(true)
 }
 
 /// Judges the group `(tenant_id, id)` that `kind` has just written, as [`scope_user`]
@@ -124,11 +131,18 @@ pub(crate) fn scope_group(tx: &mut Tx<'_>, tenant_id: &str, id: &str, kind: Writ
     let rule = rule.map(|(rule, _)| rule);
     match decide(rule.as_ref(), kind, in_scope, marked) {
         Decision::Keep => {}
-        Decision::Restore => tx.set_group_scope(tenant_id, id, false)?,
-        Decision::Disable => tx.set_group_scope(tenant_id, id, true)?,
+        Decision::Restore => {
+            tx.set_group_scope(tenant_id, id, false)?;
+            return Ok(Outcome::Restored);
+        }
+        Decision::Disable if marked => {}
+        Decision::Disable => {
+            tx.set_group_scope(tenant_id, id, true)?;
+            return Ok(Outcome::Disabled);
+        }
         Decision::Delete => {
-            tx.delete_group(tenant_id, id, None, now_us())?;
-            return Ok(Outcome::Deleted);
+            let parents = tx.delete_group(tenant_id, id, None, now_us())?;
+            return Ok(Outcome::Deleted(parents));
         }
         Decision::Reject => {
             let name = tx

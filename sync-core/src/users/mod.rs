@@ -2,6 +2,7 @@
 //! gRPC service exposes.
 
 pub mod convert;
+mod diff;
 mod elements;
 pub mod filter;
 mod ops;

@@ -8,6 +8,7 @@ use idsync_storage::records::{UserQuery, UserRecord};
 use idsync_storage::{StorageError, Tx};
 
 use super::convert::{record_to_user, user_to_record};
+use super::diff::{USER, changed_attributes, update_event, user_event};
 use super::filter::{compile_user_filter, user_sort_key};
 use super::patch::apply_patch;
 use crate::auth::Caller;
@@ -17,52 +18,61 @@ use crate::groups::convert::membership_to_ref;
 use crate::password::hash_password;
 use crate::rules;
 use crate::rules::scope::{Outcome, WriteKind};
+use crate::write::{Effects, Intent, Operation};
 use crate::{Core, MAX_WRITE_ATTEMPTS};
 
 impl Core {
     /// Creates a user in the caller's tenant. readOnly values in the request are ignored
     /// (RFC 7644 §3.3).
     pub async fn create_user(&self, caller: &Caller, user: User) -> CoreResult<User> {
-        let (mut record, password) = user_to_record(user)?;
-        // The one readOnly leaf a User body can carry (`id`, `groups` and `meta` never
-        // reach a record).
-        record.manager_display_name = None;
-        let now = now_us();
-        record.tenant_id = caller.tenant_id.clone();
-        record.id = uuid::Uuid::new_v4().to_string();
-        record.created_us = now;
-        record.last_modified_us = now;
-        record.version = 1;
-        record.created_by_token = Some(caller.token_id.clone());
-        if let Some(password) = password {
-            record.password_hash = Some(hash_password(password).await?);
-        }
-        let store = self.store.clone();
-        let token = caller.token_id.clone();
-        let (record, groups) = tokio::task::spawn_blocking(move || {
-            store.write(|tx| {
-                // A matching rule may link this identity to an account that exists.
-                let mut record = match rules::matching::user_to_adopt(tx, &record, &token)? {
-                    Some(existing) => {
-                        let next = rules::matching::adopted(&existing, record, &token, now_us());
-                        tx.update_user(&next, existing.version)
-                            .map_err(|e| write_error(e, &next))?;
-                        next
-                    }
-                    None => {
-                        tx.insert_user(&record).map_err(|e| write_error(e, &record))?;
-                        record
-                    }
-                };
-                rules::scope::scope_user(tx, &mut record, WriteKind::Create)?;
-                let groups = group_refs(tx, &record.tenant_id, &[&record.id])?
-                    .remove(&record.id)
-                    .unwrap_or_default();
-                Ok::<_, CoreError>((record, groups))
-            })
+        let intent = Intent::new(Operation::Create, USER, None);
+        self.logged(caller, intent, |intent| async move {
+            let (mut record, password) = user_to_record(user)?;
+            // The one readOnly leaf a User body can carry (`id`, `groups` and `meta` never
+            // reach a record).
+            record.manager_display_name = None;
+            let now = now_us();
+            record.tenant_id = caller.tenant_id.clone();
+            record.id = uuid::Uuid::new_v4().to_string();
+            record.created_us = now;
+            record.last_modified_us = now;
+            record.version = 1;
+            record.created_by_token = Some(caller.token_id.clone());
+            if let Some(password) = password {
+                record.password_hash = Some(hash_password(password).await?);
+            }
+            let token = caller.token_id.clone();
+            let (record, groups) = self
+                .commit(caller, &intent, move |tx| -> CoreResult<_> {
+                    // A matching rule may link this identity to an account that exists.
+                    let adopting = rules::matching::user_to_adopt(tx, &record, &token)?;
+                    let (mut stored, adopted) = match adopting {
+                        Some(existing) => {
+                            let next = rules::matching::adopted(&existing, record, &token, now_us());
+                            tx.update_user(&next, existing.version)
+                                .map_err(|e| write_error(e, &next))?;
+                            (next, Some(existing))
+                        }
+                        None => {
+                            tx.insert_user(&record).map_err(|e| write_error(e, &record))?;
+                            (record, None)
+                        }
+                    };
+                    let outcome = rules::scope::scope_user(tx, &mut stored, WriteKind::Create)?;
+                    let groups = group_refs(tx, &stored.tenant_id, &[&stored.id])?
+                        .remove(&stored.id)
+                        .unwrap_or_default();
+                    let effects = match &adopted {
+                        // The account existed: to the feed it changed like an update.
+                        Some(existing) => adoption(existing, &stored, &outcome),
+                        None => created(&stored, &outcome),
+                    };
+                    Ok(((stored, groups), effects))
+                })
+                .await?;
+            Ok(record_to_user(&record, groups))
         })
-        .await??;
-        Ok(record_to_user(&record, groups))
+        .await
     }
 
     /// Reads one user of the caller's tenant, with the groups it is a direct member of
@@ -111,8 +121,14 @@ impl Core {
         user: User,
         if_match: Option<i64>,
     ) -> CoreResult<User> {
-        let (record, groups) = self.rewrite_user(caller, &id, if_match, |_| Ok(user.clone())).await?;
-        Ok(record_to_user(&record, groups))
+        let intent = Intent::new(Operation::Replace, USER, Some(&id));
+        self.logged(caller, intent, |intent| async move {
+            let (record, groups) = self
+                .rewrite_user(caller, &intent, &id, if_match, |_| Ok(user.clone()))
+                .await?;
+            Ok(record_to_user(&record, groups))
+        })
+        .await
     }
 
     /// Applies a SCIM PATCH to a user, all operations or none (RFC 7644 §3.5.2).
@@ -123,26 +139,49 @@ impl Core {
         operations: Vec<PatchOperation>,
         if_match: Option<i64>,
     ) -> CoreResult<User> {
-        let (record, groups) = self
-            .rewrite_user(caller, &id, if_match, |current| {
-                let mut user = record_to_user(current, Vec::new());
-                apply_patch(&mut user, &operations)?;
-                Ok(user)
-            })
-            .await?;
-        Ok(record_to_user(&record, groups))
+        let intent = Intent::new(Operation::Patch, USER, Some(&id));
+        self.logged(caller, intent, |intent| async move {
+            let (record, groups) = self
+                .rewrite_user(caller, &intent, &id, if_match, |current| {
+                    let mut user = record_to_user(current, Vec::new());
+                    apply_patch(&mut user, &operations)?;
+                    Ok(user)
+                })
+                .await?;
+            Ok(record_to_user(&record, groups))
+        })
+        .await
     }
 
-    /// Deletes a user of the caller's tenant, and its memberships in every group.
+    /// Deletes a user of the caller's tenant, and its memberships in every group: a
+    /// `member_removed` event per group it leaves, then `deleted`.
     pub async fn delete_user(&self, caller: &Caller, id: String, if_match: Option<i64>) -> CoreResult<()> {
-        let store = self.store.clone();
-        let tenant = caller.tenant_id.clone();
-        tokio::task::spawn_blocking(move || store.delete_user(&tenant, &id, if_match, now_us()))
-            .await?
-            .map_err(|e| match e {
-                StorageError::NotFound => CoreError::NotFound("user not found".into()),
+        let intent = Intent::new(Operation::Delete, USER, Some(&id));
+        self.logged(caller, intent, |intent| async move {
+            let tenant = caller.tenant_id.clone();
+            let target = id.clone();
+            self.commit(caller, &intent, move |tx| {
+                let groups = tx.delete_user(&tenant, &target, if_match, now_us())?;
+                let mut events: Vec<_> = groups
+                    .iter()
+                    .map(|g| crate::groups::membership_event(g, &target, "User", "member_removed"))
+                    .collect();
+                events.push(user_event(&target, "deleted", Vec::new()));
+                Ok((
+                    (),
+                    Effects {
+                        events,
+                        ..Effects::default()
+                    },
+                ))
+            })
+            .await
+            .map_err(|e: StorageError| match e {
+                StorageError::NotFound => CoreError::not_found("user", &id),
                 other => other.into(),
             })
+        })
+        .await
     }
 
     /// One user and, when `with_groups`, the groups it is a direct member of: one
@@ -176,6 +215,7 @@ impl Core {
     async fn rewrite_user<F>(
         &self,
         caller: &Caller,
+        intent: &std::sync::Arc<Intent>,
         id: &str,
         if_match: Option<i64>,
         change: F,
@@ -214,19 +254,19 @@ impl Core {
             }
             next.version = current.version + 1;
             next.last_modified_us = now_us().max(current.last_modified_us);
-            let store = self.store.clone();
             let expected = current.version;
-            let written = tokio::task::spawn_blocking(move || {
-                store.write(|tx| {
-                    tx.update_user(&next, expected).map_err(|e| write_error(e, &next))?;
-                    let outcome = rules::scope::scope_user(tx, &mut next, WriteKind::Update)?;
-                    Ok::<_, CoreError>((next, outcome))
+            let written = self
+                .commit(caller, intent, move |tx| -> CoreResult<_> {
+                    let mut stored = next;
+                    tx.update_user(&stored, expected).map_err(|e| write_error(e, &stored))?;
+                    let outcome = rules::scope::scope_user(tx, &mut stored, WriteKind::Update)?;
+                    let effects = updated(&current, &stored, &outcome);
+                    Ok(((stored, outcome), effects))
                 })
-            })
-            .await?;
+                .await;
             match written {
-                Ok((next, Outcome::Kept)) => return Ok((next, groups)),
-                Ok((next, Outcome::Deleted)) => return Err(deleted_by_rule(&next)),
+                Ok((next, Outcome::Deleted(_))) => return Err(deleted_by_rule(&next)),
+                Ok((next, _)) => return Ok((next, groups)),
                 Err(CoreError::VersionMismatch(_)) if if_match.is_none() => continue,
                 Err(e) => return Err(e),
             }
@@ -234,6 +274,75 @@ impl Core {
         Err(CoreError::VersionMismatch(
             "the user kept changing concurrently; retry".into(),
         ))
+    }
+}
+
+/// The effects of a user's creation: one `created` event naming the attributes set,
+/// even when the scoping rule stored it disabled (`accept-disabled`: `active` false).
+fn created(user: &UserRecord, outcome: &Outcome) -> Effects {
+    let attributes = changed_attributes(&UserRecord::default(), user);
+    Effects {
+        resource_id: Some(user.id.clone()),
+        attributes: attributes.clone(),
+        events: vec![user_event(&user.id, "created", attributes)],
+        detail: scope_detail(outcome),
+        ..Effects::default()
+    }
+}
+
+/// The effects of a create that the matching rule turned into the adoption of
+/// `existing`: the event of an update of that account (`updated`, or `deactivated` /
+/// `reactivated` when `active` flipped), logged as the create it was asked as, with the
+/// adopted id.
+fn adoption(existing: &UserRecord, adopted: &UserRecord, outcome: &Outcome) -> Effects {
+    let attributes = changed_attributes(existing, adopted);
+    let mut detail = String::from("adopted an existing user (matching rule policy adopt)");
+    if let Some(scope) = scope_detail(outcome) {
+        detail = format!("{detail}; {scope}");
+    }
+    Effects {
+        resource_id: Some(adopted.id.clone()),
+        attributes: attributes.clone(),
+        events: vec![update_event(existing, adopted, attributes)],
+        detail: Some(detail),
+        ..Effects::default()
+    }
+}
+
+/// The effects of an update of `current`, as the scoping rule left it: the update's
+/// event (`deactivated` when the rule disabled the user, `reactivated` when it brought
+/// it back), or, under the update policy `delete`, the delete's (`member_removed` per
+/// group left, then `deleted`), logged as a delete.
+fn updated(current: &UserRecord, stored: &UserRecord, outcome: &Outcome) -> Effects {
+    if let Outcome::Deleted(groups) = outcome {
+        let mut events: Vec<_> = groups
+            .iter()
+            .map(|g| crate::groups::membership_event(g, &stored.id, USER, "member_removed"))
+            .collect();
+        events.push(user_event(&stored.id, "deleted", Vec::new()));
+        return Effects {
+            events,
+            operation: Some(Operation::Delete),
+            detail: scope_detail(outcome),
+            ..Effects::default()
+        };
+    }
+    let attributes = changed_attributes(current, stored);
+    Effects {
+        attributes: attributes.clone(),
+        events: vec![update_event(current, stored, attributes)],
+        detail: scope_detail(outcome),
+        ..Effects::default()
+    }
+}
+
+/// What the User scoping rule did, for the provisioning log.
+fn scope_detail(outcome: &Outcome) -> Option<String> {
+    match outcome {
+        Outcome::Kept => None,
+        Outcome::Disabled => Some("out of the tenant's User scoping rule: stored disabled".into()),
+        Outcome::Restored => Some("back in the tenant's User scoping rule: reactivated".into()),
+        Outcome::Deleted(_) => Some("left the tenant's User scoping rule: deleted (update policy delete)".into()),
     }
 }
 

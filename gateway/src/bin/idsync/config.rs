@@ -53,6 +53,8 @@ pub struct Settings {
     pub max_page_size: u32,
     pub max_body_bytes: usize,
     pub bulk_max_operations: usize,
+    pub change_retention: Duration,
+    pub log_retention: Duration,
 }
 
 /// The TOML file; every key optional.
@@ -70,6 +72,8 @@ struct FileConfig {
     max_page_size: Option<u32>,
     max_body_bytes: Option<usize>,
     bulk_max_operations: Option<usize>,
+    change_retention_days: Option<u64>,
+    log_retention_days: Option<u64>,
 }
 
 /// Flags that only some subcommands have.
@@ -123,6 +127,8 @@ impl Settings {
             bulk_max_operations: file
                 .bulk_max_operations
                 .unwrap_or(idsync_gateway::DEFAULT_BULK_MAX_OPERATIONS),
+            change_retention: days(file.change_retention_days.unwrap_or(7)),
+            log_retention: days(file.log_retention_days.unwrap_or(30)),
         };
         if settings.default_page_size == 0 || settings.default_page_size > settings.max_page_size {
             anyhow::bail!("default_page_size must be between 1 and max_page_size");
@@ -142,8 +148,15 @@ impl Settings {
             default_page_size: self.default_page_size,
             max_page_size: self.max_page_size,
             bulk: idsync_gateway::node::bulk_settings(self.bulk_max_operations, self.max_body_bytes),
+            change_retention: self.change_retention,
+            log_retention: self.log_retention,
+            ..idsync_core::CoreSettings::default()
         }
     }
+}
+
+fn days(n: u64) -> Duration {
+    Duration::from_secs(n.saturating_mul(24 * 3600))
 }
 
 fn read_file(path: &Path) -> Result<FileConfig> {

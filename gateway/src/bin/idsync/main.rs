@@ -6,6 +6,7 @@
 
 mod admin;
 mod config;
+mod log;
 mod rules;
 
 use std::net::SocketAddr;
@@ -37,6 +38,8 @@ ADMINISTRATION (directly on the database; the service may be running)
       --filter 'userName ew \"@contoso.com\"' --create-policy reject --update-policy deactivate
   idsync rules set --tenant contoso --matching 'externalId,userName' --match-policy adopt
   idsync rules clear --tenant contoso --resource user --matching
+  idsync log --tenant contoso --failures --since 2h
+                                     what was provisioned, what failed and why
   idsync migrate                     applies pending database migrations
 
 SCALE-OUT
@@ -93,6 +96,8 @@ enum Command {
     /// Show and change a tenant's scoping and matching rules.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
+    /// Show a tenant's provisioning log (every write attempt, newest first).
+    Log(log::LogArgs),
     /// Apply pending database migrations and exit.
     Migrate,
 }
@@ -218,6 +223,10 @@ async fn main() -> Result<()> {
         Command::Rules(cmd) => {
             let settings = Settings::load(&cli.global, CommandOverrides::default())?;
             rules::rules(cmd, &settings).await
+        }
+        Command::Log(args) => {
+            let settings = Settings::load(&cli.global, CommandOverrides::default())?;
+            log::log(args, &settings).await
         }
         Command::Migrate => {
             let settings = Settings::load(&cli.global, CommandOverrides::default())?;

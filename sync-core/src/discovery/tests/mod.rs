@@ -287,6 +287,7 @@ fn the_service_provider_config_advertises_exactly_what_is_configured() {
         default_page_size: 10,
         max_page_size: 250,
         bulk: BulkSettings::default(),
+        ..CoreSettings::default()
     };
     let (core, _db) = core_with(settings);
     let config = core.service_provider_config();

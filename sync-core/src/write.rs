@@ -1,0 +1,293 @@
+//! The one path every write of users and groups takes: [`Core::logged`] around the whole
+//! operation, [`Core::commit`] around each write transaction.
+//!
+//! `commit` runs the caller's storage work and, in the SAME transaction, appends its
+//! change-feed events and the provisioning-log success entry, so a change, its event and
+//! its log entry commit together or not at all. `logged` records what `commit` could
+//! not: a failure (after the rollback, in a small transaction of its own — a failure to
+//! log is a warning, never the client's error) or a success that changed nothing (Entra
+//! re-sending unchanged values), which commits no transaction at all.
+//!
+//! Log entries carry attribute NAMES, never values: failure details have every quoted
+//! string redacted, because error messages quote the offending values.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use idsync_storage::{AttributeNames, LogRecord, NewChange, StorageError, Tx};
+use tonic::Code;
+
+use crate::Core;
+use crate::auth::Caller;
+use crate::clock::now_us;
+use crate::error::{CoreError, CoreResult};
+
+/// What a write attempt does, as the provisioning log names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Operation {
+    Create,
+    Replace,
+    Patch,
+    Delete,
+}
+
+impl Operation {
+    fn as_str(self) -> &'static str {
+        match self {
+            Operation::Create => "create",
+            Operation::Replace => "replace",
+            Operation::Patch => "patch",
+            Operation::Delete => "delete",
+        }
+    }
+}
+
+/// One write attempt: what is being done to which resource.
+#[derive(Debug)]
+pub(crate) struct Intent {
+    operation: Operation,
+    resource_type: &'static str,
+    resource_id: Option<String>,
+    /// Set once a `commit` of this attempt has written its success entry.
+    logged: AtomicBool,
+}
+
+impl Intent {
+    /// An attempt on `resource_type` (`User`, `Group`); `resource_id` is `None` for a
+    /// create until it commits.
+    pub(crate) fn new(operation: Operation, resource_type: &'static str, resource_id: Option<&str>) -> Intent {
+        Intent {
+            operation,
+            resource_type,
+            resource_id: resource_id.map(str::to_owned),
+            logged: AtomicBool::new(false),
+        }
+    }
+}
+
+/// What a committed write did: its feed events and the attribute names it changed.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Effects {
+    /// The resource's id (for a create, the new id).
+    pub(crate) resource_id: Option<String>,
+    /// Names of the changed attributes (`members` for membership changes).
+    pub(crate) attributes: Vec<String>,
+    /// Feed events, in the order they happened.
+    pub(crate) events: Vec<NewChange>,
+    /// What the write turned out to be when a rule made it something else than the
+    /// request asked for (an update that the scoping rule's `delete` policy turned into
+    /// a delete); `None`: the intent's operation.
+    pub(crate) operation: Option<Operation>,
+    /// Why, when a tenant rule decided the outcome (adoption by a matching rule,
+    /// scoping); attribute names and policies only, never values.
+    pub(crate) detail: Option<String>,
+}
+
+impl Core {
+    /// Runs a whole write operation (all its retries) and makes sure its outcome is in
+    /// the provisioning log exactly once: see the module documentation.
+    pub(crate) async fn logged<T, F, Fut>(&self, caller: &Caller, intent: Intent, op: F) -> CoreResult<T>
+    where
+        F: FnOnce(Arc<Intent>) -> Fut,
+        Fut: Future<Output = CoreResult<T>>,
+    {
+        let intent = Arc::new(intent);
+        let result = op(Arc::clone(&intent)).await;
+        // A committed write logged its own outcome, even when the client is answered
+        // with an error (an update that a scoping rule turned into a delete).
+        if intent.logged.load(Ordering::Acquire) {
+            return result;
+        }
+        let entry = match &result {
+            Ok(_) => entry(caller, &intent, now_us(), None, &[]),
+            Err(e) => failure_entry(caller, &intent, e),
+        };
+        let store = self.store.clone();
+        let written = tokio::task::spawn_blocking(move || store.insert_log_entry(&entry)).await;
+        match written {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "could not write a provisioning log entry"),
+            Err(e) => tracing::warn!(error = %e, "could not write a provisioning log entry"),
+        }
+        result
+    }
+
+    /// Runs `work` in one write transaction and, in the same transaction, appends its
+    /// [`Effects`] to the change feed and the success entry to the provisioning log.
+    /// Any error rolls all of it back.
+    pub(crate) async fn commit<T, E, W>(&self, caller: &Caller, intent: &Arc<Intent>, work: W) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StorageError> + Send + 'static,
+        W: FnOnce(&mut Tx<'_>) -> Result<(T, Effects), E> + Send + 'static,
+    {
+        let store = self.store.clone();
+        let caller_in = caller.clone();
+        let intent_in = Arc::clone(intent);
+        let committed = tokio::task::spawn_blocking(move || {
+            store.write(|tx| -> Result<(T, bool), E> {
+                let (value, effects) = work(tx)?;
+                let now = now_us();
+                let tenant = caller_in.tenant_id.as_str();
+                tx.append_changes(
+                    tenant,
+                    now,
+                    Some(&caller_in.token_id),
+                    caller_in.request_id.as_deref(),
+                    &effects.events,
+                )?;
+                let mut entry = entry(&caller_in, &intent_in, now, None, &effects.attributes);
+                if effects.resource_id.is_some() {
+                    entry.resource_id.clone_from(&effects.resource_id);
+                }
+                if let Some(operation) = effects.operation {
+                    entry.operation = operation.as_str().to_owned();
+                }
+                entry.detail.clone_from(&effects.detail);
+                tx.insert_log_entry(&entry)?;
+                Ok((value, !effects.events.is_empty()))
+            })
+        })
+        .await
+        .map_err(|e| E::from(StorageError::Internal(format!("blocking task failed: {e}"))))?;
+        let (value, changed) = committed?;
+        intent.logged.store(true, Ordering::Release);
+        if changed {
+            self.feed.notify();
+        }
+        Ok(value)
+    }
+}
+
+fn entry(
+    caller: &Caller,
+    intent: &Intent,
+    at_us: i64,
+    failure: Option<&CoreError>,
+    attributes: &[String],
+) -> LogRecord {
+    let (grpc_code, http_status, scim_type, detail) = match failure {
+        Some(e) => {
+            let (code, scim_type) = e.code();
+            (
+                Some(code_name(code).to_owned()),
+                Some(http_status(code)),
+                scim_type.map(|t| t.as_str().to_owned()),
+                Some(redact_quoted(&e.public_detail())),
+            )
+        }
+        None => (None, None, None, None),
+    };
+    LogRecord {
+        tenant_id: caller.tenant_id.clone(),
+        id: uuid::Uuid::now_v7().to_string(),
+        at_us,
+        token_id: Some(caller.token_id.clone()),
+        operation: intent.operation.as_str().to_owned(),
+        resource_type: intent.resource_type.to_owned(),
+        resource_id: intent.resource_id.clone(),
+        outcome: if failure.is_some() { "failure" } else { "success" }.to_owned(),
+        grpc_code,
+        http_status,
+        scim_type,
+        detail,
+        attributes: AttributeNames(attributes.to_vec()),
+        request_id: caller.request_id.clone(),
+        trace_id: caller.trace_id.clone(),
+    }
+}
+
+fn failure_entry(caller: &Caller, intent: &Intent, e: &CoreError) -> LogRecord {
+    entry(caller, intent, now_us(), Some(e), &[])
+}
+
+/// The HTTP status the gateway answers a gRPC code with (DESIGN.md, Errors).
+pub(crate) fn http_status(code: Code) -> i32 {
+    match code {
+        Code::Ok => 200,
+        Code::InvalidArgument => 400,
+        Code::Unauthenticated => 401,
+        Code::PermissionDenied => 403,
+        Code::NotFound => 404,
+        Code::AlreadyExists => 409,
+        Code::FailedPrecondition => 412,
+        Code::ResourceExhausted => 429,
+        Code::Unimplemented => 501,
+        Code::Unavailable => 503,
+        _ => 500,
+    }
+}
+
+/// The canonical name of a gRPC code (`ALREADY_EXISTS`).
+pub(crate) fn code_name(code: Code) -> &'static str {
+    match code {
+        Code::Ok => "OK",
+        Code::Cancelled => "CANCELLED",
+        Code::Unknown => "UNKNOWN",
+        Code::InvalidArgument => "INVALID_ARGUMENT",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        Code::NotFound => "NOT_FOUND",
+        Code::AlreadyExists => "ALREADY_EXISTS",
+        Code::PermissionDenied => "PERMISSION_DENIED",
+        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::Aborted => "ABORTED",
+        Code::OutOfRange => "OUT_OF_RANGE",
+        Code::Unimplemented => "UNIMPLEMENTED",
+        Code::Internal => "INTERNAL",
+        Code::Unavailable => "UNAVAILABLE",
+        Code::DataLoss => "DATA_LOSS",
+        Code::Unauthenticated => "UNAUTHENTICATED",
+    }
+}
+
+/// Replaces the inside of every double-quoted run with `…`: error messages quote the
+/// values they refuse (`userName "ada@x" is already taken`), and the log keeps none.
+pub(crate) fn redact_quoted(detail: &str) -> String {
+    let mut out = String::with_capacity(detail.len());
+    let mut inside = false;
+    let mut escaped = false;
+    for c in detail.chars() {
+        if inside {
+            match (escaped, c) {
+                (false, '\\') => escaped = true,
+                (false, '"') => {
+                    out.push_str("…\"");
+                    inside = false;
+                }
+                _ => escaped = false,
+            }
+        } else {
+            out.push(c);
+            inside = c == '"';
+        }
+    }
+    if inside {
+        out.push_str("…\"");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_values_are_redacted_from_failure_details() {
+        assert_eq!(
+            redact_quoted(r#"userName "ada@contoso.com" is already taken"#),
+            r#"userName "…" is already taken"#
+        );
+        assert_eq!(redact_quoted(r#"a "b\"c" d "e"#), r#"a "…" d "…""#);
+        assert_eq!(redact_quoted("no quotes"), "no quotes");
+    }
+
+    #[test]
+    fn every_code_has_the_status_the_gateway_answers() {
+        assert_eq!(http_status(Code::AlreadyExists), 409);
+        assert_eq!(http_status(Code::InvalidArgument), 400);
+        assert_eq!(http_status(Code::DataLoss), 500);
+        assert_eq!(code_name(Code::FailedPrecondition), "FAILED_PRECONDITION");
+    }
+}
