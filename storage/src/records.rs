@@ -319,3 +319,21 @@ pub struct GroupPage {
     /// The requested page.
     pub groups: Vec<GroupRecord>,
 }
+
+/// One page of the groups a user is a direct member of, and how many there are in all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserGroupsPage {
+    /// All the user's groups, regardless of paging.
+    pub total: u64,
+    /// The requested page, ordered by displayName (case-insensitively), then group id.
+    pub groups: Vec<MembershipRecord>,
+}
+
+/// One page of a group's direct members, and how many there are in all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupMembersPage {
+    /// All the group's members, regardless of paging.
+    pub total: u64,
+    /// The requested page, ordered by member id, with the members' current names.
+    pub members: Vec<MemberRecord>,
+}

@@ -6,8 +6,9 @@
 //! membership change touches only the membership rows it names (see `members`) and the
 //! group row's version. A list is a fixed number of statements whatever the page size:
 //! the page, the count when needed, and one batched member load only when members are
-//! asked for.
+//! asked for. `directory` holds the membership reads of the directory API.
 
+mod directory;
 mod members;
 mod rows;
 mod tx;

@@ -2,10 +2,13 @@
 
 use std::collections::HashMap;
 
+use super::directory::{group_members_in, is_member_in, user_groups_in};
 use super::members::{add_members_in, clear_members_in, groups_containing_in, remove_members_in, resolve_members_in};
 use super::{delete_group_in, get_group_in, insert_group_in, list_groups_in, memberships_in, update_group_in};
 use crate::error::StorageError;
-use crate::records::{GroupPage, GroupQuery, GroupRecord, MemberRecord, MemberType, MembershipRecord};
+use crate::records::{
+    GroupMembersPage, GroupPage, GroupQuery, GroupRecord, MemberRecord, MemberType, MembershipRecord, UserGroupsPage,
+};
 use crate::{Store, Tx};
 
 impl Tx<'_> {
@@ -118,6 +121,48 @@ impl Tx<'_> {
     ) -> Result<HashMap<String, Vec<MembershipRecord>>, StorageError> {
         memberships_in(self.conn, tenant_id, user_ids)
     }
+
+    /// One page of the groups user `user_id` is a direct member of (`offset` rows
+    /// skipped, at most `limit`), ordered by displayName case-insensitively, then group
+    /// id; and how many there are in all. `None` when the tenant has no such user.
+    ///
+    /// One statement, plus one aggregate (count and existence) unless the page holds
+    /// some rows but fewer than `limit`; never more, whatever the number of groups.
+    pub fn user_groups(
+        &mut self,
+        tenant_id: &str,
+        user_id: &str,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Option<UserGroupsPage>, StorageError> {
+        user_groups_in(self.conn, tenant_id, user_id, offset, limit)
+    }
+
+    /// One page of the direct members of group `group_id`, ordered by member id (the
+    /// membership key's order, so no sort), with their current names; and how many
+    /// there are in all. `None` when the tenant has no such group. Statements as for
+    /// [`Tx::user_groups`].
+    pub fn group_members(
+        &mut self,
+        tenant_id: &str,
+        group_id: &str,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Option<GroupMembersPage>, StorageError> {
+        group_members_in(self.conn, tenant_id, group_id, offset, limit)
+    }
+
+    /// Whether `member_id` (a user or a group) is a direct member of group `group_id`;
+    /// `None` when the tenant has no such group. An id that names nothing in the tenant
+    /// is not a member. One statement.
+    pub fn is_member(
+        &mut self,
+        tenant_id: &str,
+        group_id: &str,
+        member_id: &str,
+    ) -> Result<Option<bool>, StorageError> {
+        is_member_in(self.conn, tenant_id, group_id, member_id)
+    }
 }
 
 impl Store {
@@ -154,5 +199,31 @@ impl Store {
         user_ids: &[&str],
     ) -> Result<HashMap<String, Vec<MembershipRecord>>, StorageError> {
         self.read(|tx| tx.memberships(tenant_id, user_ids))
+    }
+    /// See [`Tx::user_groups`]; page and count read one snapshot.
+    pub fn user_groups(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Option<UserGroupsPage>, StorageError> {
+        self.read(|tx| tx.user_groups(tenant_id, user_id, offset, limit))
+    }
+
+    /// See [`Tx::group_members`]; page and count read one snapshot.
+    pub fn group_members(
+        &self,
+        tenant_id: &str,
+        group_id: &str,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Option<GroupMembersPage>, StorageError> {
+        self.read(|tx| tx.group_members(tenant_id, group_id, offset, limit))
+    }
+
+    /// See [`Tx::is_member`].
+    pub fn is_member(&self, tenant_id: &str, group_id: &str, member_id: &str) -> Result<Option<bool>, StorageError> {
+        self.read(|tx| tx.is_member(tenant_id, group_id, member_id))
     }
 }

@@ -3,6 +3,7 @@
 //! on a fresh database.
 
 mod concurrency;
+mod directory;
 mod feed;
 mod filters;
 mod group_filters;
