@@ -12,6 +12,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/idsync/v1/search.proto",
         "proto/idsync/v1/changes.proto",
         "proto/idsync/v1/log.proto",
+        "proto/idsync/v1/directory.proto",
     ];
     let fds = protox::compile(files, ["proto"])?;
     let out = std::path::PathBuf::from(std::env::var("OUT_DIR")?);

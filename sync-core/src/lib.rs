@@ -11,7 +11,8 @@
 //! operations, gRPC service), [`groups`] the Group resource likewise (with its schema
 //! and the derived `User.groups`), [`discovery`] the service provider configuration,
 //! resource types and schemas (RFC 7644 §4), [`search`] the root search over Users and
-//! Groups (RFC 7644 §3.4.3), [`admin`] tenants and tokens, [`rules`] the tenant's
+//! Groups (RFC 7644 §3.4.3), [`directory`] membership reads for internal services
+//! (a user's groups, a group's members, one check), [`admin`] tenants and tokens, [`rules`] the tenant's
 //! scoping and matching rules, [`auth`] token checks, [`changes`] the change feed's
 //! watchers, [`log`] the provisioning log's reads, `write` the one path every user and
 //! group write takes (feed events and log entries commit with the change),
@@ -21,6 +22,7 @@ pub mod admin;
 pub mod auth;
 pub mod changes;
 pub mod clock;
+pub mod directory;
 pub mod discovery;
 pub mod error;
 pub mod groups;

@@ -8,6 +8,7 @@ use std::io;
 use hyper_util::rt::TokioIo;
 use idsync_proto::v1::admin_server::AdminServer;
 use idsync_proto::v1::changes_server::ChangesServer;
+use idsync_proto::v1::directory_server::DirectoryServer;
 use idsync_proto::v1::discovery_server::DiscoveryServer;
 use idsync_proto::v1::groups_server::GroupsServer;
 use idsync_proto::v1::provisioning_log_server::ProvisioningLogServer;
@@ -22,6 +23,7 @@ use tonic::transport::{Channel, Endpoint, Server, Uri};
 use crate::Core;
 use crate::admin::service::AdminService;
 use crate::changes::service::ChangesService;
+use crate::directory::service::DirectoryService;
 use crate::discovery::service::DiscoveryService;
 use crate::groups::service::GroupsService;
 use crate::log::service::LogService;
@@ -34,6 +36,7 @@ pub async fn router(core: Core) -> Result<Router, tonic_reflection::server::Erro
     reporter.set_serving::<UsersServer<UsersService>>().await;
     reporter.set_serving::<GroupsServer<GroupsService>>().await;
     reporter.set_serving::<SearchServer<SearchService>>().await;
+    reporter.set_serving::<DirectoryServer<DirectoryService>>().await;
     reporter.set_serving::<AdminServer<AdminService>>().await;
     reporter.set_serving::<DiscoveryServer<DiscoveryService>>().await;
     reporter.set_serving::<ChangesServer<ChangesService>>().await;
@@ -49,6 +52,7 @@ pub async fn router(core: Core) -> Result<Router, tonic_reflection::server::Erro
         .add_service(DiscoveryServer::new(DiscoveryService::new(core.clone())))
         .add_service(GroupsServer::new(GroupsService::new(core.clone())))
         .add_service(SearchServer::new(SearchService::new(core.clone())))
+        .add_service(DirectoryServer::new(DirectoryService::new(core.clone())))
         .add_service(ChangesServer::new(ChangesService::new(core.clone())))
         .add_service(ProvisioningLogServer::new(LogService::new(core.clone())))
         .add_service(AdminServer::new(AdminService::new(core))))

@@ -103,7 +103,7 @@ async fn the_core_answers_grpc_health_and_reflection(backend: Backend) {
         overall.status,
         tonic_health::pb::health_check_response::ServingStatus::Serving as i32
     );
-    for service in ["idsync.v1.Users", "idsync.v1.Groups"] {
+    for service in ["idsync.v1.Users", "idsync.v1.Groups", "idsync.v1.Directory"] {
         let status = health
             .check(tonic_health::pb::HealthCheckRequest {
                 service: service.into(),
@@ -141,6 +141,7 @@ async fn the_core_answers_grpc_health_and_reflection(backend: Backend) {
         "idsync.v1.Users",
         "idsync.v1.Groups",
         "idsync.v1.Admin",
+        "idsync.v1.Directory",
         "grpc.health.v1.Health",
     ] {
         assert!(names.contains(&expected), "{expected} in {names:?}");

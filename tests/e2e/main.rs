@@ -6,6 +6,7 @@
 mod auth;
 mod bulk;
 mod changes;
+mod directory;
 mod discovery;
 mod discovery_groups;
 mod entra;
@@ -15,8 +16,8 @@ mod grpc;
 mod log;
 mod matching;
 mod query;
-mod rules_feed;
 mod rules_admin;
+mod rules_feed;
 mod scoping;
 mod search;
 mod users;

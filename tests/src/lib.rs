@@ -13,6 +13,7 @@ use idsync_core::storage::records::UserRecord;
 use idsync_core::storage::records::{Scope, TenantRecord};
 use idsync_gateway::node::{NodeConfig, RunningNode, start_single_node};
 use idsync_proto::v1::admin_client::AdminClient;
+use idsync_proto::v1::directory_client::DirectoryClient;
 use idsync_proto::v1::users_client::UsersClient;
 use idsync_proto::v1::{
     CreatePolicy, CreateUserRequest, GetRulesRequest, MatchPolicy, MatchingRule, RuleResource, Rules, ScopingRule,
@@ -434,6 +435,24 @@ impl TestApp {
             .await
             .expect("blocking task")
             .expect("storage answers")
+    }
+
+    /// A client of the core's `Directory` service (membership reads).
+    pub async fn directory(&self) -> DirectoryClient<tonic::transport::Channel> {
+        DirectoryClient::connect(self.grpc_url()).await.expect("gRPC connects")
+    }
+
+    /// Creates a group named `display_name` with these members over SCIM; returns its id.
+    pub async fn group_with(&self, display_name: &str, members: &[&str]) -> String {
+        let members: Vec<Value> = members.iter().map(|id| serde_json::json!({"value": id})).collect();
+        let group = self
+            .created_group(&serde_json::json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                "displayName": display_name,
+                "members": members,
+            }))
+            .await;
+        group["id"].as_str().expect("an id").to_string()
     }
 
     /// Creates a user over gRPC with `token`, as an internal service of the app does.

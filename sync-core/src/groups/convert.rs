@@ -45,7 +45,8 @@ pub fn record_to_group(record: &GroupRecord, members_excluded: bool) -> Group {
     }
 }
 
-fn member_to_proto(member: &MemberRecord) -> Member {
+/// A member as the wire shows it: id, type and current name; no `$ref`.
+pub(crate) fn member_to_proto(member: &MemberRecord) -> Member {
     let MemberRecord {
         id,
         member_type,
