@@ -6,6 +6,7 @@ mod concurrency;
 mod filters;
 mod listing;
 mod open;
+mod pools;
 mod tenants_tokens;
 mod users;
 
