@@ -11,6 +11,7 @@ use tonic::{Request, Response, Status};
 use crate::Core;
 use crate::clock::{from_timestamp, now_us, to_timestamp};
 use crate::error::{CoreError, CoreResult};
+use crate::telemetry::in_current_span;
 
 /// Serves `idsync.v1.Admin` over a [`Core`].
 #[derive(Clone)]
@@ -27,7 +28,7 @@ impl AdminService {
     async fn operator(&self, request_metadata: &tonic::metadata::MetadataMap) -> CoreResult<()> {
         let caller = self.core.authorize(request_metadata, &[Scope::Admin]).await?;
         let store = self.core.store.clone();
-        let tenant = tokio::task::spawn_blocking(move || store.tenant(&caller.tenant_id)).await??;
+        let tenant = tokio::task::spawn_blocking(in_current_span(move || store.tenant(&caller.tenant_id))).await??;
         match tenant {
             Some(t) if t.operator => Ok(()),
             _ => Err(CoreError::PermissionDenied(
@@ -85,9 +86,11 @@ impl Admin for AdminService {
         self.operator(request.metadata()).await?;
         let CreateTenantRequest { name, public_url } = request.into_inner();
         let store = self.core.store.clone();
-        let tenant = tokio::task::spawn_blocking(move || super::create_tenant(&store, &name, public_url, false))
-            .await
-            .map_err(CoreError::from)??;
+        let tenant = tokio::task::spawn_blocking(in_current_span(move || {
+            super::create_tenant(&store, &name, public_url, false)
+        }))
+        .await
+        .map_err(CoreError::from)??;
         Ok(Response::new(tenant_to_proto(&tenant)))
     }
 
@@ -97,7 +100,7 @@ impl Admin for AdminService {
     ) -> Result<Response<ListTenantsResponse>, Status> {
         self.operator(request.metadata()).await?;
         let store = self.core.store.clone();
-        let tenants = tokio::task::spawn_blocking(move || store.list_tenants())
+        let tenants = tokio::task::spawn_blocking(in_current_span(move || store.list_tenants()))
             .await
             .map_err(CoreError::from)?;
         let tenants = tenants.map_err(CoreError::from)?;
@@ -115,9 +118,9 @@ impl Admin for AdminService {
         let scope = scope_from_proto(scope)?;
         let expires_us = expires.as_ref().map(from_timestamp);
         let store = self.core.store.clone();
-        let (token, secret) = tokio::task::spawn_blocking(move || {
+        let (token, secret) = tokio::task::spawn_blocking(in_current_span(move || {
             super::create_token(&store, &caller.tenant_id, scope, &label, expires_us)
-        })
+        }))
         .await
         .map_err(CoreError::from)??;
         Ok(Response::new(CreateTokenResponse {
@@ -129,7 +132,7 @@ impl Admin for AdminService {
     async fn list_tokens(&self, request: Request<ListTokensRequest>) -> Result<Response<ListTokensResponse>, Status> {
         let caller = self.core.authorize(request.metadata(), &[Scope::Admin]).await?;
         let store = self.core.store.clone();
-        let tokens = tokio::task::spawn_blocking(move || store.list_tokens(Some(&caller.tenant_id)))
+        let tokens = tokio::task::spawn_blocking(in_current_span(move || store.list_tokens(Some(&caller.tenant_id))))
             .await
             .map_err(CoreError::from)?
             .map_err(CoreError::from)?;
@@ -145,13 +148,15 @@ impl Admin for AdminService {
         let caller = self.core.authorize(request.metadata(), &[Scope::Admin]).await?;
         let RevokeTokenRequest { id } = request.into_inner();
         let store = self.core.store.clone();
-        let token = tokio::task::spawn_blocking(move || store.revoke_token(Some(&caller.tenant_id), &id, now_us()))
-            .await
-            .map_err(CoreError::from)?
-            .map_err(|e| match e {
-                idsync_storage::StorageError::NotFound => CoreError::NotFound("no such token in this tenant".into()),
-                other => other.into(),
-            })?;
+        let token = tokio::task::spawn_blocking(in_current_span(move || {
+            store.revoke_token(Some(&caller.tenant_id), &id, now_us())
+        }))
+        .await
+        .map_err(CoreError::from)?
+        .map_err(|e| match e {
+            idsync_storage::StorageError::NotFound => CoreError::NotFound("no such token in this tenant".into()),
+            other => other.into(),
+        })?;
         self.core.auth.evict(&token.secret_hash);
         Ok(Response::new(RevokeTokenResponse {
             token: Some(token_to_proto(&token)),
