@@ -7,7 +7,6 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use axum::response::Response;
 use http_body_util::BodyExt;
-use idsync_proto::v1::users_client::UsersClient;
 use serde_json::{Value, json};
 use tonic::transport::Endpoint;
 use tower::ServiceExt;
@@ -17,7 +16,7 @@ use super::*;
 fn state_with_limit(max_body_bytes: usize) -> AppState {
     let channel = Endpoint::from_static("http://127.0.0.1:1").connect_lazy();
     AppState::new(
-        UsersClient::new(channel),
+        channel,
         GatewaySettings {
             public_url: "https://app.example.com".into(),
             max_body_bytes,
@@ -68,6 +67,30 @@ async fn healthz_answers_ok_as_plain_json() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
     assert_eq!(body, json!({"status": "ok"}));
+}
+
+#[tokio::test]
+async fn readyz_answers_503_when_the_core_cannot_be_reached() {
+    let (response, body) = send(request(Method::GET, "/readyz").body(Body::empty()).unwrap()).await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+    assert_eq!(body, json!({"status": "unavailable"}));
+}
+
+#[tokio::test]
+async fn metrics_need_no_token_and_speak_the_prometheus_text_format() {
+    let state = state_with_limit(DEFAULT_MAX_BODY_BYTES);
+    let response = app(state)
+        .oneshot(request(Method::GET, "/metrics").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
 }
 
 #[tokio::test]
@@ -285,10 +308,7 @@ fn the_scim_base_url_ignores_a_trailing_slash_in_the_public_url() {
     let channel = Endpoint::from_static("http://127.0.0.1:1");
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let _guard = runtime.enter();
-    let state = AppState::new(
-        UsersClient::new(channel.connect_lazy()),
-        GatewaySettings::new("https://x.example/"),
-    );
+    let state = AppState::new(channel.connect_lazy(), GatewaySettings::new("https://x.example/"));
     assert_eq!(state.scim_base_url(), "https://x.example/scim/v2");
     assert_eq!(state.settings().max_body_bytes, DEFAULT_MAX_BODY_BYTES);
 }

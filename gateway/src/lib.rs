@@ -13,7 +13,9 @@
 //! read, `user_out`, `list` and `render` write); `extract` and `query` read bodies, ids,
 //! `If-Match` and query strings; `forward` builds the gRPC request metadata; `errors`
 //! holds [`ApiError`] and the one table mapping gRPC statuses to SCIM errors; `normalize`
-//! tolerates sloppy slashes. Router-level tests live in `app_tests`.
+//! tolerates sloppy slashes; [`observe`] serves `/metrics` and `/readyz` and names each
+//! request after its route for traces and metrics (the layers themselves live in
+//! `idsync-telemetry`). Router-level tests live in `app_tests`.
 
 // Tests may unwrap; `clippy --lib` still holds the library itself to `unwrap_used`.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -24,6 +26,7 @@ mod extract;
 mod forward;
 pub mod node;
 mod normalize;
+pub mod observe;
 mod query;
 mod response;
 mod users;
@@ -36,19 +39,21 @@ use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, OriginalUri, Request};
+use axum::extract::{DefaultBodyLimit, OriginalUri};
 use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::serve::ListenerExt;
 use idsync_proto::v1::users_client::UsersClient;
+use idsync_telemetry::grpc::GrpcClient;
+use idsync_telemetry::http::HttpServerLayer;
 use tokio::net::TcpListener;
 use tonic::transport::Channel;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
-use tower_http::trace::{DefaultOnFailure, TraceLayer};
-use tracing::Level;
+
+use crate::observe::CoreChannel;
 
 pub use errors::{ApiError, SCIM_ERROR_DOMAIN, ScimType};
 pub use forward::REQUEST_ID;
@@ -86,21 +91,24 @@ impl GatewaySettings {
     }
 }
 
-/// Shared by all handlers: the sync-core client and the settings. Cheap to clone.
-#[derive(Debug, Clone)]
+/// Shared by all handlers: the channel to sync-core and the settings. Cheap to clone.
+#[derive(Clone)]
 pub struct AppState {
-    users: UsersClient<Channel>,
+    core: CoreChannel,
+    http_layer: HttpServerLayer,
     settings: Arc<GatewaySettings>,
     /// `<public_url>/scim/v2`, computed once.
     scim_base_url: Arc<str>,
 }
 
 impl AppState {
-    /// State over a client of sync-core's `Users` service (a persistent HTTP/2 channel).
-    pub fn new(users: UsersClient<Channel>, settings: GatewaySettings) -> Self {
+    /// State over a channel to sync-core (a persistent HTTP/2 channel). Calls through it
+    /// are traced; clients of every core service share it.
+    pub fn new(core: Channel, settings: GatewaySettings) -> Self {
         let scim_base_url = format!("{}{SCIM_BASE_PATH}", settings.public_url.trim_end_matches('/'));
         AppState {
-            users,
+            core: GrpcClient::new(core),
+            http_layer: HttpServerLayer::new(),
             settings: Arc::new(settings),
             scim_base_url: scim_base_url.into(),
         }
@@ -111,9 +119,14 @@ impl AppState {
         &self.settings
     }
 
-    /// A handle on the `Users` client; clones share the channel.
-    fn users(&self) -> UsersClient<Channel> {
-        self.users.clone()
+    /// The channel to sync-core; a client of any core service is `XClient::new(this)`.
+    fn core_channel(&self) -> CoreChannel {
+        self.core.clone()
+    }
+
+    /// A `Users` client; clones share the channel.
+    fn users(&self) -> UsersClient<CoreChannel> {
+        UsersClient::new(self.core_channel())
     }
 
     /// The SCIM base URL, `<public_url>/scim/v2`.
@@ -122,18 +135,24 @@ impl AppState {
     }
 }
 
-/// The gateway's HTTP application: SCIM routes, `/healthz`, SCIM 404/405 fallbacks, path
-/// normalization, body limit, request ids and tracing (with `Authorization` redacted).
+/// The gateway's HTTP application: SCIM routes, `/healthz`, `/readyz`, `/metrics`, SCIM
+/// 404/405 fallbacks, path normalization, body limit, request ids, and a span and
+/// metrics per request (no header is ever recorded; `Authorization` is also marked
+/// sensitive for any layer that would).
 pub fn app(state: AppState) -> Router {
     let body_limit = state.settings.max_body_bytes;
+    let http_layer = state.http_layer.clone();
     let routes = Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(observe::readyz))
+        .route("/metrics", get(observe::metrics))
         .merge(users::routes())
         .merge(bulk::routes())
         .fallback(unknown_route)
         // After every route is added: it is installed on the routes that exist.
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn(observe::record_route))
         .with_state(state);
     let routes = ServiceBuilder::new()
         .map_request(normalize::normalize_path)
@@ -146,12 +165,7 @@ pub fn app(state: AppState) -> Router {
                 header::COOKIE,
             ]))
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-            .layer(
-                TraceLayer::new_for_http()
-                    .make_span_with(request_span)
-                    // 5xx are logged once where they arise (see `errors`), not again here.
-                    .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
-            )
+            .layer(http_layer)
             .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
     )
 }
@@ -173,17 +187,6 @@ pub async fn serve(
         }
     });
     axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
-}
-
-/// The span of one HTTP request: method, path (never the query, which can hold user
-/// names) and request id.
-fn request_span(request: &Request) -> tracing::Span {
-    let request_id = request
-        .headers()
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    tracing::info_span!("http", method = %request.method(), path = request.uri().path(), request_id)
 }
 
 /// `GET /healthz`: the process is up and serving HTTP.

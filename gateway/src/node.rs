@@ -13,7 +13,6 @@ use idsync_core::admin::{self, Bootstrap};
 use idsync_core::storage::records::TenantRecord;
 use idsync_core::storage::{Store, StoreOptions};
 use idsync_core::{Core, CoreSettings};
-use idsync_proto::v1::users_client::UsersClient;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -105,7 +104,7 @@ pub async fn start_single_node(config: NodeConfig) -> Result<RunningNode> {
         .clone()
         .unwrap_or_else(|| format!("http://{http_addr}"));
     let state = AppState::new(
-        UsersClient::new(channel),
+        channel,
         GatewaySettings {
             public_url: public_url.clone(),
             max_body_bytes: config.max_body_bytes,
@@ -154,7 +153,7 @@ pub async fn run_gateway(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let channel = connect_core(core_url)?;
-    let state = AppState::new(UsersClient::new(channel), settings);
+    let state = AppState::new(channel, settings);
     crate::serve(listener, state, shutdown).await?;
     Ok(())
 }
