@@ -123,3 +123,76 @@ impl HttpClient for RuntimeHttpClient {
             .map_err(|e| -> HttpError { Box::new(e) })?
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use opentelemetry::metrics::MeterProvider as _;
+    use opentelemetry::trace::{Tracer as _, TracerProvider as _};
+    use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
+    use opentelemetry_sdk::trace::SdkTracerProvider;
+
+    use super::*;
+    use crate::test_util::{Collector, eventually};
+
+    fn otlp(protocol: OtlpProtocol) -> OtlpConfig {
+        OtlpConfig {
+            protocol,
+            traces_endpoint: None,
+            metrics_endpoint: None,
+            timeout: Duration::from_secs(5),
+            metric_export_interval: Duration::from_secs(60),
+        }
+    }
+
+    /// Exports one span and one counter to `collector` and waits for both.
+    async fn exports_reach(collector: &Collector, protocol: OtlpProtocol, traces: String, metrics: String) {
+        let runtime = Handle::current();
+        let config = otlp(protocol);
+        let tracer = SdkTracerProvider::builder()
+            .with_batch_exporter(span_exporter(&config, &traces, &runtime).unwrap())
+            .build();
+        let meter = SdkMeterProvider::builder()
+            .with_reader(PeriodicReader::builder(metric_exporter(&config, &metrics, &runtime).unwrap()).build())
+            .build();
+        tracer.tracer("test").in_span("exported span", |_| {});
+        meter.meter("test").u64_counter("exported.counter").build().add(1, &[]);
+        // The SDK flushes on its own threads; keep the runtime's workers free meanwhile.
+        tokio::task::spawn_blocking(move || {
+            tracer.force_flush().unwrap();
+            meter.force_flush().unwrap();
+        })
+        .await
+        .unwrap();
+        assert!(
+            eventually(Duration::from_secs(5), || {
+                collector.spans().iter().any(|s| s.name == "exported span")
+                    && collector.metric_names().contains("exported.counter")
+            })
+            .await,
+            "received: {}",
+            collector.dump()
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn spans_and_metrics_are_exported_over_grpc() {
+        let collector = Collector::grpc().await.unwrap();
+        let endpoint = collector.endpoint();
+        exports_reach(&collector, OtlpProtocol::Grpc, endpoint.clone(), endpoint).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn spans_and_metrics_are_exported_over_http_protobuf() {
+        let collector = Collector::http().await.unwrap();
+        let base = collector.endpoint();
+        exports_reach(
+            &collector,
+            OtlpProtocol::HttpProtobuf,
+            format!("{base}/v1/traces"),
+            format!("{base}/v1/metrics"),
+        )
+        .await;
+    }
+}

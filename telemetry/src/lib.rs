@@ -29,6 +29,8 @@ pub mod metrics;
 mod pipeline;
 pub mod provisioning;
 pub mod scope;
+#[cfg(any(test, feature = "test-util"))]
+pub mod test_util;
 
 pub use config::{ConfigError, OtlpConfig, OtlpProtocol, SamplerConfig, TelemetryConfig};
 pub use logs::REQUEST_ID_FIELD;
