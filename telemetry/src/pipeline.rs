@@ -109,6 +109,8 @@ pub fn install(config: &TelemetryConfig, logs: LogSettings, runtime: &Handle) ->
             .with_location(false)
             .with_threads(false)
             .with_tracked_inactivity(false)
+            .with_target(false)
+            .with_level(false)
             .with_filter(filter_fn(|meta| {
                 if meta.is_span() {
                     *meta.level() <= Level::INFO

@@ -7,4 +7,5 @@ mod auth;
 mod bulk;
 mod entra;
 mod grpc;
+mod telemetry;
 mod users;

@@ -15,7 +15,7 @@ const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 pub fn start(service: &str, export: bool) -> Result<Telemetry> {
     let filter = std::env::var("IDSYNC_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| "info".to_string());
+        .unwrap_or_else(|_| "info,opentelemetry=warn,opentelemetry_sdk=warn".to_string());
     let config = if export {
         TelemetryConfig::from_lookup(service, |name| std::env::var(name).ok())
             .context("reading the OTEL_* configuration")?
