@@ -57,7 +57,8 @@ impl PoolMetrics {
     pub fn new(probe: PoolProbe) -> Self {
         let meter = meter();
         let count_probe = probe.clone();
-        PoolMetrics {
+        let max_probe = probe.clone();
+        let metrics = PoolMetrics {
             wait: meter
                 .f64_histogram(CONNECTION_WAIT_TIME)
                 .with_unit("s")
@@ -90,7 +91,7 @@ impl PoolMetrics {
                 .with_unit("{connection}")
                 .with_description("Most database connections a pool may open.")
                 .with_callback(move |observer| {
-                    for sample in probe() {
+                    for sample in max_probe() {
                         observer.observe(
                             i64::from(sample.max),
                             &[KeyValue::new("db.client.connection.pool.name", sample.pool)],
@@ -98,7 +99,15 @@ impl PoolMetrics {
                     }
                 })
                 .build(),
+        };
+        // Timeouts are rare; start each pool's series at zero so that `increase()` and
+        // alerts see the first one instead of a series appearing from nothing.
+        for sample in probe() {
+            metrics
+                .timeouts
+                .add(0, &[KeyValue::new("db.client.connection.pool.name", sample.pool)]);
         }
+        metrics
     }
 
     /// A connection was handed out from `pool` after waiting `waited`.
