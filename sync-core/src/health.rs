@@ -117,3 +117,58 @@ where
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::sync::mpsc;
+
+    use idsync_storage::StoreOptions;
+    use idsync_storage::test_util::TestDb;
+    use tonic_health::pb::health_client::HealthClient;
+    use tonic_health::pb::{HealthCheckRequest, health_check_response};
+
+    use super::*;
+    use crate::{Core, CoreSettings};
+
+    async fn status(health: &mut HealthClient<tonic::transport::Channel>, service: &str) -> i32 {
+        let request = HealthCheckRequest {
+            service: service.into(),
+        };
+        health.check(request).await.unwrap().into_inner().status
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn health_is_not_serving_while_the_database_cannot_answer() {
+        const SERVING: i32 = health_check_response::ServingStatus::Serving as i32;
+        const NOT_SERVING: i32 = health_check_response::ServingStatus::NotServing as i32;
+        let db = TestDb::sqlite();
+        let store = db.store_with(StoreOptions {
+            max_connections: 1,
+            ..StoreOptions::default()
+        });
+        let core = Core::new(store.clone(), CoreSettings::default());
+        let mut health = HealthClient::new(crate::server::in_process(core).await.unwrap());
+        assert_eq!(status(&mut health, "").await, SERVING);
+
+        // Hold the only read connection: no query can run, as with a database that hangs.
+        let (held, release) = (mpsc::channel::<()>(), mpsc::channel::<()>());
+        let holder = std::thread::spawn(move || {
+            store.read(|_| {
+                held.0.send(()).unwrap();
+                release.1.recv().unwrap();
+                Ok(())
+            })
+        });
+        held.1.recv().unwrap();
+        tokio::time::sleep(RECHECK_AFTER).await;
+        assert_eq!(status(&mut health, "").await, NOT_SERVING);
+        assert_eq!(status(&mut health, "idsync.v1.Users").await, NOT_SERVING);
+
+        release.0.send(()).unwrap();
+        holder.join().unwrap().unwrap();
+        tokio::time::sleep(RECHECK_AFTER).await;
+        assert_eq!(status(&mut health, "").await, SERVING);
+        assert_eq!(status(&mut health, "idsync.v1.Users").await, SERVING);
+    }
+}
