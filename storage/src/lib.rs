@@ -38,6 +38,7 @@ mod tenants;
 #[cfg(any(test, feature = "test-util"))]
 pub mod test_util;
 mod tokens;
+mod trace;
 mod users;
 
 #[cfg(test)]
@@ -45,4 +46,4 @@ mod tests;
 
 pub use conn::Backend;
 pub use error::StorageError;
-pub use store::{Store, StoreOptions, Tx};
+pub use store::{PoolObserver, PoolState, READ_POOL, SHARED_POOL, Store, StoreOptions, Tx, WRITE_POOL};

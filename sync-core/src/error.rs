@@ -53,6 +53,11 @@ pub enum CoreError {
         /// What is wrong, for a person.
         detail: String,
     },
+    /// The tenant's scoping rule refuses the create or update (400 `invalidValue`, as
+    /// [`CoreError::Invalid`] on the wire; a variant of its own so that telemetry can
+    /// count it as `rejected_out_of_scope` rather than as a failure).
+    #[error("{0}")]
+    OutOfScope(String),
     /// No or an unknown, revoked or expired token (401).
     #[error("{0}")]
     Unauthenticated(String),
@@ -124,6 +129,7 @@ impl From<CoreError> for Status {
     fn from(e: CoreError) -> Self {
         let (code, message, scim_type) = match e {
             CoreError::Invalid { scim_type, detail } => (Code::InvalidArgument, detail, Some(scim_type)),
+            CoreError::OutOfScope(d) => (Code::InvalidArgument, d, Some(ScimType::InvalidValue)),
             CoreError::Unauthenticated(d) => (Code::Unauthenticated, d, None),
             CoreError::PermissionDenied(d) => (Code::PermissionDenied, d, None),
             CoreError::NotFound(d) => (Code::NotFound, d, None),

@@ -13,7 +13,9 @@
 //! resource types and schemas (RFC 7644 §4), [`search`] the root search over Users and
 //! Groups (RFC 7644 §3.4.3), [`admin`] tenants and tokens, [`rules`] the tenant's
 //! scoping and matching rules, [`auth`] token checks,
-//! [`server`] the tonic server with health and reflection, [`error`] the one error type.
+//! [`server`] the tonic server with health and reflection, [`health`] readiness that
+//! follows the database, [`telemetry`] the core's metrics and span discipline, [`error`]
+//! the one error type.
 
 pub mod admin;
 pub mod auth;
@@ -21,25 +23,30 @@ pub mod clock;
 pub mod discovery;
 pub mod error;
 pub mod groups;
+pub mod health;
 mod password;
 pub mod rules;
 pub mod schema;
 pub mod scim;
 pub mod search;
 pub mod server;
+pub mod telemetry;
 #[cfg(test)]
 mod test_support;
 pub mod users;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use idsync_storage::Store;
 use idsync_storage::records::Scope;
+use idsync_telemetry::provisioning::AuthFailure;
 use tonic::metadata::MetadataMap;
 
 use crate::auth::{Authenticator, Caller};
 pub use crate::discovery::BulkSettings;
 use crate::error::CoreResult;
+use crate::telemetry::CoreTelemetry;
 
 /// Tunables of the core.
 #[derive(Debug, Clone)]
@@ -75,13 +82,20 @@ pub struct Core {
     store: Store,
     auth: Authenticator,
     settings: CoreSettings,
+    telemetry: Arc<CoreTelemetry>,
 }
 
 impl Core {
     /// A core over an opened (and migrated) store.
     pub fn new(store: Store, settings: CoreSettings) -> Self {
+        let telemetry = Arc::new(CoreTelemetry::new(&store));
         let auth = Authenticator::new(store.clone(), settings.token_cache_ttl);
-        Core { store, auth, settings }
+        Core {
+            store,
+            auth,
+            settings,
+            telemetry,
+        }
     }
 
     /// The store behind this core.
@@ -102,7 +116,12 @@ impl Core {
     /// Authenticates a call and checks that its token has one of `allowed`.
     pub async fn authorize(&self, metadata: &MetadataMap, allowed: &[Scope]) -> CoreResult<Caller> {
         let caller = self.auth.authenticate(metadata).await?;
-        caller.require(allowed)?;
+        idsync_telemetry::scope::set_tenant(&caller.tenant_id);
+        caller.require(allowed).inspect_err(|_| {
+            self.telemetry
+                .provisioning()
+                .auth_failed(AuthFailure::Scope, Some(&caller.tenant_id));
+        })?;
         Ok(caller)
     }
 }

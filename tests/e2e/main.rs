@@ -16,4 +16,5 @@ mod query;
 mod rules_admin;
 mod scoping;
 mod search;
+mod telemetry;
 mod users;

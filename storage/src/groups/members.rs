@@ -26,6 +26,7 @@ pub(crate) fn resolve_members_in(
     tenant_id: &str,
     ids: &[String],
 ) -> Result<Vec<(String, MemberType)>, StorageError> {
+    let _span = crate::trace::db_span(conn, "SELECT", "group_members").entered();
     let mut found = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(BATCH) {
         let users = users::table
@@ -64,6 +65,7 @@ pub(crate) fn add_members_in(
     group_id: &str,
     members: &[MemberRecord],
 ) -> Result<u64, StorageError> {
+    let _span = crate::trace::db_span(conn, "INSERT", "group_members").entered();
     let mut added = 0;
     for chunk in members.chunks(BATCH) {
         let rows: Vec<NewMember<'_>> = chunk
@@ -115,6 +117,7 @@ pub(crate) fn remove_members_in(
     group_id: &str,
     ids: &[String],
 ) -> Result<u64, StorageError> {
+    let _span = crate::trace::db_span(conn, "DELETE", "group_members").entered();
     let mut removed = 0;
     for chunk in ids.chunks(BATCH) {
         removed += diesel::delete(
@@ -131,6 +134,7 @@ pub(crate) fn remove_members_in(
 
 /// Removes every member of a group; returns how many rows went.
 pub(crate) fn clear_members_in(conn: &mut AnyConnection, tenant_id: &str, group_id: &str) -> Result<u64, StorageError> {
+    let _span = crate::trace::db_span(conn, "DELETE", "group_members").entered();
     let removed = diesel::delete(
         group_members::table
             .filter(group_members::tenant_id.eq(tenant_id))
@@ -150,6 +154,7 @@ pub(crate) fn forget_member_in(
     member_type: MemberType,
     now_us: i64,
 ) -> Result<(), StorageError> {
+    let _span = crate::trace::db_span(conn, "DELETE", "group_members").entered();
     let rows = group_members::table
         .filter(group_members::tenant_id.eq(tenant_id))
         .filter(group_members::member_id.eq(member_id))
@@ -176,6 +181,7 @@ pub(crate) fn load_members_in(
     tenant_id: &str,
     group_ids: &[&str],
 ) -> Result<HashMap<String, Vec<MemberRecord>>, StorageError> {
+    let _span = crate::trace::db_span(conn, "SELECT", "group_members").entered();
     let mut by_group: HashMap<String, Vec<MemberRecord>> = HashMap::with_capacity(group_ids.len());
     for chunk in group_ids.chunks(BATCH) {
         let rows: Vec<MemberRow> = group_members::table
@@ -219,6 +225,7 @@ pub(crate) fn memberships_in(
     tenant_id: &str,
     user_ids: &[&str],
 ) -> Result<HashMap<String, Vec<MembershipRecord>>, StorageError> {
+    let _span = crate::trace::db_span(conn, "SELECT", "group_members").entered();
     let mut by_user: HashMap<String, Vec<MembershipRecord>> = HashMap::new();
     for chunk in user_ids.chunks(BATCH) {
         let rows: Vec<(String, String, String)> = group_members::table

@@ -5,12 +5,16 @@
 //! `If-Match`, check that every member to add is a user or group of the tenant, write
 //! only the membership rows named, and bump the version when anything changed. A member
 //! id that names nothing fails the whole request before anything is written.
+//!
+//! Storage work runs inside the caller's span, and every write reports its outcome to
+//! the core's telemetry (as the User writes do).
 
 use std::collections::HashMap;
 
 use idsync_proto::v1::{Group, ListGroupsRequest, ListGroupsResponse, PatchGroupResponse, PatchOperation};
 use idsync_storage::records::{GroupQuery, GroupRecord, MemberRecord, MemberType};
 use idsync_storage::{StorageError, Tx};
+use idsync_telemetry::provisioning::{Operation, Outcome, ResourceType};
 
 use super::convert::{group_to_parts, record_to_group};
 use super::filter::{compile_group_filter, group_sort_key};
@@ -19,7 +23,8 @@ use crate::auth::Caller;
 use crate::clock::now_us;
 use crate::error::{CoreError, CoreResult};
 use crate::rules;
-use crate::rules::scope::{Outcome, WriteKind};
+use crate::rules::scope::{Outcome as Scoped, WriteKind};
+use crate::telemetry::in_current_span;
 use crate::{Core, MAX_WRITE_ATTEMPTS};
 
 /// A write refused inside its transaction, before it wrote anything: some member ids
@@ -29,10 +34,27 @@ struct Refused(CoreError);
 /// The group after a write (when asked for) and its version.
 type Written = (Option<GroupRecord>, i64);
 
+/// What a replace or PATCH of a group did.
+enum GroupWrite {
+    /// Stored: `Updated`, or `Unchanged` when nothing changed (no new version).
+    Stored(Written, Outcome),
+    /// The scoping rule's update policy `delete` deleted the group (committed).
+    DeletedByRule,
+}
+
 impl Core {
     /// Creates a group in the caller's tenant, with the members it names (Entra creates
     /// groups empty and adds members by PATCH).
     pub async fn create_group(&self, caller: &Caller, group: Group) -> CoreResult<Group> {
+        let created = self.insert_new_group(caller, group).await;
+        let id = created.as_ref().map(|g| g.id.as_str()).unwrap_or_default();
+        let outcome = created.as_ref().map(|_| Outcome::Created);
+        self.telemetry
+            .operation(caller, ResourceType::Group, Operation::Create, id, outcome);
+        created
+    }
+
+    async fn insert_new_group(&self, caller: &Caller, group: Group) -> CoreResult<Group> {
         let (record, member_ids) = group_to_parts(group)?;
         let now = now_us();
         let record = GroupRecord {
@@ -46,7 +68,7 @@ impl Core {
         };
         let display_name = record.display_name.clone();
         let store = self.store.clone();
-        let stored = tokio::task::spawn_blocking(move || {
+        let stored = tokio::task::spawn_blocking(in_current_span(move || {
             store.write(|tx| -> CoreResult<GroupRecord> {
                 let members = resolve_members(tx, &record.tenant_id, &member_ids)
                     .map_err(|e| write_error(e, &display_name, None))?
@@ -62,7 +84,7 @@ impl Core {
                 let stored = tx.get_group(&record.tenant_id, &record.id, true)?;
                 Ok(stored.unwrap_or(record))
             })
-        })
+        }))
         .await??;
         Ok(record_to_group(&stored, false))
     }
@@ -72,9 +94,11 @@ impl Core {
         let store = self.store.clone();
         let tenant = caller.tenant_id.clone();
         let lookup = id.clone();
-        let record = tokio::task::spawn_blocking(move || store.get_group(&tenant, &lookup, !exclude_members))
-            .await??
-            .ok_or_else(|| CoreError::not_found("group", &id))?;
+        let record = tokio::task::spawn_blocking(in_current_span(move || {
+            store.get_group(&tenant, &lookup, !exclude_members)
+        }))
+        .await??
+        .ok_or_else(|| CoreError::not_found("group", &id))?;
         Ok(record_to_group(&record, exclude_members))
     }
 
@@ -99,7 +123,7 @@ impl Core {
         };
         let store = self.store.clone();
         let tenant = caller.tenant_id.clone();
-        let page = tokio::task::spawn_blocking(move || store.list_groups(&tenant, &query)).await??;
+        let page = tokio::task::spawn_blocking(in_current_span(move || store.list_groups(&tenant, &query))).await??;
         Ok(ListGroupsResponse {
             total_results: page.total,
             start_index,
@@ -130,7 +154,8 @@ impl Core {
                 ..MemberDelta::default()
             },
         };
-        let (group, _) = self.write_group(caller, &id, if_match, change, Some(true)).await?;
+        let written = self.write_group(caller, &id, if_match, change, Some(true)).await;
+        let (group, _) = self.finish_group_write(caller, Operation::Replace, &id, written)?;
         let group = group.ok_or_else(|| CoreError::not_found("group", &id))?;
         Ok(record_to_group(&group, false))
     }
@@ -147,9 +172,12 @@ impl Core {
         return_group: bool,
         exclude_members: bool,
     ) -> CoreResult<PatchGroupResponse> {
-        let change = plan_patch(&operations)?;
         let read_back = return_group.then_some(!exclude_members);
-        let (group, version) = self.write_group(caller, &id, if_match, change, read_back).await?;
+        let written = match plan_patch(&operations) {
+            Ok(change) => self.write_group(caller, &id, if_match, change, read_back).await,
+            Err(e) => Err(e),
+        };
+        let (group, version) = self.finish_group_write(caller, Operation::Patch, &id, written)?;
         Ok(PatchGroupResponse {
             group: group.map(|g| record_to_group(&g, exclude_members)),
             version,
@@ -162,12 +190,46 @@ impl Core {
         let store = self.store.clone();
         let tenant = caller.tenant_id.clone();
         let lookup = id.clone();
-        tokio::task::spawn_blocking(move || store.delete_group(&tenant, &lookup, if_match, now_us()))
-            .await?
-            .map_err(|e| match e {
+        let deleted = tokio::task::spawn_blocking(in_current_span(move || {
+            store.delete_group(&tenant, &lookup, if_match, now_us())
+        }))
+        .await
+        .map_err(CoreError::from)
+        .and_then(|r| {
+            r.map_err(|e| match e {
                 StorageError::NotFound => CoreError::not_found("group", &id),
                 other => other.into(),
             })
+        });
+        let outcome = deleted.as_ref().map(|()| Outcome::Deleted);
+        self.telemetry
+            .operation(caller, ResourceType::Group, Operation::Delete, &id, outcome);
+        deleted
+    }
+
+    /// Reports a group replace or PATCH and hands back what it wrote. An update that the
+    /// scoping rule's `delete` policy turned into a delete counts as `deleted`, though
+    /// the caller is answered 404.
+    fn finish_group_write(
+        &self,
+        caller: &Caller,
+        operation: Operation,
+        id: &str,
+        result: CoreResult<GroupWrite>,
+    ) -> CoreResult<Written> {
+        let outcome = match &result {
+            Ok(GroupWrite::Stored(_, outcome)) => Ok(*outcome),
+            Ok(GroupWrite::DeletedByRule) => Ok(Outcome::Deleted),
+            Err(e) => Err(e),
+        };
+        self.telemetry
+            .operation(caller, ResourceType::Group, operation, id, outcome);
+        match result? {
+            GroupWrite::Stored(written, _) => Ok(written),
+            GroupWrite::DeletedByRule => Err(CoreError::NotFound(format!(
+                "group {id:?} left the tenant's Group scoping rule and was deleted (update policy delete)"
+            ))),
+        }
     }
 
     /// Applies `change` in one transaction with optimistic concurrency, retried when
@@ -180,7 +242,7 @@ impl Core {
         if_match: Option<i64>,
         change: GroupPatch,
         read_back: Option<bool>,
-    ) -> CoreResult<Written> {
+    ) -> CoreResult<GroupWrite> {
         if change.members.add.contains(id) {
             return Err(CoreError::invalid_value(format!(
                 "group {id:?} cannot be a member of itself"
@@ -194,23 +256,22 @@ impl Core {
             let target = id.to_owned();
             let change = change.clone();
             let display_name = display_name.clone();
-            let written = tokio::task::spawn_blocking(move || {
-                store.write(|tx| -> CoreResult<(Written, Outcome)> {
-                    let written = apply_change(tx, &tenant, &target, if_match, &change, read_back)
+            let written = tokio::task::spawn_blocking(in_current_span(move || {
+                store.write(|tx| -> CoreResult<(Written, bool, Scoped)> {
+                    let (written, changed) = apply_change(tx, &tenant, &target, if_match, &change, read_back)
                         .map_err(|e| write_error(e, &display_name, Some(&target)))?
                         .map_err(|Refused(e)| e)?;
                     let outcome = rules::scope::scope_group(tx, &tenant, &target, WriteKind::Update)?;
-                    Ok((written, outcome))
+                    Ok((written, changed, outcome))
                 })
-            })
+            }))
             .await?;
             match written {
-                Ok((written, Outcome::Kept)) => return Ok(written),
-                Ok((_, Outcome::Deleted)) => {
-                    return Err(CoreError::NotFound(format!(
-                        "group {id:?} left the tenant's Group scoping rule and was deleted (update policy delete)"
-                    )));
+                Ok((written, changed, Scoped::Kept)) => {
+                    let outcome = if changed { Outcome::Updated } else { Outcome::Unchanged };
+                    return Ok(GroupWrite::Stored(written, outcome));
                 }
+                Ok((_, _, Scoped::Deleted)) => return Ok(GroupWrite::DeletedByRule),
                 Err(CoreError::VersionMismatch(_)) if if_match.is_none() => continue,
                 Err(e) => return Err(e),
             }
@@ -221,7 +282,8 @@ impl Core {
     }
 }
 
-/// One group write inside its transaction (see the module documentation).
+/// One group write inside its transaction (see the module documentation); also tells
+/// whether anything changed.
 fn apply_change(
     tx: &mut Tx<'_>,
     tenant_id: &str,
@@ -229,7 +291,7 @@ fn apply_change(
     if_match: Option<i64>,
     change: &GroupPatch,
     read_back: Option<bool>,
-) -> Result<Result<Written, Refused>, StorageError> {
+) -> Result<Result<(Written, bool), Refused>, StorageError> {
     let current = tx.get_group(tenant_id, id, false)?.ok_or(StorageError::NotFound)?;
     if let Some(expected) = if_match
         && expected != current.version
@@ -262,7 +324,8 @@ fn apply_change(
         next.external_id.clone_from(external_id);
     }
     // Nothing changed (Entra re-sends members it already added): no write, no version.
-    if next != current || changed_rows > 0 {
+    let changed = next != current || changed_rows > 0;
+    if changed {
         next.version = current.version + 1;
         next.last_modified_us = now_us().max(current.last_modified_us);
         tx.update_group(&next, current.version)?;
@@ -271,7 +334,7 @@ fn apply_change(
         Some(with_members) => tx.get_group(tenant_id, id, with_members)?,
         None => None,
     };
-    Ok(Ok((group, next.version)))
+    Ok(Ok(((group, next.version), changed)))
 }
 
 /// The members `ids` name, typed, or every id that names no user or group of the tenant.

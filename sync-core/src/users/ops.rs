@@ -1,11 +1,13 @@
 //! The User operations, independent of transport: each takes the authenticated caller,
-//! is scoped to the caller's tenant, and runs its storage work on the blocking pool.
+//! is scoped to the caller's tenant, and runs its storage work on the blocking pool
+//! (inside the caller's span). Every write reports its outcome to the core's telemetry.
 
 use std::collections::HashMap;
 
 use idsync_proto::v1::{GroupRef, ListUsersRequest, ListUsersResponse, PatchOperation, User};
 use idsync_storage::records::{UserQuery, UserRecord};
 use idsync_storage::{StorageError, Tx};
+use idsync_telemetry::provisioning::{Operation, Outcome, ResourceType};
 
 use super::convert::{record_to_user, user_to_record};
 use super::filter::{compile_user_filter, user_sort_key};
@@ -16,13 +18,26 @@ use crate::error::{CoreError, CoreResult};
 use crate::groups::convert::membership_to_ref;
 use crate::password::hash_password;
 use crate::rules;
-use crate::rules::scope::{Outcome, WriteKind};
+use crate::rules::scope::{Outcome as Scoped, WriteKind};
+use crate::telemetry::in_current_span;
 use crate::{Core, MAX_WRITE_ATTEMPTS};
 
 impl Core {
     /// Creates a user in the caller's tenant. readOnly values in the request are ignored
     /// (RFC 7644 §3.3).
     pub async fn create_user(&self, caller: &Caller, user: User) -> CoreResult<User> {
+        let created = self.insert_new_user(caller, user).await;
+        let id = created.as_ref().map(|(u, _)| u.id.as_str()).unwrap_or_default();
+        let outcome = created.as_ref().map(|(_, outcome)| *outcome);
+        self.telemetry
+            .operation(caller, ResourceType::User, Operation::Create, id, outcome);
+        created.map(|(user, _)| user)
+    }
+
+    /// The create itself: `Created`, or `Adopted` when a matching rule linked the
+    /// identity to an account that already existed.
+    async fn insert_new_user(&self, caller: &Caller, user: User) -> CoreResult<(User, Outcome)> {
+        tracing::debug!(user_name = %user.user_name, "creating a user");
         let (mut record, password) = user_to_record(user)?;
         // The one readOnly leaf a User body can carry (`id`, `groups` and `meta` never
         // reach a record).
@@ -39,30 +54,30 @@ impl Core {
         }
         let store = self.store.clone();
         let token = caller.token_id.clone();
-        let (record, groups) = tokio::task::spawn_blocking(move || {
+        let (record, groups, outcome) = tokio::task::spawn_blocking(in_current_span(move || {
             store.write(|tx| {
                 // A matching rule may link this identity to an account that exists.
-                let mut record = match rules::matching::user_to_adopt(tx, &record, &token)? {
+                let (mut record, outcome) = match rules::matching::user_to_adopt(tx, &record, &token)? {
                     Some(existing) => {
                         let next = rules::matching::adopted(&existing, record, &token, now_us());
                         tx.update_user(&next, existing.version)
                             .map_err(|e| write_error(e, &next))?;
-                        next
+                        (next, Outcome::Adopted)
                     }
                     None => {
                         tx.insert_user(&record).map_err(|e| write_error(e, &record))?;
-                        record
+                        (record, Outcome::Created)
                     }
                 };
                 rules::scope::scope_user(tx, &mut record, WriteKind::Create)?;
                 let groups = group_refs(tx, &record.tenant_id, &[&record.id])?
                     .remove(&record.id)
                     .unwrap_or_default();
-                Ok::<_, CoreError>((record, groups))
+                Ok::<_, CoreError>((record, groups, outcome))
             })
-        })
+        }))
         .await??;
-        Ok(record_to_user(&record, groups))
+        Ok((record_to_user(&record, groups), outcome))
     }
 
     /// Reads one user of the caller's tenant, with the groups it is a direct member of
@@ -82,6 +97,7 @@ impl Core {
             sort_order,
             exclude_groups,
         } = request;
+        tracing::debug!(%filter, "listing users");
         let predicate = compile_user_filter(&filter)?;
         let (start_index, offset, limit) = self.page(start_index, count);
         let query = UserQuery {
@@ -92,9 +108,10 @@ impl Core {
         };
         let store = self.store.clone();
         let tenant = caller.tenant_id.clone();
-        let (total, resources) =
-            tokio::task::spawn_blocking(move || store.read(|tx| user_page(tx, &tenant, &query, exclude_groups)))
-                .await??;
+        let (total, resources) = tokio::task::spawn_blocking(in_current_span(move || {
+            store.read(|tx| user_page(tx, &tenant, &query, exclude_groups))
+        }))
+        .await??;
         Ok(ListUsersResponse {
             total_results: total,
             start_index,
@@ -111,8 +128,8 @@ impl Core {
         user: User,
         if_match: Option<i64>,
     ) -> CoreResult<User> {
-        let (record, groups) = self.rewrite_user(caller, &id, if_match, |_| Ok(user.clone())).await?;
-        Ok(record_to_user(&record, groups))
+        let result = self.rewrite_user(caller, &id, if_match, |_| Ok(user.clone())).await;
+        self.finish_rewrite(caller, Operation::Replace, &id, result)
     }
 
     /// Applies a SCIM PATCH to a user, all operations or none (RFC 7644 §3.5.2).
@@ -123,26 +140,59 @@ impl Core {
         operations: Vec<PatchOperation>,
         if_match: Option<i64>,
     ) -> CoreResult<User> {
-        let (record, groups) = self
+        let result = self
             .rewrite_user(caller, &id, if_match, |current| {
                 let mut user = record_to_user(current, Vec::new());
                 apply_patch(&mut user, &operations)?;
                 Ok(user)
             })
-            .await?;
-        Ok(record_to_user(&record, groups))
+            .await;
+        self.finish_rewrite(caller, Operation::Patch, &id, result)
     }
 
     /// Deletes a user of the caller's tenant, and its memberships in every group.
     pub async fn delete_user(&self, caller: &Caller, id: String, if_match: Option<i64>) -> CoreResult<()> {
         let store = self.store.clone();
         let tenant = caller.tenant_id.clone();
-        tokio::task::spawn_blocking(move || store.delete_user(&tenant, &id, if_match, now_us()))
-            .await?
-            .map_err(|e| match e {
+        let target = id.clone();
+        let deleted = tokio::task::spawn_blocking(in_current_span(move || {
+            store.delete_user(&tenant, &target, if_match, now_us())
+        }))
+        .await
+        .map_err(CoreError::from)
+        .and_then(|r| {
+            r.map_err(|e| match e {
                 StorageError::NotFound => CoreError::NotFound("user not found".into()),
                 other => other.into(),
             })
+        });
+        let outcome = deleted.as_ref().map(|()| Outcome::Deleted);
+        self.telemetry
+            .operation(caller, ResourceType::User, Operation::Delete, &id, outcome);
+        deleted
+    }
+
+    /// Reports a replace or patch and hands back its user. An update that the scoping
+    /// rule's `delete` policy turned into a delete is counted as `deleted`, though the
+    /// caller is answered 404.
+    fn finish_rewrite(
+        &self,
+        caller: &Caller,
+        operation: Operation,
+        id: &str,
+        result: CoreResult<Rewritten>,
+    ) -> CoreResult<User> {
+        let outcome = match &result {
+            Ok(Rewritten::Stored { outcome, .. }) => Ok(*outcome),
+            Ok(Rewritten::DeletedByRule(_)) => Ok(Outcome::Deleted),
+            Err(e) => Err(e),
+        };
+        self.telemetry
+            .operation(caller, ResourceType::User, operation, id, outcome);
+        match result? {
+            Rewritten::Stored { record, groups, .. } => Ok(record_to_user(&record, groups)),
+            Rewritten::DeletedByRule(record) => Err(deleted_by_rule(&record)),
+        }
     }
 
     /// One user and, when `with_groups`, the groups it is a direct member of: one
@@ -151,7 +201,7 @@ impl Core {
         let store = self.store.clone();
         let tenant = caller.tenant_id.clone();
         let lookup = id.to_string();
-        let found = tokio::task::spawn_blocking(move || {
+        let found = tokio::task::spawn_blocking(in_current_span(move || {
             store.read(|tx| {
                 let Some(record) = tx.get_user(&tenant, &lookup)? else {
                     return Ok(None);
@@ -163,7 +213,7 @@ impl Core {
                 };
                 Ok(Some((record, groups)))
             })
-        })
+        }))
         .await??;
         found.ok_or_else(|| CoreError::not_found("user", id))
     }
@@ -172,14 +222,15 @@ impl Core {
     /// from the stored user; the write succeeds only if nobody wrote in between (the
     /// database checks the version), otherwise it is recomputed from the fresh state.
     /// Answers the user as stored, and its groups, read with it (no user write changes
-    /// them).
+    /// them), and what the write did: whether `active` turned (deactivated, reactivated,
+    /// a scoping rule's deactivation included) or nothing changed.
     async fn rewrite_user<F>(
         &self,
         caller: &Caller,
         id: &str,
         if_match: Option<i64>,
         change: F,
-    ) -> CoreResult<(UserRecord, Vec<GroupRef>)>
+    ) -> CoreResult<Rewritten>
     where
         F: Fn(&UserRecord) -> CoreResult<User>,
     {
@@ -207,7 +258,11 @@ impl Core {
             next.version = current.version;
             if password.is_none() && next == current {
                 // Nothing changed: no write, no new version (Entra re-sends unchanged values).
-                return Ok((current, groups));
+                return Ok(Rewritten::Stored {
+                    record: current,
+                    groups,
+                    outcome: Outcome::Unchanged,
+                });
             }
             if let Some(password) = password {
                 next.password_hash = Some(hash_password(password).await?);
@@ -216,17 +271,24 @@ impl Core {
             next.last_modified_us = now_us().max(current.last_modified_us);
             let store = self.store.clone();
             let expected = current.version;
-            let written = tokio::task::spawn_blocking(move || {
+            let written = tokio::task::spawn_blocking(in_current_span(move || {
                 store.write(|tx| {
                     tx.update_user(&next, expected).map_err(|e| write_error(e, &next))?;
                     let outcome = rules::scope::scope_user(tx, &mut next, WriteKind::Update)?;
                     Ok::<_, CoreError>((next, outcome))
                 })
-            })
+            }))
             .await?;
             match written {
-                Ok((next, Outcome::Kept)) => return Ok((next, groups)),
-                Ok((next, Outcome::Deleted)) => return Err(deleted_by_rule(&next)),
+                Ok((next, Scoped::Kept)) => {
+                    let outcome = Outcome::of_update(current.active, next.active);
+                    return Ok(Rewritten::Stored {
+                        record: next,
+                        groups,
+                        outcome,
+                    });
+                }
+                Ok((next, Scoped::Deleted)) => return Ok(Rewritten::DeletedByRule(next)),
                 Err(CoreError::VersionMismatch(_)) if if_match.is_none() => continue,
                 Err(e) => return Err(e),
             }
@@ -235,6 +297,18 @@ impl Core {
             "the user kept changing concurrently; retry".into(),
         ))
     }
+}
+
+/// What a replace or PATCH did.
+enum Rewritten {
+    /// The user as stored (unchanged, or written), its groups, and the outcome.
+    Stored {
+        record: UserRecord,
+        groups: Vec<GroupRef>,
+        outcome: Outcome,
+    },
+    /// The scoping rule's update policy `delete` deleted the user (committed).
+    DeletedByRule(UserRecord),
 }
 
 /// A storage error of a user write, in the user's terms.

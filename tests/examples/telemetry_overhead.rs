@@ -1,0 +1,222 @@
+//! What telemetry costs in request throughput: one run measures idsync with telemetry
+//! *disabled* (`OTEL_SDK_DISABLED=true`), *off* (the default: no OTLP endpoint, spans
+//! get ids but are not recorded) and *on* (every request traced and exported over
+//! OTLP/gRPC to a loopback collector, metrics pushed every 10 s), and prints
+//! requests/s of each and their ratios.
+//!
+//! ```sh
+//! cargo run --release -p idsync-tests --example telemetry_overhead
+//! ```
+//!
+//! A telemetry pipeline can be installed once per process, so each measurement runs in
+//! a child process of this one (`--child MODE`), in rounds that alternate the modes so
+//! that a noisy neighbour hurts them alike; the median of the rounds is reported. Each
+//! child starts a single node (gateway + in-process core, real gRPC hop) on a fresh
+//! SQLite file and drives `IDSYNC_BENCH_REQUESTS` requests (default 20 000, half
+//! `GET /Users/{id}`, half `PATCH` of `displayName`) from `IDSYNC_BENCH_CONCURRENCY`
+//! keep-alive clients (default 16) after a warm-up. Logs are at `warn` in every mode,
+//! so the figures compare traces and metrics, not log volume.
+
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use idsync_core::CoreSettings;
+use idsync_gateway::node::{NodeConfig, start_single_node};
+use idsync_telemetry::test_util::Collector;
+use idsync_telemetry::{LogOutput, LogSettings, OtlpConfig, OtlpProtocol, TelemetryConfig};
+use serde_json::json;
+
+const MODES: [&str; 3] = ["disabled", "off", "on"];
+const USERS: usize = 64;
+
+fn setting(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, flag, mode] = args.as_slice()
+        && flag == "--child"
+    {
+        return child(mode);
+    }
+    let rounds = setting("IDSYNC_BENCH_ROUNDS", 3);
+    let requests = setting("IDSYNC_BENCH_REQUESTS", 20_000);
+    let concurrency = setting("IDSYNC_BENCH_CONCURRENCY", 16);
+    println!("{requests} requests (GET/PATCH), {concurrency} concurrent clients, {rounds} rounds per mode");
+    let mut results: Vec<Vec<f64>> = vec![Vec::new(); MODES.len()];
+    for round in 1..=rounds {
+        for (i, mode) in MODES.iter().enumerate() {
+            let rps = run_child(mode)?;
+            println!("round {round}: {mode:>8} {rps:>9.0} req/s");
+            results[i].push(rps);
+        }
+    }
+    let medians: Vec<f64> = results.iter_mut().map(|r| median(r)).collect();
+    println!();
+    for (mode, rps) in MODES.iter().zip(&medians) {
+        println!("median {mode:>8} {rps:>9.0} req/s");
+    }
+    let (disabled, off, on) = (medians[0], medians[1], medians[2]);
+    println!(
+        "on / off      = {:.3}  ({:+.1} % throughput)",
+        on / off,
+        (on / off - 1.0) * 100.0
+    );
+    println!("off / disabled = {:.3}", off / disabled);
+    println!("on / disabled  = {:.3}", on / disabled);
+    Ok(())
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Runs one measurement in a child process and reads its requests/s.
+fn run_child(mode: &str) -> Result<f64> {
+    let mut command = Command::new(std::env::current_exe()?);
+    command.args(["--child", mode]).stderr(Stdio::inherit());
+    if mode == "disabled" {
+        command.env("OTEL_SDK_DISABLED", "true");
+    }
+    // Export every span (a queue the load cannot overflow) so "on" pays the full price.
+    command
+        .env("OTEL_BSP_MAX_QUEUE_SIZE", "262144")
+        .env("OTEL_BSP_SCHEDULE_DELAY", "250");
+    let output = command.output().context("running a measurement")?;
+    if !output.status.success() {
+        bail!(
+            "the {mode} measurement failed: {}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("rps="))
+        .context("the child reported no rate")?;
+    if let Some(spans) = stdout.lines().find_map(|l| l.strip_prefix("spans=")) {
+        println!("         (on: {spans} spans reached the collector)");
+    }
+    Ok(line.trim().parse()?)
+}
+
+fn child(mode: &str) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(measure(mode))
+}
+
+async fn measure(mode: &str) -> Result<()> {
+    let collector = if mode == "on" {
+        Some(Collector::grpc().await?)
+    } else {
+        None
+    };
+    let config = TelemetryConfig {
+        sdk_disabled: mode == "disabled",
+        otlp: collector.as_ref().map(|c| OtlpConfig {
+            protocol: OtlpProtocol::Grpc,
+            traces_endpoint: Some(c.endpoint()),
+            metrics_endpoint: Some(c.endpoint()),
+            timeout: Duration::from_secs(10),
+            metric_export_interval: Duration::from_secs(10),
+        }),
+        ..TelemetryConfig::local("idsync-bench")
+    };
+    let logs = LogSettings {
+        filter: "warn".into(),
+        output: LogOutput::Stderr,
+    };
+    let telemetry = idsync_telemetry::install(&config, logs, &tokio::runtime::Handle::current())?;
+
+    let dir = tempfile::tempdir()?;
+    let node = start_single_node(NodeConfig {
+        database_url: dir.path().join("bench.db").display().to_string(),
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        grpc_listen: None,
+        public_url: None,
+        core: CoreSettings::default(),
+        max_body_bytes: 1024 * 1024,
+        bulk_max_operations: 1000,
+    })
+    .await?;
+    let boot = node.bootstrap.as_ref().context("a fresh database bootstraps")?;
+    let base = Arc::new(node.tenant_url(&boot.tenant));
+    let token = Arc::new(boot.secret.clone());
+    let client = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
+    let mut ids = Vec::with_capacity(USERS);
+    for n in 0..USERS {
+        let created = client
+            .post(format!("{base}/Users"))
+            .bearer_auth(token.as_str())
+            .header("content-type", "application/scim+json")
+            .body(json!({"userName": format!("bench{n}@contoso.com")}).to_string())
+            .send()
+            .await?;
+        let body: serde_json::Value = created.json().await?;
+        ids.push(body["id"].as_str().context("an id")?.to_string());
+    }
+    let ids = Arc::new(ids);
+    let concurrency = setting("IDSYNC_BENCH_CONCURRENCY", 16);
+    let requests = setting("IDSYNC_BENCH_REQUESTS", 20_000);
+    drive(&client, &base, &token, &ids, concurrency, requests / 10).await?;
+    let started = Instant::now();
+    drive(&client, &base, &token, &ids, concurrency, requests).await?;
+    let rps = requests as f64 / started.elapsed().as_secs_f64();
+    println!("rps={rps:.1}");
+    if let Some(collector) = &collector {
+        let flushing = tokio::task::spawn_blocking(move || {
+            telemetry.force_flush();
+            telemetry
+        });
+        let _telemetry = flushing.await?;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        println!("spans={}", collector.spans().len());
+    }
+    node.shutdown().await
+}
+
+/// `total` requests from `concurrency` clients, alternating GET and PATCH.
+async fn drive(
+    client: &reqwest::Client,
+    base: &Arc<String>,
+    token: &Arc<String>,
+    ids: &Arc<Vec<String>>,
+    concurrency: usize,
+    total: usize,
+) -> Result<()> {
+    let mut workers = Vec::with_capacity(concurrency);
+    for worker in 0..concurrency {
+        let (client, base, token, ids) = (client.clone(), base.clone(), token.clone(), ids.clone());
+        let share = total / concurrency + usize::from(worker < total % concurrency);
+        workers.push(tokio::spawn(async move {
+            for n in 0..share {
+                let id = &ids[(worker + n * concurrency) % ids.len()];
+                let url = format!("{base}/Users/{id}");
+                let request = if n % 2 == 0 {
+                    client.get(url)
+                } else {
+                    let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                        "Operations": [{"op": "replace", "path": "displayName", "value": format!("n{n}")}]});
+                    client
+                        .patch(url)
+                        .header("content-type", "application/scim+json")
+                        .body(body.to_string())
+                };
+                let status = request.bearer_auth(token.as_str()).send().await?.status();
+                if !status.is_success() {
+                    bail!("request answered {status}");
+                }
+            }
+            Ok(())
+        }));
+    }
+    for worker in workers {
+        worker.await??;
+    }
+    Ok(())
+}
