@@ -120,8 +120,11 @@ pub fn install(config: &TelemetryConfig, logs: LogSettings, runtime: &Handle) ->
             }));
         (Some((tracer, meter)), Some(otel))
     };
+    // Only our INFO spans carry a request id. Filtering keeps the registry from taking
+    // on hyper's and h2's TRACE spans, which would otherwise all be built and stored.
+    let request_ids = RequestIdLayer.with_filter(filter_fn(|meta| meta.is_span() && *meta.level() <= Level::INFO));
     Registry::default()
-        .with(RequestIdLayer)
+        .with(request_ids)
         .with(otel)
         .with(fmt)
         .try_init()

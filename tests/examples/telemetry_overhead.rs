@@ -16,6 +16,10 @@
 //! `GET /Users/{id}`, half `PATCH` of `displayName`) from `IDSYNC_BENCH_CONCURRENCY`
 //! keep-alive clients (default 16) after a warm-up. Logs are at `warn` in every mode,
 //! so the figures compare traces and metrics, not log volume.
+//!
+//! Besides requests/s it reports the process's CPU time per request (user + system,
+//! from `/proc/self/stat`, load generator included): on a machine shared with other
+//! work, wall-clock throughput swings with the neighbours, CPU per request much less.
 
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
@@ -43,31 +47,39 @@ fn main() -> Result<()> {
     {
         return child(mode);
     }
-    let rounds = setting("IDSYNC_BENCH_ROUNDS", 3);
+    let rounds = setting("IDSYNC_BENCH_ROUNDS", 5);
     let requests = setting("IDSYNC_BENCH_REQUESTS", 20_000);
     let concurrency = setting("IDSYNC_BENCH_CONCURRENCY", 16);
     println!("{requests} requests (GET/PATCH), {concurrency} concurrent clients, {rounds} rounds per mode");
-    let mut results: Vec<Vec<f64>> = vec![Vec::new(); MODES.len()];
+    let mut rates: Vec<Vec<f64>> = vec![Vec::new(); MODES.len()];
+    let mut cpu: Vec<Vec<f64>> = vec![Vec::new(); MODES.len()];
     for round in 1..=rounds {
         for (i, mode) in MODES.iter().enumerate() {
-            let rps = run_child(mode)?;
-            println!("round {round}: {mode:>8} {rps:>9.0} req/s");
-            results[i].push(rps);
+            let (rps, cpu_us) = run_child(mode)?;
+            println!("round {round}: {mode:>8} {rps:>8.0} req/s {cpu_us:>7.0} µs CPU/request");
+            rates[i].push(rps);
+            cpu[i].push(cpu_us);
         }
     }
-    let medians: Vec<f64> = results.iter_mut().map(|r| median(r)).collect();
+    let rates: Vec<f64> = rates.iter_mut().map(|r| median(r)).collect();
+    let cpu: Vec<f64> = cpu.iter_mut().map(|r| median(r)).collect();
     println!();
-    for (mode, rps) in MODES.iter().zip(&medians) {
-        println!("median {mode:>8} {rps:>9.0} req/s");
+    for (i, mode) in MODES.iter().enumerate() {
+        println!(
+            "median {mode:>8} {:>8.0} req/s {:>7.0} µs CPU/request",
+            rates[i], cpu[i]
+        );
     }
-    let (disabled, off, on) = (medians[0], medians[1], medians[2]);
-    println!(
-        "on / off      = {:.3}  ({:+.1} % throughput)",
-        on / off,
-        (on / off - 1.0) * 100.0
-    );
-    println!("off / disabled = {:.3}", off / disabled);
-    println!("on / disabled  = {:.3}", on / disabled);
+    let ratios = |v: &[f64]| {
+        format!(
+            "on/off {:.3}  off/disabled {:.3}  on/disabled {:.3}",
+            v[2] / v[1],
+            v[1] / v[0],
+            v[2] / v[0]
+        )
+    };
+    println!("throughput   {}", ratios(&rates));
+    println!("CPU/request  {}", ratios(&cpu));
     Ok(())
 }
 
@@ -76,8 +88,8 @@ fn median(values: &mut [f64]) -> f64 {
     values[values.len() / 2]
 }
 
-/// Runs one measurement in a child process and reads its requests/s.
-fn run_child(mode: &str) -> Result<f64> {
+/// Runs one measurement in a child process; its requests/s and CPU µs per request.
+fn run_child(mode: &str) -> Result<(f64, f64)> {
     let mut command = Command::new(std::env::current_exe()?);
     command.args(["--child", mode]).stderr(Stdio::inherit());
     if mode == "disabled" {
@@ -95,14 +107,28 @@ fn run_child(mode: &str) -> Result<f64> {
         );
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let line = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("rps="))
-        .context("the child reported no rate")?;
+    let value = |key: &str| -> Result<f64> {
+        let line = stdout.lines().find_map(|l| l.strip_prefix(key));
+        Ok(line
+            .with_context(|| format!("the child reported no {key}"))?
+            .trim()
+            .parse()?)
+    };
     if let Some(spans) = stdout.lines().find_map(|l| l.strip_prefix("spans=")) {
         println!("         (on: {spans} spans reached the collector)");
     }
-    Ok(line.trim().parse()?)
+    Ok((value("rps=")?, value("cpu_us=")?))
+}
+
+/// CPU time this process has used so far (all threads, user + system), in µs.
+fn cpu_time_us() -> Result<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat")?;
+    // The command name may contain spaces; count fields after its closing parenthesis.
+    let (_, rest) = stat.rsplit_once(')').context("an unexpected /proc/self/stat")?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = fields[11].parse::<f64>()? + fields[12].parse::<f64>()?;
+    // utime and stime are in clock ticks of 1/100 s (USER_HZ) on Linux.
+    Ok(ticks * 10_000.0)
 }
 
 fn child(mode: &str) -> Result<()> {
@@ -164,10 +190,12 @@ async fn measure(mode: &str) -> Result<()> {
     let concurrency = setting("IDSYNC_BENCH_CONCURRENCY", 16);
     let requests = setting("IDSYNC_BENCH_REQUESTS", 20_000);
     drive(&client, &base, &token, &ids, concurrency, requests / 10).await?;
-    let started = Instant::now();
+    let (started, cpu_before) = (Instant::now(), cpu_time_us()?);
     drive(&client, &base, &token, &ids, concurrency, requests).await?;
     let rps = requests as f64 / started.elapsed().as_secs_f64();
+    let cpu_us = (cpu_time_us()? - cpu_before) / requests as f64;
     println!("rps={rps:.1}");
+    println!("cpu_us={cpu_us:.1}");
     if let Some(collector) = &collector {
         let flushing = tokio::task::spawn_blocking(move || {
             telemetry.force_flush();
