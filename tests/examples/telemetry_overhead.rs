@@ -1,7 +1,8 @@
 //! What telemetry costs in request throughput: one run measures idsync with telemetry
 //! *disabled* (`OTEL_SDK_DISABLED=true`), *off* (the default: no OTLP endpoint, spans
 //! get ids but are not recorded) and *on* (every request traced and exported over
-//! OTLP/gRPC to a loopback collector, metrics pushed every 10 s), and prints
+//! OTLP/gRPC to a collector in this parent process, over loopback, metrics pushed
+//! every 10 s), and prints
 //! requests/s of each and their ratios.
 //!
 //! ```sh
@@ -51,11 +52,23 @@ fn main() -> Result<()> {
     let requests = setting("IDSYNC_BENCH_REQUESTS", 20_000);
     let concurrency = setting("IDSYNC_BENCH_CONCURRENCY", 16);
     println!("{requests} requests (GET/PATCH), {concurrency} concurrent clients, {rounds} rounds per mode");
+    // The collector runs here, not in the measured process, so that the CPU it spends
+    // decoding what it receives is not counted as idsync's.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let collector = runtime.block_on(Collector::grpc())?;
     let mut rates: Vec<Vec<f64>> = vec![Vec::new(); MODES.len()];
     let mut cpu: Vec<Vec<f64>> = vec![Vec::new(); MODES.len()];
     for round in 1..=rounds {
         for (i, mode) in MODES.iter().enumerate() {
-            let (rps, cpu_us) = run_child(mode)?;
+            let spans_before = collector.spans().len();
+            let (rps, cpu_us) = run_child(mode, &collector.endpoint())?;
+            if *mode == "on" {
+                let spans = collector.spans().len() - spans_before;
+                println!("         (on: {spans} spans reached the collector)");
+            }
             println!("round {round}: {mode:>8} {rps:>8.0} req/s {cpu_us:>7.0} µs CPU/request");
             rates[i].push(rps);
             cpu[i].push(cpu_us);
@@ -89,12 +102,13 @@ fn median(values: &mut [f64]) -> f64 {
 }
 
 /// Runs one measurement in a child process; its requests/s and CPU µs per request.
-fn run_child(mode: &str) -> Result<(f64, f64)> {
+fn run_child(mode: &str, collector: &str) -> Result<(f64, f64)> {
     let mut command = Command::new(std::env::current_exe()?);
     command.args(["--child", mode]).stderr(Stdio::inherit());
     if mode == "disabled" {
         command.env("OTEL_SDK_DISABLED", "true");
     }
+    command.env("IDSYNC_BENCH_COLLECTOR", collector);
     // Export every span (a queue the load cannot overflow) so "on" pays the full price.
     command
         .env("OTEL_BSP_MAX_QUEUE_SIZE", "262144")
@@ -114,9 +128,6 @@ fn run_child(mode: &str) -> Result<(f64, f64)> {
             .trim()
             .parse()?)
     };
-    if let Some(spans) = stdout.lines().find_map(|l| l.strip_prefix("spans=")) {
-        println!("         (on: {spans} spans reached the collector)");
-    }
     Ok((value("rps=")?, value("cpu_us=")?))
 }
 
@@ -137,17 +148,16 @@ fn child(mode: &str) -> Result<()> {
 }
 
 async fn measure(mode: &str) -> Result<()> {
-    let collector = if mode == "on" {
-        Some(Collector::grpc().await?)
-    } else {
-        None
+    let collector = match mode {
+        "on" => Some(std::env::var("IDSYNC_BENCH_COLLECTOR").context("the collector's endpoint")?),
+        _ => None,
     };
     let config = TelemetryConfig {
         sdk_disabled: mode == "disabled",
-        otlp: collector.as_ref().map(|c| OtlpConfig {
+        otlp: collector.map(|endpoint| OtlpConfig {
             protocol: OtlpProtocol::Grpc,
-            traces_endpoint: Some(c.endpoint()),
-            metrics_endpoint: Some(c.endpoint()),
+            traces_endpoint: Some(endpoint.clone()),
+            metrics_endpoint: Some(endpoint),
             timeout: Duration::from_secs(10),
             metric_export_interval: Duration::from_secs(10),
         }),
@@ -196,16 +206,10 @@ async fn measure(mode: &str) -> Result<()> {
     let cpu_us = (cpu_time_us()? - cpu_before) / requests as f64;
     println!("rps={rps:.1}");
     println!("cpu_us={cpu_us:.1}");
-    if let Some(collector) = &collector {
-        let flushing = tokio::task::spawn_blocking(move || {
-            telemetry.force_flush();
-            telemetry
-        });
-        let _telemetry = flushing.await?;
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        println!("spans={}", collector.spans().len());
-    }
-    node.shutdown().await
+    node.shutdown().await?;
+    // Everything exported reaches the collector before the parent counts it.
+    telemetry.shutdown(Duration::from_secs(10)).await;
+    Ok(())
 }
 
 /// `total` requests from `concurrency` clients, alternating GET and PATCH.
