@@ -70,6 +70,30 @@ async fn healthz_answers_ok_as_plain_json() {
 }
 
 #[tokio::test]
+async fn readyz_answers_503_when_the_core_cannot_be_reached() {
+    let (response, body) = send(request(Method::GET, "/readyz").body(Body::empty()).unwrap()).await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+    assert_eq!(body, json!({"status": "unavailable"}));
+}
+
+#[tokio::test]
+async fn metrics_need_no_token_and_speak_the_prometheus_text_format() {
+    let state = state_with_limit(DEFAULT_MAX_BODY_BYTES);
+    let response = app(state)
+        .oneshot(request(Method::GET, "/metrics").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+}
+
+#[tokio::test]
 async fn an_unknown_route_is_a_scim_404() {
     for uri in ["/scim/v2/Nope", "/scim/v2", "/", "/Users"] {
         let (response, body) = send(request(Method::GET, uri).body(Body::empty()).unwrap()).await;

@@ -1,8 +1,11 @@
 //! What an HTTP request hands on to sync-core as gRPC metadata.
 //!
 //! The bearer token travels verbatim in `authorization`: the core, not the gateway,
-//! resolves it to a tenant and rejects it (UNAUTHENTICATED → 401). The request id and
-//! W3C trace context travel too, so the core's logs and spans join the gateway's.
+//! resolves it to a tenant and rejects it (UNAUTHENTICATED → 401). The request id
+//! travels too, so the core's log lines name it. The caller's W3C trace context is
+//! copied as well, but the traced channel (`observe::CoreChannel`) replaces it with the
+//! context of the gateway's own gRPC client span, so the core's span is that span's
+//! child; it passes through verbatim only when tracing is off.
 
 use std::convert::Infallible;
 

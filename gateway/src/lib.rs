@@ -18,7 +18,9 @@
 //! `excludedAttributes` to rendered resources; `extract` and `query` read bodies, ids,
 //! `If-Match`, `If-None-Match` and query strings; `forward` builds the gRPC request
 //! metadata; `errors` holds [`ApiError`] and the one table mapping gRPC statuses to SCIM
-//! errors; `normalize` tolerates sloppy slashes. Router-level tests live in `app_tests`.
+//! errors; `normalize` tolerates sloppy slashes; [`observe`] serves `/metrics` and
+//! `/readyz` and names each request after its route for traces and metrics (the layers
+//! themselves live in `idsync-telemetry`). Router-level tests live in `app_tests`.
 
 // Tests may unwrap; `clippy --lib` still holds the library itself to `unwrap_used`.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -31,6 +33,7 @@ mod forward;
 mod groups;
 pub mod node;
 mod normalize;
+pub mod observe;
 mod projection;
 mod query;
 mod response;
@@ -45,7 +48,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, OriginalUri, Request};
+use axum::extract::{DefaultBodyLimit, OriginalUri};
 use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -54,13 +57,15 @@ use idsync_proto::v1::discovery_client::DiscoveryClient;
 use idsync_proto::v1::groups_client::GroupsClient;
 use idsync_proto::v1::search_client::SearchClient;
 use idsync_proto::v1::users_client::UsersClient;
+use idsync_telemetry::grpc::GrpcClient;
+use idsync_telemetry::http::HttpServerLayer;
 use tokio::net::TcpListener;
 use tonic::transport::Channel;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
-use tower_http::trace::{DefaultOnFailure, TraceLayer};
-use tracing::Level;
+
+use crate::observe::CoreChannel;
 
 pub use errors::{ApiError, SCIM_ERROR_DOMAIN, ScimType};
 pub use forward::REQUEST_ID;
@@ -98,13 +103,16 @@ impl GatewaySettings {
     }
 }
 
-/// Shared by all handlers: the sync-core clients and the settings. Cheap to clone.
-#[derive(Debug, Clone)]
+/// Shared by all handlers: the sync-core clients (all over one traced channel), the
+/// HTTP telemetry layer and the settings. Cheap to clone.
+#[derive(Clone)]
 pub struct AppState {
-    users: UsersClient<Channel>,
-    discovery: DiscoveryClient<Channel>,
-    groups: GroupsClient<Channel>,
-    search: SearchClient<Channel>,
+    core: CoreChannel,
+    users: UsersClient<CoreChannel>,
+    discovery: DiscoveryClient<CoreChannel>,
+    groups: GroupsClient<CoreChannel>,
+    search: SearchClient<CoreChannel>,
+    http_layer: HttpServerLayer,
     settings: Arc<GatewaySettings>,
     /// `<public_url>/scim/v2`, computed once.
     scim_base_url: Arc<str>,
@@ -112,14 +120,17 @@ pub struct AppState {
 
 impl AppState {
     /// State over one persistent HTTP/2 channel to sync-core, shared by a client of each
-    /// of its services.
+    /// of its services. Calls through it are traced, whichever client makes them.
     pub fn new(core: Channel, settings: GatewaySettings) -> Self {
         let scim_base_url = format!("{}{SCIM_BASE_PATH}", settings.public_url.trim_end_matches('/'));
+        let core = GrpcClient::new(core);
         AppState {
             users: UsersClient::new(core.clone()),
             discovery: DiscoveryClient::new(core.clone()),
             groups: GroupsClient::new(core.clone()),
-            search: SearchClient::new(core),
+            search: SearchClient::new(core.clone()),
+            core,
+            http_layer: HttpServerLayer::new(),
             settings: Arc::new(settings),
             scim_base_url: scim_base_url.into(),
         }
@@ -130,23 +141,28 @@ impl AppState {
         &self.settings
     }
 
+    /// The channel to sync-core; a client of any core service is `XClient::new(this)`.
+    fn core_channel(&self) -> CoreChannel {
+        self.core.clone()
+    }
+
     /// A handle on the `Users` client; clones share the channel.
-    fn users(&self) -> UsersClient<Channel> {
+    fn users(&self) -> UsersClient<CoreChannel> {
         self.users.clone()
     }
 
     /// A handle on the `Discovery` client; clones share the channel.
-    fn discovery(&self) -> DiscoveryClient<Channel> {
+    fn discovery(&self) -> DiscoveryClient<CoreChannel> {
         self.discovery.clone()
     }
 
     /// A handle on the `Groups` client; clones share the channel.
-    fn groups(&self) -> GroupsClient<Channel> {
+    fn groups(&self) -> GroupsClient<CoreChannel> {
         self.groups.clone()
     }
 
     /// A handle on the `Search` client; clones share the channel.
-    fn search(&self) -> SearchClient<Channel> {
+    fn search(&self) -> SearchClient<CoreChannel> {
         self.search.clone()
     }
 
@@ -156,12 +172,17 @@ impl AppState {
     }
 }
 
-/// The gateway's HTTP application: SCIM routes, `/healthz`, SCIM 404/405 fallbacks, path
-/// normalization, body limit, request ids and tracing (with `Authorization` redacted).
+/// The gateway's HTTP application: SCIM routes, `/healthz`, `/readyz`, `/metrics`, SCIM
+/// 404/405 fallbacks, path normalization, body limit, request ids, and a span and
+/// metrics per request (no header is ever recorded; `Authorization` is also marked
+/// sensitive for any layer that would).
 pub fn app(state: AppState) -> Router {
     let body_limit = state.settings.max_body_bytes;
+    let http_layer = state.http_layer.clone();
     let routes = Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(observe::readyz))
+        .route("/metrics", get(observe::metrics))
         .merge(users::routes())
         .merge(bulk::routes())
         .merge(search::routes())
@@ -171,6 +192,7 @@ pub fn app(state: AppState) -> Router {
         // After every route is added: it is installed on the routes that exist.
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn(observe::record_route))
         .with_state(state);
     let routes = ServiceBuilder::new()
         .map_request(normalize::normalize_path)
@@ -183,12 +205,7 @@ pub fn app(state: AppState) -> Router {
                 header::COOKIE,
             ]))
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-            .layer(
-                TraceLayer::new_for_http()
-                    .make_span_with(request_span)
-                    // 5xx are logged once where they arise (see `errors`), not again here.
-                    .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
-            )
+            .layer(http_layer)
             .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
     )
 }
@@ -210,17 +227,6 @@ pub async fn serve(
         }
     });
     axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
-}
-
-/// The span of one HTTP request: method, path (never the query, which can hold user
-/// names) and request id.
-fn request_span(request: &Request) -> tracing::Span {
-    let request_id = request
-        .headers()
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    tracing::info_span!("http", method = %request.method(), path = request.uri().path(), request_id)
 }
 
 /// `GET /healthz`: the process is up and serving HTTP.

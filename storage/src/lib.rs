@@ -41,6 +41,7 @@ mod tenants;
 #[cfg(any(test, feature = "test-util"))]
 pub mod test_util;
 mod tokens;
+mod trace;
 mod users;
 
 #[cfg(test)]
@@ -50,4 +51,4 @@ pub use conn::Backend;
 pub use error::StorageError;
 pub use feed::{ChangeRecord, FeedBounds, NewChange};
 pub use log::{AttributeNames, LogQuery, LogRecord};
-pub use store::{Store, StoreOptions, Tx};
+pub use store::{PoolObserver, PoolState, READ_POOL, SHARED_POOL, Store, StoreOptions, Tx, WRITE_POOL};

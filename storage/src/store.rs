@@ -1,6 +1,11 @@
 //! [`Store`]: the pools, and the transactions that every read and write runs in.
+//! `pool` reports on the pools (state, checkout waits, a ping) for metrics and health.
+
+mod pool;
 
 use std::time::Duration;
+
+pub use pool::{PoolObserver, PoolState, READ_POOL, SHARED_POOL, WRITE_POOL};
 
 use crate::conn::{self, AnyConnection, AnyManager, Backend, DatabaseUrl, TxMode};
 use crate::error::{StorageError, from_pool};
@@ -50,6 +55,7 @@ pub struct Store {
     backend: Backend,
     read: Pool,
     write: Pool,
+    observer: pool::ObserverSlot,
 }
 
 impl std::fmt::Debug for Store {
@@ -80,28 +86,38 @@ impl Store {
         }
         drop(first);
 
-        let pool = |manager: AnyManager, max_size: u32, min_idle: Option<u32>| {
+        let observer = pool::ObserverSlot::default();
+        let pool = |name: &'static str, manager: AnyManager, max_size: u32, min_idle: Option<u32>| {
             r2d2::Pool::builder()
                 .max_size(max_size.max(1))
                 .min_idle(min_idle.map(|n| n.min(max_size.max(1))))
                 .connection_timeout(options.connection_timeout)
+                .event_handler(Box::new(pool::Events {
+                    pool: name,
+                    observer: observer.clone(),
+                }))
                 .build(manager)
                 .map_err(from_pool)
         };
         let (read, write) = match backend {
             Backend::Postgres => {
-                let pool = pool(bootstrap, options.max_connections, options.min_idle)?;
+                let pool = pool(SHARED_POOL, bootstrap, options.max_connections, options.min_idle)?;
                 (pool.clone(), pool)
             }
             Backend::Sqlite => {
                 let readers = AnyManager::new(url, options.sqlite_busy_timeout, true);
                 (
-                    pool(readers, options.max_connections, options.min_idle)?,
-                    pool(bootstrap, 1, Some(1))?,
+                    pool(READ_POOL, readers, options.max_connections, options.min_idle)?,
+                    pool(WRITE_POOL, bootstrap, 1, Some(1))?,
                 )
             }
         };
-        Ok(Store { backend, read, write })
+        Ok(Store {
+            backend,
+            read,
+            write,
+            observer,
+        })
     }
 
     /// Applies pending migrations (already done by [`Store::open`]); returns the

@@ -30,6 +30,7 @@ impl From<TenantRow> for TenantRecord {
 }
 
 pub(crate) fn create_tenant_in(conn: &mut AnyConnection, t: &TenantRecord) -> Result<(), StorageError> {
+    let _span = crate::trace::db_span(conn, "INSERT", "tenants").entered();
     let TenantRecord {
         id,
         name,
@@ -52,6 +53,7 @@ pub(crate) fn create_tenant_in(conn: &mut AnyConnection, t: &TenantRecord) -> Re
 
 /// Every tenant, by name.
 pub(crate) fn list_tenants_in(conn: &mut AnyConnection) -> Result<Vec<TenantRecord>, StorageError> {
+    let _span = crate::trace::db_span(conn, "SELECT", "tenants").entered();
     let rows = tenants::table
         .order(tenants::name)
         .select(TenantRow::as_select())
@@ -61,6 +63,7 @@ pub(crate) fn list_tenants_in(conn: &mut AnyConnection) -> Result<Vec<TenantReco
 }
 
 pub(crate) fn tenant_by_name_in(conn: &mut AnyConnection, name: &str) -> Result<Option<TenantRecord>, StorageError> {
+    let _span = crate::trace::db_span(conn, "SELECT", "tenants").entered();
     let row = tenants::table
         .filter(tenants::name.eq(name))
         .select(TenantRow::as_select())
@@ -71,6 +74,7 @@ pub(crate) fn tenant_by_name_in(conn: &mut AnyConnection, name: &str) -> Result<
 }
 
 pub(crate) fn tenant_in(conn: &mut AnyConnection, id: &str) -> Result<Option<TenantRecord>, StorageError> {
+    let _span = crate::trace::db_span(conn, "SELECT", "tenants").entered();
     let row = tenants::table
         .filter(tenants::id.eq(id))
         .select(TenantRow::as_select())
@@ -81,6 +85,7 @@ pub(crate) fn tenant_in(conn: &mut AnyConnection, id: &str) -> Result<Option<Ten
 }
 
 pub(crate) fn count_tenants_in(conn: &mut AnyConnection) -> Result<u64, StorageError> {
+    let _span = crate::trace::db_span(conn, "SELECT", "tenants").entered();
     let n = tenants::table.count().get_result::<i64>(conn).db()?;
     Ok(u64::try_from(n).unwrap_or(0))
 }

@@ -42,6 +42,7 @@ impl TryFrom<TokenRow> for TokenRecord {
 }
 
 pub(crate) fn insert_token_in(conn: &mut AnyConnection, t: &TokenRecord) -> Result<(), StorageError> {
+    let _span = crate::trace::db_span(conn, "INSERT", "tokens").entered();
     let TokenRecord {
         id,
         tenant_id,
@@ -74,6 +75,7 @@ pub(crate) fn token_by_hash_in(
     conn: &mut AnyConnection,
     secret_hash: &str,
 ) -> Result<Option<TokenRecord>, StorageError> {
+    let _span = crate::trace::db_span(conn, "SELECT", "tokens").entered();
     tokens::table
         .filter(tokens::secret_hash.eq(secret_hash))
         .select(TokenRow::as_select())
@@ -89,6 +91,7 @@ pub(crate) fn list_tokens_in(
     conn: &mut AnyConnection,
     tenant_id: Option<&str>,
 ) -> Result<Vec<TokenRecord>, StorageError> {
+    let _span = crate::trace::db_span(conn, "SELECT", "tokens").entered();
     let mut query = tokens::table
         .into_boxed()
         .order((tokens::created_us, tokens::id))
@@ -122,6 +125,7 @@ pub(crate) fn revoke_token_in(
     id: &str,
     now_us: i64,
 ) -> Result<TokenRecord, StorageError> {
+    let _span = crate::trace::db_span(conn, "UPDATE", "tokens").entered();
     let unrevoked = tokens::table
         .filter(tokens::id.eq(id))
         .filter(tokens::revoked_us.is_null());
@@ -139,6 +143,7 @@ pub(crate) fn revoke_token_in(
 /// Records a use of the token; never moves `last_used_us` backwards. A missing token
 /// is not an error (the caller has just authenticated with it; a concurrent delete wins).
 pub(crate) fn touch_token_in(conn: &mut AnyConnection, id: &str, now_us: i64) -> Result<(), StorageError> {
+    let _span = crate::trace::db_span(conn, "UPDATE", "tokens").entered();
     diesel::update(
         tokens::table
             .filter(tokens::id.eq(id))

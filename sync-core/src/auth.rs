@@ -13,6 +13,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use idsync_storage::Store;
 use idsync_storage::records::{Scope, TokenRecord};
+use idsync_telemetry::provisioning::{AuthFailure, ProvisioningMetrics};
 use moka::sync::Cache;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -20,6 +21,7 @@ use tonic::metadata::MetadataMap;
 
 use crate::clock::now_us;
 use crate::error::{CoreError, CoreResult};
+use crate::telemetry::in_current_span;
 
 const TOKEN_PREFIX: &str = "idsync_";
 
@@ -88,6 +90,7 @@ pub fn hash_secret(secret: &str) -> String {
 pub struct Authenticator {
     store: Store,
     cache: Cache<String, Arc<TokenRecord>>,
+    metrics: ProvisioningMetrics,
 }
 
 impl Authenticator {
@@ -97,43 +100,60 @@ impl Authenticator {
             .max_capacity(100_000)
             .time_to_live(ttl.max(Duration::from_nanos(1)))
             .build();
-        Authenticator { store, cache }
+        Authenticator {
+            store,
+            cache,
+            metrics: ProvisioningMetrics::new(),
+        }
     }
 
-    /// Resolves the `authorization` metadata of a call to its caller.
+    /// Resolves the `authorization` metadata of a call to its caller. Every refusal is
+    /// counted in `idsync.auth.failures` by reason.
     pub async fn authenticate(&self, metadata: &MetadataMap) -> CoreResult<Caller> {
+        let refuse = |reason: AuthFailure, tenant: Option<&str>, message: &str| {
+            self.metrics.auth_failed(reason, tenant);
+            CoreError::Unauthenticated(message.into())
+        };
         let header = metadata
             .get("authorization")
-            .ok_or_else(|| CoreError::Unauthenticated("missing bearer token".into()))?;
+            .ok_or_else(|| refuse(AuthFailure::Missing, None, "missing bearer token"))?;
         let value = header
             .to_str()
-            .map_err(|_| CoreError::Unauthenticated("malformed authorization header".into()))?;
+            .map_err(|_| refuse(AuthFailure::Missing, None, "malformed authorization header"))?;
         let secret =
-            bearer_secret(value).ok_or_else(|| CoreError::Unauthenticated("expected a bearer token".into()))?;
+            bearer_secret(value).ok_or_else(|| refuse(AuthFailure::Missing, None, "expected a bearer token"))?;
         let hash = hash_secret(secret);
         let record = match self.cache.get(&hash) {
             Some(r) => r,
             None => {
                 let store = self.store.clone();
                 let lookup = hash.clone();
-                let found = tokio::task::spawn_blocking(move || -> CoreResult<Option<TokenRecord>> {
+                let found = tokio::task::spawn_blocking(in_current_span(move || -> CoreResult<Option<TokenRecord>> {
                     let found = store.token_by_hash(&lookup)?;
                     if let Some(t) = &found {
                         store.touch_token(&t.id, now_us())?;
                     }
                     Ok(found)
-                })
+                }))
                 .await??;
-                let record = Arc::new(found.ok_or_else(|| CoreError::Unauthenticated("unknown token".into()))?);
+                let record = Arc::new(found.ok_or_else(|| refuse(AuthFailure::Unknown, None, "unknown token"))?);
                 self.cache.insert(hash, record.clone());
                 record
             }
         };
         if record.revoked_us.is_some() {
-            return Err(CoreError::Unauthenticated("the token has been revoked".into()));
+            return Err(refuse(
+                AuthFailure::Revoked,
+                Some(&record.tenant_id),
+                "the token has been revoked",
+            ));
         }
         if record.expires_us.is_some_and(|e| e <= now_us()) {
-            return Err(CoreError::Unauthenticated("the token has expired".into()));
+            return Err(refuse(
+                AuthFailure::Expired,
+                Some(&record.tenant_id),
+                "the token has expired",
+            ));
         }
         Ok(Caller {
             tenant_id: record.tenant_id.clone(),

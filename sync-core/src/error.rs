@@ -56,6 +56,11 @@ pub enum CoreError {
         /// What is wrong, for a person.
         detail: String,
     },
+    /// The tenant's scoping rule refuses the create or update (400 `invalidValue`, as
+    /// [`CoreError::Invalid`] on the wire; a variant of its own so that telemetry can
+    /// count it as `rejected_out_of_scope` rather than as a failure).
+    #[error("{0}")]
+    OutOfScope(String),
     /// No or an unknown, revoked or expired token (401).
     #[error("{0}")]
     Unauthenticated(String),
@@ -145,6 +150,7 @@ impl CoreError {
     pub fn code(&self) -> (Code, Option<ScimType>) {
         match self {
             CoreError::Invalid { scim_type, .. } => (Code::InvalidArgument, Some(*scim_type)),
+            CoreError::OutOfScope(_) => (Code::InvalidArgument, Some(ScimType::InvalidValue)),
             CoreError::Unauthenticated(_) => (Code::Unauthenticated, None),
             CoreError::PermissionDenied(_) => (Code::PermissionDenied, None),
             CoreError::NotFound(_) => (Code::NotFound, None),

@@ -16,7 +16,9 @@
 //! scoping and matching rules, [`auth`] token checks, [`changes`] the change feed's
 //! watchers, [`log`] the provisioning log's reads, `write` the one path every user and
 //! group write takes (feed events and log entries commit with the change),
-//! [`server`] the tonic server with health and reflection, [`error`] the one error type.
+//! [`server`] the tonic server with health and reflection, [`health`] readiness that
+//! follows the database, [`telemetry`] the core's metrics and span discipline, [`error`]
+//! the one error type.
 
 pub mod admin;
 pub mod auth;
@@ -26,6 +28,7 @@ pub mod directory;
 pub mod discovery;
 pub mod error;
 pub mod groups;
+pub mod health;
 pub mod log;
 mod password;
 pub mod rules;
@@ -33,6 +36,7 @@ pub mod schema;
 pub mod scim;
 pub mod search;
 pub mod server;
+pub mod telemetry;
 #[cfg(test)]
 mod test_support;
 pub mod users;
@@ -43,11 +47,13 @@ use std::time::Duration;
 
 use idsync_storage::Store;
 use idsync_storage::records::Scope;
+use idsync_telemetry::provisioning::AuthFailure;
 use tonic::metadata::MetadataMap;
 
 use crate::auth::{Authenticator, Caller};
 pub use crate::discovery::BulkSettings;
 use crate::error::CoreResult;
+use crate::telemetry::CoreTelemetry;
 
 /// Tunables of the core.
 #[derive(Debug, Clone)]
@@ -102,12 +108,14 @@ pub struct Core {
     feed: changes::FeedHub,
     /// The retention task, stopped when the last clone of this core is dropped.
     _pruner: Option<Arc<changes::AbortOnDrop>>,
+    telemetry: Arc<CoreTelemetry>,
 }
 
 impl Core {
     /// A core over an opened (and migrated) store. Inside a tokio runtime it also starts
     /// the task that deletes change-feed events and log entries past their retention.
     pub fn new(store: Store, settings: CoreSettings) -> Self {
+        let telemetry = Arc::new(CoreTelemetry::new(&store));
         let auth = Authenticator::new(store.clone(), settings.token_cache_ttl);
         let feed = changes::FeedHub::new(settings.max_watch_streams.max(1));
         let pruner = tokio::runtime::Handle::try_current().ok().map(|runtime| {
@@ -123,6 +131,7 @@ impl Core {
             store,
             auth,
             settings,
+            telemetry,
             feed,
             _pruner: pruner,
         }
@@ -152,7 +161,12 @@ impl Core {
     /// Authenticates a call and checks that its token has one of `allowed`.
     pub async fn authorize(&self, metadata: &MetadataMap, allowed: &[Scope]) -> CoreResult<Caller> {
         let caller = self.auth.authenticate(metadata).await?;
-        caller.require(allowed)?;
+        idsync_telemetry::scope::set_tenant(&caller.tenant_id);
+        caller.require(allowed).inspect_err(|_| {
+            self.telemetry
+                .provisioning()
+                .auth_failed(AuthFailure::Scope, Some(&caller.tenant_id));
+        })?;
         Ok(caller)
     }
 }

@@ -1,6 +1,10 @@
 //! The gRPC server: the idsync services plus `grpc.health.v1` and server reflection, on a
 //! TCP listener (for internal services and separate gateways) or in-process over a
 //! duplex pipe (single-node mode: the HTTP/2 boundary stays real without a port).
+//!
+//! Every call is traced and measured by `GrpcServerLayer` (a span continuing the
+//! caller's `traceparent`, `rpc.server.duration`). Health follows the database through
+//! [`ReadinessGate`]: a new service adds its name to the gate's list.
 
 use std::future::Future;
 use std::io;
@@ -14,11 +18,14 @@ use idsync_proto::v1::groups_server::GroupsServer;
 use idsync_proto::v1::provisioning_log_server::ProvisioningLogServer;
 use idsync_proto::v1::search_server::SearchServer;
 use idsync_proto::v1::users_server::UsersServer;
+use idsync_telemetry::grpc::GrpcServerLayer;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
+use tonic::server::NamedService;
 use tonic::transport::server::Router;
 use tonic::transport::{Channel, Endpoint, Server, Uri};
+use tower::layer::util::{Identity, Stack};
 
 use crate::Core;
 use crate::admin::service::AdminService;
@@ -26,12 +33,16 @@ use crate::changes::service::ChangesService;
 use crate::directory::service::DirectoryService;
 use crate::discovery::service::DiscoveryService;
 use crate::groups::service::GroupsService;
+use crate::health::ReadinessGate;
 use crate::log::service::LogService;
 use crate::search::service::SearchService;
 use crate::users::service::UsersService;
 
+/// The core's router: every service behind the telemetry layer.
+pub type CoreRouter = Router<Stack<GrpcServerLayer, Identity>>;
+
 /// Builds the router with every service the core offers.
-pub async fn router(core: Core) -> Result<Router, tonic_reflection::server::Error> {
+pub async fn router(core: Core) -> Result<CoreRouter, tonic_reflection::server::Error> {
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter.set_serving::<UsersServer<UsersService>>().await;
     reporter.set_serving::<GroupsServer<GroupsService>>().await;
@@ -45,7 +56,22 @@ pub async fn router(core: Core) -> Result<Router, tonic_reflection::server::Erro
         .register_encoded_file_descriptor_set(idsync_proto::v1::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()?;
+    let health = ReadinessGate::new(
+        health,
+        reporter,
+        core.store().clone(),
+        vec![
+            <UsersServer<UsersService> as NamedService>::NAME,
+            <GroupsServer<GroupsService> as NamedService>::NAME,
+            <SearchServer<SearchService> as NamedService>::NAME,
+            <AdminServer<AdminService> as NamedService>::NAME,
+            <DiscoveryServer<DiscoveryService> as NamedService>::NAME,
+            <ChangesServer<ChangesService> as NamedService>::NAME,
+            <ProvisioningLogServer<LogService> as NamedService>::NAME,
+        ],
+    );
     Ok(Server::builder()
+        .layer(GrpcServerLayer::new())
         .add_service(health)
         .add_service(reflection)
         .add_service(UsersServer::new(UsersService::new(core.clone())))

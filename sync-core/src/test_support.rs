@@ -38,6 +38,7 @@ pub(crate) fn op(op: &str, path: Option<&str>, v: Option<serde_json::Value>) -> 
 pub(crate) fn scim_type(e: CoreError) -> ScimType {
     match e {
         CoreError::Invalid { scim_type, .. } => scim_type,
+        CoreError::OutOfScope(_) => ScimType::InvalidValue,
         other => panic!("expected a 400, got {other:?}"),
     }
 }

@@ -8,20 +8,30 @@
 //! log is a warning, never the client's error) or a success that changed nothing (Entra
 //! re-sending unchanged values), which commits no transaction at all.
 //!
+//! Both also feed the core's telemetry: `commit` derives the metric outcome of the
+//! write from its [`Effects`] (created, updated, deactivated, reactivated, deleted,
+//! adopted), and `logged` counts every operation exactly once (`unchanged` when nothing
+//! was committed, `rejected_out_of_scope` for [`CoreError::OutOfScope`], `failed`
+//! otherwise). Storage work runs inside the caller's span.
+//!
 //! Log entries carry attribute NAMES, never values: failure details have every quoted
 //! string redacted, because error messages quote the offending values.
 
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use idsync_storage::{AttributeNames, LogRecord, NewChange, StorageError, Tx};
+use idsync_telemetry::provisioning::{
+    Operation as MetricOperation, Outcome as MetricOutcome, ResourceType as MetricResource,
+};
 use tonic::Code;
 
 use crate::Core;
 use crate::auth::Caller;
 use crate::clock::now_us;
 use crate::error::{CoreError, CoreResult};
+use crate::telemetry::in_current_span;
 
 /// What a write attempt does, as the provisioning log names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +51,15 @@ impl Operation {
             Operation::Delete => "delete",
         }
     }
+
+    fn metric(self) -> MetricOperation {
+        match self {
+            Operation::Create => MetricOperation::Create,
+            Operation::Replace => MetricOperation::Replace,
+            Operation::Patch => MetricOperation::Patch,
+            Operation::Delete => MetricOperation::Delete,
+        }
+    }
 }
 
 /// One write attempt: what is being done to which resource.
@@ -51,6 +70,8 @@ pub(crate) struct Intent {
     resource_id: Option<String>,
     /// Set once a `commit` of this attempt has written its success entry.
     logged: AtomicBool,
+    /// What the committed write did, for telemetry: its outcome and the resource's id.
+    committed: Mutex<Option<(MetricOutcome, Option<String>)>>,
 }
 
 impl Intent {
@@ -62,6 +83,15 @@ impl Intent {
             resource_type,
             resource_id: resource_id.map(str::to_owned),
             logged: AtomicBool::new(false),
+            committed: Mutex::new(None),
+        }
+    }
+
+    fn metric_resource(&self) -> MetricResource {
+        if self.resource_type == "Group" {
+            MetricResource::Group
+        } else {
+            MetricResource::User
         }
     }
 }
@@ -84,6 +114,41 @@ pub(crate) struct Effects {
     pub(crate) detail: Option<String>,
 }
 
+impl Effects {
+    /// The metric outcome of a committed write of `intent`: a rule's delete or adoption
+    /// first, then the operation, then what the resource's own events say.
+    fn outcome(&self, intent: &Intent) -> MetricOutcome {
+        if self.operation == Some(Operation::Delete) {
+            return MetricOutcome::Deleted;
+        }
+        if self.detail.as_deref().is_some_and(|d| d.starts_with("adopted")) {
+            return MetricOutcome::Adopted;
+        }
+        match intent.operation {
+            Operation::Create => return MetricOutcome::Created,
+            Operation::Delete => return MetricOutcome::Deleted,
+            Operation::Replace | Operation::Patch => {}
+        }
+        if self.events.is_empty() {
+            return MetricOutcome::Unchanged;
+        }
+        let turned = |kind: &str| {
+            self.events
+                .iter()
+                .any(|e| e.resource_type == intent.resource_type && e.event == kind)
+        };
+        if turned("deleted") {
+            MetricOutcome::Deleted
+        } else if turned("deactivated") {
+            MetricOutcome::Deactivated
+        } else if turned("reactivated") {
+            MetricOutcome::Reactivated
+        } else {
+            MetricOutcome::Updated
+        }
+    }
+}
+
 impl Core {
     /// Runs a whole write operation (all its retries) and makes sure its outcome is in
     /// the provisioning log exactly once: see the module documentation.
@@ -97,14 +162,37 @@ impl Core {
         // A committed write logged its own outcome, even when the client is answered
         // with an error (an update that a scoping rule turned into a delete).
         if intent.logged.load(Ordering::Acquire) {
+            let committed = intent.committed.lock().map(|c| c.clone()).unwrap_or_default();
+            let (outcome, id) = committed.unwrap_or((MetricOutcome::Updated, None));
+            let id = id.or_else(|| intent.resource_id.clone()).unwrap_or_default();
+            self.telemetry.operation(
+                caller,
+                intent.metric_resource(),
+                intent.operation.metric(),
+                &id,
+                Ok(outcome),
+            );
             return result;
         }
+        let id = intent.resource_id.clone().unwrap_or_default();
+        let counted = match &result {
+            // Nothing was committed: a success that changed nothing.
+            Ok(_) => Ok(MetricOutcome::Unchanged),
+            Err(e) => Err(e),
+        };
+        self.telemetry.operation(
+            caller,
+            intent.metric_resource(),
+            intent.operation.metric(),
+            &id,
+            counted,
+        );
         let entry = match &result {
             Ok(_) => entry(caller, &intent, now_us(), None, &[]),
             Err(e) => failure_entry(caller, &intent, e),
         };
         let store = self.store.clone();
-        let written = tokio::task::spawn_blocking(move || store.insert_log_entry(&entry)).await;
+        let written = tokio::task::spawn_blocking(in_current_span(move || store.insert_log_entry(&entry))).await;
         match written {
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "could not write a provisioning log entry"),
@@ -125,8 +213,8 @@ impl Core {
         let store = self.store.clone();
         let caller_in = caller.clone();
         let intent_in = Arc::clone(intent);
-        let committed = tokio::task::spawn_blocking(move || {
-            store.write(|tx| -> Result<(T, bool), E> {
+        let committed = tokio::task::spawn_blocking(in_current_span(move || {
+            store.write(|tx| -> Result<(T, bool, MetricOutcome, Option<String>), E> {
                 let (value, effects) = work(tx)?;
                 let now = now_us();
                 let tenant = caller_in.tenant_id.as_str();
@@ -146,12 +234,16 @@ impl Core {
                 }
                 entry.detail.clone_from(&effects.detail);
                 tx.insert_log_entry(&entry)?;
-                Ok((value, !effects.events.is_empty()))
+                let outcome = effects.outcome(&intent_in);
+                Ok((value, !effects.events.is_empty(), outcome, effects.resource_id))
             })
-        })
+        }))
         .await
         .map_err(|e| E::from(StorageError::Internal(format!("blocking task failed: {e}"))))?;
-        let (value, changed) = committed?;
+        let (value, changed, outcome, resource_id) = committed?;
+        if let Ok(mut slot) = intent.committed.lock() {
+            *slot = Some((outcome, resource_id));
+        }
         intent.logged.store(true, Ordering::Release);
         if changed {
             self.feed.notify();

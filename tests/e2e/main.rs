@@ -20,4 +20,5 @@ mod rules_admin;
 mod rules_feed;
 mod scoping;
 mod search;
+mod telemetry;
 mod users;

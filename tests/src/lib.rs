@@ -4,6 +4,12 @@
 //! PostgreSQL tests connect to `IDSYNC_TEST_PG_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`), create a fresh database per test and
 //! drop it afterwards; an unreachable server fails the test, it never skips.
+//!
+//! [`telemetry`] installs the binary's one telemetry pipeline (an in-process OTLP
+//! collector, captured logs); [`prometheus`] reads `/metrics`.
+
+pub mod prometheus;
+pub mod telemetry;
 
 use std::net::SocketAddr;
 

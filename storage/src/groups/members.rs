@@ -26,6 +26,7 @@ pub(crate) fn resolve_members_in(
     tenant_id: &str,
     ids: &[String],
 ) -> Result<Vec<(String, MemberType)>, StorageError> {
+    let _span = crate::trace::db_span(conn, "SELECT", "group_members").entered();
     let mut found = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(BATCH) {
         let users = users::table
@@ -65,6 +66,7 @@ pub(crate) fn add_members_in(
     group_id: &str,
     members: &[MemberRecord],
 ) -> Result<Vec<String>, StorageError> {
+    let _span = crate::trace::db_span(conn, "INSERT", "group_members").entered();
     let mut added = Vec::new();
     for chunk in members.chunks(BATCH) {
         let rows: Vec<NewMember<'_>> = chunk
@@ -126,6 +128,7 @@ pub(crate) fn remove_members_in(
     group_id: &str,
     ids: &[String],
 ) -> Result<Vec<MemberRecord>, StorageError> {
+    let _span = crate::trace::db_span(conn, "DELETE", "group_members").entered();
     let mut removed = Vec::new();
     for chunk in ids.chunks(BATCH) {
         let delete = diesel::delete(
@@ -165,6 +168,7 @@ pub(crate) fn clear_members_in(
     tenant_id: &str,
     group_id: &str,
 ) -> Result<Vec<MemberRecord>, StorageError> {
+    let _span = crate::trace::db_span(conn, "DELETE", "group_members").entered();
     let delete = diesel::delete(
         group_members::table
             .filter(group_members::tenant_id.eq(tenant_id))
@@ -204,6 +208,7 @@ pub(crate) fn forget_member_in(
     member_type: MemberType,
     now_us: i64,
 ) -> Result<Vec<String>, StorageError> {
+    let _span = crate::trace::db_span(conn, "DELETE", "group_members").entered();
     let rows = group_members::table
         .filter(group_members::tenant_id.eq(tenant_id))
         .filter(group_members::member_id.eq(member_id))
@@ -236,6 +241,7 @@ pub(crate) fn load_members_in(
     tenant_id: &str,
     group_ids: &[&str],
 ) -> Result<HashMap<String, Vec<MemberRecord>>, StorageError> {
+    let _span = crate::trace::db_span(conn, "SELECT", "group_members").entered();
     let mut by_group: HashMap<String, Vec<MemberRecord>> = HashMap::with_capacity(group_ids.len());
     for chunk in group_ids.chunks(BATCH) {
         let rows: Vec<MemberRow> = group_members::table
@@ -279,6 +285,7 @@ pub(crate) fn memberships_in(
     tenant_id: &str,
     user_ids: &[&str],
 ) -> Result<HashMap<String, Vec<MembershipRecord>>, StorageError> {
+    let _span = crate::trace::db_span(conn, "SELECT", "group_members").entered();
     let mut by_user: HashMap<String, Vec<MembershipRecord>> = HashMap::new();
     for chunk in user_ids.chunks(BATCH) {
         let rows: Vec<(String, String, String)> = group_members::table

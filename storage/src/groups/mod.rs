@@ -27,6 +27,7 @@ use crate::{filter_sql, paging};
 
 /// Inserts a group and its members (whose types the caller has resolved).
 pub(crate) fn insert_group_in(conn: &mut AnyConnection, group: &GroupRecord) -> Result<(), StorageError> {
+    let _span = crate::trace::db_span(conn, "INSERT", "groups").entered();
     diesel::insert_into(groups::table)
         .values(NewGroup::of(group))
         .execute(conn)
@@ -42,6 +43,7 @@ pub(crate) fn get_group_in(
     id: &str,
     with_members: bool,
 ) -> Result<Option<GroupRecord>, StorageError> {
+    let _span = crate::trace::db_span(conn, "SELECT", "groups").entered();
     let row = groups::table
         .filter(groups::tenant_id.eq(tenant_id))
         .filter(groups::id.eq(id))
@@ -65,6 +67,7 @@ pub(crate) fn update_group_in(
     group: &GroupRecord,
     expected_version: i64,
 ) -> Result<(), StorageError> {
+    let _span = crate::trace::db_span(conn, "UPDATE", "groups").entered();
     let updated = diesel::update(
         groups::table
             .filter(groups::tenant_id.eq(&group.tenant_id))
@@ -89,6 +92,7 @@ pub(crate) fn delete_group_in(
     expected_version: Option<i64>,
     now_us: i64,
 ) -> Result<Vec<String>, StorageError> {
+    let _span = crate::trace::db_span(conn, "DELETE", "groups").entered();
     let target = groups::table
         .filter(groups::tenant_id.eq(tenant_id))
         .filter(groups::id.eq(id));
@@ -128,6 +132,7 @@ pub(crate) fn list_groups_in(
     tenant_id: &str,
     query: &GroupQuery,
 ) -> Result<GroupPage, StorageError> {
+    let _span = crate::trace::db_span(conn, "SELECT", "groups").entered();
     let (limit, offset) = paging::limit_offset(query.limit, query.offset);
     let rows = if limit == 0 {
         Vec::new()

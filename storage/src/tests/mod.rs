@@ -11,6 +11,7 @@ mod groups;
 mod listing;
 mod membership;
 mod open;
+mod pools;
 mod rules;
 mod tenants_tokens;
 mod users;

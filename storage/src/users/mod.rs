@@ -27,6 +27,7 @@ pub(crate) const BATCH: usize = 500;
 
 /// Inserts a user and its children.
 pub(crate) fn insert_user_in(conn: &mut AnyConnection, user: &UserRecord) -> Result<(), StorageError> {
+    let _span = crate::trace::db_span(conn, "INSERT", "users").entered();
     diesel::insert_into(users::table)
         .values(NewUser::of(user))
         .execute(conn)
@@ -40,6 +41,7 @@ pub(crate) fn get_user_in(
     tenant_id: &str,
     id: &str,
 ) -> Result<Option<UserRecord>, StorageError> {
+    let _span = crate::trace::db_span(conn, "SELECT", "users").entered();
     let row = users::table
         .filter(users::tenant_id.eq(tenant_id))
         .filter(users::id.eq(id))
@@ -68,6 +70,7 @@ pub(crate) fn update_user_in(
     user: &UserRecord,
     expected_version: i64,
 ) -> Result<(), StorageError> {
+    let _span = crate::trace::db_span(conn, "UPDATE", "users").entered();
     let updated = diesel::update(
         users::table
             .filter(users::tenant_id.eq(&user.tenant_id))
@@ -99,6 +102,7 @@ pub(crate) fn delete_user_in(
     expected_version: Option<i64>,
     now_us: i64,
 ) -> Result<Vec<String>, StorageError> {
+    let _span = crate::trace::db_span(conn, "DELETE", "users").entered();
     let target = users::table
         .filter(users::tenant_id.eq(tenant_id))
         .filter(users::id.eq(id));
@@ -163,6 +167,7 @@ pub(crate) fn list_users_in(
     tenant_id: &str,
     query: &UserQuery,
 ) -> Result<UserPage, StorageError> {
+    let _span = crate::trace::db_span(conn, "SELECT", "users").entered();
     let (limit, offset) = paging::limit_offset(query.limit, query.offset);
     let rows = if limit == 0 {
         Vec::new()

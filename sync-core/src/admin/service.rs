@@ -15,6 +15,7 @@ use tonic::{Request, Response, Status};
 use crate::Core;
 use crate::clock::{from_timestamp, now_us, to_timestamp};
 use crate::error::{CoreError, CoreResult};
+use crate::telemetry::in_current_span;
 
 /// Serves `idsync.v1.Admin` over a [`Core`].
 #[derive(Clone)]
@@ -31,7 +32,7 @@ impl AdminService {
     async fn operator(&self, request_metadata: &tonic::metadata::MetadataMap) -> CoreResult<()> {
         let caller = self.core.authorize(request_metadata, &[Scope::Admin]).await?;
         let store = self.core.store.clone();
-        let tenant = tokio::task::spawn_blocking(move || store.tenant(&caller.tenant_id)).await??;
+        let tenant = tokio::task::spawn_blocking(in_current_span(move || store.tenant(&caller.tenant_id))).await??;
         match tenant {
             Some(t) if t.operator => Ok(()),
             _ => Err(CoreError::PermissionDenied(
@@ -89,9 +90,11 @@ impl Admin for AdminService {
         self.operator(request.metadata()).await?;
         let CreateTenantRequest { name, public_url } = request.into_inner();
         let store = self.core.store.clone();
-        let tenant = tokio::task::spawn_blocking(move || super::create_tenant(&store, &name, public_url, false))
-            .await
-            .map_err(CoreError::from)??;
+        let tenant = tokio::task::spawn_blocking(in_current_span(move || {
+            super::create_tenant(&store, &name, public_url, false)
+        }))
+        .await
+        .map_err(CoreError::from)??;
         Ok(Response::new(tenant_to_proto(&tenant)))
     }
 
@@ -101,7 +104,7 @@ impl Admin for AdminService {
     ) -> Result<Response<ListTenantsResponse>, Status> {
         self.operator(request.metadata()).await?;
         let store = self.core.store.clone();
-        let tenants = tokio::task::spawn_blocking(move || store.list_tenants())
+        let tenants = tokio::task::spawn_blocking(in_current_span(move || store.list_tenants()))
             .await
             .map_err(CoreError::from)?;
         let tenants = tenants.map_err(CoreError::from)?;
@@ -119,9 +122,9 @@ impl Admin for AdminService {
         let scope = scope_from_proto(scope)?;
         let expires_us = expires.as_ref().map(from_timestamp);
         let store = self.core.store.clone();
-        let (token, secret) = tokio::task::spawn_blocking(move || {
+        let (token, secret) = tokio::task::spawn_blocking(in_current_span(move || {
             super::create_token(&store, &caller.tenant_id, scope, &label, expires_us)
-        })
+        }))
         .await
         .map_err(CoreError::from)??;
         Ok(Response::new(CreateTokenResponse {
@@ -133,7 +136,7 @@ impl Admin for AdminService {
     async fn list_tokens(&self, request: Request<ListTokensRequest>) -> Result<Response<ListTokensResponse>, Status> {
         let caller = self.core.authorize(request.metadata(), &[Scope::Admin]).await?;
         let store = self.core.store.clone();
-        let tokens = tokio::task::spawn_blocking(move || store.list_tokens(Some(&caller.tenant_id)))
+        let tokens = tokio::task::spawn_blocking(in_current_span(move || store.list_tokens(Some(&caller.tenant_id))))
             .await
             .map_err(CoreError::from)?
             .map_err(CoreError::from)?;
@@ -149,13 +152,15 @@ impl Admin for AdminService {
         let caller = self.core.authorize(request.metadata(), &[Scope::Admin]).await?;
         let RevokeTokenRequest { id } = request.into_inner();
         let store = self.core.store.clone();
-        let token = tokio::task::spawn_blocking(move || store.revoke_token(Some(&caller.tenant_id), &id, now_us()))
-            .await
-            .map_err(CoreError::from)?
-            .map_err(|e| match e {
-                idsync_storage::StorageError::NotFound => CoreError::NotFound("no such token in this tenant".into()),
-                other => other.into(),
-            })?;
+        let token = tokio::task::spawn_blocking(in_current_span(move || {
+            store.revoke_token(Some(&caller.tenant_id), &id, now_us())
+        }))
+        .await
+        .map_err(CoreError::from)?
+        .map_err(|e| match e {
+            idsync_storage::StorageError::NotFound => CoreError::NotFound("no such token in this tenant".into()),
+            other => other.into(),
+        })?;
         self.core.auth.evict(&token.secret_hash);
         Ok(Response::new(RevokeTokenResponse {
             token: Some(token_to_proto(&token)),
@@ -166,9 +171,11 @@ impl Admin for AdminService {
         let caller = self.core.authorize(request.metadata(), &[Scope::Admin]).await?;
         let GetRulesRequest {} = request.into_inner();
         let store = self.core.store.clone();
-        let rules = tokio::task::spawn_blocking(move || crate::rules::admin::get_rules(&store, &caller.tenant_id))
-            .await
-            .map_err(CoreError::from)??;
+        let rules = tokio::task::spawn_blocking(in_current_span(move || {
+            crate::rules::admin::get_rules(&store, &caller.tenant_id)
+        }))
+        .await
+        .map_err(CoreError::from)??;
         Ok(Response::new(crate::rules::admin::rules_to_proto(&rules)))
     }
 
@@ -177,10 +184,11 @@ impl Admin for AdminService {
         let SetRulesRequest { rules } = request.into_inner();
         let rules = crate::rules::admin::rules_from_proto(rules.unwrap_or_default())?;
         let store = self.core.store.clone();
-        let stored =
-            tokio::task::spawn_blocking(move || crate::rules::admin::replace_rules(&store, &caller.tenant_id, rules))
-                .await
-                .map_err(CoreError::from)??;
+        let stored = tokio::task::spawn_blocking(in_current_span(move || {
+            crate::rules::admin::replace_rules(&store, &caller.tenant_id, rules)
+        }))
+        .await
+        .map_err(CoreError::from)??;
         Ok(Response::new(crate::rules::admin::rules_to_proto(&stored)))
     }
 }

@@ -23,6 +23,7 @@ use crate::clock::now_us;
 use crate::error::{CoreError, CoreResult};
 use crate::rules;
 use crate::rules::scope::{Outcome, WriteKind};
+use crate::telemetry::in_current_span;
 use crate::write::{Effects, Intent, Operation};
 use crate::{Core, MAX_WRITE_ATTEMPTS};
 
@@ -94,9 +95,11 @@ impl Core {
         let store = self.store.clone();
         let tenant = caller.tenant_id.clone();
         let lookup = id.clone();
-        let record = tokio::task::spawn_blocking(move || store.get_group(&tenant, &lookup, !exclude_members))
-            .await??
-            .ok_or_else(|| CoreError::not_found("group", &id))?;
+        let record = tokio::task::spawn_blocking(in_current_span(move || {
+            store.get_group(&tenant, &lookup, !exclude_members)
+        }))
+        .await??
+        .ok_or_else(|| CoreError::not_found("group", &id))?;
         Ok(record_to_group(&record, exclude_members))
     }
 
@@ -121,7 +124,7 @@ impl Core {
         };
         let store = self.store.clone();
         let tenant = caller.tenant_id.clone();
-        let page = tokio::task::spawn_blocking(move || store.list_groups(&tenant, &query)).await??;
+        let page = tokio::task::spawn_blocking(in_current_span(move || store.list_groups(&tenant, &query))).await??;
         Ok(ListGroupsResponse {
             total_results: page.total,
             start_index,

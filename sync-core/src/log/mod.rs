@@ -53,7 +53,10 @@ impl Core {
         };
         let store = self.store.clone();
         let tenant = caller.tenant_id.clone();
-        let mut entries = tokio::task::spawn_blocking(move || store.list_log(&tenant, &query)).await??;
+        let mut entries = tokio::task::spawn_blocking(crate::telemetry::in_current_span(move || {
+            store.list_log(&tenant, &query)
+        }))
+        .await??;
         let next_page_token = if entries.len() > limit as usize {
             entries.truncate(limit as usize);
             entries

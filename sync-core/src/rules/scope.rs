@@ -155,14 +155,15 @@ pub(crate) fn scope_group(tx: &mut Tx<'_>, tenant_id: &str, id: &str, kind: Writ
     Ok(Outcome::Kept)
 }
 
-/// 400 `invalidValue` naming the rule that refused the write.
+/// 400 `invalidValue` naming the rule that refused the write ([`CoreError::OutOfScope`],
+/// which telemetry counts as `rejected_out_of_scope`).
 fn refused(what: &str, name: &str, rule: Option<&ScopingRuleRecord>, kind: WriteKind) -> CoreError {
     let filter = rule.map(|r| r.filter.as_str()).unwrap_or_default();
     let (verb, policy) = match kind {
         WriteKind::Create => ("created", "create policy reject"),
         WriteKind::Update => ("updated", "update policy reject"),
     };
-    CoreError::invalid_value(format!(
+    CoreError::OutOfScope(format!(
         "{what} {name:?} cannot be {verb}: it does not satisfy the tenant's {} scoping rule `{filter}` ({policy}); nothing was changed",
         rule.map(|r| r.resource.as_str()).unwrap_or_default(),
     ))

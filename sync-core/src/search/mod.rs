@@ -58,7 +58,7 @@ impl Core {
         let (start_index, offset, limit) = self.page(start_index, count);
         let store = self.store.clone();
         let tenant = caller.tenant_id.clone();
-        let (total_results, resources) = tokio::task::spawn_blocking(move || {
+        let (total_results, resources) = tokio::task::spawn_blocking(crate::telemetry::in_current_span(move || {
             store.read(|tx| {
                 let (user_total, users) = match users {
                     Some(predicate) => {
@@ -101,7 +101,7 @@ impl Core {
                     .collect::<Vec<_>>();
                 Ok((user_total.saturating_add(group_total), resources))
             })
-        })
+        }))
         .await??;
         Ok(SearchResourcesResponse {
             total_results,

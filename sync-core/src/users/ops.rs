@@ -1,5 +1,7 @@
 //! The User operations, independent of transport: each takes the authenticated caller,
-//! is scoped to the caller's tenant, and runs its storage work on the blocking pool.
+//! is scoped to the caller's tenant, and runs its storage work on the blocking pool
+//! (inside the caller's span). Every write goes through `Core::logged`/`Core::commit`,
+//! which also report its outcome to the core's telemetry.
 
 use std::collections::HashMap;
 
@@ -18,6 +20,7 @@ use crate::groups::convert::membership_to_ref;
 use crate::password::hash_password;
 use crate::rules;
 use crate::rules::scope::{Outcome, WriteKind};
+use crate::telemetry::in_current_span;
 use crate::write::{Effects, Intent, Operation};
 use crate::{Core, MAX_WRITE_ATTEMPTS};
 
@@ -25,6 +28,7 @@ impl Core {
     /// Creates a user in the caller's tenant. readOnly values in the request are ignored
     /// (RFC 7644 §3.3).
     pub async fn create_user(&self, caller: &Caller, user: User) -> CoreResult<User> {
+        tracing::debug!(user_name = %user.user_name, "creating a user");
         let intent = Intent::new(Operation::Create, USER, None);
         self.logged(caller, intent, |intent| async move {
             let (mut record, password) = user_to_record(user)?;
@@ -92,6 +96,7 @@ impl Core {
             sort_order,
             exclude_groups,
         } = request;
+        tracing::debug!(%filter, "listing users");
         let predicate = compile_user_filter(&filter)?;
         let (start_index, offset, limit) = self.page(start_index, count);
         let query = UserQuery {
@@ -102,9 +107,10 @@ impl Core {
         };
         let store = self.store.clone();
         let tenant = caller.tenant_id.clone();
-        let (total, resources) =
-            tokio::task::spawn_blocking(move || store.read(|tx| user_page(tx, &tenant, &query, exclude_groups)))
-                .await??;
+        let (total, resources) = tokio::task::spawn_blocking(in_current_span(move || {
+            store.read(|tx| user_page(tx, &tenant, &query, exclude_groups))
+        }))
+        .await??;
         Ok(ListUsersResponse {
             total_results: total,
             start_index,
@@ -190,7 +196,7 @@ impl Core {
         let store = self.store.clone();
         let tenant = caller.tenant_id.clone();
         let lookup = id.to_string();
-        let found = tokio::task::spawn_blocking(move || {
+        let found = tokio::task::spawn_blocking(in_current_span(move || {
             store.read(|tx| {
                 let Some(record) = tx.get_user(&tenant, &lookup)? else {
                     return Ok(None);
@@ -202,7 +208,7 @@ impl Core {
                 };
                 Ok(Some((record, groups)))
             })
-        })
+        }))
         .await??;
         found.ok_or_else(|| CoreError::not_found("user", id))
     }

@@ -47,6 +47,7 @@ pub struct Settings {
     pub public_url: Option<String>,
     pub listen: SocketAddr,
     pub grpc_listen: SocketAddr,
+    pub metrics_listen: Option<SocketAddr>,
     pub core_url: String,
     pub token_cache_ttl: Duration,
     pub default_page_size: u32,
@@ -66,6 +67,7 @@ struct FileConfig {
     public_url: Option<String>,
     listen: Option<SocketAddr>,
     grpc_listen: Option<SocketAddr>,
+    metrics_listen: Option<SocketAddr>,
     core_url: Option<String>,
     token_cache_ttl_secs: Option<u64>,
     default_page_size: Option<u32>,
@@ -81,6 +83,7 @@ struct FileConfig {
 pub struct CommandOverrides {
     pub listen: Option<SocketAddr>,
     pub grpc_listen: Option<SocketAddr>,
+    pub metrics_listen: Option<SocketAddr>,
     pub core_url: Option<String>,
 }
 
@@ -116,6 +119,7 @@ impl Settings {
                 .grpc_listen
                 .or(file.grpc_listen)
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 50051))),
+            metrics_listen: overrides.metrics_listen.or(file.metrics_listen),
             core_url: overrides
                 .core_url
                 .or(file.core_url)

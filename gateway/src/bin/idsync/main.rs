@@ -8,13 +8,16 @@ mod admin;
 mod config;
 mod log;
 mod rules;
+mod telemetry;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use idsync_gateway::GatewaySettings;
 use idsync_gateway::node::{self, NodeConfig};
+use idsync_gateway::observe;
 
 use crate::config::{CommandOverrides, GlobalArgs, Settings};
 
@@ -49,7 +52,15 @@ SCALE-OUT
 CONFIGURATION
   Built-in defaults, then the TOML file named by --config, then IDSYNC_* environment
   variables, then flags. Every flag names its variable in --help. Logs: RUST_LOG or
-  IDSYNC_LOG (e.g. `info`, `idsync_core=debug`).";
+  IDSYNC_LOG (e.g. `info`, `idsync_core=debug`).
+
+TELEMETRY
+  Traces and metrics follow the standard OpenTelemetry variables:
+  OTEL_EXPORTER_OTLP_ENDPOINT (nothing is exported without it), OTEL_EXPORTER_OTLP_PROTOCOL
+  (grpc | http/protobuf), OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER
+  and _ARG, OTEL_METRIC_EXPORT_INTERVAL, OTEL_SDK_DISABLED. Prometheus scrapes
+  GET /metrics on the gateway's listener, or on --metrics-listen of `idsync core`.
+  GET /healthz: the process is up; GET /readyz: the core and its database answer.";
 
 #[derive(Debug, Parser)]
 #[command(name = "idsync", version, about = "SCIM 2.0 provisioning endpoint for Microsoft Entra ID", long_about = MANUAL)]
@@ -77,6 +88,10 @@ enum Command {
         /// gRPC address. [default: 127.0.0.1:50051]
         #[arg(long, env = "IDSYNC_GRPC_LISTEN", value_name = "ADDR")]
         grpc_listen: Option<SocketAddr>,
+        /// HTTP address serving GET /metrics (Prometheus), /healthz and /readyz (the
+        /// database answers). [default: none]
+        #[arg(long, env = "IDSYNC_METRICS_LISTEN", value_name = "ADDR")]
+        metrics_listen: Option<SocketAddr>,
     },
     /// Run only the SCIM gateway (HTTP), talking to a core over gRPC.
     Gateway {
@@ -100,25 +115,6 @@ enum Command {
     Log(log::LogArgs),
     /// Apply pending database migrations and exit.
     Migrate,
-}
-
-fn init_logging() {
-    use std::io::IsTerminal;
-    let filter = std::env::var("IDSYNC_LOG")
-        .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| "info".to_string());
-    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let result = if std::io::stderr().is_terminal() {
-        builder.try_init()
-    } else {
-        builder.json().try_init()
-    };
-    if let Err(e) = result {
-        eprintln!("logging not initialised: {e}");
-    }
 }
 
 async fn shutdown_signal() {
@@ -145,7 +141,19 @@ async fn shutdown_signal() {
 #[tokio::main]
 async fn main() -> Result<()> {
     let cli = Cli::parse();
-    init_logging();
+    let (service, export) = match &cli.command {
+        Command::Serve { .. } => ("idsync", true),
+        Command::Core { .. } => ("idsync-core", true),
+        Command::Gateway { .. } => ("idsync-gateway", true),
+        _ => ("idsync-cli", false),
+    };
+    let telemetry = telemetry::start(service, export)?;
+    let result = run(cli).await;
+    telemetry::stop(telemetry).await;
+    result
+}
+
+async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Serve { listen, grpc_listen } => {
             let settings = Settings::load(
@@ -153,7 +161,7 @@ async fn main() -> Result<()> {
                 CommandOverrides {
                     listen,
                     grpc_listen,
-                    core_url: None,
+                    ..Default::default()
                 },
             )?;
             let running = node::start_single_node(NodeConfig {
@@ -175,11 +183,15 @@ async fn main() -> Result<()> {
             tracing::info!(http = %running.http_addr, grpc = ?running.grpc_addr, "idsync serving");
             running.run_until(shutdown_signal()).await
         }
-        Command::Core { grpc_listen } => {
+        Command::Core {
+            grpc_listen,
+            metrics_listen,
+        } => {
             let settings = Settings::load(
                 &cli.global,
                 CommandOverrides {
                     grpc_listen,
+                    metrics_listen,
                     ..Default::default()
                 },
             )?;
@@ -188,7 +200,35 @@ async fn main() -> Result<()> {
                 .await
                 .with_context(|| format!("binding {}", settings.grpc_listen))?;
             tracing::info!(grpc = %listener.local_addr()?, "idsync core serving");
-            idsync_core::server::serve(core, listener, shutdown_signal()).await?;
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            let ops = match settings.metrics_listen {
+                Some(addr) => {
+                    let ops_listener = tokio::net::TcpListener::bind(addr)
+                        .await
+                        .with_context(|| format!("binding {addr}"))?;
+                    let store = core.store().clone();
+                    let ready: observe::ReadinessCheck = Arc::new(move || {
+                        let store = store.clone();
+                        Box::pin(async move {
+                            tokio::task::spawn_blocking(move || store.ping(std::time::Duration::from_secs(2)).is_ok())
+                                .await
+                                .unwrap_or(false)
+                        })
+                    });
+                    let mut stopped = stopped.clone();
+                    let until = async move {
+                        let _ = stopped.wait_for(|s| *s).await;
+                    };
+                    Some(tokio::spawn(observe::serve_ops(ops_listener, ready, until)))
+                }
+                None => None,
+            };
+            let served = idsync_core::server::serve(core, listener, shutdown_signal()).await;
+            let _ = stop.send(true);
+            if let Some(ops) = ops {
+                ops.await??;
+            }
+            served?;
             Ok(())
         }
         Command::Gateway { core, listen } => {

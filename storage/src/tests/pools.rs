@@ -1,0 +1,62 @@
+//! What the pools report for metrics and health: state, checkout waits, a ping.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::{on_both_backends, tenant};
+use crate::{Backend, PoolObserver, READ_POOL, SHARED_POOL, Store, WRITE_POOL};
+
+#[derive(Default)]
+struct Recorder(Mutex<Vec<&'static str>>);
+
+impl PoolObserver for Recorder {
+    fn checked_out(&self, pool: &'static str, _waited: Duration) {
+        self.0.lock().expect("lock").push(pool);
+    }
+
+    fn timed_out(&self, _pool: &'static str, _waited: Duration) {}
+}
+
+fn every_pool_reports_its_size_and_lent_connections(store: &Store) {
+    let names: Vec<_> = store.pool_states().iter().map(|s| s.name).collect();
+    match store.backend() {
+        Backend::Sqlite => assert_eq!(names, [READ_POOL, WRITE_POOL]),
+        Backend::Postgres => assert_eq!(names, [SHARED_POOL]),
+    }
+    let before = store.pool_states()[0];
+    assert!(before.max_size >= 1 && before.connections >= before.idle, "{before:?}");
+    let held = store.read_connection();
+    let during = store.pool_states()[0];
+    assert_eq!(
+        during.connections - during.idle,
+        before.connections - before.idle + 1,
+        "a lent connection is not idle"
+    );
+    drop(held);
+}
+
+fn the_registered_observer_hears_of_every_checkout(store: &Store) {
+    let recorder = Arc::new(Recorder::default());
+    assert!(store.observe_pools(recorder.clone()));
+    assert!(
+        !store.observe_pools(Arc::new(Recorder::default())),
+        "only the first observer counts"
+    );
+    tenant(store, "acme");
+    store.list_tenants().expect("list");
+    let seen = recorder.0.lock().expect("lock").clone();
+    match store.backend() {
+        Backend::Sqlite => assert_eq!(seen, [WRITE_POOL, READ_POOL]),
+        Backend::Postgres => assert_eq!(seen, [SHARED_POOL, SHARED_POOL]),
+    }
+}
+
+fn a_reachable_database_answers_the_ping(store: &Store) {
+    store.ping(Duration::from_secs(2)).expect("the database answers");
+}
+
+on_both_backends!(
+    every_pool_reports_its_size_and_lent_connections,
+    the_registered_observer_hears_of_every_checkout,
+    a_reachable_database_answers_the_ping,
+);
