@@ -64,6 +64,7 @@ pub async fn router(core: Core) -> Result<CoreRouter, tonic_reflection::server::
             <UsersServer<UsersService> as NamedService>::NAME,
             <GroupsServer<GroupsService> as NamedService>::NAME,
             <SearchServer<SearchService> as NamedService>::NAME,
+            <DirectoryServer<DirectoryService> as NamedService>::NAME,
             <AdminServer<AdminService> as NamedService>::NAME,
             <DiscoveryServer<DiscoveryService> as NamedService>::NAME,
             <ChangesServer<ChangesService> as NamedService>::NAME,
