@@ -6,13 +6,26 @@ use idsync_proto::v1::{
     ListUserGroupsRequest, ListUserGroupsResponse, UserGroup,
 };
 use idsync_storage::records::MembershipRecord;
+use idsync_storage::{StorageError, Store};
 
 use crate::Core;
 use crate::auth::Caller;
 use crate::error::{CoreError, CoreResult};
 use crate::groups::convert::member_to_proto;
+use crate::telemetry::in_current_span;
 
 impl Core {
+    /// Runs one tenant-scoped storage read on the blocking pool, inside the request's span.
+    async fn read_directory<T: Send + 'static>(
+        &self,
+        caller: &Caller,
+        read: impl FnOnce(&Store, &str) -> Result<T, StorageError> + Send + 'static,
+    ) -> CoreResult<T> {
+        let store = self.store.clone();
+        let tenant = caller.tenant_id.clone();
+        Ok(tokio::task::spawn_blocking(in_current_span(move || read(&store, &tenant))).await??)
+    }
+
     /// The groups a user of the caller's tenant is a direct member of, one page.
     pub async fn list_user_groups(
         &self,
@@ -25,11 +38,12 @@ impl Core {
             count,
         } = request;
         let (start_index, offset, limit) = self.page(start_index, count);
-        let store = self.store.clone();
-        let tenant = caller.tenant_id.clone();
         let lookup = user_id.clone();
-        let page = tokio::task::spawn_blocking(move || store.user_groups(&tenant, &lookup, offset, limit))
-            .await??
+        let page = self
+            .read_directory(caller, move |store, tenant| {
+                store.user_groups(tenant, &lookup, offset, limit)
+            })
+            .await?
             .ok_or_else(|| CoreError::not_found("user", &user_id))?;
         Ok(ListUserGroupsResponse {
             total_results: page.total,
@@ -50,11 +64,12 @@ impl Core {
             count,
         } = request;
         let (start_index, offset, limit) = self.page(start_index, count);
-        let store = self.store.clone();
-        let tenant = caller.tenant_id.clone();
         let lookup = group_id.clone();
-        let page = tokio::task::spawn_blocking(move || store.group_members(&tenant, &lookup, offset, limit))
-            .await??
+        let page = self
+            .read_directory(caller, move |store, tenant| {
+                store.group_members(tenant, &lookup, offset, limit)
+            })
+            .await?
             .ok_or_else(|| CoreError::not_found("group", &group_id))?;
         Ok(ListGroupMembersResponse {
             total_results: page.total,
@@ -70,11 +85,12 @@ impl Core {
         request: CheckMembershipRequest,
     ) -> CoreResult<CheckMembershipResponse> {
         let CheckMembershipRequest { group_id, member_id } = request;
-        let store = self.store.clone();
-        let tenant = caller.tenant_id.clone();
         let lookup = group_id.clone();
-        let member = tokio::task::spawn_blocking(move || store.is_member(&tenant, &lookup, &member_id))
-            .await??
+        let member = self
+            .read_directory(caller, move |store, tenant| {
+                store.is_member(tenant, &lookup, &member_id)
+            })
+            .await?
             .ok_or_else(|| CoreError::not_found("group", &group_id))?;
         // Only direct membership is checked, so a member is always a direct one.
         Ok(CheckMembershipResponse { member, direct: member })
