@@ -15,6 +15,7 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use idsync_storage::{PoolObserver, Store};
+use idsync_telemetry::changefeed::ChangeFeedMetrics;
 use idsync_telemetry::database::{PoolMetrics, PoolProbe, PoolSample};
 use idsync_telemetry::provisioning::{Failure, Operation, Outcome, ProvisioningMetrics, ResourceType};
 
@@ -24,6 +25,7 @@ use crate::error::{CoreError, ScimType};
 /// The core's instruments. Built from the global meter when the core is built.
 pub struct CoreTelemetry {
     provisioning: ProvisioningMetrics,
+    changefeed: ChangeFeedMetrics,
     _pools: Arc<PoolMetrics>,
     // Holds the store for the pool gauges, which keep only a weak reference: once the
     // last clone of this core is gone, its pools stop being reported and can close.
@@ -55,6 +57,7 @@ impl CoreTelemetry {
         store.observe_pools(Arc::new(PoolWaits(Arc::downgrade(&pools))));
         CoreTelemetry {
             provisioning: ProvisioningMetrics::new(),
+            changefeed: ChangeFeedMetrics::new(),
             _pools: pools,
             _pool_owner: owner,
         }
@@ -110,6 +113,11 @@ impl CoreTelemetry {
     /// The provisioning and authentication counters.
     pub fn provisioning(&self) -> &ProvisioningMetrics {
         &self.provisioning
+    }
+
+    /// The change-feed subscriber, delivery and lag instruments.
+    pub fn changefeed(&self) -> &ChangeFeedMetrics {
+        &self.changefeed
     }
 }
 

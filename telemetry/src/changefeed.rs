@@ -2,10 +2,9 @@
 //! streams), `idsync.changefeed.events` (events delivered) and `idsync.changefeed.lag`
 //! (seconds from commit to delivery), each by `tenant`.
 //!
-//! The change feed itself arrives with a later issue; it calls this API: hold the
-//! [`Subscription`] returned by [`ChangeFeedMetrics::subscribed`] for as long as a
-//! stream is open, and call [`ChangeFeedMetrics::delivered`] for every event sent.
-//! Until then these series simply do not appear on `/metrics`.
+//! The core's `WatchChanges` streams hold the [`Subscription`] returned by
+//! [`ChangeFeedMetrics::subscribed`] for as long as they are open, and call
+//! [`ChangeFeedMetrics::delivered`] for every event they send.
 
 use std::time::Duration;
 

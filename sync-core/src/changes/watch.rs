@@ -7,6 +7,7 @@
 //! deleted events this stream never delivered: the stream ends with `CURSOR_EXPIRED`.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use idsync_proto::v1::{ChangeEvent, WatchChangesRequest};
 use idsync_storage::ChangeRecord;
@@ -16,7 +17,7 @@ use tonic::Status;
 
 use crate::Core;
 use crate::auth::Caller;
-use crate::clock::to_timestamp;
+use crate::clock::{now_us, to_timestamp};
 use crate::error::{CoreError, CoreResult};
 
 /// Events read per query.
@@ -108,8 +109,10 @@ impl Core {
         let (tx, rx) = mpsc::channel(BUFFER);
         let core = self.clone();
         let tenant = caller.tenant_id.clone();
+        let subscription = self.telemetry.changefeed().subscribed(&tenant);
         tokio::spawn(async move {
             core.follow(&tenant, cursor, &filter, &tx).await;
+            drop(subscription);
             drop(permit);
         });
         Ok(ReceiverStream::new(rx))
@@ -156,9 +159,17 @@ impl Core {
             let full = batch.len() == BATCH as usize;
             for change in batch {
                 cursor = change.seq;
-                if filter.matches(&change) && tx.send(Ok(to_event(change))).await.is_err() {
+                if !filter.matches(&change) {
+                    continue;
+                }
+                let committed_us = change.at_us;
+                if tx.send(Ok(to_event(change))).await.is_err() {
                     return;
                 }
+                let lag_us = u64::try_from(now_us().saturating_sub(committed_us)).unwrap_or(0);
+                self.telemetry
+                    .changefeed()
+                    .delivered(tenant, Duration::from_micros(lag_us));
             }
             if full {
                 continue;

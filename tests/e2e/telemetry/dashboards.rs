@@ -157,7 +157,11 @@ async fn dashboards_and_alerts_use_only_metrics_that_idsync_exports() {
     );
     let refused = app.send(Method::GET, "/Users", Some("idsync_unknown"), None).await;
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    // The change-feed series exist once a watcher has received an event.
+    let mut watcher = app.watch(Some(0)).await;
+    assert_eq!(watcher.next(1).await[0].event, "created");
     let exported: BTreeSet<String> = samples(&scrape(&app).await).into_iter().map(|s| s.name).collect();
+    drop(watcher);
 
     let mut used = BTreeSet::new();
     for expr in dashboard_queries() {

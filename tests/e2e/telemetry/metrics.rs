@@ -241,4 +241,48 @@ on_both_backends!(
     provisioning_outcomes_and_auth_failures_are_counted_per_tenant,
     group_writes_are_counted_like_user_writes,
     adoption_and_scoping_refusals_have_their_own_outcomes,
+    change_feed_subscribers_deliveries_and_lag_are_reported_per_tenant,
 );
+
+/// The `tenant` label of this app's series.
+fn tenant_label(app: &TestApp) -> [(&'static str, &str); 1] {
+    [("tenant", app.tenant.id.as_str())]
+}
+
+async fn change_feed_subscribers_deliveries_and_lag_are_reported_per_tenant(backend: Backend) {
+    telemetry();
+    let app = TestApp::spawn(backend).await;
+    let tenant = tenant_label(&app);
+    let before = samples(&scrape(&app).await);
+    assert_eq!(value(&before, "idsync_changefeed_subscribers", &tenant), 0.0);
+
+    let mut watcher = app.watch(None).await;
+    let mut second = app.watch(None).await;
+    let open = samples(&scrape(&app).await);
+    assert_eq!(value(&open, "idsync_changefeed_subscribers", &tenant), 2.0);
+
+    app.created_user(&json!({"userName": "fed@contoso.com"})).await;
+    assert_eq!(watcher.next(1).await[0].event, "created");
+    assert_eq!(second.next(1).await[0].event, "created");
+    let delivered = samples(&scrape(&app).await);
+    assert_eq!(value(&delivered, "idsync_changefeed_events_total", &tenant), 2.0);
+    assert_eq!(value(&delivered, "idsync_changefeed_lag_seconds_count", &tenant), 2.0);
+    let lag_sum = value(&delivered, "idsync_changefeed_lag_seconds_sum", &tenant);
+    assert!(
+        (0.0..30.0).contains(&lag_sum),
+        "lag is the time from commit to delivery: {lag_sum}"
+    );
+
+    // A client that goes away is counted out once its stream notices.
+    drop(second);
+    let mut remaining = f64::NAN;
+    for _ in 0..100 {
+        remaining = value(&samples(&scrape(&app).await), "idsync_changefeed_subscribers", &tenant);
+        if remaining == 1.0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(remaining, 1.0, "the closed stream is no longer a subscriber");
+    drop(watcher);
+}
