@@ -23,6 +23,7 @@ use crate::forward::Forwarded;
 use crate::projection::Projection;
 use crate::query::{list_groups_request, projection};
 use crate::response::{Scim, etag, resource};
+use crate::wire::GROUP_URN;
 use crate::wire::group_in::GroupBody;
 use crate::wire::group_out::GroupOut;
 use crate::wire::list::ListResponseOut;
@@ -60,13 +61,18 @@ async fn list_groups(
     render_group_list(&state, &page, &projection)
 }
 
+/// Whether members' `display` (`returned: request`) was asked for.
+pub(crate) fn member_display(projection: &Projection) -> bool {
+    projection.requests(GROUP_URN, "members", "display")
+}
+
 /// A page of groups as a `ListResponse`, each group projected.
 pub(crate) fn render_group_list(
     state: &AppState,
     page: &ListGroupsResponse,
     projection: &Projection,
 ) -> Result<Response, ApiError> {
-    let list = ListResponseOut::groups(page, state.scim_base_url());
+    let list = ListResponseOut::groups(page, state.scim_base_url(), member_display(projection));
     if projection.is_all() {
         return Ok(Scim(list).into_response());
     }
@@ -181,7 +187,7 @@ fn render_group(
     group: &Group,
     projection: &Projection,
 ) -> Result<Response, ApiError> {
-    let out = GroupOut::new(group, state.scim_base_url());
+    let out = GroupOut::new(group, state.scim_base_url(), member_display(projection));
     let (version, location) = (out.version(), out.location());
     if projection.is_all() {
         return Ok(resource(status, version, location, out));

@@ -81,6 +81,19 @@ impl Projection {
         }
     }
 
+    /// Whether `attributes` names `attr.sub` itself (plain or qualified by `urn`): how a
+    /// sub-attribute that is `returned: request` (RFC 7643 §7) is asked for. Naming only
+    /// `attr` does not count.
+    pub(crate) fn requests(&self, urn: &str, attr: &str, sub: &str) -> bool {
+        let Projection::Only(names) = self else {
+            return false;
+        };
+        names.iter().any(|n| {
+            n.urn.as_deref().is_none_or(|u| u.eq_ignore_ascii_case(urn))
+                && matches!(n.path.as_slice(), [a, s] if a.eq_ignore_ascii_case(attr) && s.eq_ignore_ascii_case(sub))
+        })
+    }
+
     /// Renders `resource` and applies the projection to it.
     pub(crate) fn render<T: Serialize>(&self, resource: &T) -> Result<Value, ApiError> {
         let mut value = serde_json::to_value(resource).map_err(|error| {

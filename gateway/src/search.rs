@@ -18,7 +18,7 @@ use axum::routing::post;
 use crate::errors::ApiError;
 use crate::extract::ScimJson;
 use crate::forward::Forwarded;
-use crate::groups::render_group_list;
+use crate::groups::{member_display, render_group_list};
 use crate::response::Scim;
 use crate::users::render_user_list;
 use crate::wire::list::ListResponseOut;
@@ -71,7 +71,7 @@ async fn search_root(
         .search_resources(forwarded.request(request))
         .await?
         .into_inner();
-    let list = ListResponseOut::search(&page, state.scim_base_url())?;
+    let list = ListResponseOut::search(&page, state.scim_base_url(), member_display(&projection))?;
     if projection.is_all() {
         return Ok(Scim(list).into_response());
     }

@@ -36,7 +36,7 @@ async fn the_group_schema_is_rfc_7643s_with_what_idsync_enforces(backend: Backen
              "required": false, "caseExact": true, "mutability": "immutable", "returned": "default",
              "uniqueness": "none"},
             {"name": "display", "type": "string", "multiValued": false, "required": false, "caseExact": false,
-             "mutability": "readOnly", "returned": "default", "uniqueness": "none"},
+             "mutability": "readOnly", "returned": "request", "uniqueness": "none"},
             {"name": "type", "type": "string", "multiValued": false, "required": false, "caseExact": false,
              "canonicalValues": ["User", "Group"], "mutability": "immutable", "returned": "default",
              "uniqueness": "none"}]}),
@@ -60,7 +60,8 @@ fn keys(element: &Value) -> Vec<String> {
     keys
 }
 
-/// What `/Schemas` says a member and a User's group carry is what idsync renders.
+/// What `/Schemas` says a member and a User's group carry is what idsync renders: by
+/// default every sub-attribute but the `returned: request` one, and that one when asked.
 async fn published_member_and_group_sub_attributes_are_the_rendered_ones(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let ada = app
@@ -76,8 +77,24 @@ async fn published_member_and_group_sub_attributes_are_the_rendered_ones(backend
     .await;
 
     let group_schema = app.get_json(&format!("/Schemas/{GROUP_URN}")).await;
-    let published = sub_attribute_names(find(&group_schema, "members"));
+    let members = find(&group_schema, "members");
+    let published = sub_attribute_names(members);
+    let on_request: Vec<String> = members["subAttributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["returned"] == "request")
+        .map(|s| s["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(on_request, ["display"]);
+    let by_default: Vec<String> = published.iter().filter(|n| !on_request.contains(n)).cloned().collect();
     for member in app.group(&outer).await["members"].as_array().unwrap() {
+        assert_eq!(keys(member), by_default, "{member}");
+    }
+    let asked = app
+        .get_json(&format!("/Groups/{outer}?attributes=members,members.display"))
+        .await;
+    for member in asked["members"].as_array().unwrap() {
         assert_eq!(keys(member), published, "{member}");
     }
     let user_schema = app.get_json(&format!("/Schemas/{USER_URN}")).await;

@@ -124,7 +124,16 @@ async fn root_search_results_honour_attributes_and_excluded_attributes(backend: 
     let app = populated(backend).await;
     let full = searched(&app, json!({"filter": r#"displayName sw "a""#})).await;
     assert_eq!(full["Resources"][0]["groups"][0]["display"], "Admins");
-    assert_eq!(full["Resources"][1]["members"][0]["display"], "Ada");
+    assert!(
+        full["Resources"][1]["members"][0].get("display").is_none(),
+        "on request only"
+    );
+    let named = searched(
+        &app,
+        json!({"filter": r#"displayName sw "a""#, "attributes": ["members", "members.display"]}),
+    )
+    .await;
+    assert_eq!(named["Resources"][1]["members"][0]["display"], "Ada");
 
     let only = searched(&app, json!({"attributes": ["displayName"]})).await;
     for resource in only["Resources"].as_array().unwrap() {

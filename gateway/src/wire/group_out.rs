@@ -3,7 +3,9 @@
 //! `members` is `[]` for a group without members, and absent — no key at all — when the
 //! request excluded it (Entra treats a `members` key it did not ask for as an
 //! incompatible answer, reference C10). A member's `$ref` is its location under the
-//! public base URL.
+//! public base URL. A member's `display` is `returned: request`: rendered only when the
+//! request's `attributes` names `members.display` (RFC 7643 §8.7.1 gives members only
+//! `value`, `$ref` and `type`, and clients compare what they sent with what they read).
 
 use idsync_proto::v1::{Group, Member};
 use serde::Serialize;
@@ -28,8 +30,9 @@ pub(crate) struct GroupOut<'a> {
 }
 
 impl<'a> GroupOut<'a> {
-    /// Renders `group`; `base_url` is the SCIM base (`<public_url>/scim/v2`).
-    pub(crate) fn new(group: &'a Group, base_url: &'a str) -> Self {
+    /// Renders `group`; `base_url` is the SCIM base (`<public_url>/scim/v2`);
+    /// `member_display` renders each member's `display`.
+    pub(crate) fn new(group: &'a Group, base_url: &'a str, member_display: bool) -> Self {
         let Group {
             id,
             external_id,
@@ -43,7 +46,11 @@ impl<'a> GroupOut<'a> {
             id,
             external_id: text(external_id),
             display_name,
-            members: (!members_excluded).then_some(MembersOut { members, base_url }),
+            members: (!members_excluded).then_some(MembersOut {
+                members,
+                base_url,
+                member_display,
+            }),
             meta: meta.as_ref().map(|meta| MetaOut::new(meta, base_url, "Groups", id)),
         }
     }
@@ -63,13 +70,14 @@ impl<'a> GroupOut<'a> {
 struct MembersOut<'a> {
     members: &'a [Member],
     base_url: &'a str,
+    member_display: bool,
 }
 
 impl Serialize for MembersOut<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut seq = serializer.serialize_seq(Some(self.members.len()))?;
         for member in self.members {
-            seq.serialize_element(&MemberOut::new(member, self.base_url))?;
+            seq.serialize_element(&MemberOut::new(member, self.base_url, self.member_display))?;
         }
         seq.end()
     }
@@ -87,7 +95,7 @@ struct MemberOut<'a> {
 }
 
 impl<'a> MemberOut<'a> {
-    fn new(member: &'a Member, base_url: &'a str) -> Self {
+    fn new(member: &'a Member, base_url: &'a str, with_display: bool) -> Self {
         let Member {
             value,
             r#ref,
@@ -104,7 +112,7 @@ impl<'a> MemberOut<'a> {
         MemberOut {
             value,
             reference,
-            display: text(display),
+            display: text(display).filter(|_| with_display),
             kind,
         }
     }
@@ -138,7 +146,7 @@ mod tests {
     const BASE: &str = "https://app.example.com/scim/v2";
 
     fn render(group: &Group) -> serde_json::Value {
-        serde_json::to_value(GroupOut::new(group, BASE)).unwrap()
+        serde_json::to_value(GroupOut::new(group, BASE, true)).unwrap()
     }
 
     fn engineering(members: Vec<Member>, members_excluded: bool) -> Group {

@@ -61,14 +61,18 @@ impl<'a> ListResponseOut<UserOut<'a>> {
 }
 
 impl<'a> ListResponseOut<GroupOut<'a>> {
-    /// Renders a page of groups; `base_url` is the SCIM base (`<public_url>/scim/v2`).
-    pub(crate) fn groups(page: &'a ListGroupsResponse, base_url: &'a str) -> Self {
+    /// Renders a page of groups; `base_url` is the SCIM base (`<public_url>/scim/v2`);
+    /// `member_display` renders members' `display`.
+    pub(crate) fn groups(page: &'a ListGroupsResponse, base_url: &'a str, member_display: bool) -> Self {
         let ListGroupsResponse {
             total_results,
             start_index,
             resources,
         } = page;
-        let resources = resources.iter().map(|group| GroupOut::new(group, base_url)).collect();
+        let resources = resources
+            .iter()
+            .map(|group| GroupOut::new(group, base_url, member_display))
+            .collect();
         Self::new(*total_results, *start_index, resources)
     }
 }
@@ -85,8 +89,12 @@ pub(crate) enum ResourceOut<'a> {
 impl<'a> ListResponseOut<ResourceOut<'a>> {
     /// Renders a page of a root search; `base_url` is the SCIM base. A result that is
     /// neither a User nor a Group means the core and gateway disagree on the contract:
-    /// 500, logged here.
-    pub(crate) fn search(page: &'a SearchResourcesResponse, base_url: &'a str) -> Result<Self, ApiError> {
+    /// 500, logged here. `member_display` renders groups' members' `display`.
+    pub(crate) fn search(
+        page: &'a SearchResourcesResponse,
+        base_url: &'a str,
+        member_display: bool,
+    ) -> Result<Self, ApiError> {
         let SearchResourcesResponse {
             total_results,
             start_index,
@@ -96,7 +104,7 @@ impl<'a> ListResponseOut<ResourceOut<'a>> {
             .iter()
             .map(|resource| match &resource.resource {
                 Some(Resource::User(user)) => Ok(ResourceOut::User(Box::new(UserOut::new(user, base_url)))),
-                Some(Resource::Group(group)) => Ok(ResourceOut::Group(GroupOut::new(group, base_url))),
+                Some(Resource::Group(group)) => Ok(ResourceOut::Group(GroupOut::new(group, base_url, member_display))),
                 None => {
                     tracing::error!("the core answered a search result that is no known resource type");
                     Err(ApiError::internal())
@@ -175,7 +183,7 @@ mod tests {
                 })),
             ],
         };
-        let list = ListResponseOut::search(&page, "https://x/scim/v2").unwrap();
+        let list = ListResponseOut::search(&page, "https://x/scim/v2", false).unwrap();
         let body = serde_json::to_value(list).unwrap();
         assert_eq!(
             (body["totalResults"].as_u64(), body["startIndex"].as_u64()),
@@ -198,7 +206,9 @@ mod tests {
             start_index: 1,
             resources: vec![idsync_proto::v1::Resource { resource: None }],
         };
-        let error = ListResponseOut::search(&page, "https://x/scim/v2").err().unwrap();
+        let error = ListResponseOut::search(&page, "https://x/scim/v2", false)
+            .err()
+            .unwrap();
         assert_eq!(error.status(), axum::http::StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

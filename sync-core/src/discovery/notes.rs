@@ -52,6 +52,12 @@ impl Note {
             ..self
         }
     }
+    const fn on_request(self) -> Self {
+        Note {
+            returned: Some(AttributeReturned::Request),
+            ..self
+        }
+    }
     const fn unique(self) -> Self {
         Note {
             uniqueness: AttributeUniqueness::Server,
@@ -155,7 +161,8 @@ pub const GROUP_NOTES: &[Note] = &[
     note("members", "The members of the Group: Users and Groups of the same tenant, added and removed whole."),
     note("members.value", "The id of a member."),
     note("members.$ref", "The URI of the member resource, set by the service provider.").references(&["User", "Group"]),
-    note("members.display", "The member's name (a User's displayName or userName, a Group's displayName)."),
+    note("members.display", "The member's name (a User's displayName or userName, a Group's displayName); \
+        returned only when `attributes` names it (`members.display`).").on_request(),
     note("members.type", "The member's resource type, set by the service provider.").canonical(&["User", "Group"]),
 ];
 
