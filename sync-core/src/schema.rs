@@ -198,13 +198,13 @@ const STANDARD_SUBS: &[SubDef] = &[
     sub("$ref", ChildColumn::Ref, T::Reference, true),
 ];
 
-/// `photos.value` is a URL (RFC 7643 §4.1.2); it filters and compares like text.
+/// `photos.value` is a URL (RFC 7643 §4.1.2); it filters and compares like text. Being
+/// the reference itself, a photo has no `$ref` (RFC 7643 §8.7.1).
 const PHOTO_SUBS: &[SubDef] = &[
     sub("value", ChildColumn::Value, T::Reference, false),
     sub("display", ChildColumn::Display, T::String, false),
     sub("type", ChildColumn::Type, T::String, false),
     sub("primary", ChildColumn::Primary, T::Boolean, false),
-    sub("$ref", ChildColumn::Ref, T::Reference, true),
 ];
 
 /// `x509Certificates.value` is base64 DER (RFC 7643 §4.1.2); stored as the text sent.
