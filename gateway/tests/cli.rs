@@ -22,8 +22,10 @@ fn idsync(args: &[&str], database_url: &str) -> Output {
         .expect("idsync runs");
     assert!(
         output.status.success(),
-        "idsync {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
+        "idsync {args:?} failed ({}): stderr {:?}, stdout {:?}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr),
+        String::from_utf8_lossy(&output.stdout)
     );
     output
 }

@@ -88,7 +88,8 @@ pub struct ChildValue {
     pub value: Option<String>,
     pub display: Option<String>,
     pub type_: Option<String>,
-    pub primary: bool,
+    /// `None` when the client did not send `primary` (it is returned as sent).
+    pub primary: Option<bool>,
     pub ref_: Option<String>,
     pub formatted: Option<String>,
     pub street_address: Option<String>,
@@ -114,7 +115,8 @@ pub struct UserRecord {
     pub preferred_language: Option<String>,
     pub locale: Option<String>,
     pub timezone: Option<String>,
-    pub active: bool,
+    /// `None` once a client removed it: not known to be active, so treated as inactive.
+    pub active: Option<bool>,
     /// An argon2 PHC string, never the password.
     pub password_hash: Option<String>,
     pub name_formatted: Option<String>,
@@ -147,6 +149,13 @@ pub struct UserRecord {
     pub adopted_by_token: Option<String>,
     /// Multi-valued attributes, in the order the client sent them per attribute.
     pub children: Vec<(MultiValuedAttr, ChildValue)>,
+}
+
+impl UserRecord {
+    /// Whether the account is active: `active` is true. A removed `active` is not.
+    pub fn is_active(&self) -> bool {
+        self.active == Some(true)
+    }
 }
 
 /// The key under which `userName` is unique per tenant (RFC 7643 §4.1.1: caseExact false).

@@ -299,7 +299,7 @@ impl Tx<'_> {
                 .filter(users::tenant_id.eq(tenant_id))
                 .filter(users::id.eq(id)),
         )
-        .set((users::out_of_scope.eq(out_of_scope), users::active.eq(active)))
+        .set((users::out_of_scope.eq(out_of_scope), users::active.eq(Some(active))))
         .execute(self.conn)
         .db()?;
         Ok(())

@@ -46,7 +46,7 @@ diesel::table! {
         preferred_language -> Nullable<Text>,
         locale -> Nullable<Text>,
         timezone -> Nullable<Text>,
-        active -> Bool,
+        active -> Nullable<Bool>,
         password_hash -> Nullable<Text>,
         name_formatted -> Nullable<Text>,
         name_family_name -> Nullable<Text>,
@@ -83,7 +83,7 @@ diesel::table! {
         display -> Nullable<Text>,
         #[sql_name = "type"]
         type_ -> Nullable<Text>,
-        is_primary -> Bool,
+        is_primary -> Nullable<Bool>,
         #[sql_name = "ref"]
         ref_ -> Nullable<Text>,
         formatted -> Nullable<Text>,

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // tests assert by unwrapping
 
+mod as_sent;
 mod auth;
 mod bulk;
 mod changes;

@@ -147,7 +147,7 @@ async fn the_reject_policy_feeds_nothing_and_logs_a_failure_with_its_scim_type(b
     assert_scim_error(refused, StatusCode::BAD_REQUEST, Some("invalidValue")).await;
     watcher.assert_quiet(Duration::from_millis(800)).await;
     let stored = app.stored_user(&ada).await.unwrap();
-    assert!(stored.active && !stored.out_of_scope && stored.department.as_deref() == Some("Engineering"));
+    assert!(stored.active == Some(true) && !stored.out_of_scope && stored.department.as_deref() == Some("Engineering"));
 
     let log = log(&app).await;
     let failure = LogOutcome::Failure as i32;

@@ -46,8 +46,8 @@ struct MultiValueOut<'a> {
     display: Option<&'a str>,
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     kind: Option<&'a str>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    primary: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    primary: Option<bool>,
     #[serde(rename = "$ref", skip_serializing_if = "Option::is_none")]
     reference: Option<&'a str>,
 }
@@ -89,8 +89,8 @@ struct AddressOut<'a> {
     country: Option<&'a str>,
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     kind: Option<&'a str>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    primary: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    primary: Option<bool>,
 }
 
 impl Serialize for ElementOut<'_, Address> {

@@ -153,7 +153,7 @@ fn multi_value(item: Value, attr: Attr<'_>) -> Result<MultiValue, ApiError> {
                 value: Some(value),
                 display: None,
                 r#type: None,
-                primary: false,
+                primary: None,
                 r#ref: None,
             });
         }
@@ -166,7 +166,7 @@ fn multi_value(item: Value, attr: Attr<'_>) -> Result<MultiValue, ApiError> {
         value: value.string()?,
         display: display.string()?,
         r#type: kind.string()?,
-        primary: primary.boolean()?.unwrap_or(false),
+        primary: primary.boolean()?,
         r#ref: reference.string()?,
     })
 }
@@ -209,7 +209,7 @@ fn addresses_from_json(slot: Slot<'_>) -> Result<Vec<Address>, ApiError> {
             postal_code: postal_code.string()?,
             country: country.string()?,
             r#type: kind.string()?,
-            primary: primary.boolean()?.unwrap_or(false),
+            primary: primary.boolean()?,
         });
     }
     Ok(out)

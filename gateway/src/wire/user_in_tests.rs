@@ -74,7 +74,7 @@ fn the_default_custom_app_mapping_is_read_too() {
     assert_eq!(user.title.as_deref(), Some("Countess"));
     assert_eq!(user.preferred_language.as_deref(), Some("en-GB"));
     assert_eq!(user.password.as_deref(), Some("p@ss"));
-    assert!(user.emails[0].primary);
+    assert_eq!(user.emails[0].primary, Some(true));
     assert_eq!(
         user.addresses,
         vec![Address {
@@ -85,7 +85,7 @@ fn the_default_custom_app_mapping_is_read_too() {
             postal_code: Some("SW1Y".into()),
             country: Some("GB".into()),
             r#type: Some("work".into()),
-            primary: false,
+            primary: Some(false),
         }]
     );
     assert!(user.roles.is_empty());
@@ -137,7 +137,7 @@ fn attribute_names_are_case_insensitive_at_every_level() {
             value: Some("+1".into()),
             display: None,
             r#type: Some("work".into()),
-            primary: true,
+            primary: Some(true),
             r#ref: Some("tel:+1".into()),
         }]
     );

@@ -114,7 +114,7 @@ fn absent_and_empty_values_are_omitted_never_null() {
 fn every_attribute_renders_under_its_canonical_name() {
     let mv = |v: &str| MultiValue {
         value: Some(v.into()),
-        primary: true,
+        primary: Some(true),
         ..MultiValue::default()
     };
     let user = User {

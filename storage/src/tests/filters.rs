@@ -56,7 +56,7 @@ fn fixture(store: &Store) -> Fixture {
             "bob",
             UserRecord {
                 display_name: s("Bob"),
-                active: false,
+                active: Some(false),
                 nick_name: s("bob"),
                 children: vec![email("bob@contoso.com", "home", false)],
                 ..user(&t, "bob@example.com")

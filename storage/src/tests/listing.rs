@@ -118,7 +118,7 @@ fn user_names_booleans_and_instants_sort_too(store: &Store) {
     for (name, active) in [("carol", true), ("Bob", false), ("alice", true), ("dave", false)] {
         store
             .insert_user(&UserRecord {
-                active,
+                active: Some(active),
                 ..user(&t, name)
             })
             .expect("insert");

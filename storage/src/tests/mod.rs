@@ -14,6 +14,7 @@ mod open;
 mod pools;
 mod rules;
 mod tenants_tokens;
+mod upgrade;
 mod users;
 
 use std::sync::Arc;
@@ -83,7 +84,7 @@ pub(crate) fn user(tenant_id: &str, user_name: &str) -> UserRecord {
         tenant_id: tenant_id.to_owned(),
         id: new_id(),
         user_name: user_name.to_owned(),
-        active: true,
+        active: Some(true),
         created_us: now,
         last_modified_us: now,
         version: 1,
@@ -97,7 +98,7 @@ pub(crate) fn email(value: &str, type_: &str, primary: bool) -> (MultiValuedAttr
         ChildValue {
             value: Some(value.to_owned()),
             type_: Some(type_.to_owned()),
-            primary,
+            primary: Some(primary),
             ..ChildValue::default()
         },
     )

@@ -101,7 +101,7 @@ fn scope_markers_are_found_among_member_ids(store: &Store) {
     store.insert_user(&bob).unwrap();
     store.write(|tx| tx.set_user_scope(&t, &bob.id, true, false)).unwrap();
     let stored = store.get_user(&t, &bob.id).unwrap().unwrap();
-    assert!(stored.out_of_scope && !stored.active && stored.version == bob.version);
+    assert!(stored.out_of_scope && stored.active == Some(false) && stored.version == bob.version);
     let ids = [ada.id.clone(), bob.id.clone(), "nobody".into()];
     assert_eq!(store.read(|tx| tx.out_of_scope_among(&t, &ids)).unwrap(), [bob.id]);
 }

@@ -49,7 +49,7 @@ pub fn rich_user() -> User {
         value: Some(value.into()),
         display: None,
         r#type: Some(kind.into()),
-        primary,
+        primary: Some(primary),
         r#ref: None,
     };
     User {
@@ -76,7 +76,7 @@ pub fn rich_user() -> User {
             locality: Some("London".into()),
             country: Some("GB".into()),
             r#type: Some("work".into()),
-            primary: true,
+            primary: Some(true),
             ..Address::default()
         }],
         enterprise: Some(EnterpriseUser {

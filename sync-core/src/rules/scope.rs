@@ -109,12 +109,12 @@ pub(crate) fn scope_user(tx: &mut Tx<'_>, user: &mut UserRecord, kind: WriteKind
 
 /// Sets the marker and `active`; whether the stored row changed.
 fn set_user(tx: &mut Tx<'_>, user: &mut UserRecord, out_of_scope: bool, active: bool) -> CoreResult<bool> {
-    if user.out_of_scope == out_of_scope && user.active == active {
+    if user.out_of_scope == out_of_scope && user.active == Some(active) {
         return Ok(false);
     }
     tx.set_user_scope(&user.tenant_id, &user.id, out_of_scope, active)?;
     user.out_of_scope = out_of_scope;
-    user.active = active;
+    user.active = Some(active);
     Ok(true)
 }
 

@@ -113,7 +113,7 @@ impl MatchAttribute {
         match self {
             MatchAttribute::ExternalId => user.external_id.as_deref(),
             MatchAttribute::UserName => Some(user.user_name.as_str()),
-            MatchAttribute::PrimaryEmail => email(&|c| c.primary),
+            MatchAttribute::PrimaryEmail => email(&|c| c.primary == Some(true)),
             MatchAttribute::WorkEmail => email(&|c| c.type_.as_deref() == Some("work")),
         }
         .filter(|v| !v.is_empty())

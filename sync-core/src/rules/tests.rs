@@ -106,7 +106,7 @@ fn email(value: &str, type_: &str, primary: bool) -> (MultiValuedAttr, ChildValu
     let child = ChildValue {
         value: Some(value.into()),
         type_: Some(type_.into()),
-        primary,
+        primary: Some(primary),
         ..ChildValue::default()
     };
     (MultiValuedAttr::Emails, child)

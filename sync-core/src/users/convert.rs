@@ -6,7 +6,7 @@
 //! re-sent every cycle).
 
 use idsync_proto::v1::{Address, EnterpriseUser, GroupRef, Manager, Meta, MultiValue, Name, User};
-use idsync_storage::query::MultiValuedAttr;
+use idsync_storage::query::{ChildColumn, MultiValuedAttr};
 use idsync_storage::records::{ChildValue, UserRecord};
 
 use crate::clock::to_timestamp;
@@ -94,7 +94,7 @@ pub fn record_to_user(record: &UserRecord, groups: Vec<GroupRef>) -> User {
         preferred_language: preferred_language.clone(),
         locale: locale.clone(),
         timezone: timezone.clone(),
-        active: Some(*active),
+        active: *active,
         password: None,
         emails: values(MultiValuedAttr::Emails),
         phone_numbers: values(MultiValuedAttr::PhoneNumbers),
@@ -186,7 +186,18 @@ pub fn user_to_record(user: User) -> CoreResult<(UserRecord, Option<String>)> {
         (MultiValuedAttr::X509Certificates, x509_certificates),
     ];
     for (attr, list) in lists {
-        children.extend(list.into_iter().map(|v| (attr, multi_to_child(v))));
+        // `photos.value` is itself the photo's URL: photos have no `$ref` (RFC 7643
+        // §8.7.1), so one sent anyway is dropped like any unknown sub-attribute.
+        let keeps_ref = USER_MULTI
+            .iter()
+            .any(|def| def.attr == attr && def.subs.iter().any(|sub| sub.column == ChildColumn::Ref));
+        children.extend(list.into_iter().map(|v| {
+            let mut child = multi_to_child(v);
+            if !keeps_ref {
+                child.ref_ = None;
+            }
+            (attr, child)
+        }));
     }
     children.extend(
         addresses
@@ -206,7 +217,7 @@ pub fn user_to_record(user: User) -> CoreResult<(UserRecord, Option<String>)> {
         preferred_language: non_empty(preferred_language),
         locale: non_empty(locale),
         timezone: non_empty(timezone),
-        active: active.unwrap_or(true),
+        active,
         name_formatted: non_empty(formatted),
         name_family_name: non_empty(family_name),
         name_given_name: non_empty(given_name),
@@ -230,7 +241,12 @@ pub fn user_to_record(user: User) -> CoreResult<(UserRecord, Option<String>)> {
 /// RFC 7643 §2.4: at most one value of a multi-valued attribute may be `primary`.
 pub fn check_single_primary(children: &[(MultiValuedAttr, ChildValue)]) -> CoreResult<()> {
     for def in USER_MULTI {
-        if children.iter().filter(|(a, v)| *a == def.attr && v.primary).count() > 1 {
+        if children
+            .iter()
+            .filter(|(a, v)| *a == def.attr && v.primary == Some(true))
+            .count()
+            > 1
+        {
             return Err(CoreError::invalid_value(format!(
                 "at most one of {} may be primary",
                 def.name

@@ -67,7 +67,7 @@ pub(crate) fn changed_attributes(old: &UserRecord, new: &UserRecord) -> Vec<Stri
 /// The feed event of a stored user's update: `deactivated` or `reactivated` when
 /// `active` flipped (Entra's soft delete and its undo), `updated` otherwise.
 pub(crate) fn update_event(old: &UserRecord, new: &UserRecord, attributes: Vec<String>) -> NewChange {
-    let event = match (old.active, new.active) {
+    let event = match (old.is_active(), new.is_active()) {
         (true, false) => "deactivated",
         (false, true) => "reactivated",
         _ => "updated",
@@ -97,11 +97,11 @@ mod tests {
     fn changed_attributes_are_named_as_scim_names_them_and_never_valued() {
         let old = UserRecord {
             user_name: "ada".into(),
-            active: true,
+            active: Some(true),
             ..UserRecord::default()
         };
         let new = UserRecord {
-            active: false,
+            active: Some(false),
             name_given_name: Some("Ada".into()),
             department: Some("R&D".into()),
             password_hash: Some("$argon2id$…".into()),

@@ -35,10 +35,21 @@ pub trait Element: Default + Clone + PartialEq {
     fn text(&self, col: ChildColumn) -> Option<&str>;
     /// Sets a text sub-attribute; false when the element has no such sub-attribute.
     fn set_text(&mut self, col: ChildColumn, value: Option<String>) -> bool;
-    /// The `primary` flag.
-    fn primary(&self) -> bool;
-    /// Sets the `primary` flag.
-    fn set_primary(&mut self, primary: bool);
+    /// The `primary` flag as the client sent it (`None`: not sent).
+    fn primary(&self) -> Option<bool>;
+    /// Sets or clears the `primary` flag.
+    fn set_primary(&mut self, primary: Option<bool>);
+    /// Whether this is the primary value.
+    fn is_primary(&self) -> bool {
+        self.primary() == Some(true)
+    }
+    /// Makes a primary value no longer primary (another value became primary); a flag
+    /// that was absent or false stays as it was.
+    fn demote(&mut self) {
+        if self.is_primary() {
+            self.set_primary(Some(false));
+        }
+    }
 }
 
 impl Element for MultiValue {
@@ -62,10 +73,10 @@ impl Element for MultiValue {
         *slot = value;
         true
     }
-    fn primary(&self) -> bool {
+    fn primary(&self) -> Option<bool> {
         self.primary
     }
-    fn set_primary(&mut self, primary: bool) {
+    fn set_primary(&mut self, primary: Option<bool>) {
         self.primary = primary;
     }
 }
@@ -97,10 +108,10 @@ impl Element for Address {
         *slot = value;
         true
     }
-    fn primary(&self) -> bool {
+    fn primary(&self) -> Option<bool> {
         self.primary
     }
-    fn set_primary(&mut self, primary: bool) {
+    fn set_primary(&mut self, primary: Option<bool>) {
         self.primary = primary;
     }
 }
@@ -174,8 +185,8 @@ pub fn apply_whole<E: Element>(
     }
     // Adding a value that is already there is a no-op (RFC 7644 §3.5.2.1).
     let new: Vec<E> = new.into_iter().filter(|e| !list.contains(e)).collect();
-    if new.iter().any(Element::primary) {
-        list.iter_mut().for_each(|e| e.set_primary(false));
+    if new.iter().any(Element::is_primary) {
+        list.iter_mut().for_each(Element::demote);
     }
     for e in new {
         if !list.contains(&e) {
@@ -244,10 +255,10 @@ pub fn apply_filtered<E: Element>(
             },
         }
     }
-    if hits.iter().any(|&i| list[i].primary()) {
+    if hits.iter().any(|&i| list[i].is_primary()) {
         for (i, e) in list.iter_mut().enumerate() {
             if !hits.contains(&i) {
-                e.set_primary(false);
+                e.demote();
             }
         }
     }
@@ -322,7 +333,7 @@ fn matches<E: Element>(e: &E, multi: &MultiDef, filter: &Filter) -> CoreResult<b
         Filter::Present(path) => {
             let sub = filter_sub(multi, path)?;
             match sub.ty {
-                AttrType::Boolean => e.primary(),
+                AttrType::Boolean => e.primary().is_some(),
                 _ => e.text(sub.column).is_some_and(|t| !t.is_empty()),
             }
         }
@@ -330,8 +341,8 @@ fn matches<E: Element>(e: &E, multi: &MultiDef, filter: &Filter) -> CoreResult<b
             let sub = filter_sub(multi, path)?;
             match (sub.ty, value) {
                 (AttrType::Boolean, CompValue::Bool(b)) => match op {
-                    CompareOp::Eq => e.primary() == *b,
-                    CompareOp::Ne => e.primary() != *b,
+                    CompareOp::Eq => e.primary() == Some(*b),
+                    CompareOp::Ne => e.primary() != Some(*b),
                     _ => return Err(bad_filter(multi, filter)),
                 },
                 (_, CompValue::Str(want)) => compare_text(e.text(sub.column), *op, want, sub.case_exact),
@@ -401,10 +412,11 @@ fn merge<E: Element>(e: &mut E, multi: &MultiDef, object: &Struct) -> CoreResult
 fn set_sub<E: Element>(e: &mut E, multi: &MultiDef, sub: &SubDef, value: Option<&Value>) -> CoreResult<()> {
     if sub.ty == AttrType::Boolean {
         let flag = match kind(value) {
-            None | Some(Kind::NullValue(_)) => false,
-            Some(Kind::BoolValue(b)) => *b,
-            Some(Kind::StringValue(s)) if s.eq_ignore_ascii_case("true") => true,
-            Some(Kind::StringValue(s)) if s.eq_ignore_ascii_case("false") || s.is_empty() => false,
+            None | Some(Kind::NullValue(_)) => None,
+            Some(Kind::BoolValue(b)) => Some(*b),
+            Some(Kind::StringValue(s)) if s.is_empty() => None,
+            Some(Kind::StringValue(s)) if s.eq_ignore_ascii_case("true") => Some(true),
+            Some(Kind::StringValue(s)) if s.eq_ignore_ascii_case("false") => Some(false),
             _ => {
                 return Err(CoreError::invalid_value(format!(
                     "{}.{} must be a boolean",

@@ -32,6 +32,8 @@ impl Core {
         let intent = Intent::new(Operation::Create, USER, None);
         self.logged(caller, intent, |intent| async move {
             let (mut record, password) = user_to_record(user)?;
+            // A new account is active unless the client says otherwise.
+            record.active.get_or_insert(true);
             // The one readOnly leaf a User body can carry (`id`, `groups` and `meta` never
             // reach a record).
             record.manager_display_name = None;
@@ -130,7 +132,13 @@ impl Core {
         let intent = Intent::new(Operation::Replace, USER, Some(&id));
         self.logged(caller, intent, |intent| async move {
             let (record, groups) = self
-                .rewrite_user(caller, &intent, &id, if_match, |_| Ok(user.clone()))
+                .rewrite_user(caller, &intent, &id, if_match, |current| {
+                    // A PUT that leaves `active` out keeps it: a replace must neither
+                    // re-enable a disabled account nor disable one by omission.
+                    let mut user = user.clone();
+                    user.active = user.active.or(current.active);
+                    Ok(user)
+                })
                 .await?;
             Ok(record_to_user(&record, groups))
         })

@@ -266,9 +266,10 @@ fn apply_leaf(user: &mut User, op: Op, def: &LeafDef, value: Option<&Value>) -> 
         return Err(CoreError::invalid_value(format!("{} needs a value", display_leaf(def))));
     }
     if def.leaf == Leaf::Active {
-        // An account whose `active` was removed is not known to be active: removing the
-        // flag must never re-enable a disabled user (a deprovisioning hazard).
-        user.active = if clear { Some(false) } else { Some(as_bool(value, def)?) };
+        // Removed or nulled, `active` is unassigned (RFC 7644 §3.5.2.2). An account
+        // without it is not known to be active and counts as inactive, so removing the
+        // flag never re-enables a disabled user (a deprovisioning hazard).
+        user.active = if clear { None } else { Some(as_bool(value, def)?) };
         return Ok(());
     }
     let text = if clear { None } else { Some(as_string(value, def)?) };

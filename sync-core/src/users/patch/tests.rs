@@ -249,7 +249,7 @@ fn adding_emails_appends_and_a_new_primary_demotes_the_old_one() {
     let mut user = ada();
     user.emails = vec![MultiValue {
         value: Some("a@x".into()),
-        primary: true,
+        primary: Some(true),
         ..MultiValue::default()
     }];
     apply_patch(
@@ -262,7 +262,11 @@ fn adding_emails_appends_and_a_new_primary_demotes_the_old_one() {
     )
     .unwrap();
     assert_eq!(user.emails.len(), 2);
-    assert!(!user.emails[0].primary && user.emails[1].primary);
+    // The old primary is demoted to an explicit false; the new one is true.
+    assert_eq!(
+        (user.emails[0].primary, user.emails[1].primary),
+        (Some(false), Some(true))
+    );
     // adding the same value again is a no-op
     apply_patch(
         &mut user,
@@ -313,14 +317,17 @@ fn a_failing_operation_reports_an_error_so_the_caller_can_discard_the_copy() {
 }
 
 #[test]
-fn removing_or_nulling_active_never_re_enables_a_disabled_user() {
-    for operation in [
-        op("remove", Some("active"), None),
-        op("replace", Some("active"), Some(json!(null))),
-    ] {
-        let mut user = ada();
-        user.active = Some(false);
-        apply_patch(&mut user, std::slice::from_ref(&operation)).unwrap();
-        assert_eq!(user.active, Some(false), "{operation:?}");
+fn removing_or_nulling_active_unassigns_it_and_never_re_enables_a_user() {
+    for start in [Some(true), Some(false)] {
+        for operation in [
+            op("remove", Some("active"), None),
+            op("replace", Some("active"), Some(json!(null))),
+        ] {
+            let mut user = ada();
+            user.active = start;
+            apply_patch(&mut user, std::slice::from_ref(&operation)).unwrap();
+            // Unassigned (RFC 7644 §3.5.2.2), which the store treats as inactive.
+            assert_eq!(user.active, None, "{operation:?} from {start:?}");
+        }
     }
 }

@@ -1,0 +1,114 @@
+//! Upgrading a database the previous release wrote: the newest migration runs over real
+//! rows and keeps them, with their children, indexes and cascades intact.
+
+#![allow(clippy::unwrap_used)] // tests assert by unwrapping
+
+use diesel::backend::Backend as DieselBackend;
+use diesel::connection::SimpleConnection;
+use diesel::migration::{MigrationConnection, MigrationSource};
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::sqlite::Sqlite;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
+
+use crate::conn::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
+use crate::query::MultiValuedAttr;
+use crate::records::ChildValue;
+use crate::test_util::TestDb;
+use crate::{Backend, StorageError};
+
+/// What the previous release stored: an active and a disabled user, an email that was
+/// primary and one whose `primary` was false or never sent (stored alike as false).
+const PREVIOUS_RELEASE_ROWS: &str = "
+    INSERT INTO tenants (id, name, public_url, operator, created_us) VALUES ('t1', 'contoso', NULL, FALSE, 1);
+    INSERT INTO users (tenant_id, id, user_name, user_name_norm, active, created_us, last_modified_us, version)
+        VALUES ('t1', 'ada', 'Ada@contoso.com', 'ada@contoso.com', TRUE, 1, 2, 3),
+               ('t1', 'bob', 'bob@contoso.com', 'bob@contoso.com', FALSE, 1, 1, 1);
+    INSERT INTO user_values (tenant_id, user_id, attr, ord, value, value_norm, type, is_primary)
+        VALUES ('t1', 'ada', 'emails', 0, 'Ada@contoso.com', 'ada@contoso.com', 'work', TRUE),
+               ('t1', 'ada', 'emails', 1, 'ada@home.example', 'ada@home.example', 'home', FALSE),
+               ('t1', 'bob', 'emails', 0, 'bob@contoso.com', 'bob@contoso.com', NULL, FALSE);
+";
+
+/// Applies every migration but the newest, then writes `rows`.
+fn as_previous_release<DB, C>(conn: &mut C, migrations: EmbeddedMigrations, rows: &str)
+where
+    DB: DieselBackend,
+    C: MigrationHarness<DB> + MigrationConnection + SimpleConnection,
+    EmbeddedMigrations: MigrationSource<DB>,
+{
+    let all = MigrationSource::<DB>::migrations(&migrations).expect("embedded migrations");
+    assert!(all.len() >= 2, "there is a previous release to upgrade from");
+    conn.setup().expect("the migrations table");
+    for migration in &all[..all.len() - 1] {
+        conn.run_migration(migration.as_ref()).expect("an earlier migration");
+    }
+    conn.batch_execute(rows).expect("rows of the previous release");
+}
+
+fn the_newest_migration_keeps_users_values_and_their_flags(db: &TestDb) {
+    match db.backend() {
+        Backend::Sqlite => {
+            let mut conn = SqliteConnection::establish(db.url()).expect("sqlite");
+            conn.batch_execute("PRAGMA foreign_keys = ON").expect("pragma");
+            as_previous_release::<Sqlite, _>(&mut conn, SQLITE_MIGRATIONS, PREVIOUS_RELEASE_ROWS);
+        }
+        Backend::Postgres => {
+            let mut conn = PgConnection::establish(db.url()).expect("postgres");
+            as_previous_release::<Pg, _>(&mut conn, POSTGRES_MIGRATIONS, PREVIOUS_RELEASE_ROWS);
+        }
+    }
+    let store = db.store(); // runs the newest migration
+    assert_eq!(store.migrate(), Ok(vec![]), "nothing left to migrate");
+
+    let ada = store.get_user("t1", "ada").unwrap().expect("ada survives");
+    assert_eq!(
+        (ada.user_name.as_str(), ada.active, ada.version),
+        ("Ada@contoso.com", Some(true), 3)
+    );
+    let email = |value: &str, type_: &str, primary: Option<bool>| {
+        (
+            MultiValuedAttr::Emails,
+            ChildValue {
+                value: Some(value.into()),
+                type_: Some(type_.into()),
+                primary,
+                ..ChildValue::default()
+            },
+        )
+    };
+    assert_eq!(
+        ada.children,
+        [
+            email("Ada@contoso.com", "work", Some(true)),
+            // Returned without `primary` before; still so.
+            email("ada@home.example", "home", None),
+        ]
+    );
+    let bob = store.get_user("t1", "bob").unwrap().expect("bob survives");
+    assert_eq!(bob.active, Some(false));
+    assert_eq!(bob.children.len(), 1, "every user keeps its values");
+
+    // The unique userName index and the cascade to values came through the rebuild.
+    let mut again = ada.clone();
+    again.id = "ada2".into();
+    again.user_name = "ADA@contoso.com".into();
+    assert!(matches!(store.insert_user(&again), Err(StorageError::Conflict { .. })));
+    store.delete_user("t1", "ada", None, 10).unwrap();
+    let mut reused = ada;
+    reused.version = 1;
+    store
+        .insert_user(&reused)
+        .expect("a new user may take the deleted id: its values went with it");
+    assert_eq!(store.get_user("t1", "ada").unwrap().unwrap().children.len(), 2);
+}
+
+#[test]
+fn the_newest_sqlite_migration_keeps_users_values_and_their_flags() {
+    the_newest_migration_keeps_users_values_and_their_flags(&TestDb::sqlite());
+}
+
+#[test]
+fn the_newest_postgres_migration_keeps_users_values_and_their_flags() {
+    the_newest_migration_keeps_users_values_and_their_flags(&TestDb::postgres());
+}
