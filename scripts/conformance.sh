@@ -4,11 +4,7 @@
 #
 #   scripts/conformance.sh              build, start idsync, check, stop; exit 0 only if all pass
 #
-# For CI (once discovery and Groups have landed), add after the tests in .ci/run:
-#
-#   bash scripts/conformance.sh
-#
-# It needs only what .ci/run already has plus python3 >= 3.11 with venv and PyPI access
+# .ci/run runs it after the tests. It needs only what .ci/run already has plus python3 >= 3.11 with venv and PyPI access
 # (the first run creates target/conformance-venv; later runs reuse it). It uses SQLite in
 # a temporary folder, never PostgreSQL, and binds loopback port 0 for HTTP and gRPC, so it
 # can run beside the test suite. Its last line is `N passed, M failed`; the full report,
