@@ -362,7 +362,41 @@ async fn bad_group_input_gets_scim_errors(backend: Backend) {
     .await;
 }
 
+async fn nested_groups_never_form_a_cycle(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let ada = app.user_id("ada").await;
+    let (a, b, c) = (
+        app.group_id("A").await,
+        app.group_id("B").await,
+        app.group_id("C").await,
+    );
+    app.patched_group(&a, add(&[&b])).await;
+    app.patched_group(&b, add(&[&c])).await; // A ⊃ B ⊃ C
+
+    for (group, member) in [(&b, &a), (&c, &a), (&c, &b)] {
+        let closing = app.patch_group(group, add(&[&ada, member])).await;
+        let error = assert_scim_error(closing, StatusCode::BAD_REQUEST, Some("invalidValue")).await;
+        assert!(error["detail"].as_str().unwrap().contains("cycle"), "{error}");
+    }
+    let put = app
+        .put_group(&c, &json!({"displayName": "C", "members": [{"value": a}]}))
+        .await;
+    assert_scim_error(put, StatusCode::BAD_REQUEST, Some("invalidValue")).await;
+    assert!(
+        app.members_of(&c).await.is_empty(),
+        "nothing of a refused request is applied"
+    );
+    assert_eq!(app.members_of(&b).await, sorted(&[&c]));
+
+    // Nesting C in A as well is no cycle (A reaches C twice), nor is a diamond.
+    app.patched_group(&a, add(&[&c])).await;
+    let d = app.group_id("D").await;
+    app.patched_group(&d, add(&[&b, &c])).await;
+    assert_eq!(app.members_of(&a).await, sorted(&[&b, &c]));
+}
+
 on_both_backends!(
+    nested_groups_never_form_a_cycle,
     deleting_a_user_takes_it_out_of_every_group,
     users_show_their_groups_and_are_found_by_them,
     a_group_can_be_a_member_of_another_but_not_of_itself,

@@ -198,6 +198,38 @@ pub(crate) fn groups_containing_in(
         .db()
 }
 
+/// Whether `target` is one of `roots` or a member, at any depth, of one of them: one
+/// query per level of nesting (per `BATCH` groups of that level). Each group is visited
+/// once, so a cycle already stored cannot make it loop.
+pub(crate) fn reaches_in(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    roots: &[String],
+    target: &str,
+) -> Result<bool, StorageError> {
+    let _span = crate::trace::db_span(conn, "SELECT", "group_members").entered();
+    let mut seen: std::collections::HashSet<String> = roots.iter().cloned().collect();
+    let mut level: Vec<String> = roots.to_vec();
+    while !level.is_empty() {
+        if level.iter().any(|id| id == target) {
+            return Ok(true);
+        }
+        let mut next = Vec::new();
+        for chunk in level.chunks(BATCH) {
+            let nested: Vec<String> = group_members::table
+                .filter(group_members::tenant_id.eq(tenant_id))
+                .filter(group_members::group_id.eq_any(chunk))
+                .filter(group_members::member_type.eq(MemberType::Group.as_str()))
+                .select(group_members::member_id)
+                .load(conn)
+                .db()?;
+            next.extend(nested.into_iter().filter(|id| seen.insert(id.clone())));
+        }
+        level = next;
+    }
+    Ok(false)
+}
+
 /// Takes a user or group that is about to be deleted out of every group it belongs to,
 /// bumping those groups' versions (their member lists change): two statements. Returns
 /// the ids of those groups.

@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 
 use super::directory::{group_members_in, is_member_in, user_groups_in};
-use super::members::{add_members_in, clear_members_in, groups_containing_in, remove_members_in, resolve_members_in};
+use super::members::{
+    add_members_in, clear_members_in, groups_containing_in, reaches_in, remove_members_in, resolve_members_in,
+};
 use super::{delete_group_in, get_group_in, insert_group_in, list_groups_in, memberships_in, update_group_in};
 use crate::error::StorageError;
 use crate::records::{
@@ -110,6 +112,13 @@ impl Tx<'_> {
     /// member, ordered by id.
     pub fn groups_containing(&mut self, tenant_id: &str, member_id: &str) -> Result<Vec<String>, StorageError> {
         groups_containing_in(self.conn, tenant_id, member_id)
+    }
+
+    /// Whether `target` is one of the groups `roots` or nested in one of them at any
+    /// depth: adding any of `roots` to `target` would close a cycle. One query per
+    /// level of nesting.
+    pub fn reaches(&mut self, tenant_id: &str, roots: &[String], target: &str) -> Result<bool, StorageError> {
+        reaches_in(self.conn, tenant_id, roots, target)
     }
 
     /// The groups each of `user_ids` is a direct member of (the read-only `User.groups`),

@@ -297,6 +297,7 @@ fn apply_change(
     }
     let add: Vec<String> = change.members.add.iter().cloned().collect();
     let added = resolve_members(tx, tenant_id, &add)?;
+    refuse_cycles(tx, tenant_id, id, &added)?;
     let mut removed: Vec<MemberRecord> = Vec::new();
     if change.members.clear {
         removed.extend(tx.clear_members(tenant_id, id)?);
@@ -472,6 +473,29 @@ pub(crate) fn membership_event(group_id: &str, member_id: &str, member_type: &st
         member_id: Some(member_id.to_owned()),
         member_type: Some(member_type.to_owned()),
     }
+}
+
+/// Refuses to add to group `id` a group that already contains it at any depth (or is
+/// it): nested groups must form no cycle, or "the members of a group, transitively"
+/// would have no answer.
+fn refuse_cycles(tx: &mut Tx<'_>, tenant_id: &str, id: &str, added: &[MemberRecord]) -> Result<(), WriteError> {
+    let nested: Vec<String> = added
+        .iter()
+        .filter(|m| m.member_type == MemberType::Group)
+        .map(|m| m.id.clone())
+        .collect();
+    if nested.is_empty() || !tx.reaches(tenant_id, &nested, id)? {
+        return Ok(());
+    }
+    let mut culprits = Vec::new();
+    for group in &nested {
+        if tx.reaches(tenant_id, std::slice::from_ref(group), id)? {
+            culprits.push(group.as_str());
+        }
+    }
+    Err(WriteError::Refused(CoreError::invalid_value(format!(
+        "group {id:?} is already nested in {culprits:?}: adding them as members would make a cycle"
+    ))))
 }
 
 /// The members `ids` name, typed; [`WriteError::UnknownMembers`] with every id that names
