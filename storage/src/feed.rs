@@ -18,6 +18,27 @@ use crate::error::{DbResultExt, StorageError};
 use crate::schema::{changes, tenants};
 use crate::{Store, Tx};
 
+/// Events inserted per statement: 11 parameters each stays far below the parameter
+/// limits of SQLite (32 766) and PostgreSQL (65 535).
+const INSERT_BATCH: usize = 500;
+
+/// A `changes` row about to be inserted.
+#[derive(Insertable)]
+#[diesel(table_name = changes, treat_none_as_default_value = false)]
+struct NewChangeRow<'a> {
+    tenant_id: &'a str,
+    seq: i64,
+    at_us: i64,
+    resource_type: &'a str,
+    resource_id: &'a str,
+    event: &'a str,
+    attributes: String,
+    member_id: Option<&'a str>,
+    member_type: Option<&'a str>,
+    token_id: Option<&'a str>,
+    request_id: Option<&'a str>,
+}
+
 /// A change about to be appended to a tenant's feed.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct NewChange {
@@ -130,23 +151,31 @@ impl Tx<'_> {
         .optional()
         .db()?
         .ok_or(StorageError::NotFound)?;
-        for (seq, e) in (head - n + 1..).zip(events) {
-            diesel::insert_into(changes::table)
-                .values((
-                    changes::tenant_id.eq(tenant_id),
-                    changes::seq.eq(seq),
-                    changes::at_us.eq(at_us),
-                    changes::resource_type.eq(&e.resource_type),
-                    changes::resource_id.eq(&e.resource_id),
-                    changes::event.eq(&e.event),
-                    changes::attributes.eq(join_names(&e.attributes)),
-                    changes::member_id.eq(e.member_id.as_deref()),
-                    changes::member_type.eq(e.member_type.as_deref()),
-                    changes::token_id.eq(token_id),
-                    changes::request_id.eq(request_id),
-                ))
-                .execute(self.conn)
-                .db()?;
+        let rows: Vec<NewChangeRow<'_>> = (head - n + 1..)
+            .zip(events)
+            .map(|(seq, e)| NewChangeRow {
+                tenant_id,
+                seq,
+                at_us,
+                resource_type: &e.resource_type,
+                resource_id: &e.resource_id,
+                event: &e.event,
+                attributes: join_names(&e.attributes),
+                member_id: e.member_id.as_deref(),
+                member_type: e.member_type.as_deref(),
+                token_id,
+                request_id,
+            })
+            .collect();
+        // One multi-row INSERT per chunk: a PATCH that adds a thousand members appends a
+        // thousand events in a few statements, not a thousand.
+        for chunk in rows.chunks(INSERT_BATCH) {
+            let insert = diesel::insert_into(changes::table).values(chunk);
+            match &mut *self.conn {
+                AnyConnection::Sqlite(c) => insert.execute(c),
+                AnyConnection::Postgresql(c) => insert.execute(c),
+            }
+            .db()?;
         }
         Ok(head)
     }

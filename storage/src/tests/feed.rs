@@ -4,7 +4,8 @@
 use std::sync::{Arc, Barrier};
 use std::thread;
 
-use super::{tenant, tick};
+use super::{count_statements, tenant, tick};
+use crate::conn::TxMode;
 use crate::{LogQuery, LogRecord, NewChange, StorageError, Store};
 
 crate::tests::on_both_backends! {
@@ -13,6 +14,7 @@ crate::tests::on_both_backends! {
     concurrent_writers_leave_no_gap_and_no_duplicate,
     pruning_moves_the_first_retained_seq_but_never_the_head,
     the_log_lists_newest_first_with_filters_and_keyset_pages,
+    many_events_are_appended_in_a_few_statements,
 }
 
 fn change(resource_id: &str, event: &str) -> NewChange {
@@ -217,4 +219,34 @@ fn the_log_lists_newest_first_with_filters_and_keyset_pages(store: &Store) {
     );
     assert_eq!(store.prune_log(250), Ok(3));
     assert_eq!(ids(all), ["e4"]);
+}
+
+fn many_events_are_appended_in_a_few_statements(store: &Store) {
+    let t = tenant(store, "contoso");
+    let events: Vec<NewChange> = (0..1_200)
+        .map(|i| NewChange {
+            resource_type: "Group".into(),
+            resource_id: "g1".into(),
+            event: "member_added".into(),
+            member_id: Some(format!("u{i}")),
+            member_type: Some("User".into()),
+            ..NewChange::default()
+        })
+        .collect();
+    let (head, statements) = count_statements(store, TxMode::Write, |tx| {
+        tx.append_changes(&t, tick(), None, Some("req"), &events)
+    });
+    assert_eq!(head, 1_200);
+    // BEGIN, the seq bump, three INSERTs of at most 500 rows, COMMIT.
+    assert_eq!(statements, 6);
+    let stored = store
+        .read(|tx| tx.changes_after(&t, 0, 2_000))
+        .expect("the feed reads back");
+    assert_eq!(stored.len(), 1_200);
+    assert!(
+        stored
+            .iter()
+            .zip(1..)
+            .all(|(c, seq)| c.seq == seq && c.change.member_id == Some(format!("u{}", seq - 1)))
+    );
 }
