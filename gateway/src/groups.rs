@@ -18,11 +18,11 @@ use idsync_proto::v1::{
 };
 
 use crate::errors::ApiError;
-use crate::extract::{IfMatch, ResourceId, ScimJson};
+use crate::extract::{IfMatch, IfNoneMatch, ResourceId, ScimJson};
 use crate::forward::Forwarded;
 use crate::projection::Projection;
 use crate::query::{list_groups_request, projection};
-use crate::response::{Scim, etag, resource};
+use crate::response::{Scim, etag, not_modified, resource};
 use crate::wire::GROUP_URN;
 use crate::wire::group_in::GroupBody;
 use crate::wire::group_out::GroupOut;
@@ -96,12 +96,14 @@ async fn create_group(
     render_group(&state, StatusCode::CREATED, &group, &projection)
 }
 
-/// `GET /Groups/{id}` → 200 with `ETag`.
+/// `GET /Groups/{id}` → 200 with `ETag`, or 304 without a body when `If-None-Match`
+/// names the current version (or is `*`).
 async fn get_group(
     State(state): State<AppState>,
     forwarded: Forwarded,
     ResourceId(id): ResourceId,
     RawQuery(query): RawQuery,
+    if_none_match: IfNoneMatch,
 ) -> Result<Response, ApiError> {
     let projection = projection(query.as_deref())?;
     let exclude_members = !projection.may_return("members");
@@ -110,6 +112,9 @@ async fn get_group(
         .get_group(forwarded.request(GetGroupRequest { id, exclude_members }))
         .await?
         .into_inner();
+    if let Some(unchanged) = not_modified(&if_none_match, group.meta.as_ref().map(|m| m.version)) {
+        return Ok(unchanged);
+    }
     render_group(&state, StatusCode::OK, &group, &projection)
 }
 

@@ -5,6 +5,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::extract::IfNoneMatch;
+
 /// The media type of every SCIM response body (RFC 7644 §3.1).
 pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
 
@@ -60,6 +62,13 @@ pub(crate) fn resource<T: Serialize>(
 }
 
 /// The weak entity tag of a resource version, `W/"<version>"` (RFC 7644 §3.14).
+/// `304 Not Modified` (the `ETag` and no body) when `If-None-Match` names `version`,
+/// the resource's current version, or is `*` (RFC 7232 §3.2, RFC 7644 §3.14).
+pub(crate) fn not_modified(if_none_match: &IfNoneMatch, version: Option<i64>) -> Option<Response> {
+    let version = version.filter(|v| if_none_match.matches(*v))?;
+    Some((StatusCode::NOT_MODIFIED, [(header::ETAG, etag(version))]).into_response())
+}
+
 pub(crate) fn etag(version: i64) -> HeaderValue {
     // Digits, '-', 'W', '/' and '"' are all valid header bytes.
     HeaderValue::from_str(&format!("W/\"{version}\"")).unwrap_or_else(|_| HeaderValue::from_static("W/\"0\""))

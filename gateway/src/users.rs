@@ -6,7 +6,7 @@
 
 use axum::Router;
 use axum::extract::{RawQuery, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use idsync_proto::v1::{
@@ -18,7 +18,7 @@ use crate::extract::{IfMatch, IfNoneMatch, ResourceId, ScimJson};
 use crate::forward::Forwarded;
 use crate::projection::Projection;
 use crate::query::{list_users_request, projection};
-use crate::response::{Scim, etag, resource};
+use crate::response::{Scim, not_modified, resource};
 use crate::wire::list::ListResponseOut;
 use crate::wire::patch::PatchBody;
 use crate::wire::user_in::UserBody;
@@ -83,10 +83,8 @@ async fn get_user(
         exclude_groups: !projection.may_return("groups"),
     };
     let user = state.users().get_user(forwarded.request(request)).await?.into_inner();
-    if let Some(version) = user.meta.as_ref().map(|m| m.version)
-        && if_none_match.matches(version)
-    {
-        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag(version))]).into_response());
+    if let Some(unchanged) = not_modified(&if_none_match, user.meta.as_ref().map(|m| m.version)) {
+        return Ok(unchanged);
     }
     render_user(&state, StatusCode::OK, &user, &projection)
 }

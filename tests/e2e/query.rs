@@ -213,6 +213,25 @@ async fn if_none_match_answers_304_while_the_version_is_current(backend: Backend
     assert_eq!(stale.json::<Value>().await.unwrap()["title"], "New");
     let gone = app.get_user_if_none_match("no-such-user", "*").await;
     assert_scim_error(gone, StatusCode::NOT_FOUND, None).await;
+
+    // Groups alike: a member change is a new version.
+    let group = app.group_id("Etag").await;
+    let path = format!("/Groups/{group}");
+    let unchanged = app.get_if_none_match(&path, "W/\"1\"").await;
+    assert_eq!(unchanged.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(unchanged.headers()["etag"], "W/\"1\"");
+    assert!(unchanged.bytes().await.unwrap().is_empty(), "a 304 has no body");
+    app.patched_group(
+        &group,
+        json!([{"op": "add", "path": "members", "value": [{"value": id}]}]),
+    )
+    .await;
+    let changed = app.get_if_none_match(&path, "W/\"1\"").await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    assert_eq!(changed.headers()["etag"], "W/\"2\"");
+    assert_eq!(changed.json::<Value>().await.unwrap()["members"][0]["value"], id);
+    let gone = app.get_if_none_match("/Groups/no-such-group", "*").await;
+    assert_scim_error(gone, StatusCode::NOT_FOUND, None).await;
 }
 
 async fn if_match_guards_put_and_delete(backend: Backend) {

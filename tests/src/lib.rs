@@ -228,7 +228,12 @@ impl TestApp {
 
     /// `GET /Users/{id}` with `If-None-Match: <tags>`.
     pub async fn get_user_if_none_match(&self, id: &str, tags: &str) -> Response {
-        self.request(Method::GET, &format!("/Users/{id}"))
+        self.get_if_none_match(&format!("/Users/{id}"), tags).await
+    }
+
+    /// `GET <path>` with `If-None-Match: <tags>`.
+    pub async fn get_if_none_match(&self, path: &str, tags: &str) -> Response {
+        self.request(Method::GET, path)
             .header("if-none-match", tags)
             .send()
             .await
