@@ -7,6 +7,7 @@
 
 use diesel::prelude::*;
 
+use super::members::named_members;
 use super::rows::MemberRow;
 use crate::conn::AnyConnection;
 use crate::error::{DbResultExt, StorageError};
@@ -99,32 +100,11 @@ pub(crate) fn group_members_in(
     let rows: Vec<MemberRow> = if limit == 0 {
         Vec::new()
     } else {
-        group_members::table
-            .left_join(
-                users::table.on(users::tenant_id
-                    .eq(group_members::tenant_id)
-                    .and(users::id.eq(group_members::member_id))
-                    .and(group_members::member_type.eq(MemberType::User.as_str()))),
-            )
-            .left_join(
-                groups::table.on(groups::tenant_id
-                    .eq(group_members::tenant_id)
-                    .and(groups::id.eq(group_members::member_id))
-                    .and(group_members::member_type.eq(MemberType::Group.as_str()))),
-            )
-            .filter(group_members::tenant_id.eq(tenant_id))
+        named_members(tenant_id)
             .filter(group_members::group_id.eq(group_id))
             .order(group_members::member_id)
             .limit(sql_limit)
             .offset(sql_offset)
-            .select((
-                group_members::group_id,
-                group_members::member_id,
-                group_members::member_type,
-                users::display_name.nullable(),
-                users::user_name.nullable(),
-                groups::display_name.nullable(),
-            ))
             .load(conn)
             .db()?
     };

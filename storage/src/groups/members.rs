@@ -266,6 +266,36 @@ pub(crate) fn forget_member_in(
     Ok(groups)
 }
 
+/// The tenant's membership rows joined with their members' current names, selected as
+/// [`MemberRow`]s; callers narrow them to groups, order and page them.
+#[diesel::dsl::auto_type(no_type_alias)]
+pub(crate) fn named_members<'a>(tenant_id: &'a str) -> _ {
+    let user: &'static str = MemberType::User.as_str();
+    let group: &'static str = MemberType::Group.as_str();
+    group_members::table
+        .left_join(
+            users::table.on(users::tenant_id
+                .eq(group_members::tenant_id)
+                .and(users::id.eq(group_members::member_id))
+                .and(group_members::member_type.eq(user))),
+        )
+        .left_join(
+            groups::table.on(groups::tenant_id
+                .eq(group_members::tenant_id)
+                .and(groups::id.eq(group_members::member_id))
+                .and(group_members::member_type.eq(group))),
+        )
+        .filter(group_members::tenant_id.eq(tenant_id))
+        .select((
+            group_members::group_id,
+            group_members::member_id,
+            group_members::member_type,
+            users::display_name.nullable(),
+            users::user_name.nullable(),
+            groups::display_name.nullable(),
+        ))
+}
+
 /// The members of each of `group_ids`, ordered by member id, with their current names:
 /// one query per `BATCH` groups.
 pub(crate) fn load_members_in(
@@ -276,30 +306,9 @@ pub(crate) fn load_members_in(
     let _span = crate::trace::db_span(conn, "SELECT", "group_members").entered();
     let mut by_group: HashMap<String, Vec<MemberRecord>> = HashMap::with_capacity(group_ids.len());
     for chunk in group_ids.chunks(BATCH) {
-        let rows: Vec<MemberRow> = group_members::table
-            .left_join(
-                users::table.on(users::tenant_id
-                    .eq(group_members::tenant_id)
-                    .and(users::id.eq(group_members::member_id))
-                    .and(group_members::member_type.eq(MemberType::User.as_str()))),
-            )
-            .left_join(
-                groups::table.on(groups::tenant_id
-                    .eq(group_members::tenant_id)
-                    .and(groups::id.eq(group_members::member_id))
-                    .and(group_members::member_type.eq(MemberType::Group.as_str()))),
-            )
-            .filter(group_members::tenant_id.eq(tenant_id))
+        let rows: Vec<MemberRow> = named_members(tenant_id)
             .filter(group_members::group_id.eq_any(chunk))
             .order((group_members::group_id, group_members::member_id))
-            .select((
-                group_members::group_id,
-                group_members::member_id,
-                group_members::member_type,
-                users::display_name.nullable(),
-                users::user_name.nullable(),
-                groups::display_name.nullable(),
-            ))
             .load(conn)
             .db()?;
         for row in rows {
