@@ -202,18 +202,8 @@ impl Core {
             let target = id.clone();
             self.commit(caller, &intent, move |tx| {
                 let parents = tx.delete_group(&tenant, &target, if_match, now_us())?;
-                let mut events: Vec<NewChange> = parents
-                    .iter()
-                    .map(|g| membership_event(g, &target, GROUP, "member_removed"))
-                    .collect();
-                events.push(group_event(&target, "deleted", Vec::new()));
-                Ok((
-                    (),
-                    Effects {
-                        events,
-                        ..Effects::default()
-                    },
-                ))
+                let deleted = group_event(&target, "deleted", Vec::new());
+                Ok(((), deletion_effects(&parents, &target, GROUP, deleted)))
             })
             .await
             .map_err(|e: StorageError| match e {
@@ -403,15 +393,9 @@ fn judged(id: &str, mut effects: Effects, outcome: &Outcome) -> Effects {
         Outcome::Disabled => effects.events.push(group_event(id, "deactivated", Vec::new())),
         Outcome::Restored => effects.events.push(group_event(id, "reactivated", Vec::new())),
         Outcome::Deleted(parents) => {
-            let mut events: Vec<NewChange> = parents
-                .iter()
-                .map(|g| membership_event(g, id, GROUP, "member_removed"))
-                .collect();
-            events.push(group_event(id, "deleted", Vec::new()));
             effects = Effects {
-                events,
                 operation: Some(Operation::Delete),
-                ..Effects::default()
+                ..deletion_effects(parents, id, GROUP, group_event(id, "deleted", Vec::new()))
             };
         }
     }
@@ -464,7 +448,7 @@ fn group_event(id: &str, event: &str, attributes: Vec<String>) -> NewChange {
 }
 
 /// A `member_added` or `member_removed` event on `group_id`.
-pub(crate) fn membership_event(group_id: &str, member_id: &str, member_type: &str, event: &str) -> NewChange {
+fn membership_event(group_id: &str, member_id: &str, member_type: &str, event: &str) -> NewChange {
     NewChange {
         resource_type: GROUP.to_owned(),
         resource_id: group_id.to_owned(),
@@ -472,6 +456,20 @@ pub(crate) fn membership_event(group_id: &str, member_id: &str, member_type: &st
         attributes: vec!["members".to_owned()],
         member_id: Some(member_id.to_owned()),
         member_type: Some(member_type.to_owned()),
+    }
+}
+
+/// The feed effects of deleting `id`, a `member_type` that was a member of `parents`:
+/// a `member_removed` event on each of them, then `deleted`.
+pub(crate) fn deletion_effects(parents: &[String], id: &str, member_type: &str, deleted: NewChange) -> Effects {
+    let mut events: Vec<NewChange> = parents
+        .iter()
+        .map(|g| membership_event(g, id, member_type, "member_removed"))
+        .collect();
+    events.push(deleted);
+    Effects {
+        events,
+        ..Effects::default()
     }
 }
 

@@ -176,18 +176,8 @@ impl Core {
             let target = id.clone();
             self.commit(caller, &intent, move |tx| {
                 let groups = tx.delete_user(&tenant, &target, if_match, now_us())?;
-                let mut events: Vec<_> = groups
-                    .iter()
-                    .map(|g| crate::groups::membership_event(g, &target, "User", "member_removed"))
-                    .collect();
-                events.push(user_event(&target, "deleted", Vec::new()));
-                Ok((
-                    (),
-                    Effects {
-                        events,
-                        ..Effects::default()
-                    },
-                ))
+                let deleted = user_event(&target, "deleted", Vec::new());
+                Ok(((), crate::groups::deletion_effects(&groups, &target, USER, deleted)))
             })
             .await
             .map_err(|e: StorageError| match e {
@@ -329,16 +319,11 @@ fn adoption(existing: &UserRecord, adopted: &UserRecord, outcome: &Outcome) -> E
 /// group left, then `deleted`), logged as a delete.
 fn updated(current: &UserRecord, stored: &UserRecord, outcome: &Outcome) -> Effects {
     if let Outcome::Deleted(groups) = outcome {
-        let mut events: Vec<_> = groups
-            .iter()
-            .map(|g| crate::groups::membership_event(g, &stored.id, USER, "member_removed"))
-            .collect();
-        events.push(user_event(&stored.id, "deleted", Vec::new()));
+        let deleted = user_event(&stored.id, "deleted", Vec::new());
         return Effects {
-            events,
             operation: Some(Operation::Delete),
             detail: scope_detail(outcome),
-            ..Effects::default()
+            ..crate::groups::deletion_effects(groups, &stored.id, USER, deleted)
         };
     }
     let attributes = changed_attributes(current, stored);
