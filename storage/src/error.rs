@@ -67,9 +67,17 @@ fn from_database(kind: DatabaseErrorKind, info: &(dyn DatabaseErrorInformation +
         DatabaseErrorKind::ClosedConnection
         | DatabaseErrorKind::UnableToSendCommand
         | DatabaseErrorKind::SerializationFailure => StorageError::Unavailable(info.message().to_owned()),
-        _ if is_busy(info.message()) => StorageError::Unavailable(info.message().to_owned()),
+        _ if is_busy(info.message()) || is_deadlock(info.message()) => {
+            StorageError::Unavailable(info.message().to_owned())
+        }
         _ => StorageError::Internal(info.message().to_owned()),
     }
+}
+
+/// PostgreSQL aborted the transaction to break a lock cycle (SQLSTATE 40P01, which diesel
+/// does not classify): transient, the client may retry.
+fn is_deadlock(message: &str) -> bool {
+    message.contains("deadlock detected")
 }
 
 /// SQLite reports `SQLITE_BUSY`/`SQLITE_LOCKED` only through the message.

@@ -198,6 +198,40 @@ pub(crate) fn groups_containing_in(
         .db()
 }
 
+/// Which of `ids` name a group of the tenant: one plain query per `BATCH` ids.
+pub(crate) fn groups_among_in(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    ids: &[String],
+) -> Result<Vec<String>, StorageError> {
+    let mut found = Vec::new();
+    for chunk in ids.chunks(BATCH) {
+        let ids: Vec<String> = groups::table
+            .filter(groups::tenant_id.eq(tenant_id))
+            .filter(groups::id.eq_any(chunk))
+            .select(groups::id)
+            .load(conn)
+            .db()?;
+        found.extend(ids);
+    }
+    Ok(found)
+}
+
+/// The advisory-lock class of group nesting (the object is the tenant id's hash).
+const NESTING_LOCK_CLASS: i32 = 0x1d5c;
+
+/// See [`crate::Tx::lock_group_nesting`].
+pub(crate) fn lock_group_nesting_in(conn: &mut AnyConnection, tenant_id: &str) -> Result<(), StorageError> {
+    if let AnyConnection::Postgresql(c) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+            .bind::<diesel::sql_types::Integer, _>(NESTING_LOCK_CLASS)
+            .bind::<Text, _>(tenant_id)
+            .execute(c)
+            .db()?;
+    }
+    Ok(())
+}
+
 /// Whether `target` is one of `roots` or a member, at any depth, of one of them: one
 /// query per level of nesting (per `BATCH` groups of that level). Each group is visited
 /// once, so a cycle already stored cannot make it loop.

@@ -4,7 +4,8 @@ use std::collections::HashMap;
 
 use super::directory::{group_members_in, is_member_in, user_groups_in};
 use super::members::{
-    add_members_in, clear_members_in, groups_containing_in, reaches_in, remove_members_in, resolve_members_in,
+    add_members_in, clear_members_in, groups_among_in, groups_containing_in, lock_group_nesting_in, reaches_in,
+    remove_members_in, resolve_members_in,
 };
 use super::{delete_group_in, get_group_in, insert_group_in, list_groups_in, memberships_in, update_group_in};
 use crate::error::StorageError;
@@ -112,6 +113,19 @@ impl Tx<'_> {
     /// member, ordered by id.
     pub fn groups_containing(&mut self, tenant_id: &str, member_id: &str) -> Result<Vec<String>, StorageError> {
         groups_containing_in(self.conn, tenant_id, member_id)
+    }
+
+    /// Which of `ids` name a group of the tenant (a plain read: no row locks).
+    pub fn groups_among(&mut self, tenant_id: &str, ids: &[String]) -> Result<Vec<String>, StorageError> {
+        groups_among_in(self.conn, tenant_id, ids)
+    }
+
+    /// Serializes, per tenant, the writes that nest groups in groups, until this
+    /// transaction ends: a write that checks for cycles then sees every nesting committed
+    /// before it (PostgreSQL: a transaction-scoped advisory lock; SQLite has one writer
+    /// anyway). Take it before locking any row, so it cannot join a lock cycle.
+    pub fn lock_group_nesting(&mut self, tenant_id: &str) -> Result<(), StorageError> {
+        lock_group_nesting_in(self.conn, tenant_id)
     }
 
     /// Whether `target` is one of the groups `roots` or nested in one of them at any

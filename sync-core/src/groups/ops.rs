@@ -286,6 +286,11 @@ fn apply_change(
         .into());
     }
     let add: Vec<String> = change.members.add.iter().cloned().collect();
+    // Writes that nest groups take turns per tenant, before any row lock, so that two
+    // of them cannot each pass the cycle check on a snapshot without the other's edge.
+    if !add.is_empty() && !tx.groups_among(tenant_id, &add)?.is_empty() {
+        tx.lock_group_nesting(tenant_id)?;
+    }
     let added = resolve_members(tx, tenant_id, &add)?;
     refuse_cycles(tx, tenant_id, id, &added)?;
     let mut removed: Vec<MemberRecord> = Vec::new();
