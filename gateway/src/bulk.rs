@@ -10,7 +10,7 @@
 //! `failOnErrors` stops processing after that many failures. Limits: at most
 //! `bulk_max_operations` operations and `max_body_bytes` of payload (413 otherwise).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -221,8 +221,10 @@ async fn run(
         .enumerate()
         .filter_map(|(i, op)| op.bulk_id.clone().map(|b| (b, i)))
         .collect();
+    // Each operation's references, found once: the passes below revisit waiting ones.
+    let references: Vec<Vec<String>> = operations.iter().map(references).collect();
     let mut created: HashMap<String, String> = HashMap::new();
-    let mut failed: Vec<String> = Vec::new();
+    let mut failed: HashSet<String> = HashSet::new();
     let mut results: Vec<Option<OperationResult>> = operations.iter().map(|_| None).collect();
     let mut errors = 0;
     loop {
@@ -231,7 +233,7 @@ async fn run(
             if results[i].is_some() || fail_on_errors.is_some_and(|limit| errors >= limit) {
                 continue;
             }
-            let refs = references(op);
+            let refs = &references[i];
             let waiting = refs
                 .iter()
                 .any(|r| !created.contains_key(r) && defined.get(r).is_some_and(|&j| j != i && results[j].is_none()));
@@ -240,7 +242,7 @@ async fn run(
             }
             progressed = true;
             let result = match refs.iter().find(|r| !created.contains_key(*r)) {
-                Some(missing) => unresolved(op, missing, failed.contains(missing)),
+                Some(missing) => unresolved(op, missing, failed.contains(missing.as_str())),
                 None => execute(router, base_url, headers, op, &created).await,
             };
             let ok = result.status.starts_with('2');
@@ -250,7 +252,9 @@ async fn run(
                         created.insert(b.clone(), id.to_string());
                     }
                 }
-                (Some(b), false, _) => failed.push(b.clone()),
+                (Some(b), false, _) => {
+                    failed.insert(b.clone());
+                }
                 _ => {}
             }
             if !ok {

@@ -61,7 +61,6 @@ pub(crate) fn resource<T: Serialize>(
     (status, headers, Scim(body)).into_response()
 }
 
-/// The weak entity tag of a resource version, `W/"<version>"` (RFC 7644 §3.14).
 /// `304 Not Modified` (the `ETag` and no body) when `If-None-Match` names `version`,
 /// the resource's current version, or is `*` (RFC 7232 §3.2, RFC 7644 §3.14).
 pub(crate) fn not_modified(if_none_match: &IfNoneMatch, version: Option<i64>) -> Option<Response> {
@@ -69,6 +68,7 @@ pub(crate) fn not_modified(if_none_match: &IfNoneMatch, version: Option<i64>) ->
     Some((StatusCode::NOT_MODIFIED, [(header::ETAG, etag(version))]).into_response())
 }
 
+/// The weak entity tag of a resource version, `W/"<version>"` (RFC 7644 §3.14).
 pub(crate) fn etag(version: i64) -> HeaderValue {
     // Digits, '-', 'W', '/' and '"' are all valid header bytes.
     HeaderValue::from_str(&format!("W/\"{version}\"")).unwrap_or_else(|_| HeaderValue::from_static("W/\"0\""))
