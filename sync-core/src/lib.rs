@@ -148,6 +148,24 @@ impl Core {
         &self.store
     }
 
+    /// Runs one storage read of the caller's tenant on the blocking pool, inside the
+    /// request's span (so its storage spans nest under the call that caused them).
+    pub(crate) async fn read_tenant<T, E>(
+        &self,
+        caller: &Caller,
+        read: impl FnOnce(&Store, &str) -> Result<T, E> + Send + 'static,
+    ) -> CoreResult<T>
+    where
+        T: Send + 'static,
+        E: Into<error::CoreError> + Send + 'static,
+    {
+        let store = self.store.clone();
+        let tenant = caller.tenant_id.clone();
+        tokio::task::spawn_blocking(telemetry::in_current_span(move || read(&store, &tenant)))
+            .await?
+            .map_err(Into::into)
+    }
+
     /// Paging of a list (RFC 7644 §3.4.2.4): the 1-based start index (0 read as 1), and
     /// the rows to skip and to return (`count`, or the default page size, capped).
     pub(crate) fn page(&self, start_index: u32, count: Option<u32>) -> (u32, u64, u64) {

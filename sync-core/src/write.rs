@@ -112,6 +112,8 @@ pub(crate) struct Effects {
     /// Why, when a tenant rule decided the outcome (adoption by a matching rule,
     /// scoping); attribute names and policies only, never values.
     pub(crate) detail: Option<String>,
+    /// A matching rule linked this create to an account that already existed.
+    pub(crate) adopted: bool,
 }
 
 impl Effects {
@@ -121,7 +123,7 @@ impl Effects {
         if self.operation == Some(Operation::Delete) {
             return MetricOutcome::Deleted;
         }
-        if self.detail.as_deref().is_some_and(|d| d.starts_with("adopted")) {
+        if self.adopted {
             return MetricOutcome::Adopted;
         }
         match intent.operation {
@@ -218,13 +220,17 @@ impl Core {
                 let (value, effects) = work(tx)?;
                 let now = now_us();
                 let tenant = caller_in.tenant_id.as_str();
-                tx.append_changes(
-                    tenant,
-                    now,
-                    Some(&caller_in.token_id),
-                    caller_in.request_id.as_deref(),
-                    &effects.events,
-                )?;
+                // A write that changed nothing (Entra re-sending members) has no events:
+                // it need not touch the feed at all.
+                if !effects.events.is_empty() {
+                    tx.append_changes(
+                        tenant,
+                        now,
+                        Some(&caller_in.token_id),
+                        caller_in.request_id.as_deref(),
+                        &effects.events,
+                    )?;
+                }
                 let mut entry = entry(&caller_in, &intent_in, now, None, &effects.attributes);
                 if effects.resource_id.is_some() {
                     entry.resource_id.clone_from(&effects.resource_id);

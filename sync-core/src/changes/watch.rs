@@ -85,10 +85,9 @@ impl Core {
         let permit = self.feed.streams.clone().try_acquire_owned().map_err(|_| {
             CoreError::ResourceExhausted("too many change streams are open on this server; retry later".into())
         })?;
-        let store = self.store.clone();
-        let tenant = caller.tenant_id.clone();
-        let bounds = tokio::task::spawn_blocking(move || store.feed_bounds(&tenant))
-            .await??
+        let bounds = self
+            .read_tenant(caller, |store, tenant| store.feed_bounds(tenant))
+            .await?
             .ok_or_else(|| CoreError::NotFound("the tenant no longer exists".into()))?;
         let cursor = match after_cursor {
             None => bounds.head,

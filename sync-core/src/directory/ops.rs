@@ -6,26 +6,13 @@ use idsync_proto::v1::{
     ListUserGroupsRequest, ListUserGroupsResponse, UserGroup,
 };
 use idsync_storage::records::MembershipRecord;
-use idsync_storage::{StorageError, Store};
 
 use crate::Core;
 use crate::auth::Caller;
 use crate::error::{CoreError, CoreResult};
 use crate::groups::convert::member_to_proto;
-use crate::telemetry::in_current_span;
 
 impl Core {
-    /// Runs one tenant-scoped storage read on the blocking pool, inside the request's span.
-    async fn read_directory<T: Send + 'static>(
-        &self,
-        caller: &Caller,
-        read: impl FnOnce(&Store, &str) -> Result<T, StorageError> + Send + 'static,
-    ) -> CoreResult<T> {
-        let store = self.store.clone();
-        let tenant = caller.tenant_id.clone();
-        Ok(tokio::task::spawn_blocking(in_current_span(move || read(&store, &tenant))).await??)
-    }
-
     /// The groups a user of the caller's tenant is a direct member of, one page.
     pub async fn list_user_groups(
         &self,
@@ -40,7 +27,7 @@ impl Core {
         let (start_index, offset, limit) = self.page(start_index, count);
         let lookup = user_id.clone();
         let page = self
-            .read_directory(caller, move |store, tenant| {
+            .read_tenant(caller, move |store, tenant| {
                 store.user_groups(tenant, &lookup, offset, limit)
             })
             .await?
@@ -66,7 +53,7 @@ impl Core {
         let (start_index, offset, limit) = self.page(start_index, count);
         let lookup = group_id.clone();
         let page = self
-            .read_directory(caller, move |store, tenant| {
+            .read_tenant(caller, move |store, tenant| {
                 store.group_members(tenant, &lookup, offset, limit)
             })
             .await?
@@ -87,7 +74,7 @@ impl Core {
         let CheckMembershipRequest { group_id, member_id } = request;
         let lookup = group_id.clone();
         let member = self
-            .read_directory(caller, move |store, tenant| {
+            .read_tenant(caller, move |store, tenant| {
                 store.is_member(tenant, &lookup, &member_id)
             })
             .await?

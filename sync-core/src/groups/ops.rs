@@ -23,7 +23,6 @@ use crate::clock::now_us;
 use crate::error::{CoreError, CoreResult};
 use crate::rules;
 use crate::rules::scope::{Outcome, WriteKind};
-use crate::telemetry::in_current_span;
 use crate::write::{Effects, Intent, Operation};
 use crate::{Core, MAX_WRITE_ATTEMPTS};
 
@@ -92,14 +91,13 @@ impl Core {
 
     /// Reads one group of the caller's tenant; its members only unless excluded.
     pub async fn get_group(&self, caller: &Caller, id: String, exclude_members: bool) -> CoreResult<Group> {
-        let store = self.store.clone();
-        let tenant = caller.tenant_id.clone();
         let lookup = id.clone();
-        let record = tokio::task::spawn_blocking(in_current_span(move || {
-            store.get_group(&tenant, &lookup, !exclude_members)
-        }))
-        .await??
-        .ok_or_else(|| CoreError::not_found("group", &id))?;
+        let record = self
+            .read_tenant(caller, move |store, tenant| {
+                store.get_group(tenant, &lookup, !exclude_members)
+            })
+            .await?
+            .ok_or_else(|| CoreError::not_found("group", &id))?;
         Ok(record_to_group(&record, exclude_members))
     }
 
@@ -122,9 +120,9 @@ impl Core {
             limit,
             with_members: !exclude_members,
         };
-        let store = self.store.clone();
-        let tenant = caller.tenant_id.clone();
-        let page = tokio::task::spawn_blocking(in_current_span(move || store.list_groups(&tenant, &query))).await??;
+        let page = self
+            .read_tenant(caller, move |store, tenant| store.list_groups(tenant, &query))
+            .await?;
         Ok(ListGroupsResponse {
             total_results: page.total,
             start_index,
@@ -253,7 +251,6 @@ impl Core {
                     )));
                 }
                 Ok((written, _)) => return Ok(written),
-                Err(WriteError::UnknownMembers(ids)) => return Err(unknown_members(&ids)),
                 Err(WriteError::Storage(StorageError::VersionMismatch { .. })) if if_match.is_none() => continue,
                 Err(e) => return Err(write_error(e, &display_name, Some(id))),
             }

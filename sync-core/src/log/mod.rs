@@ -51,12 +51,9 @@ impl Core {
             // One more than asked tells whether there is a next page.
             limit: limit + 1,
         };
-        let store = self.store.clone();
-        let tenant = caller.tenant_id.clone();
-        let mut entries = tokio::task::spawn_blocking(crate::telemetry::in_current_span(move || {
-            store.list_log(&tenant, &query)
-        }))
-        .await??;
+        let mut entries = self
+            .read_tenant(caller, move |store, tenant| store.list_log(tenant, &query))
+            .await?;
         let next_page_token = if entries.len() > limit as usize {
             entries.truncate(limit as usize);
             entries

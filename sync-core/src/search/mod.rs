@@ -56,9 +56,7 @@ impl Core {
         }
         let RootFilter { users, groups } = compile_root_filter(&filter)?;
         let (start_index, offset, limit) = self.page(start_index, count);
-        let store = self.store.clone();
-        let tenant = caller.tenant_id.clone();
-        let (total_results, resources) = tokio::task::spawn_blocking(crate::telemetry::in_current_span(move || {
+        let page = self.read_tenant(caller, move |store, tenant| {
             store.read(|tx| {
                 let (user_total, users) = match users {
                     Some(predicate) => {
@@ -68,7 +66,7 @@ impl Core {
                             offset,
                             limit,
                         };
-                        user_page(tx, &tenant, &query, exclude_groups)?
+                        user_page(tx, tenant, &query, exclude_groups)?
                     }
                     None => (0, Vec::new()),
                 };
@@ -85,7 +83,7 @@ impl Core {
                             limit: group_limit,
                             with_members: !exclude_members,
                         };
-                        let page = tx.list_groups(&tenant, &query)?;
+                        let page = tx.list_groups(tenant, &query)?;
                         let groups = page.groups.iter().map(|g| record_to_group(g, exclude_members));
                         (page.total, groups.collect())
                     }
@@ -101,8 +99,8 @@ impl Core {
                     .collect::<Vec<_>>();
                 Ok((user_total.saturating_add(group_total), resources))
             })
-        }))
-        .await??;
+        });
+        let (total_results, resources) = page.await?;
         Ok(SearchResourcesResponse {
             total_results,
             start_index,

@@ -20,7 +20,6 @@ use crate::groups::convert::membership_to_ref;
 use crate::password::hash_password;
 use crate::rules;
 use crate::rules::scope::{Outcome, WriteKind};
-use crate::telemetry::in_current_span;
 use crate::write::{Effects, Intent, Operation};
 use crate::{Core, MAX_WRITE_ATTEMPTS};
 
@@ -65,9 +64,13 @@ impl Core {
                         }
                     };
                     let outcome = rules::scope::scope_user(tx, &mut stored, WriteKind::Create)?;
-                    let groups = group_refs(tx, &stored.tenant_id, &[&stored.id])?
-                        .remove(&stored.id)
-                        .unwrap_or_default();
+                    // Only an adopted account can already belong to groups.
+                    let groups = match &adopted {
+                        Some(_) => group_refs(tx, &stored.tenant_id, &[&stored.id])?
+                            .remove(&stored.id)
+                            .unwrap_or_default(),
+                        None => Vec::new(),
+                    };
                     let effects = match &adopted {
                         // The account existed: to the feed it changed like an update.
                         Some(existing) => adoption(existing, &stored, &outcome),
@@ -107,12 +110,11 @@ impl Core {
             offset,
             limit,
         };
-        let store = self.store.clone();
-        let tenant = caller.tenant_id.clone();
-        let (total, resources) = tokio::task::spawn_blocking(in_current_span(move || {
-            store.read(|tx| user_page(tx, &tenant, &query, exclude_groups))
-        }))
-        .await??;
+        let (total, resources) = self
+            .read_tenant(caller, move |store, tenant| {
+                store.read(|tx| user_page(tx, tenant, &query, exclude_groups))
+            })
+            .await?;
         Ok(ListUsersResponse {
             total_results: total,
             start_index,
@@ -191,24 +193,21 @@ impl Core {
     /// One user and, when `with_groups`, the groups it is a direct member of: one
     /// snapshot, one more statement for the groups.
     async fn load_user(&self, caller: &Caller, id: &str, with_groups: bool) -> CoreResult<(UserRecord, Vec<GroupRef>)> {
-        let store = self.store.clone();
-        let tenant = caller.tenant_id.clone();
         let lookup = id.to_string();
-        let found = tokio::task::spawn_blocking(in_current_span(move || {
+        let found = self.read_tenant(caller, move |store, tenant| {
             store.read(|tx| {
-                let Some(record) = tx.get_user(&tenant, &lookup)? else {
+                let Some(record) = tx.get_user(tenant, &lookup)? else {
                     return Ok(None);
                 };
                 let groups = if with_groups {
-                    group_refs(tx, &tenant, &[&lookup])?.remove(&lookup).unwrap_or_default()
+                    group_refs(tx, tenant, &[&lookup])?.remove(&lookup).unwrap_or_default()
                 } else {
                     Vec::new()
                 };
                 Ok(Some((record, groups)))
             })
-        }))
-        .await??;
-        found.ok_or_else(|| CoreError::not_found("user", id))
+        });
+        found.await?.ok_or_else(|| CoreError::not_found("user", id))
     }
 
     /// Read-modify-write with optimistic concurrency: `change` computes the new content
@@ -309,6 +308,7 @@ fn adoption(existing: &UserRecord, adopted: &UserRecord, outcome: &Outcome) -> E
         attributes: attributes.clone(),
         events: vec![update_event(existing, adopted, attributes)],
         detail: Some(detail),
+        adopted: true,
         ..Effects::default()
     }
 }
