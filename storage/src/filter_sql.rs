@@ -60,13 +60,8 @@ pub(crate) enum Column<T> {
         /// Whether a case-insensitive sort lowercases the column (ids do not need it).
         fold_for_sort: bool,
     },
-    /// A boolean column.
-    Bool {
-        /// The column as stored (NOT NULL columns widened with `.nullable()`).
-        column: fn() -> BoolExpr<T>,
-        /// False for NOT NULL columns, which need no NULL guard.
-        nullable: bool,
-    },
+    /// A nullable boolean column (both, `active` and `primary`, may be unassigned).
+    Bool(fn() -> BoolExpr<T>),
     /// A NOT NULL instant column (microseconds since the epoch).
     Timestamp(fn() -> BigIntExpr<T>),
 }
@@ -117,10 +112,7 @@ pub(crate) fn user_column(column: UserColumn) -> Column<users::table> {
         UserColumn::PreferredLanguage => text!(preferred_language),
         UserColumn::Locale => text!(locale),
         UserColumn::Timezone => text!(timezone),
-        UserColumn::Active => Column::Bool {
-            column: || Box::new(u::active),
-            nullable: true,
-        },
+        UserColumn::Active => Column::Bool(|| Box::new(u::active)),
         UserColumn::NameFormatted => text!(name_formatted),
         UserColumn::NameFamilyName => text!(name_family_name),
         UserColumn::NameGivenName => text!(name_given_name),
@@ -165,10 +157,7 @@ fn child_column(column: ChildColumn) -> Column<user_values::table> {
         },
         ChildColumn::Display => text!(display),
         ChildColumn::Type => text!(type_),
-        ChildColumn::Primary => Column::Bool {
-            column: || Box::new(v::is_primary),
-            nullable: true,
-        },
+        ChildColumn::Primary => Column::Bool(|| Box::new(v::is_primary)),
         ChildColumn::Ref => text!(ref_),
         ChildColumn::Formatted => text!(formatted),
         ChildColumn::StreetAddress => text!(street_address),
@@ -217,14 +206,10 @@ pub(crate) fn order_terms<T: Table + 'static>(column: Column<T>, descending: boo
             terms.push(direction(key, descending));
             terms
         }
-        Column::Bool { column, nullable } => {
-            let mut terms = Vec::with_capacity(2);
-            if nullable {
-                terms.push(direction(column().is_null(), descending));
-            }
-            terms.push(direction(column(), descending));
-            terms
-        }
+        Column::Bool(column) => vec![
+            direction(column().is_null(), descending),
+            direction(column(), descending),
+        ],
         Column::Timestamp(column) => vec![direction(column(), descending)],
     }
 }
@@ -328,9 +313,9 @@ where
 fn present<T: Table + 'static>(column: Column<T>) -> Cond<T> {
     match column {
         Column::Text { column, nullable, .. } => guarded(column, nullable, Box::new(column().ne(String::new()))),
-        Column::Bool { column, nullable: true } => Box::new(column().is_not_null()),
+        Column::Bool(column) => Box::new(column().is_not_null()),
         // NOT NULL columns always have a value.
-        Column::Bool { nullable: false, .. } | Column::Timestamp(_) => Box::new(sql::<Bool>("1 = 1")),
+        Column::Timestamp(_) => Box::new(sql::<Bool>("1 = 1")),
     }
 }
 
@@ -357,7 +342,7 @@ fn compare<T: Table + 'static>(
             Literal::Text(text),
         ) => Ok(compare_text(column, nullable, norm, op, text, case_exact)),
         (Column::Text { .. }, _) => Err("a text column needs a text literal"),
-        (Column::Bool { column, nullable }, Literal::Bool(b)) => {
+        (Column::Bool(column), Literal::Bool(b)) => {
             let b = *b;
             let condition: MaybeCond<T> = match op {
                 CompareOp::Eq | CompareOp::Ne => Box::new(column().eq(b)),
@@ -369,13 +354,9 @@ fn compare<T: Table + 'static>(
                     return Err("co, sw and ew apply to text only");
                 }
             };
-            Ok(if nullable {
-                Box::new(column().is_not_null().and(condition).assume_not_null())
-            } else {
-                Box::new(condition.assume_not_null())
-            })
+            Ok(Box::new(column().is_not_null().and(condition).assume_not_null()))
         }
-        (Column::Bool { .. }, _) => Err("a boolean column needs a boolean literal"),
+        (Column::Bool(_), _) => Err("a boolean column needs a boolean literal"),
         (Column::Timestamp(column), Literal::Timestamp(t)) => {
             let t = *t;
             Ok(match op {

@@ -10,6 +10,7 @@ use diesel::prelude::*;
 
 use crate::conn::MultiBackend;
 use crate::error::{DbResultExt, StorageError};
+use crate::feed::{join_names, split_names};
 use crate::filter_sql;
 use crate::query::{GroupPredicate, UserPredicate};
 use crate::schema::{groups, tenant_matching_rules, tenant_rules, users};
@@ -126,10 +127,6 @@ impl ScopingRow {
     }
 }
 
-/// The stored spelling of a matching rule's attribute list. Commas cannot occur in the
-/// attribute names the core accepts.
-const ATTRIBUTE_SEPARATOR: &str = ",";
-
 /// Users not linked to the connection `token`: linked means adopted by it, or created
 /// by it and adopted by nobody.
 fn not_linked_to(token: &str) -> filter_sql::Cond<users::table> {
@@ -216,7 +213,9 @@ impl Tx<'_> {
         };
         Ok(Some(MatchingRuleRecord {
             tenant_id: tenant_id.to_owned(),
-            attributes: attributes.split(ATTRIBUTE_SEPARATOR).map(str::to_owned).collect(),
+            // Stored as the feed stores attribute names: comma-joined (commas cannot occur
+            // in the attribute names the core accepts).
+            attributes: split_names(&attributes),
             policy: MatchPolicy::parse(&policy)
                 .ok_or_else(|| StorageError::Internal(format!("unknown match policy {policy:?}")))?,
         }))
@@ -228,7 +227,7 @@ impl Tx<'_> {
         diesel::insert_into(tenant_matching_rules::table)
             .values((
                 tenant_matching_rules::tenant_id.eq(&rule.tenant_id),
-                tenant_matching_rules::attributes.eq(rule.attributes.join(ATTRIBUTE_SEPARATOR)),
+                tenant_matching_rules::attributes.eq(join_names(&rule.attributes)),
                 tenant_matching_rules::policy.eq(rule.policy.as_str()),
             ))
             .execute(self.conn)

@@ -116,6 +116,14 @@ fn group_columns_compare_by_their_types(store: &Store) {
         case_exact: false,
     });
     assert_eq!(names(store, &t, created_after), ["Engineering", "Ops"]);
+    // The comparison really is applied: after Engineering's creation, only Ops.
+    let created_after_eng = GroupPredicate::Row(Predicate::Compare {
+        column: GroupColumn::Created,
+        op: CompareOp::Gt,
+        value: Literal::Timestamp(eng.created_us),
+        case_exact: false,
+    });
+    assert_eq!(names(store, &t, created_after_eng), ["Ops"]);
     let no_external_id = GroupPredicate::Not(Box::new(GroupPredicate::Row(Predicate::Present(
         GroupColumn::ExternalId,
     ))));

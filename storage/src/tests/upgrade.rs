@@ -89,7 +89,7 @@ fn the_newest_migration_keeps_users_values_and_their_flags(db: &TestDb) {
     assert_eq!(bob.active, Some(false));
     assert_eq!(bob.children.len(), 1, "every user keeps its values");
 
-    // The unique userName index and the cascade to values came through the rebuild.
+    // The unique userName index and the cascade to values work after the rebuild.
     let mut again = ada.clone();
     again.id = "ada2".into();
     again.user_name = "ADA@contoso.com".into();
@@ -101,6 +101,38 @@ fn the_newest_migration_keeps_users_values_and_their_flags(db: &TestDb) {
         .insert_user(&reused)
         .expect("a new user may take the deleted id: its values went with it");
     assert_eq!(store.get_user("t1", "ada").unwrap().unwrap().children.len(), 2);
+
+    // Every index of the rebuilt tables is there, as on a database created fresh.
+    let fresh = match db.backend() {
+        Backend::Sqlite => TestDb::sqlite(),
+        Backend::Postgres => TestDb::postgres(),
+    };
+    drop(fresh.store());
+    assert_eq!(rebuilt_table_indexes(db), rebuilt_table_indexes(&fresh));
+    assert!(rebuilt_table_indexes(db).contains(&"user_values_value_idx".to_string()));
+}
+
+#[derive(QueryableByName)]
+struct IndexName {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
+
+/// The named indexes of `users` and `user_values`, sorted.
+fn rebuilt_table_indexes(db: &TestDb) -> Vec<String> {
+    let rows: Vec<IndexName> = match db.backend() {
+        Backend::Sqlite => diesel::sql_query(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('users', 'user_values') \
+             AND sql IS NOT NULL ORDER BY name",
+        )
+        .load(&mut SqliteConnection::establish(db.url()).unwrap()),
+        Backend::Postgres => diesel::sql_query(
+            "SELECT indexname AS name FROM pg_indexes WHERE tablename IN ('users', 'user_values') ORDER BY indexname",
+        )
+        .load(&mut PgConnection::establish(db.url()).unwrap()),
+    }
+    .unwrap();
+    rows.into_iter().map(|r| r.name).collect()
 }
 
 #[test]

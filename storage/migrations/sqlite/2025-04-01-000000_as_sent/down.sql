@@ -79,7 +79,10 @@ SELECT
     out_of_scope, adopted_by_token
 FROM users;
 
-INSERT INTO user_values_prev
+INSERT INTO user_values_prev (
+    tenant_id, user_id, attr, ord, value, value_norm, display, type, is_primary,
+    ref, formatted, street_address, locality, region, postal_code, country
+)
 SELECT tenant_id, user_id, attr, ord, value, value_norm, display, type, COALESCE(is_primary, 0),
        ref, formatted, street_address, locality, region, postal_code, country
 FROM user_values;

@@ -90,7 +90,10 @@ SELECT
     out_of_scope, adopted_by_token
 FROM users;
 
-INSERT INTO user_values_next
+INSERT INTO user_values_next (
+    tenant_id, user_id, attr, ord, value, value_norm, display, type, is_primary,
+    ref, formatted, street_address, locality, region, postal_code, country
+)
 SELECT tenant_id, user_id, attr, ord, value, value_norm, display, type, CASE WHEN is_primary THEN 1 END,
        ref, formatted, street_address, locality, region, postal_code, country
 FROM user_values;
