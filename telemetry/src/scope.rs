@@ -116,8 +116,12 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn outside_a_scope_nothing_is_recorded() {
-        set_tenant("t");
-        assert_eq!(current_tenant(), None);
+    async fn a_tenant_set_outside_any_scope_reaches_no_later_request() {
+        assert!(!is_active());
+        set_tenant("t"); // a no-op, and no panic
+        let scope = new_scope();
+        let seen = within(Arc::clone(&scope), async { current_tenant() }).await;
+        assert_eq!(seen, None, "a later request's scope starts without a tenant");
+        assert_eq!(scope.tenant(), None);
     }
 }
