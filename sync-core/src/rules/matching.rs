@@ -31,12 +31,12 @@ pub(crate) fn user_to_adopt(tx: &mut Tx<'_>, incoming: &UserRecord, token: &str)
         let ids = tx.unlinked_users(&incoming.tenant_id, &predicate, token, 2)?;
         match ids.as_slice() {
             [] => continue,
-            [id] if rule.policy == MatchPolicy::Adopt => {
-                let existing = tx
-                    .get_user(&incoming.tenant_id, id)?
-                    .ok_or_else(|| CoreError::Internal(format!("matched user {id:?} vanished")))?;
-                return Ok(Some(existing));
-            }
+            [id] if rule.policy == MatchPolicy::Adopt => match tx.get_user(&incoming.tenant_id, id)? {
+                Some(existing) => return Ok(Some(existing)),
+                // Deleted by a commit between the two reads (PostgreSQL reads committed
+                // data per statement): there is nothing left to adopt by this attribute.
+                None => continue,
+            },
             [id] => {
                 return Err(CoreError::Uniqueness(format!(
                     "user {id:?}, which this connection did not provision, has the same {} {value:?} \
