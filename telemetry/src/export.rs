@@ -27,22 +27,9 @@ pub(crate) fn span_exporter(
     match otlp.protocol {
         OtlpProtocol::Grpc => {
             let _inside = runtime.enter();
-            let mut builder = SpanExporter::builder()
-                .with_tonic()
-                .with_endpoint(endpoint)
-                .with_timeout(otlp.timeout);
-            if is_https(endpoint) {
-                builder = builder.with_tls_config(ClientTlsConfig::new().with_native_roots());
-            }
-            builder.build()
+            over_tonic(SpanExporter::builder().with_tonic(), otlp, endpoint).build()
         }
-        OtlpProtocol::HttpProtobuf => SpanExporter::builder()
-            .with_http()
-            .with_protocol(Protocol::HttpBinary)
-            .with_endpoint(endpoint)
-            .with_timeout(otlp.timeout)
-            .with_http_client(RuntimeHttpClient::new(endpoint, otlp, runtime)?)
-            .build(),
+        OtlpProtocol::HttpProtobuf => over_http(SpanExporter::builder().with_http(), otlp, endpoint, runtime)?.build(),
     }
 }
 
@@ -55,23 +42,38 @@ pub(crate) fn metric_exporter(
     match otlp.protocol {
         OtlpProtocol::Grpc => {
             let _inside = runtime.enter();
-            let mut builder = MetricExporter::builder()
-                .with_tonic()
-                .with_endpoint(endpoint)
-                .with_timeout(otlp.timeout);
-            if is_https(endpoint) {
-                builder = builder.with_tls_config(ClientTlsConfig::new().with_native_roots());
-            }
-            builder.build()
+            over_tonic(MetricExporter::builder().with_tonic(), otlp, endpoint).build()
         }
-        OtlpProtocol::HttpProtobuf => MetricExporter::builder()
-            .with_http()
-            .with_protocol(Protocol::HttpBinary)
-            .with_endpoint(endpoint)
-            .with_timeout(otlp.timeout)
-            .with_http_client(RuntimeHttpClient::new(endpoint, otlp, runtime)?)
-            .build(),
+        OtlpProtocol::HttpProtobuf => {
+            over_http(MetricExporter::builder().with_http(), otlp, endpoint, runtime)?.build()
+        }
     }
+}
+
+/// A span or metric exporter builder set up for OTLP/gRPC to `endpoint` (TLS for
+/// `https://`). Build it inside the runtime: tonic creates its channel there.
+fn over_tonic<B: WithExportConfig + WithTonicConfig>(builder: B, otlp: &OtlpConfig, endpoint: &str) -> B {
+    let builder = builder.with_endpoint(endpoint).with_timeout(otlp.timeout);
+    if is_https(endpoint) {
+        builder.with_tls_config(ClientTlsConfig::new().with_native_roots())
+    } else {
+        builder
+    }
+}
+
+/// A span or metric exporter builder set up for OTLP/HTTP (protobuf) to `endpoint`,
+/// its requests sent on `runtime`.
+fn over_http<B: WithExportConfig + WithHttpConfig>(
+    builder: B,
+    otlp: &OtlpConfig,
+    endpoint: &str,
+    runtime: &Handle,
+) -> Result<B, ExporterBuildError> {
+    Ok(builder
+        .with_protocol(Protocol::HttpBinary)
+        .with_endpoint(endpoint)
+        .with_timeout(otlp.timeout)
+        .with_http_client(RuntimeHttpClient::new(endpoint, otlp, runtime)?))
 }
 
 fn is_https(endpoint: &str) -> bool {
