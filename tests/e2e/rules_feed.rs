@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use idsync_core::storage::records::Scope;
 use idsync_proto::v1::{CreatePolicy, ListLogEntriesRequest, LogEntry, LogOutcome, MatchPolicy, UpdatePolicy, User};
-use idsync_tests::{Backend, TestApp, assert_scim_error, on_both_backends, patch_op, summary};
+use idsync_tests::{
+    Backend, CONTOSO_STAFF as RULE, DEPARTMENT, TestApp, assert_scim_error, on_both_backends, set_department, summary,
+    user_in_department as user,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -14,24 +17,6 @@ on_both_backends! {
     the_delete_policy_feeds_and_logs_a_delete_caused_by_the_rule,
     the_reject_policy_feeds_nothing_and_logs_a_failure_with_its_scim_type,
     an_adoption_feeds_an_update_of_the_adopted_account_and_logs_a_successful_create,
-}
-
-const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-const DEPARTMENT: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department";
-const RULE: &str = "userName ew \"@contoso.com\" and \
-                    urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department ne \"Contractors\"";
-
-fn user(user_name: &str, department: &str) -> Value {
-    json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE],
-        "userName": user_name,
-        "active": true,
-        ENTERPRISE: {"department": department},
-    })
-}
-
-fn set_department(department: &str) -> Value {
-    patch_op(json!([{"op": "Replace", "path": DEPARTMENT, "value": department}]))
 }
 
 async fn log(app: &TestApp) -> Vec<LogEntry> {

@@ -2,26 +2,12 @@
 //! each policy, and out-of-scope users refused as group members.
 
 use idsync_proto::v1::{CreatePolicy, RuleResource, Rules, UpdatePolicy};
-use idsync_tests::{Backend, TestApp, assert_scim_error, on_both_backends, patch_op, scoping_rule};
+use idsync_tests::{
+    Backend, CONTOSO_STAFF as RULE, TestApp, assert_scim_error, on_both_backends, patch_op, scoping_rule,
+    set_department, user_in_department as user,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-const RULE: &str = "userName ew \"@contoso.com\" and \
-                    urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department ne \"Contractors\"";
-
-fn user(user_name: &str, department: &str) -> Value {
-    json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE],
-        "userName": user_name,
-        "active": true,
-        ENTERPRISE: {"department": department},
-    })
-}
-
-fn set_department(department: &str) -> Value {
-    patch_op(json!([{"op": "Replace", "path": format!("{ENTERPRISE}:department"), "value": department}]))
-}
 
 async fn id_of(response: reqwest::Response) -> String {
     assert_eq!(response.status(), StatusCode::CREATED);

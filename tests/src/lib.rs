@@ -476,6 +476,29 @@ impl TestApp {
     }
 }
 
+/// The enterprise extension's URN.
+pub const ENTERPRISE_URN: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+/// The enterprise `department`, as a PATCH path and as a changed attribute's name.
+pub const DEPARTMENT: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department";
+/// A scoping filter: users of contoso.com outside the Contractors department.
+pub const CONTOSO_STAFF: &str = "userName ew \"@contoso.com\" and \
+                                 urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department ne \"Contractors\"";
+
+/// A User body with `userName`, `active: true` and an enterprise `department`.
+pub fn user_in_department(user_name: &str, department: &str) -> Value {
+    serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE_URN],
+        "userName": user_name,
+        "active": true,
+        ENTERPRISE_URN: {"department": department},
+    })
+}
+
+/// A PATCH body (Entra's capitalised op) replacing the enterprise `department`.
+pub fn set_department(department: &str) -> Value {
+    patch_op(serde_json::json!([{"op": "Replace", "path": DEPARTMENT, "value": department}]))
+}
+
 /// A scoping rule message.
 pub fn scoping_rule(resource: RuleResource, filter: &str, create: CreatePolicy, update: UpdatePolicy) -> ScopingRule {
     ScopingRule {
