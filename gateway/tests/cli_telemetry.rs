@@ -1,5 +1,6 @@
 //! The `idsync` binary's telemetry as an operator meets it: OTLP export configured by
-//! `OTEL_*` variables and flushed on SIGTERM, and `idsync core --metrics-listen`.
+//! `OTEL_*` variables and flushed on SIGTERM, JSON log lines when stderr is not a
+//! terminal, and `idsync core --metrics-listen`.
 
 #![allow(clippy::unwrap_used)] // tests assert by unwrapping
 
@@ -51,7 +52,7 @@ async fn serve_exports_over_otlp_http_and_flushes_when_stopped() {
         .arg("--data-dir")
         .arg(dir.path())
         .env_remove("IDSYNC_DATABASE_URL")
-        .env("IDSYNC_LOG", "warn")
+        .env("IDSYNC_LOG", "info")
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", collector.endpoint())
         .env("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
         .env("OTEL_SERVICE_NAME", "idsync-under-test")
@@ -59,9 +60,17 @@ async fn serve_exports_over_otlp_http_and_flushes_when_stopped() {
         .env("OTEL_BSP_SCHEDULE_DELAY", "3600000")
         .env("OTEL_METRIC_EXPORT_INTERVAL", "3600000")
         .stdout(Stdio::piped())
+        // Not a terminal: the log must be JSON lines.
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut child = Running(child);
+    let mut log = child.0.stderr.take().unwrap();
+    let log_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut log, &mut text).unwrap();
+        text
+    });
     let mut out = BufReader::new(child.0.stdout.take().unwrap());
     let (mut tenant_url, mut token, mut line) = (String::new(), String::new(), String::new());
     while out.read_line(&mut line).unwrap() > 0 && token.is_empty() {
@@ -103,6 +112,30 @@ async fn serve_exports_over_otlp_http_and_flushes_when_stopped() {
     .await;
     assert!(flushed, "spans and metrics flushed on shutdown: {}", collector.dump());
     assert!(!collector.dump().contains(&token), "the token is never exported");
+
+    // The log: one JSON object per line; the request's line carries its trace and
+    // request ids; the token never appears.
+    let log = log_reader.join().unwrap();
+    assert!(!log.contains(&token), "the token is never logged");
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}")))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["timestamp"].is_string() && l["level"].is_string())
+    );
+    let finished = lines
+        .iter()
+        .find(|l| l.to_string().contains("request finished") && l.to_string().contains("/scim/v2/Users"))
+        .unwrap_or_else(|| panic!("no `request finished` line for GET /Users in {log}"));
+    let text = finished.to_string();
+    assert!(
+        text.contains("\"trace_id\"") && text.contains("\"request_id\""),
+        "{finished}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
