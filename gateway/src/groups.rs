@@ -22,7 +22,7 @@ use crate::extract::{IfMatch, IfNoneMatch, ResourceId, ScimJson};
 use crate::forward::Forwarded;
 use crate::projection::Projection;
 use crate::query::{list_groups_request, projection};
-use crate::response::{Scim, etag, not_modified, resource};
+use crate::response::{etag, not_modified, projected_list, projected_resource};
 use crate::wire::GROUP_URN;
 use crate::wire::group_in::GroupBody;
 use crate::wire::group_out::GroupOut;
@@ -73,10 +73,7 @@ pub(crate) fn render_group_list(
     projection: &Projection,
 ) -> Result<Response, ApiError> {
     let list = ListResponseOut::groups(page, state.scim_base_url(), member_display(projection));
-    if projection.is_all() {
-        return Ok(Scim(list).into_response());
-    }
-    Ok(Scim(list.try_map(|group| projection.render(&group))?).into_response())
+    projected_list(list, projection)
 }
 
 /// `POST /Groups` → 201 with `Location` and `ETag`.
@@ -193,9 +190,5 @@ fn render_group(
     projection: &Projection,
 ) -> Result<Response, ApiError> {
     let out = GroupOut::new(group, state.scim_base_url(), member_display(projection));
-    let (version, location) = (out.version(), out.location());
-    if projection.is_all() {
-        return Ok(resource(status, version, location, out));
-    }
-    Ok(resource(status, version, location, projection.render(&out)?))
+    projected_resource(status, out.version(), out.location(), out, projection)
 }

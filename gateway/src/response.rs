@@ -5,7 +5,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::errors::ApiError;
 use crate::extract::IfNoneMatch;
+use crate::projection::Projection;
+use crate::wire::list::ListResponseOut;
 
 /// The media type of every SCIM response body (RFC 7644 §3.1).
 pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
@@ -59,6 +62,32 @@ pub(crate) fn resource<T: Serialize>(
         }
     }
     (status, headers, Scim(body)).into_response()
+}
+
+/// [`resource`], shaped by `attributes`/`excludedAttributes`. The default projection
+/// serializes `out` as it is; any other goes through JSON once.
+pub(crate) fn projected_resource<T: Serialize>(
+    status: StatusCode,
+    version: Option<i64>,
+    location: Option<String>,
+    out: T,
+    projection: &Projection,
+) -> Result<Response, ApiError> {
+    if projection.is_all() {
+        return Ok(resource(status, version, location, out));
+    }
+    Ok(resource(status, version, location, projection.render(&out)?))
+}
+
+/// A `ListResponse` with each resource shaped by `attributes`/`excludedAttributes`.
+pub(crate) fn projected_list<R: Serialize>(
+    list: ListResponseOut<R>,
+    projection: &Projection,
+) -> Result<Response, ApiError> {
+    if projection.is_all() {
+        return Ok(Scim(list).into_response());
+    }
+    Ok(Scim(list.try_map(|r| projection.render(&r))?).into_response())
 }
 
 /// `304 Not Modified` (the `ETag` and no body) when `If-None-Match` names `version`,

@@ -12,14 +12,14 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::post;
 
 use crate::errors::ApiError;
 use crate::extract::ScimJson;
 use crate::forward::Forwarded;
 use crate::groups::{member_display, render_group_list};
-use crate::response::Scim;
+use crate::response::projected_list;
 use crate::users::render_user_list;
 use crate::wire::list::ListResponseOut;
 use crate::wire::search_in::SearchBody;
@@ -72,8 +72,5 @@ async fn search_root(
         .await?
         .into_inner();
     let list = ListResponseOut::search(&page, state.scim_base_url(), member_display(&projection))?;
-    if projection.is_all() {
-        return Ok(Scim(list).into_response());
-    }
-    Ok(Scim(list.try_map(|resource| projection.render(&resource))?).into_response())
+    projected_list(list, &projection)
 }

@@ -7,7 +7,7 @@
 use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{any, get};
 use idsync_proto::v1::{
     CreateUserRequest, DeleteUserRequest, GetUserRequest, ListUsersResponse, PatchUserRequest, ReplaceUserRequest, User,
@@ -18,7 +18,7 @@ use crate::extract::{IfMatch, IfNoneMatch, ResourceId, ScimJson};
 use crate::forward::Forwarded;
 use crate::projection::Projection;
 use crate::query::{list_users_request, projection};
-use crate::response::{Scim, not_modified, resource};
+use crate::response::{not_modified, projected_list, projected_resource};
 use crate::wire::list::ListResponseOut;
 use crate::wire::patch::PatchBody;
 use crate::wire::user_in::UserBody;
@@ -157,11 +157,7 @@ pub(crate) fn render_user_list(
     page: &ListUsersResponse,
     projection: &Projection,
 ) -> Result<Response, ApiError> {
-    let list = ListResponseOut::users(page, state.scim_base_url());
-    if projection.is_all() {
-        return Ok(Scim(list).into_response());
-    }
-    Ok(Scim(list.try_map(|user| projection.render(&user))?).into_response())
+    projected_list(ListResponseOut::users(page, state.scim_base_url()), projection)
 }
 
 /// The user as SCIM JSON with `ETag`, shaped by `attributes`/`excludedAttributes`; a 201
@@ -173,9 +169,5 @@ fn render_user(
     projection: &Projection,
 ) -> Result<Response, ApiError> {
     let out = UserOut::new(user, state.scim_base_url());
-    let (version, location) = (out.version(), out.location());
-    if projection.is_all() {
-        return Ok(resource(status, version, location, out));
-    }
-    Ok(resource(status, version, location, projection.render(&out)?))
+    projected_resource(status, out.version(), out.location(), out, projection)
 }
