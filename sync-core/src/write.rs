@@ -252,7 +252,7 @@ impl Core {
         }
         intent.logged.store(true, Ordering::Release);
         if changed {
-            self.feed.notify();
+            self.feed.notify(&caller.tenant_id);
         }
         Ok(value)
     }

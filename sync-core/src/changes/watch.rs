@@ -126,7 +126,7 @@ impl Core {
         filter: &Filter,
         tx: &mpsc::Sender<Result<ChangeEvent, Status>>,
     ) {
-        let mut commits = self.feed.commits();
+        let mut commits = self.feed.commits(tenant);
         let mut closing = self.feed.closing();
         loop {
             if *closing.borrow_and_update() {
