@@ -18,8 +18,7 @@
 //! string redacted, because error messages quote the offending values.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, OnceLock};
 
 use idsync_storage::{AttributeNames, LogRecord, NewChange, StorageError, Tx};
 use idsync_telemetry::provisioning::{
@@ -68,10 +67,9 @@ pub(crate) struct Intent {
     operation: Operation,
     resource_type: &'static str,
     resource_id: Option<String>,
-    /// Set once a `commit` of this attempt has written its success entry.
-    logged: AtomicBool,
-    /// What the committed write did, for telemetry: its outcome and the resource's id.
-    committed: Mutex<Option<(MetricOutcome, Option<String>)>>,
+    /// Set when a `commit` of this attempt has written its success entry: what the
+    /// committed write did, for telemetry (its outcome and the resource's id).
+    committed: OnceLock<(MetricOutcome, Option<String>)>,
 }
 
 impl Intent {
@@ -82,8 +80,7 @@ impl Intent {
             operation,
             resource_type,
             resource_id: resource_id.map(str::to_owned),
-            logged: AtomicBool::new(false),
-            committed: Mutex::new(None),
+            committed: OnceLock::new(),
         }
     }
 
@@ -163,9 +160,7 @@ impl Core {
         let result = op(Arc::clone(&intent)).await;
         // A committed write logged its own outcome, even when the client is answered
         // with an error (an update that a scoping rule turned into a delete).
-        if intent.logged.load(Ordering::Acquire) {
-            let committed = intent.committed.lock().map(|c| c.clone()).unwrap_or_default();
-            let (outcome, id) = committed.unwrap_or((MetricOutcome::Updated, None));
+        if let Some((outcome, id)) = intent.committed.get().cloned() {
             let id = id.or_else(|| intent.resource_id.clone()).unwrap_or_default();
             self.telemetry.operation(
                 caller,
@@ -247,10 +242,8 @@ impl Core {
         .await
         .map_err(|e| E::from(StorageError::Internal(format!("blocking task failed: {e}"))))?;
         let (value, changed, outcome, resource_id) = committed?;
-        if let Ok(mut slot) = intent.committed.lock() {
-            *slot = Some((outcome, resource_id));
-        }
-        intent.logged.store(true, Ordering::Release);
+        // One success per attempt: a write commits once.
+        let _ = intent.committed.set((outcome, resource_id));
         if changed {
             self.feed.notify(&caller.tenant_id);
         }
