@@ -234,6 +234,17 @@ impl MemberType {
     }
 }
 
+/// A user or group found by id for a membership change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedMember {
+    /// Its id.
+    pub id: String,
+    /// Whether it is a user or a group.
+    pub member_type: MemberType,
+    /// A scoping rule marked it out of scope (it may join no group).
+    pub out_of_scope: bool,
+}
+
 /// One member of a group.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberRecord {

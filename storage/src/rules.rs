@@ -328,32 +328,6 @@ impl Tx<'_> {
             .db()
     }
 
-    /// Which of `ids` name a user or group of the tenant that is marked out of scope.
-    pub fn out_of_scope_among(&mut self, tenant_id: &str, ids: &[String]) -> Result<Vec<String>, StorageError> {
-        let mut found = Vec::new();
-        for chunk in ids.chunks(crate::users::BATCH) {
-            found.extend(
-                users::table
-                    .filter(users::tenant_id.eq(tenant_id))
-                    .filter(users::id.eq_any(chunk))
-                    .filter(users::out_of_scope.eq(true))
-                    .select(users::id)
-                    .load::<String>(self.conn)
-                    .db()?,
-            );
-            found.extend(
-                groups::table
-                    .filter(groups::tenant_id.eq(tenant_id))
-                    .filter(groups::id.eq_any(chunk))
-                    .filter(groups::out_of_scope.eq(true))
-                    .select(groups::id)
-                    .load::<String>(self.conn)
-                    .db()?,
-            );
-        }
-        Ok(found)
-    }
-
     /// The ids of up to `limit` users of the tenant that satisfy `predicate` and are not
     /// linked to the connection `token` (see [`crate::records::UserRecord`]), oldest
     /// first: the candidates of a matching rule.

@@ -11,7 +11,7 @@ use diesel::sqlite::Sqlite;
 use super::rows::{MemberRow, NewMember};
 use crate::conn::AnyConnection;
 use crate::error::{DbResultExt, StorageError};
-use crate::records::{MemberRecord, MemberType, MembershipRecord};
+use crate::records::{MemberRecord, MemberType, MembershipRecord, ResolvedMember};
 use crate::schema::{group_members, groups, users};
 use crate::users::BATCH;
 
@@ -25,30 +25,37 @@ pub(crate) fn resolve_members_in(
     conn: &mut AnyConnection,
     tenant_id: &str,
     ids: &[String],
-) -> Result<Vec<(String, MemberType)>, StorageError> {
+) -> Result<Vec<ResolvedMember>, StorageError> {
     let _span = crate::trace::db_span(conn, "SELECT", "group_members").entered();
+    let resolved = |member_type| {
+        move |(id, out_of_scope)| ResolvedMember {
+            id,
+            member_type,
+            out_of_scope,
+        }
+    };
     let mut found = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(BATCH) {
         let users = users::table
             .filter(users::tenant_id.eq(tenant_id))
             .filter(users::id.eq_any(chunk))
-            .select(users::id);
-        let user_ids: Vec<String> = match conn {
+            .select((users::id, users::out_of_scope));
+        let user_rows: Vec<(String, bool)> = match conn {
             AnyConnection::Sqlite(c) => users.load(c),
             AnyConnection::Postgresql(c) => users.for_share().load(c),
         }
         .db()?;
-        found.extend(user_ids.into_iter().map(|id| (id, MemberType::User)));
+        found.extend(user_rows.into_iter().map(resolved(MemberType::User)));
         let groups = groups::table
             .filter(groups::tenant_id.eq(tenant_id))
             .filter(groups::id.eq_any(chunk))
-            .select(groups::id);
-        let group_ids: Vec<String> = match conn {
+            .select((groups::id, groups::out_of_scope));
+        let group_rows: Vec<(String, bool)> = match conn {
             AnyConnection::Sqlite(c) => groups.load(c),
             AnyConnection::Postgresql(c) => groups.for_share().load(c),
         }
         .db()?;
-        found.extend(group_ids.into_iter().map(|id| (id, MemberType::Group)));
+        found.extend(group_rows.into_iter().map(resolved(MemberType::Group)));
     }
     Ok(found)
 }

@@ -10,7 +10,8 @@ use super::members::{
 use super::{delete_group_in, get_group_in, insert_group_in, list_groups_in, memberships_in, update_group_in};
 use crate::error::StorageError;
 use crate::records::{
-    GroupMembersPage, GroupPage, GroupQuery, GroupRecord, MemberRecord, MemberType, MembershipRecord, UserGroupsPage,
+    GroupMembersPage, GroupPage, GroupQuery, GroupRecord, MemberRecord, MembershipRecord, ResolvedMember,
+    UserGroupsPage,
 };
 use crate::{Store, Tx};
 
@@ -70,13 +71,10 @@ impl Tx<'_> {
         list_groups_in(self.conn, tenant_id, query)
     }
 
-    /// Which of `ids` name a user or a group of the tenant, with the type of each; ids
-    /// that name neither (including those of other tenants) are left out.
-    pub fn resolve_members(
-        &mut self,
-        tenant_id: &str,
-        ids: &[String],
-    ) -> Result<Vec<(String, MemberType)>, StorageError> {
+    /// Which of `ids` name a user or a group of the tenant, with the type of each and
+    /// whether a scoping rule marked it out of scope; ids that name neither (including
+    /// those of other tenants) are left out. Two statements per 500 ids.
+    pub fn resolve_members(&mut self, tenant_id: &str, ids: &[String]) -> Result<Vec<ResolvedMember>, StorageError> {
         resolve_members_in(self.conn, tenant_id, ids)
     }
 

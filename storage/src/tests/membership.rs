@@ -3,7 +3,7 @@
 
 use super::{count_statements, group, member, tenant, tick, user};
 use crate::conn::TxMode;
-use crate::records::{GroupQuery, GroupRecord, MemberRecord, MemberType, MembershipRecord};
+use crate::records::{GroupQuery, GroupRecord, MemberRecord, MemberType, MembershipRecord, ResolvedMember};
 use crate::{StorageError, Store, Tx};
 
 crate::tests::on_both_backends! {
@@ -86,9 +86,14 @@ fn members_resolve_to_users_or_groups_of_the_tenant_only(store: &Store) {
     let g = group_with(store, &t, "Engineering", 0);
     let asked = [ada.id.clone(), g.id.clone(), eve.id.clone(), "nobody".to_owned()];
     let mut found = store.write(|tx| tx.resolve_members(&t, &asked)).expect("resolve");
-    found.sort_by(|x, y| x.0.cmp(&y.0));
-    let mut expected = vec![(ada.id.clone(), MemberType::User), (g.id.clone(), MemberType::Group)];
-    expected.sort_by(|x, y| x.0.cmp(&y.0));
+    found.sort_by(|x, y| x.id.cmp(&y.id));
+    let resolved = |id: &str, member_type| ResolvedMember {
+        id: id.to_owned(),
+        member_type,
+        out_of_scope: false,
+    };
+    let mut expected = vec![resolved(&ada.id, MemberType::User), resolved(&g.id, MemberType::Group)];
+    expected.sort_by(|x, y| x.id.cmp(&y.id));
     assert_eq!(found, expected);
 }
 
@@ -130,7 +135,7 @@ fn user_groups_list_direct_memberships_by_group_name(store: &Store) {
 fn add_one(tx: &mut Tx<'_>, t: &str, g: &str, id: &str) -> Result<u64, StorageError> {
     let current = tx.get_group(t, g, false)?.ok_or(StorageError::NotFound)?;
     let resolved = tx.resolve_members(t, &[id.to_owned()])?;
-    let members: Vec<MemberRecord> = resolved.iter().map(|(id, ty)| member(id, *ty)).collect();
+    let members: Vec<MemberRecord> = resolved.iter().map(|m| member(&m.id, m.member_type)).collect();
     let added = tx.add_members(t, g, &members)?;
     let next = GroupRecord {
         version: current.version + 1,

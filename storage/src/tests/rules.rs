@@ -103,5 +103,15 @@ fn scope_markers_are_found_among_member_ids(store: &Store) {
     let stored = store.get_user(&t, &bob.id).unwrap().unwrap();
     assert!(stored.out_of_scope && stored.active == Some(false) && stored.version == bob.version);
     let ids = [ada.id.clone(), bob.id.clone(), "nobody".into()];
-    assert_eq!(store.read(|tx| tx.out_of_scope_among(&t, &ids)).unwrap(), [bob.id]);
+    let marked: Vec<(String, bool)> = store
+        .write(|tx| tx.resolve_members(&t, &ids))
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.id, m.out_of_scope))
+        .collect();
+    let mut expected = vec![(ada.id, false), (bob.id, true)];
+    expected.sort();
+    let mut marked = marked;
+    marked.sort();
+    assert_eq!(marked, expected);
 }

@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 
 use idsync_proto::v1::{Group, ListGroupsRequest, ListGroupsResponse, PatchGroupResponse, PatchOperation};
-use idsync_storage::records::{GroupQuery, GroupRecord, MemberRecord, MemberType};
+use idsync_storage::records::{GroupQuery, GroupRecord, MemberRecord, MemberType, ResolvedMember};
 use idsync_storage::{NewChange, StorageError, Tx};
 
 use super::convert::{group_to_parts, record_to_group};
@@ -504,16 +504,26 @@ fn resolve_members(tx: &mut Tx<'_>, tenant_id: &str, ids: &[String]) -> Result<V
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let found: HashMap<String, MemberType> = tx.resolve_members(tenant_id, ids)?.into_iter().collect();
+    let found: HashMap<String, ResolvedMember> = tx
+        .resolve_members(tenant_id, ids)?
+        .into_iter()
+        .map(|m| (m.id.clone(), m))
+        .collect();
     let mut members = Vec::with_capacity(ids.len());
     let mut unknown = Vec::new();
+    let mut out_of_scope = Vec::new();
     for id in ids {
         match found.get(id) {
-            Some(member_type) => members.push(MemberRecord {
-                id: id.clone(),
-                member_type: *member_type,
-                display: None,
-            }),
+            Some(member) => {
+                if member.out_of_scope {
+                    out_of_scope.push(id.as_str());
+                }
+                members.push(MemberRecord {
+                    id: id.clone(),
+                    member_type: member.member_type,
+                    display: None,
+                });
+            }
             None => unknown.push(id.clone()),
         }
     }
@@ -521,8 +531,8 @@ fn resolve_members(tx: &mut Tx<'_>, tenant_id: &str, ids: &[String]) -> Result<V
         return Err(WriteError::UnknownMembers(unknown));
     }
     // A member that a scoping rule disabled is not provisioned: it joins no group.
-    if let Some(refusal) = rules::scope::out_of_scope_members(tx, tenant_id, ids)? {
-        return Err(WriteError::Refused(refusal));
+    if !out_of_scope.is_empty() {
+        return Err(WriteError::Refused(rules::scope::out_of_scope_refusal(&out_of_scope)));
     }
     Ok(members)
 }

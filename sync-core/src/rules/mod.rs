@@ -17,7 +17,7 @@
 //!
 //! The users and groups operations call in at three points: [`matching::user_to_adopt`]
 //! before a user insert, [`scope::scope_user`] / [`scope::scope_group`] after a write,
-//! and [`scope::out_of_scope_members`] before members are added.
+//! and [`scope::out_of_scope_refusal`] when members to add are marked out of scope.
 
 pub mod admin;
 pub(crate) mod matching;

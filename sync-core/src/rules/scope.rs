@@ -4,8 +4,8 @@
 //! rule's filter compiled exactly as a list filter, so a rule and `GET /Users?filter=`
 //! can never disagree. What follows from the answer is [`decide`], a pure function.
 
+use idsync_storage::Tx;
 use idsync_storage::records::{CreatePolicy, RuleResource, ScopingRuleRecord, UpdatePolicy, UserRecord};
-use idsync_storage::{StorageError, Tx};
 
 use super::spec::{Compiled, compile_scoping_filter};
 use crate::clock::now_us;
@@ -169,22 +169,11 @@ fn refused(what: &str, name: &str, rule: Option<&ScopingRuleRecord>, kind: Write
     ))
 }
 
-/// The 400 `invalidValue` that refuses a write adding members that a scoping rule put
-/// out of scope, if any of `ids` is one. Call it before anything is written.
-pub(crate) fn out_of_scope_members(
-    tx: &mut Tx<'_>,
-    tenant_id: &str,
-    ids: &[String],
-) -> Result<Option<CoreError>, StorageError> {
-    if ids.is_empty() {
-        return Ok(None);
-    }
-    let out = tx.out_of_scope_among(tenant_id, ids)?;
-    if out.is_empty() {
-        return Ok(None);
-    }
-    let named = out.iter().map(|id| format!("{id:?}")).collect::<Vec<_>>().join(", ");
-    Ok(Some(CoreError::invalid_value(format!(
+/// The 400 `invalidValue` that refuses a write adding the members `ids`, which a
+/// scoping rule put out of scope (storage reports the mark when it resolves members).
+pub(crate) fn out_of_scope_refusal(ids: &[&str]) -> CoreError {
+    let named = ids.iter().map(|id| format!("{id:?}")).collect::<Vec<_>>().join(", ");
+    CoreError::invalid_value(format!(
         "{named} cannot be added to a group: out of scope of the tenant's scoping rule; the request changed nothing"
-    ))))
+    ))
 }
