@@ -4,6 +4,7 @@
 //! Everything here is crate-private plumbing; the public face is [`crate::Store`].
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -15,6 +16,7 @@ use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::{DbResultExt, StorageError};
+use crate::gate::ConnectGate;
 
 pub(crate) const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub(crate) const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -135,22 +137,31 @@ pub(crate) struct AnyManager {
     /// Connections of the SQLite read pool refuse writes (`PRAGMA query_only`), so a
     /// write can never bypass the single writer.
     read_only: bool,
+    /// Shared by the managers of one store; shut by `Store::close`.
+    gate: Arc<ConnectGate>,
 }
 
 impl AnyManager {
-    pub(crate) fn new(url: DatabaseUrl, busy_timeout: Duration, read_only: bool) -> AnyManager {
+    pub(crate) fn new(url: DatabaseUrl, busy_timeout: Duration, read_only: bool, gate: Arc<ConnectGate>) -> AnyManager {
         AnyManager {
             url,
             busy_timeout,
             read_only,
+            gate,
         }
     }
 
     fn open(&self) -> Result<AnyConnection, diesel::r2d2::Error> {
+        let Some(_pass) = self.gate.enter() else {
+            return Err(closed());
+        };
         match self.url.backend {
-            Backend::Postgres => PgConnection::establish(&self.url.url)
-                .map(AnyConnection::Postgresql)
-                .map_err(diesel::r2d2::Error::ConnectionError),
+            Backend::Postgres => {
+                keep_openssl_alive_until_exit();
+                PgConnection::establish(&self.url.url)
+                    .map(AnyConnection::Postgresql)
+                    .map_err(diesel::r2d2::Error::ConnectionError)
+            }
             Backend::Sqlite => {
                 let mut conn =
                     SqliteConnection::establish(&self.url.url).map_err(diesel::r2d2::Error::ConnectionError)?;
@@ -189,12 +200,36 @@ impl r2d2::ManageConnection for AnyManager {
     }
 
     fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), Self::Error> {
+        let Some(_pass) = self.gate.enter() else {
+            return Err(closed());
+        };
         conn.ping().map_err(diesel::r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, conn: &mut AnyConnection) -> bool {
         conn.is_broken()
     }
+}
+
+/// What connection work answers once its store is closed.
+fn closed() -> diesel::r2d2::Error {
+    diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection("the store is closed".to_owned()))
+}
+
+/// Initialises OpenSSL, once per process, with `OPENSSL_INIT_NO_ATEXIT` (which the
+/// `openssl-sys` crate's `init` passes), before libpq first uses it.
+///
+/// The decision: OpenSSL's atexit cleanup does not run in an idsync process. It frees
+/// OpenSSL's global locks and method stores while `exit()` runs, and any thread still
+/// in OpenSSL at that moment (a TLS handshake to PostgreSQL, a connection being closed)
+/// then uses freed memory and the process dies by SIGSEGV after its work is done. The
+/// stores close before exit and their pools run no background jobs (see
+/// `Store::close`), so no such thread should remain; but the cleanup buys nothing in a
+/// process about to be gone (the kernel reclaims its memory), so it is not worth the
+/// risk. The first initialisation decides: libpq's own later calls cannot register the
+/// handler again.
+fn keep_openssl_alive_until_exit() {
+    openssl_sys::init();
 }
 
 /// Opens one connection outside any pool, failing fast with the driver's message.

@@ -29,6 +29,7 @@ mod conn;
 mod error;
 mod feed;
 mod filter_sql;
+mod gate;
 mod groups;
 mod log;
 mod paging;

@@ -2,17 +2,21 @@
 //! `pool` reports on the pools (state, checkout waits, a ping) for metrics and health.
 
 mod pool;
+mod source;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use pool::{PoolObserver, PoolState, READ_POOL, SHARED_POOL, WRITE_POOL};
 
 use crate::conn::{self, AnyConnection, AnyManager, Backend, DatabaseUrl, TxMode};
 use crate::error::{StorageError, from_pool};
+use crate::gate::ConnectGate;
 use crate::records::{TenantRecord, TokenRecord, UserPage, UserQuery, UserRecord};
 use crate::{tenants, tokens, users};
-
-type Pool = r2d2::Pool<AnyManager>;
+#[cfg(test)]
+pub(crate) use source::Lease;
+use source::Source;
 
 /// How to open a [`Store`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,12 +54,17 @@ impl Default for StoreOptions {
 /// On SQLite, writes go through a pool of exactly one connection and take the write
 /// lock when they begin, so writers queue instead of failing with `SQLITE_BUSY`; reads
 /// use their own pool of read-only connections and run concurrently (WAL).
+///
+/// A service closes its store with [`Store::close`] before the process exits; a
+/// one-shot command opens one with [`Store::open_single`], which runs no pool threads.
 #[derive(Clone)]
 pub struct Store {
     backend: Backend,
-    read: Pool,
-    write: Pool,
+    read: Source,
+    write: Source,
     observer: pool::ObserverSlot,
+    gate: Arc<ConnectGate>,
+    connection_timeout: Duration,
 }
 
 impl std::fmt::Debug for Store {
@@ -78,7 +87,8 @@ impl Store {
         url.ensure_parent_dir()?;
         let backend = url.backend;
 
-        let bootstrap = AnyManager::new(url.clone(), options.sqlite_busy_timeout, false);
+        let gate = Arc::new(ConnectGate::default());
+        let bootstrap = AnyManager::new(url.clone(), options.sqlite_busy_timeout, false, gate.clone());
         let mut first = conn::connect_once(&bootstrap)?;
         let applied = conn::run_migrations(&mut first)?;
         if !applied.is_empty() {
@@ -92,11 +102,18 @@ impl Store {
                 .max_size(max_size.max(1))
                 .min_idle(min_idle.map(|n| n.min(max_size.max(1))))
                 .connection_timeout(options.connection_timeout)
+                // No reaper: r2d2 would otherwise schedule a job every 30 s that drops
+                // (and so closes, over TLS) idle connections on its own thread, which
+                // nothing could wait for at exit. Broken connections are still found
+                // and replaced when they are checked out.
+                .idle_timeout(None)
+                .max_lifetime(None)
                 .event_handler(Box::new(pool::Events {
                     pool: name,
                     observer: observer.clone(),
                 }))
                 .build(manager)
+                .map(Source::Pool)
                 .map_err(from_pool)
         };
         let (read, write) = match backend {
@@ -105,7 +122,7 @@ impl Store {
                 (pool.clone(), pool)
             }
             Backend::Sqlite => {
-                let readers = AnyManager::new(url, options.sqlite_busy_timeout, true);
+                let readers = AnyManager::new(url, options.sqlite_busy_timeout, true, gate.clone());
                 (
                     pool(READ_POOL, readers, options.max_connections, options.min_idle)?,
                     pool(WRITE_POOL, bootstrap, 1, Some(1))?,
@@ -117,13 +134,57 @@ impl Store {
             read,
             write,
             observer,
+            gate,
+            connection_timeout: options.connection_timeout,
         })
+    }
+
+    /// Opens the database at `url` on one connection, opened here on the calling
+    /// thread, and applies pending migrations: for a one-shot command, which then has
+    /// no pool and no background thread that could still be talking to the database
+    /// when the process exits. Calls take turns on the connection, so a closure given
+    /// to [`Store::write`] or [`Store::read`] must not call the store again.
+    pub fn open_single(url: &str, options: StoreOptions) -> Result<Store, StorageError> {
+        let url = DatabaseUrl::parse(url)?;
+        url.ensure_parent_dir()?;
+        let backend = url.backend;
+        let gate = Arc::new(ConnectGate::default());
+        let manager = AnyManager::new(url, options.sqlite_busy_timeout, false, gate.clone());
+        let mut conn = conn::connect_once(&manager)?;
+        let applied = conn::run_migrations(&mut conn)?;
+        if !applied.is_empty() {
+            tracing::info!(?backend, migrations = ?applied, "applied database migrations");
+        }
+        let single = Source::Single(Arc::new(Mutex::new(conn)));
+        Ok(Store {
+            backend,
+            read: single.clone(),
+            write: single,
+            observer: pool::ObserverSlot::default(),
+            gate,
+            connection_timeout: options.connection_timeout,
+        })
+    }
+
+    /// Stops this store (and every clone of it) from opening or checking connections,
+    /// and waits until no pool thread is doing either, at most for the connection
+    /// timeout. Calls after it fail with [`StorageError::Unavailable`] unless they
+    /// find an idle connection. A service calls it when it has stopped serving, so
+    /// that it exits with no pool thread in the middle of a connect.
+    pub fn close(self) {
+        let still_inside = self.gate.close_and_drain(self.connection_timeout);
+        if still_inside > 0 {
+            tracing::warn!(
+                connects = still_inside,
+                "the database pool was still opening connections when the store closed"
+            );
+        }
     }
 
     /// Applies pending migrations (already done by [`Store::open`]); returns the
     /// versions applied.
     pub fn migrate(&self) -> Result<Vec<String>, StorageError> {
-        let mut conn = self.write.get().map_err(from_pool)?;
+        let mut conn = self.write.get()?;
         conn::run_migrations(&mut conn)
     }
 
@@ -139,25 +200,25 @@ impl Store {
     /// Do not call other `Store` methods that write from inside `f`: on SQLite they
     /// would wait for the one write connection that `f` holds.
     pub fn write<T, E: From<StorageError>>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T, E>) -> Result<T, E> {
-        let mut conn = self.write.get().map_err(from_pool)?;
+        let mut conn = self.write.get()?;
         conn::transaction(&mut conn, TxMode::Write, |conn| f(&mut Tx { conn }))
     }
 
     /// Runs `f` in one read-only transaction, which sees a single consistent snapshot.
     pub fn read<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T, StorageError>) -> Result<T, StorageError> {
-        let mut conn = self.read.get().map_err(from_pool)?;
+        let mut conn = self.read.get()?;
         conn::transaction(&mut conn, TxMode::Read, |conn| f(&mut Tx { conn }))
     }
 
     /// A connection of the read pool, outside any transaction (tests instrument it).
     #[cfg(test)]
-    pub(crate) fn read_connection(&self) -> r2d2::PooledConnection<AnyManager> {
+    pub(crate) fn read_connection(&self) -> Lease<'_> {
         self.read.get().expect("a read connection")
     }
 
     /// A connection of the write pool, outside any transaction (tests instrument it).
     #[cfg(test)]
-    pub(crate) fn write_connection(&self) -> r2d2::PooledConnection<AnyManager> {
+    pub(crate) fn write_connection(&self) -> Lease<'_> {
         self.write.get().expect("a write connection")
     }
 

@@ -14,8 +14,9 @@ use r2d2::HandleEvent;
 use r2d2::event::{CheckoutEvent, TimeoutEvent};
 
 use super::Store;
+use super::source::Source;
 use crate::conn::Backend;
-use crate::error::{DbResultExt, StorageError, from_pool};
+use crate::error::{DbResultExt, StorageError};
 
 /// Name of the SQLite read pool.
 pub const READ_POOL: &str = "read";
@@ -79,14 +80,22 @@ impl HandleEvent for Events {
 impl Store {
     /// The state of each pool (two on SQLite, one on PostgreSQL).
     pub fn pool_states(&self) -> Vec<PoolState> {
-        let state = |name, pool: &super::Pool| {
-            let s = pool.state();
-            PoolState {
-                name,
-                connections: s.connections,
-                idle: s.idle_connections,
-                max_size: pool.max_size(),
+        let state = |name, source: &Source| match source {
+            Source::Pool(pool) => {
+                let s = pool.state();
+                PoolState {
+                    name,
+                    connections: s.connections,
+                    idle: s.idle_connections,
+                    max_size: pool.max_size(),
+                }
             }
+            Source::Single(conn) => PoolState {
+                name,
+                connections: 1,
+                idle: u32::from(conn.try_lock().is_ok()),
+                max_size: 1,
+            },
         };
         match self.backend {
             Backend::Sqlite => vec![state(READ_POOL, &self.read), state(WRITE_POOL, &self.write)],
@@ -103,7 +112,7 @@ impl Store {
     /// Checks that the database answers a trivial query within `timeout`.
     /// [`StorageError::Unavailable`] when it does not.
     pub fn ping(&self, timeout: Duration) -> Result<(), StorageError> {
-        let mut conn = self.read.get_timeout(timeout).map_err(from_pool)?;
+        let mut conn = self.read.get_timeout(timeout)?;
         diesel::sql_query("SELECT 1").execute(&mut *conn).db()?;
         Ok(())
     }
