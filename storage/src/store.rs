@@ -341,6 +341,12 @@ impl Tx<'_> {
         tenants::tenant_in(self.conn, id)
     }
 
+    /// The tenant with this id, its row locked until this transaction ends: concurrent
+    /// writers of tenant-wide settings (rules) wait for each other instead of colliding.
+    pub fn lock_tenant(&mut self, id: &str) -> Result<Option<TenantRecord>, StorageError> {
+        tenants::lock_tenant_in(self.conn, id)
+    }
+
     /// How many tenants exist.
     pub fn count_tenants(&mut self) -> Result<u64, StorageError> {
         tenants::count_tenants_in(self.conn)

@@ -84,6 +84,26 @@ pub(crate) fn tenant_in(conn: &mut AnyConnection, id: &str) -> Result<Option<Ten
     Ok(row.map(TenantRecord::from))
 }
 
+/// The tenant with this id, its row locked until the transaction ends, so that writes
+/// that replace a tenant-wide setting (its rules) run one after the other. SQLite's
+/// single writer already serializes them; PostgreSQL needs the row lock.
+pub(crate) fn lock_tenant_in(conn: &mut AnyConnection, id: &str) -> Result<Option<TenantRecord>, StorageError> {
+    let _span = crate::trace::db_span(conn, "SELECT", "tenants").entered();
+    let row = match conn {
+        AnyConnection::Postgresql(pg) => tenants::table
+            .filter(tenants::id.eq(id))
+            .select(TenantRow::as_select())
+            .for_update()
+            .first(pg)
+            .optional(),
+        AnyConnection::Sqlite(_) => {
+            return tenant_in(conn, id);
+        }
+    }
+    .db()?;
+    Ok(row.map(TenantRecord::from))
+}
+
 pub(crate) fn count_tenants_in(conn: &mut AnyConnection) -> Result<u64, StorageError> {
     let _span = crate::trace::db_span(conn, "SELECT", "tenants").entered();
     let n = tenants::table.count().get_result::<i64>(conn).db()?;

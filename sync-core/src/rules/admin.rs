@@ -65,7 +65,8 @@ pub fn replace_rules(store: &Store, tenant_id: &str, rules: TenantRules) -> Core
         .transpose()?;
     let stored = TenantRules { scoping, matching };
     store.write(|tx| -> CoreResult<()> {
-        if tx.tenant(tenant_id)?.is_none() {
+        // Locked: two replacements at once would both delete, then both insert.
+        if tx.lock_tenant(tenant_id)?.is_none() {
             return Err(CoreError::NotFound("no such tenant".into()));
         }
         for resource in [RuleResource::User, RuleResource::Group] {

@@ -160,3 +160,48 @@ fn an_adopted_user_keeps_identity_and_history_and_takes_every_incoming_value() {
     assert_eq!(next.password_hash.as_deref(), Some("hash"));
     assert_eq!((next.created_us, next.last_modified_us, next.version), (10, 20, 4));
 }
+
+/// Replacing a tenant's rules from many writers at once (operators, replicas) must
+/// serialize: each replacement deletes then inserts, and two that interleave would
+/// both insert the same row.
+fn concurrent_replacements_all_succeed(db: &idsync_storage::test_util::TestDb) {
+    use super::admin::{TenantRules, get_rules, replace_rules};
+    let store = db.store();
+    let tenant = crate::admin::create_tenant(&store, "racers", None, false).unwrap();
+    let results: Vec<_> = std::thread::scope(|scope| {
+        let writers: Vec<_> = (0..8)
+            .map(|i| {
+                let (store, tenant_id) = (&store, tenant.id.as_str());
+                scope.spawn(move || {
+                    let rules = TenantRules {
+                        scoping: vec![ScopingRuleRecord {
+                            tenant_id: tenant_id.to_owned(),
+                            resource: RuleResource::User,
+                            filter: format!("userName ew \"@w{i}.example\""),
+                            create_policy: CreatePolicy::Reject,
+                            update_policy: UpdatePolicy::Deactivate,
+                        }],
+                        matching: None,
+                    };
+                    replace_rules(store, tenant_id, rules).map(|_| ())
+                })
+            })
+            .collect();
+        writers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    for result in &results {
+        assert!(result.is_ok(), "every replacement succeeds: {result:?}");
+    }
+    let stored = get_rules(&store, &tenant.id).unwrap();
+    assert_eq!(stored.scoping.len(), 1, "one user rule survives: {stored:?}");
+}
+
+#[test]
+fn concurrent_rule_replacements_all_succeed_on_postgres() {
+    concurrent_replacements_all_succeed(&idsync_storage::test_util::TestDb::postgres());
+}
+
+#[test]
+fn concurrent_rule_replacements_all_succeed_on_sqlite() {
+    concurrent_replacements_all_succeed(&idsync_storage::test_util::TestDb::sqlite());
+}
