@@ -54,6 +54,18 @@ pub struct RunningNode {
     core: Core,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<std::io::Result<()>>>,
+    _close_store: CloseOnDrop,
+}
+
+/// Closes a node's store when the node goes away without [`RunningNode::shutdown`] (a
+/// test that just ends, a panic), so that no pool thread goes on opening connections
+/// for a node that no longer exists.
+struct CloseOnDrop(Store);
+
+impl Drop for CloseOnDrop {
+    fn drop(&mut self) {
+        self.0.clone().close();
+    }
 }
 
 /// Opens (and migrates) the database, failing fast if it cannot be reached.
@@ -62,6 +74,21 @@ pub async fn open_store(database_url: &str) -> Result<Store> {
     tokio::task::spawn_blocking(move || Store::open(&url, StoreOptions::default()))
         .await?
         .with_context(|| format!("opening database {}", redact(database_url)))
+}
+
+/// Opens (and migrates) the database on one connection, for a one-shot command: no
+/// pool, so no background thread is left talking to the database when it exits.
+pub async fn open_store_for_command(database_url: &str) -> Result<Store> {
+    let url = database_url.to_string();
+    tokio::task::spawn_blocking(move || Store::open_single(&url, StoreOptions::default()))
+        .await?
+        .with_context(|| format!("opening database {}", redact(database_url)))
+}
+
+/// Closes a service's store once it has stopped serving: no connection is opened after
+/// it, and it returns when none is being opened (see `Store::close`).
+pub async fn close_store(store: Store) {
+    let _ = tokio::task::spawn_blocking(move || store.close()).await;
 }
 
 /// Opens the database and builds a core over it.
@@ -121,6 +148,7 @@ pub async fn start_single_node(config: NodeConfig) -> Result<RunningNode> {
         grpc_addr,
         public_url,
         bootstrap,
+        _close_store: CloseOnDrop(store.clone()),
         store,
         core,
         stop,
@@ -140,14 +168,24 @@ impl RunningNode {
         self.shutdown().await
     }
 
-    /// Stops accepting, finishes requests in flight, and waits for both servers.
+    /// Stops accepting, finishes requests in flight, waits for both servers, and closes
+    /// the store.
     pub async fn shutdown(self) -> Result<()> {
         let _ = self.stop.send(true);
         self.core.close_streams();
+        let mut result = Ok(());
         for task in self.tasks {
-            task.await??;
+            if let Err(e) = task
+                .await
+                .map_err(anyhow::Error::from)
+                .and_then(|r| r.map_err(Into::into))
+                && result.is_ok()
+            {
+                result = Err(e);
+            }
         }
-        Ok(())
+        close_store(self.store).await;
+        result
     }
 }
 

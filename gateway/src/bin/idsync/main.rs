@@ -223,13 +223,19 @@ async fn run(cli: Cli) -> Result<()> {
                 }
                 None => None,
             };
+            let store = core.store().clone();
             let served = idsync_core::server::serve(core, listener, shutdown_signal()).await;
             let _ = stop.send(true);
-            if let Some(ops) = ops {
-                ops.await??;
-            }
+            let ops = match ops {
+                Some(ops) => ops
+                    .await
+                    .map_err(anyhow::Error::from)
+                    .and_then(|r| r.map_err(Into::into)),
+                None => Ok(()),
+            };
+            node::close_store(store).await;
             served?;
-            Ok(())
+            ops
         }
         Command::Gateway { core, listen } => {
             let settings = Settings::load(
@@ -270,7 +276,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Migrate => {
             let settings = Settings::load(&cli.global, CommandOverrides::default())?;
-            node::open_store(&settings.database_url).await?;
+            node::open_store_for_command(&settings.database_url).await?;
             eprintln!("database is up to date");
             Ok(())
         }
