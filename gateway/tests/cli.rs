@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use idsync_storage::test_util::TestDb;
 
-const BIN: &str = env!("CARGO_BIN_EXE_idsync");
+mod support;
+use support::{BIN, describe, explain, killed_by_signal};
 
 fn idsync(args: &[&str], database_url: &str) -> Output {
     let output = Command::new(BIN)
@@ -20,13 +21,7 @@ fn idsync(args: &[&str], database_url: &str) -> Output {
         .env("IDSYNC_LOG", "warn")
         .output()
         .expect("idsync runs");
-    assert!(
-        output.status.success(),
-        "idsync {args:?} failed ({}): stderr {:?}, stdout {:?}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr),
-        String::from_utf8_lossy(&output.stdout)
-    );
+    assert!(output.status.success(), "{}", explain(args, &output));
     output
 }
 
@@ -152,6 +147,11 @@ fn tenant_and_token_commands_print_only_what_an_admin_pastes() {
         .output()
         .unwrap();
     assert!(!duplicate.status.success());
+    assert!(
+        !killed_by_signal(duplicate.status),
+        "{}",
+        explain(&["tenant", "create", "contoso"], &duplicate)
+    );
     assert!(duplicate.stdout.is_empty());
 }
 
@@ -225,7 +225,7 @@ async fn serve_bootstraps_a_tenant_answers_entra_and_stops_gracefully() {
         assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
         std::thread::sleep(Duration::from_millis(50));
     };
-    assert!(exit.success(), "graceful shutdown exits 0: {exit:?}");
+    assert!(exit.success(), "graceful shutdown exits 0, not {}", describe(exit));
 
     // A second start on the same data keeps the tenant and prints no new token.
     let (http, grpc) = (free_port(), free_port());
@@ -324,6 +324,11 @@ fn idsync_fails(args: &[&str], database_url: &str) -> String {
         .output()
         .expect("idsync runs");
     assert!(!output.status.success(), "idsync {args:?} succeeded");
+    assert!(
+        !killed_by_signal(output.status),
+        "a refusal is an exit, not a crash: {}",
+        explain(args, &output)
+    );
     assert!(output.stdout.is_empty(), "a refused command prints nothing to stdout");
     String::from_utf8(output.stderr).expect("utf-8")
 }

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use idsync_storage::test_util::TestDb;
 use idsync_telemetry::test_util::{Collector, eventually};
 
-const BIN: &str = env!("CARGO_BIN_EXE_idsync");
+mod support;
+use support::{BIN, describe};
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -98,10 +99,14 @@ async fn serve_exports_over_otlp_http_and_flushes_when_stopped() {
         .unwrap();
     assert!(killed.success());
     let deadline = Instant::now() + Duration::from_secs(20);
-    while child.0.try_wait().unwrap().is_none() {
+    let exit = loop {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            break status;
+        }
         assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
         tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    };
+    assert!(exit.success(), "serve stopped by SIGTERM ended with {}", describe(exit));
     let flushed = eventually(Duration::from_secs(5), || {
         collector
             .spans()

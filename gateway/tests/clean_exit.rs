@@ -1,0 +1,231 @@
+//! No idsync command crashes at exit, on either backend.
+//!
+//! A one-shot command that left connection-pool threads opening PostgreSQL connections
+//! (libpq negotiates TLS, so inside OpenSSL) while `exit()` ran OpenSSL's cleanup died
+//! by SIGSEGV about once in six runs, after printing its answer. These tests run every
+//! subcommand many times, and `serve` started and stopped by SIGTERM many times, and
+//! fail on any run that ends by a signal or with a non-zero status.
+
+#![allow(clippy::unwrap_used)] // tests assert by unwrapping
+
+mod support;
+
+use std::net::TcpListener;
+use std::process::{Command, Output, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use idsync_storage::test_util::TestDb;
+use support::{BIN, describe, explain, killed_by_signal};
+
+/// Runs of each of the two busiest one-shot commands on PostgreSQL.
+const CLI_RUNS: usize = 200;
+/// Runs of every other subcommand.
+const OTHER_RUNS: usize = 25;
+/// `serve` started and stopped by SIGTERM, on PostgreSQL.
+const SERVE_RUNS: usize = 50;
+/// Two runs at a time: the race needs the machine busy as much as it needs repeats.
+const PARALLEL: usize = 2;
+
+fn run(args: &[String], database_url: &str) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env("IDSYNC_DATABASE_URL", database_url)
+        .env_remove("IDSYNC_PUBLIC_URL")
+        .env("IDSYNC_LOG", "warn")
+        .output()
+        .expect("idsync runs")
+}
+
+/// Runs `args_of(i)` for i in 0..runs, `PARALLEL` at a time; returns the failures.
+fn run_many(runs: usize, database_url: &str, args_of: impl Fn(usize) -> Vec<String> + Sync) -> Vec<String> {
+    let failures = Mutex::new(Vec::new());
+    let next = Mutex::new(0usize);
+    std::thread::scope(|scope| {
+        for _ in 0..PARALLEL {
+            scope.spawn(|| {
+                loop {
+                    let i = {
+                        let mut next = next.lock().unwrap();
+                        let i = *next;
+                        *next += 1;
+                        i
+                    };
+                    if i >= runs {
+                        return;
+                    }
+                    let args = args_of(i);
+                    let output = run(&args, database_url);
+                    if !output.status.success() || killed_by_signal(output.status) {
+                        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                        failures.lock().unwrap().push(explain(&args, &output));
+                    }
+                }
+            });
+        }
+    });
+    failures.into_inner().unwrap()
+}
+
+fn words(s: &str) -> Vec<String> {
+    s.split_whitespace().map(str::to_owned).collect()
+}
+
+fn assert_all_clean(what: &str, runs: usize, failures: &[String]) {
+    assert!(
+        failures.is_empty(),
+        "{} of {runs} runs of {what} failed; the first: {:#?}",
+        failures.len(),
+        &failures[..failures.len().min(5)]
+    );
+}
+
+/// Every subcommand, `CLI_RUNS` or `OTHER_RUNS` times, on `db`.
+fn every_subcommand_exits_cleanly(db: &TestDb, runs: usize, other_runs: usize) {
+    let url = db.url();
+    let setup = run(&words("tenant create acme"), url);
+    assert!(
+        setup.status.success(),
+        "{}",
+        explain(&["tenant", "create", "acme"], &setup)
+    );
+
+    let failures = run_many(runs, url, |i| words(&format!("tenant create t{i}")));
+    assert_all_clean("`tenant create`", runs, &failures);
+    let failures = run_many(runs, url, |_| words("token list"));
+    assert_all_clean("`token list`", runs, &failures);
+
+    let token_ids = Mutex::new(Vec::new());
+    let failures = run_many(other_runs, url, |i| {
+        words(&format!("token create --tenant acme --label run{i}"))
+    });
+    assert_all_clean("`token create`", other_runs, &failures);
+    let listed = run(&words("token list --tenant acme"), url);
+    for line in String::from_utf8_lossy(&listed.stdout).lines().skip(1) {
+        if let Some(id) = line.split_whitespace().next() {
+            token_ids.lock().unwrap().push(id.to_owned());
+        }
+    }
+    let token_ids = token_ids.into_inner().unwrap();
+    assert_eq!(token_ids.len(), other_runs, "one token per `token create`");
+    let failures = run_many(other_runs, url, |i| words(&format!("token revoke {}", token_ids[i])));
+    assert_all_clean("`token revoke`", other_runs, &failures);
+
+    for command in [
+        "tenant list",
+        "rules show --tenant acme",
+        "log --tenant acme",
+        "migrate",
+    ] {
+        let failures = run_many(other_runs, url, |_| words(command));
+        assert_all_clean(&format!("`{command}`"), other_runs, &failures);
+    }
+    let failures = run_many(other_runs, url, |i| {
+        let mut args = words("rules set --tenant acme --resource user --filter");
+        args.push(format!("userName ew \"@run{i}.example\""));
+        args
+    });
+    assert_all_clean("`rules set`", other_runs, &failures);
+}
+
+#[test]
+fn every_cli_subcommand_exits_cleanly_on_postgres_run_after_run() {
+    every_subcommand_exits_cleanly(&TestDb::postgres(), CLI_RUNS, OTHER_RUNS);
+}
+
+#[test]
+fn every_cli_subcommand_exits_cleanly_on_sqlite_run_after_run() {
+    every_subcommand_exits_cleanly(&TestDb::sqlite(), CLI_RUNS / 2, OTHER_RUNS / 2);
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// One `serve`: started, made to use its database, stopped by SIGTERM. Returns how it
+/// ended, or why it could not be driven.
+async fn serve_once(database_url: &str, client: &reqwest::Client) -> Result<(), String> {
+    let (http, grpc) = (free_port(), free_port());
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", &format!("127.0.0.1:{http}")])
+        .args(["--grpc-listen", &format!("127.0.0.1:{grpc}")])
+        .env("IDSYNC_DATABASE_URL", database_url)
+        .env("IDSYNC_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("idsync starts");
+    let base = format!("http://127.0.0.1:{http}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let ready = loop {
+        // `/readyz` asks the database, so the pool has just lent out a connection and
+        // may be opening a replacement when the signal arrives.
+        if let Ok(r) = client.get(format!("{base}/readyz")).send().await
+            && r.status().is_success()
+        {
+            break Ok(());
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            break Err(format!("serve ended before it was ready: {}", describe(status)));
+        }
+        if Instant::now() > deadline {
+            break Err("serve was not ready within 30 s".to_owned());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success(), "kill -TERM");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err("serve did not stop within 20 s of SIGTERM".to_owned());
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    ready?;
+    if status.success() && !killed_by_signal(status) {
+        Ok(())
+    } else {
+        Err(format!("serve stopped by SIGTERM ended with {}", describe(status)))
+    }
+}
+
+async fn serve_stops_cleanly(db: &TestDb, runs: usize) {
+    let client = reqwest::Client::new();
+    let mut failures = Vec::new();
+    for run in 0..runs {
+        if let Err(why) = serve_once(db.url(), &client).await {
+            failures.push(format!("run {run}: {why}"));
+        }
+    }
+    assert_all_clean("`serve` stopped by SIGTERM", runs, &failures);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_stopped_by_sigterm_exits_cleanly_on_postgres_every_time() {
+    serve_stops_cleanly(&TestDb::postgres(), SERVE_RUNS).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_stopped_by_sigterm_exits_cleanly_on_sqlite_every_time() {
+    serve_stops_cleanly(&TestDb::sqlite(), SERVE_RUNS / 2).await;
+}
+
+#[test]
+fn a_child_killed_by_a_signal_is_reported_by_its_signal_not_as_a_failure() {
+    let output = Command::new("sh").args(["-c", "kill -TERM $$"]).output().unwrap();
+    assert!(killed_by_signal(output.status));
+    assert_eq!(
+        describe(output.status),
+        "killed by signal 15 (SIGTERM: terminated), no core dumped (check `ulimit -c`)"
+    );
+    let explained = explain(&["serve"], &output);
+    assert!(explained.contains("killed by signal 15 (SIGTERM"), "{explained}");
+}
