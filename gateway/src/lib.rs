@@ -6,7 +6,8 @@
 //! limits. Every request becomes one gRPC call to sync-core over a [`Channel`], with the
 //! bearer token forwarded as metadata; the core authenticates, validates and decides.
 //! The library must not touch storage or decide business rules, and reaches sync-core
-//! only through `idsync-proto` (the [`node`] module alone starts a core in-process).
+//! only through `idsync-proto`; Cargo enforces it (it depends on neither sync-core nor
+//! storage). The `idsync` binary wires a core to it.
 //!
 //! Layout: [`app`] builds the router and [`serve`] runs it; `users` and `groups` hold
 //! the `/Users` (and `/Me`) and `/Groups` handlers, `bulk` replays `/Bulk` operations
@@ -31,7 +32,6 @@ mod errors;
 mod extract;
 mod forward;
 mod groups;
-pub mod node;
 mod normalize;
 pub mod observe;
 mod projection;

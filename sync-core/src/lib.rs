@@ -189,5 +189,3 @@ impl Core {
     }
 }
 
-/// The storage crate, re-exported for the binary's database subcommands.
-pub use idsync_storage as storage;

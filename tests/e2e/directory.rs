@@ -3,7 +3,7 @@
 //! caller's tenant does not have, and who may call it.
 
 use idsync_core::CoreSettings;
-use idsync_core::storage::records::Scope;
+use idsync_storage::records::Scope;
 use idsync_proto::v1::groups_client::GroupsClient;
 use idsync_proto::v1::{
     CheckMembershipRequest, CheckMembershipResponse, CreateGroupRequest, Group, ListGroupMembersRequest,

@@ -1,7 +1,7 @@
 //! `/Groups` beyond Entra's sequences: membership seen from users, nested groups,
 //! tenant isolation, PUT, paging and sorting, shaped PATCH answers and bad input.
 
-use idsync_core::storage::records::Scope;
+use idsync_storage::records::Scope;
 use idsync_tests::{Backend, TestApp, assert_scim_error, on_both_backends, patch_op, sorted};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -1,6 +1,6 @@
 //! The core's gRPC face as internal services see it: the same rules, health, reflection.
 
-use idsync_core::storage::records::Scope;
+use idsync_storage::records::Scope;
 use idsync_proto::v1::groups_client::GroupsClient;
 use idsync_proto::v1::users_client::UsersClient;
 use idsync_proto::v1::{

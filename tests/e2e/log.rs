@@ -1,6 +1,6 @@
 //! The provisioning log: every write attempt with its outcome, never a value.
 
-use idsync_core::storage::records::Scope;
+use idsync_storage::records::Scope;
 use idsync_proto::v1::{ListLogEntriesRequest, LogEntry, LogOutcome};
 use idsync_tests::{Backend, TestApp, assert_scim_error, on_both_backends};
 use reqwest::{Method, StatusCode};

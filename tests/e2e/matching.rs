@@ -1,6 +1,6 @@
 //! Matching rules: an Entra create meets an account the app created itself.
 
-use idsync_core::storage::records::Scope;
+use idsync_storage::records::Scope;
 use idsync_proto::v1::{MatchPolicy, User};
 use idsync_tests::{Backend, TestApp, assert_scim_error, on_both_backends};
 use reqwest::StatusCode;

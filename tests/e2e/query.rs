@@ -180,7 +180,7 @@ async fn users_search_takes_every_parameter(backend: Backend) {
         .await
         .unwrap();
     assert_scim_error(not_json, StatusCode::BAD_REQUEST, Some("invalidSyntax")).await;
-    let reader = app.new_token(idsync_core::storage::records::Scope::Read).await;
+    let reader = app.new_token(idsync_storage::records::Scope::Read).await;
     let read_only = app
         .send(
             Method::POST,

@@ -1,6 +1,6 @@
 //! The rule RPCs: who may call them, validation with positions, defaults on read back.
 
-use idsync_core::storage::records::Scope;
+use idsync_storage::records::Scope;
 use idsync_proto::v1::{CreatePolicy, MatchPolicy, MatchingRule, RuleResource, Rules, UpdatePolicy};
 use idsync_tests::{Backend, TestApp, on_both_backends, scoping_rule};
 use reqwest::StatusCode;

@@ -2,7 +2,7 @@
 //! one filter across resource types, paging across the users/groups boundary, and
 //! `attributes`/`excludedAttributes` on each result.
 
-use idsync_core::storage::records::Scope;
+use idsync_storage::records::Scope;
 use idsync_proto::v1::search_client::SearchClient;
 use idsync_proto::v1::{SearchResourcesRequest, resource};
 use idsync_tests::{Backend, TestApp, assert_scim_error, authed, on_both_backends, search_request};

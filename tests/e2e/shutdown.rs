@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use idsync_core::CoreSettings;
-use idsync_core::storage::records::UserQuery;
+use idsync_storage::records::UserQuery;
 use idsync_tests::{Backend, TestApp, on_both_backends};
 use reqwest::StatusCode;
 use serde_json::{Value, json};

@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use idsync_core::CoreSettings;
-use idsync_gateway::node::{NodeConfig, start_single_node};
+use idsync::node::{NodeConfig, start_single_node};
 use idsync_telemetry::test_util::Collector;
 use idsync_telemetry::{LogOutput, LogSettings, OtlpConfig, OtlpProtocol, TelemetryConfig};
 use serde_json::json;

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use idsync_gateway::node::RunningNode;
+use idsync::node::RunningNode;
 use idsync_proto::v1::changes_client::ChangesClient;
 use idsync_proto::v1::provisioning_log_client::ProvisioningLogClient;
 use idsync_proto::v1::{ChangeEvent, ListLogEntriesRequest, LogEntry, WatchChangesRequest};

@@ -15,9 +15,9 @@ use std::net::SocketAddr;
 
 use idsync_core::CoreSettings;
 use idsync_core::admin;
-use idsync_core::storage::records::UserRecord;
-use idsync_core::storage::records::{Scope, TenantRecord};
-use idsync_gateway::node::{NodeConfig, RunningNode, start_single_node};
+use idsync_storage::records::UserRecord;
+use idsync_storage::records::{Scope, TenantRecord};
+use idsync::node::{NodeConfig, RunningNode, start_single_node};
 use idsync_proto::v1::admin_client::AdminClient;
 use idsync_proto::v1::directory_client::DirectoryClient;
 use idsync_proto::v1::users_client::UsersClient;

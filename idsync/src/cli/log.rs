@@ -3,11 +3,11 @@
 
 use anyhow::{Context, Result};
 use clap::Args;
+use idsync::node;
 use idsync_core::admin;
-use idsync_core::storage::LogQuery;
-use idsync_gateway::node;
+use idsync_storage::LogQuery;
 
-use crate::config::Settings;
+use super::config::Settings;
 
 /// `idsync log` options.
 #[derive(Debug, Args)]

@@ -5,11 +5,11 @@
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
+use idsync::node;
 use idsync_core::admin;
-use idsync_core::storage::records::Scope;
-use idsync_gateway::node;
+use idsync_storage::records::Scope;
 
-use crate::config::Settings;
+use super::config::Settings;
 
 /// Tenant subcommands.
 #[derive(Debug, Subcommand)]
@@ -136,7 +136,7 @@ pub async fn token(cmd: TokenCommand, settings: &Settings) -> Result<()> {
                 let token = store
                     .revoke_token(None, &id, idsync_core::clock::now_us())
                     .map_err(|e| match e {
-                        idsync_core::storage::StorageError::NotFound => anyhow::anyhow!("no token with id {id}"),
+                        idsync_storage::StorageError::NotFound => anyhow::anyhow!("no token with id {id}"),
                         other => other.into(),
                     })?;
                 eprintln!("revoked token {} (tenant {})", token.id, token.tenant_id);

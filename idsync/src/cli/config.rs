@@ -151,7 +151,7 @@ impl Settings {
             token_cache_ttl: self.token_cache_ttl,
             default_page_size: self.default_page_size,
             max_page_size: self.max_page_size,
-            bulk: idsync_gateway::node::bulk_settings(self.bulk_max_operations, self.max_body_bytes),
+            bulk: idsync::node::bulk_settings(self.bulk_max_operations, self.max_body_bytes),
             change_retention: self.change_retention,
             log_retention: self.log_retention,
             ..idsync_core::CoreSettings::default()

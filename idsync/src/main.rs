@@ -4,22 +4,16 @@
 //! processes) and administer it directly on its database (`tenant`, `token`, `rules`, `migrate`).
 //! Only what a subcommand is asked to print goes to stdout; logs go to stderr.
 
-mod admin;
-mod config;
-mod log;
-mod rules;
-mod telemetry;
+mod cli;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Parser, Subcommand};
-use idsync_gateway::GatewaySettings;
-use idsync_gateway::node::{self, NodeConfig};
-use idsync_gateway::observe;
+use idsync::node::{self, CoreConfig, GatewayConfig, NodeConfig};
 
-use crate::config::{CommandOverrides, GlobalArgs, Settings};
+use crate::cli::config::{CommandOverrides, GlobalArgs, Settings};
+use crate::cli::{admin, log, rules, telemetry};
 
 const MANUAL: &str = "\
 idsync is a SCIM 2.0 provisioning endpoint for Microsoft Entra ID and other SCIM clients.
@@ -175,10 +169,7 @@ async fn run(cli: Cli) -> Result<()> {
             })
             .await?;
             if let Some(first) = &running.bootstrap {
-                println!("idsync is ready. Connect Microsoft Entra ID with:");
-                println!("  Tenant URL:   {}", running.tenant_url(&first.tenant));
-                println!("  Secret Token: {}", first.secret);
-                println!("The token is shown only now; create more with `idsync token create`.");
+                println!("{}", node::first_start_message(first, &running.public_url));
             }
             tracing::info!(http = %running.http_addr, grpc = ?running.grpc_addr, "idsync serving");
             running.run_until(shutdown_signal()).await
@@ -195,47 +186,15 @@ async fn run(cli: Cli) -> Result<()> {
                     ..Default::default()
                 },
             )?;
-            let core = node::open_core(&settings.database_url, settings.core_settings()).await?;
-            let listener = tokio::net::TcpListener::bind(settings.grpc_listen)
-                .await
-                .with_context(|| format!("binding {}", settings.grpc_listen))?;
-            tracing::info!(grpc = %listener.local_addr()?, "idsync core serving");
-            let (stop, stopped) = tokio::sync::watch::channel(false);
-            let ops = match settings.metrics_listen {
-                Some(addr) => {
-                    let ops_listener = tokio::net::TcpListener::bind(addr)
-                        .await
-                        .with_context(|| format!("binding {addr}"))?;
-                    let store = core.store().clone();
-                    let ready: observe::ReadinessCheck = Arc::new(move || {
-                        let store = store.clone();
-                        Box::pin(async move {
-                            tokio::task::spawn_blocking(move || store.ping(std::time::Duration::from_secs(2)).is_ok())
-                                .await
-                                .unwrap_or(false)
-                        })
-                    });
-                    let mut stopped = stopped.clone();
-                    let until = async move {
-                        let _ = stopped.wait_for(|s| *s).await;
-                    };
-                    Some(tokio::spawn(observe::serve_ops(ops_listener, ready, until)))
-                }
-                None => None,
-            };
-            let store = core.store().clone();
-            let served = idsync_core::server::serve(core, listener, shutdown_signal()).await;
-            let _ = stop.send(true);
-            let ops = match ops {
-                Some(ops) => ops
-                    .await
-                    .map_err(anyhow::Error::from)
-                    .and_then(|r| r.map_err(Into::into)),
-                None => Ok(()),
-            };
-            node::close_store(store).await;
-            served?;
-            ops
+            let running = node::start_core(CoreConfig {
+                database_url: settings.database_url.clone(),
+                grpc_listen: settings.grpc_listen,
+                metrics_listen: settings.metrics_listen,
+                core: settings.core_settings(),
+            })
+            .await?;
+            tracing::info!(grpc = %running.grpc_addr, ops = ?running.ops_addr, "idsync core serving");
+            running.run_until(shutdown_signal()).await
         }
         Command::Gateway { core, listen } => {
             let settings = Settings::load(
@@ -246,17 +205,16 @@ async fn run(cli: Cli) -> Result<()> {
                     ..Default::default()
                 },
             )?;
-            let listener = tokio::net::TcpListener::bind(settings.listen)
-                .await
-                .with_context(|| format!("binding {}", settings.listen))?;
-            let public_url = settings.public_url_or(listener.local_addr()?);
-            tracing::info!(http = %listener.local_addr()?, core = %settings.core_url, "idsync gateway serving");
-            let gateway = GatewaySettings {
-                public_url,
+            let running = node::start_gateway(GatewayConfig {
+                core_url: settings.core_url.clone(),
+                listen: settings.listen,
+                public_url: settings.public_url.clone(),
                 max_body_bytes: settings.max_body_bytes,
                 bulk_max_operations: settings.bulk_max_operations,
-            };
-            node::run_gateway(listener, &settings.core_url, gateway, shutdown_signal()).await
+            })
+            .await?;
+            tracing::info!(http = %running.http_addr, core = %settings.core_url, "idsync gateway serving");
+            running.run_until(shutdown_signal()).await
         }
         Command::Tenant(cmd) => {
             let settings = Settings::load(&cli.global, CommandOverrides::default())?;

@@ -6,14 +6,14 @@
 
 use anyhow::{Result, bail};
 use clap::{Subcommand, ValueEnum};
+use idsync::node;
 use idsync_core::admin;
 use idsync_core::rules::admin::{TenantRules, get_rules, replace_rules};
-use idsync_core::storage::records::{
+use idsync_storage::records::{
     CreatePolicy, MatchPolicy, MatchingRuleRecord, RuleResource, ScopingRuleRecord, UpdatePolicy,
 };
-use idsync_gateway::node;
 
-use crate::config::Settings;
+use super::config::Settings;
 
 /// The resource type a scoping rule judges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

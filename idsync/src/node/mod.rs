@@ -1,0 +1,280 @@
+//! Launching idsync in each of its three modes, all the same way: a config, a `start_*`
+//! function that opens what it needs and binds its listeners, and a running handle whose
+//! `run_until(signal)` serves until the signal and then stops gracefully.
+//!
+//! - [`start_single_node`] (`idsync serve`): the gateway and the core in one process. The
+//!   gateway calls the in-process core through the same generated gRPC client as over
+//!   the network; the core also listens on TCP for internal services.
+//! - [`start_core`] (`idsync core`): the core alone, for gateways and internal services
+//!   in other processes, with an optional metrics and health listener.
+//! - [`start_gateway`] (`idsync gateway`): the gateway alone, in front of a remote core.
+//!
+//! This is where the binary wires the rooms together: the gateway library never sees
+//! sync-core or storage.
+
+mod running;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use idsync_core::admin::{self, Bootstrap};
+use idsync_core::{BulkSettings, Core, CoreSettings};
+use idsync_gateway::observe::{self, ReadinessCheck};
+use idsync_gateway::{AppState, GatewaySettings};
+use idsync_storage::records::TenantRecord;
+use idsync_storage::{Store, StoreOptions};
+use tokio::net::TcpListener;
+use tonic::transport::{Channel, Endpoint};
+
+use running::Services;
+pub use running::{RunningCore, RunningGateway, RunningNode};
+
+/// What a single node needs.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// SQLite path or `postgres://…` URL.
+    pub database_url: String,
+    /// HTTP address of the gateway (port 0 picks one).
+    pub listen: SocketAddr,
+    /// gRPC address of the core for internal services; `None` keeps it in-process only.
+    pub grpc_listen: Option<SocketAddr>,
+    /// Externally visible base URL; `None` derives `http://<listen>`.
+    pub public_url: Option<String>,
+    /// Core tunables.
+    pub core: CoreSettings,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// Most operations in one `/Bulk` request.
+    pub bulk_max_operations: usize,
+}
+
+/// What a core on its own needs.
+#[derive(Debug, Clone)]
+pub struct CoreConfig {
+    /// SQLite path or `postgres://…` URL.
+    pub database_url: String,
+    /// gRPC address (port 0 picks one).
+    pub grpc_listen: SocketAddr,
+    /// Address of `/metrics`, `/healthz` and `/readyz`; `None` serves none.
+    pub metrics_listen: Option<SocketAddr>,
+    /// Core tunables.
+    pub core: CoreSettings,
+}
+
+/// What a gateway on its own needs.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    /// The core's gRPC URL, e.g. `http://core:50051`.
+    pub core_url: String,
+    /// HTTP address (port 0 picks one).
+    pub listen: SocketAddr,
+    /// Externally visible base URL; `None` derives `http://<listen>`.
+    pub public_url: Option<String>,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// Most operations in one `/Bulk` request.
+    pub bulk_max_operations: usize,
+}
+
+/// Opens (and migrates) the database, failing fast if it cannot be reached.
+pub async fn open_store(database_url: &str) -> Result<Store> {
+    let url = database_url.to_string();
+    tokio::task::spawn_blocking(move || Store::open(&url, StoreOptions::default()))
+        .await?
+        .with_context(|| format!("opening database {}", redact(database_url)))
+}
+
+/// Opens (and migrates) the database on one connection, for a one-shot command: no
+/// pool, so no background thread is left talking to the database when it exits.
+pub async fn open_store_for_command(database_url: &str) -> Result<Store> {
+    let url = database_url.to_string();
+    tokio::task::spawn_blocking(move || Store::open_single(&url, StoreOptions::default()))
+        .await?
+        .with_context(|| format!("opening database {}", redact(database_url)))
+}
+
+/// Starts gateway and core in this process.
+pub async fn start_single_node(config: NodeConfig) -> Result<RunningNode> {
+    let store = open_store(&config.database_url).await?;
+    let boot_store = store.clone();
+    let bootstrap = tokio::task::spawn_blocking(move || admin::bootstrap_if_empty(&boot_store)).await??;
+    // The gateway serves /Bulk; the core advertises it. One source for both.
+    let mut core_settings = config.core.clone();
+    core_settings.bulk = bulk_settings(config.bulk_max_operations, config.max_body_bytes);
+    let core = Core::new(store.clone(), core_settings);
+    let mut services = Services::new(Some(store.clone()), Some(core.clone()));
+
+    let grpc_addr = match config.grpc_listen {
+        Some(addr) => {
+            let listener = bind(addr, "gRPC").await?;
+            let bound = listener.local_addr()?;
+            let stopped = services.stopped();
+            services.spawn(idsync_core::server::serve(core.clone(), listener, stopped));
+            Some(bound)
+        }
+        None => None,
+    };
+    let channel = idsync_core::server::in_process(core.clone())
+        .await
+        .context("starting the in-process core")?;
+    let listener = bind(config.listen, "HTTP").await?;
+    let http_addr = listener.local_addr()?;
+    let public_url = public_url_or(config.public_url, http_addr);
+    let state = AppState::new(
+        channel,
+        GatewaySettings {
+            public_url: public_url.clone(),
+            max_body_bytes: config.max_body_bytes,
+            bulk_max_operations: config.bulk_max_operations,
+        },
+    );
+    let stopped = services.stopped();
+    services.spawn(idsync_gateway::serve(listener, state, stopped));
+    Ok(RunningNode {
+        http_addr,
+        grpc_addr,
+        public_url,
+        bootstrap,
+        store,
+        services,
+    })
+}
+
+/// Starts a core on its own: gRPC, and metrics and health when asked.
+pub async fn start_core(config: CoreConfig) -> Result<RunningCore> {
+    let store = open_store(&config.database_url).await?;
+    let core = Core::new(store.clone(), config.core);
+    let mut services = Services::new(Some(store.clone()), Some(core.clone()));
+    let listener = bind(config.grpc_listen, "gRPC").await?;
+    let grpc_addr = listener.local_addr()?;
+    let ops_addr = match config.metrics_listen {
+        Some(addr) => {
+            let ops_listener = bind(addr, "metrics").await?;
+            let bound = ops_listener.local_addr()?;
+            let stopped = services.stopped();
+            services.spawn(observe::serve_ops(
+                ops_listener,
+                database_answers(store.clone()),
+                stopped,
+            ));
+            Some(bound)
+        }
+        None => None,
+    };
+    let stopped = services.stopped();
+    services.spawn(idsync_core::server::serve(core, listener, stopped));
+    Ok(RunningCore {
+        grpc_addr,
+        ops_addr,
+        services,
+    })
+}
+
+/// Starts a gateway on its own, in front of the core at `config.core_url`.
+pub async fn start_gateway(config: GatewayConfig) -> Result<RunningGateway> {
+    let channel = connect_core(&config.core_url)?;
+    let listener = bind(config.listen, "HTTP").await?;
+    let http_addr = listener.local_addr()?;
+    let public_url = public_url_or(config.public_url, http_addr);
+    let state = AppState::new(
+        channel,
+        GatewaySettings {
+            public_url: public_url.clone(),
+            max_body_bytes: config.max_body_bytes,
+            bulk_max_operations: config.bulk_max_operations,
+        },
+    );
+    let mut services = Services::new(None, None);
+    let stopped = services.stopped();
+    services.spawn(idsync_gateway::serve(listener, state, stopped));
+    Ok(RunningGateway {
+        http_addr,
+        public_url,
+        services,
+    })
+}
+
+/// `/readyz` of a core on its own: the database answers within two seconds.
+fn database_answers(store: Store) -> ReadinessCheck {
+    Arc::new(move || {
+        let store = store.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || store.ping(Duration::from_secs(2)).is_ok())
+                .await
+                .unwrap_or(false)
+        })
+    })
+}
+
+async fn bind(addr: SocketAddr, what: &str) -> Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {what} {addr}"))
+}
+
+fn public_url_or(public_url: Option<String>, bound: SocketAddr) -> String {
+    public_url.unwrap_or_else(|| format!("http://{bound}"))
+}
+
+/// The Tenant URL of `tenant` on a server whose public base URL is `public_url`.
+pub fn tenant_url(tenant: &TenantRecord, public_url: &str) -> String {
+    admin::tenant_url(tenant, public_url)
+}
+
+/// What a bootstrap printed, for the operator of a fresh `serve`.
+pub fn first_start_message(bootstrap: &Bootstrap, public_url: &str) -> String {
+    format!(
+        "idsync is ready. Connect Microsoft Entra ID with:\n  Tenant URL:   {}\n  Secret Token: {}\nThe token is shown only now; create more with `idsync token create`.",
+        tenant_url(&bootstrap.tenant, public_url),
+        bootstrap.secret
+    )
+}
+
+/// What `/ServiceProviderConfig` advertises for the `/Bulk` the gateway serves.
+pub fn bulk_settings(max_operations: usize, max_payload_bytes: usize) -> BulkSettings {
+    BulkSettings {
+        supported: true,
+        max_operations: u32::try_from(max_operations).unwrap_or(u32::MAX),
+        max_payload_size: u64::try_from(max_payload_bytes).unwrap_or(u64::MAX),
+    }
+}
+
+/// A lazily connecting, persistent HTTP/2 channel to a core (reconnects on its own).
+pub fn connect_core(core_url: &str) -> Result<Channel> {
+    Ok(Endpoint::from_shared(core_url.to_string())
+        .with_context(|| format!("invalid core URL {core_url}"))?
+        .http2_keep_alive_interval(Duration::from_secs(30))
+        .tcp_nodelay(true)
+        .connect_lazy())
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn database_passwords_are_redacted_from_messages() {
+        assert_eq!(
+            redact("postgres://idsync:s3cret@db:5432/x"),
+            "postgres://idsync:***@db:5432/x"
+        );
+        assert_eq!(redact("postgres://db/x"), "postgres://db/x");
+        assert_eq!(redact("./idsync-data/idsync.db"), "./idsync-data/idsync.db");
+    }
+}
