@@ -28,8 +28,7 @@ use crate::extract::{check_body_content_type, parse_json};
 use crate::response::Scim;
 use crate::{AppState, SCIM_BASE_PATH};
 
-const BULK_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
-const BULK_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:BulkResponse";
+use idsync_proto::scim::{BULK_REQUEST_URN as BULK_REQUEST, BULK_RESPONSE_URN as BULK_RESPONSE};
 const BULK_ID_PREFIX: &str = "bulkId:";
 
 /// The `/Bulk` route.

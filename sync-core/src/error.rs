@@ -2,48 +2,15 @@
 //!
 //! Each variant knows its gRPC code; the SCIM `scimType` keyword travels in a
 //! `google.rpc.ErrorInfo` detail (domain [`SCIM_ERROR_DOMAIN`]) so the gateway can render
-//! the SCIM error without parsing messages. Internal errors are logged once, here, and
-//! answered with a generic detail.
+//! the SCIM error without parsing messages. The keywords, the domain and the gRPC ⇄ HTTP
+//! table are the contract in `idsync_proto::scim`, shared with the gateway. Internal
+//! errors are logged once, here, and answered with a generic detail.
 
 use idsync_storage::StorageError;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
-/// The `ErrorInfo.domain` under which the core reports a SCIM `scimType`.
-pub const SCIM_ERROR_DOMAIN: &str = "idsync.scim";
-
-/// The `ErrorInfo.domain` of change-feed errors (reason `CURSOR_EXPIRED`).
-pub const CHANGES_ERROR_DOMAIN: &str = "idsync.changes";
-
-/// The SCIM error keywords of RFC 7644 §3.12 that the core uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(missing_docs)]
-pub enum ScimType {
-    InvalidFilter,
-    InvalidPath,
-    InvalidValue,
-    InvalidSyntax,
-    NoTarget,
-    Mutability,
-    TooMany,
-    Uniqueness,
-}
-
-impl ScimType {
-    /// The keyword as written in a SCIM error.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ScimType::InvalidFilter => "invalidFilter",
-            ScimType::InvalidPath => "invalidPath",
-            ScimType::InvalidValue => "invalidValue",
-            ScimType::InvalidSyntax => "invalidSyntax",
-            ScimType::NoTarget => "noTarget",
-            ScimType::Mutability => "mutability",
-            ScimType::TooMany => "tooMany",
-            ScimType::Uniqueness => "uniqueness",
-        }
-    }
-}
+pub use idsync_proto::scim::{CHANGES_ERROR_DOMAIN, SCIM_ERROR_DOMAIN, ScimType};
 
 /// A failure of a core operation.
 #[derive(Debug, thiserror::Error)]
@@ -181,27 +148,18 @@ impl From<CoreError> for Status {
         let message = e.public_detail();
         if let CoreError::CursorExpired { head, .. } = &e {
             let metadata = std::collections::HashMap::from([("head_cursor".to_string(), head.to_string())]);
-            let details = ErrorDetails::with_error_info("CURSOR_EXPIRED", CHANGES_ERROR_DOMAIN, metadata);
+            let details =
+                ErrorDetails::with_error_info(idsync_proto::scim::CURSOR_EXPIRED, CHANGES_ERROR_DOMAIN, metadata);
             return Status::with_error_details(code, message, details);
         }
-        match scim_type {
-            Some(t) => {
-                let details =
-                    ErrorDetails::with_error_info(t.as_str(), SCIM_ERROR_DOMAIN, std::collections::HashMap::new());
-                Status::with_error_details(code, message, details)
-            }
-            None => Status::new(code, message),
-        }
+        idsync_proto::scim::status(code, message, scim_type)
     }
 }
 
-/// Reads the SCIM keyword back out of a status made by this module.
+/// The SCIM keyword a status made by this module carries, as text (for clients that
+/// compare it with what the gateway rendered); see [`idsync_proto::scim::scim_type_of`].
 pub fn scim_type_of(status: &Status) -> Option<String> {
-    let details = status.get_error_details();
-    details
-        .error_info()
-        .filter(|i| i.domain == SCIM_ERROR_DOMAIN)
-        .map(|i| i.reason.clone())
+    idsync_proto::scim::scim_type_of(status).map(|t| t.as_str().to_owned())
 }
 
 /// Shorthand for core results.

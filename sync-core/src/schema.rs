@@ -11,10 +11,10 @@ use idsync_storage::query::{ChildColumn, MultiValuedAttr, UserColumn};
 use crate::groups::schema::{RefSubDef, USER_GROUP_SUBS, ref_sub};
 use crate::scim::path::AttrPath;
 
-/// The core User schema URN.
-pub const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 /// The enterprise User extension URN.
-pub const ENTERPRISE_URN: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+pub use idsync_proto::scim::ENTERPRISE_USER_URN as ENTERPRISE_URN;
+/// The core User schema URN.
+pub use idsync_proto::scim::USER_URN;
 
 /// The SCIM data type of an attribute (RFC 7643 §2.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

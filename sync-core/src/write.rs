@@ -20,11 +20,11 @@
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
 
+use idsync_proto::scim;
 use idsync_storage::{AttributeNames, LogRecord, NewChange, StorageError, Tx};
 use idsync_telemetry::provisioning::{
     Operation as MetricOperation, Outcome as MetricOutcome, ResourceType as MetricResource,
 };
-use tonic::Code;
 
 use crate::Core;
 use crate::auth::Caller;
@@ -262,8 +262,8 @@ fn entry(
         Some(e) => {
             let (code, scim_type) = e.code();
             (
-                Some(code_name(code).to_owned()),
-                Some(http_status(code)),
+                Some(scim::code_name(code).to_owned()),
+                Some(i32::from(scim::http_status(code))),
                 scim_type.map(|t| t.as_str().to_owned()),
                 Some(redact_quoted(&e.public_detail())),
             )
@@ -291,46 +291,6 @@ fn entry(
 
 fn failure_entry(caller: &Caller, intent: &Intent, e: &CoreError) -> LogRecord {
     entry(caller, intent, now_us(), Some(e), &[])
-}
-
-/// The HTTP status the gateway answers a gRPC code with (DESIGN.md, Errors).
-pub(crate) fn http_status(code: Code) -> i32 {
-    match code {
-        Code::Ok => 200,
-        Code::InvalidArgument => 400,
-        Code::Unauthenticated => 401,
-        Code::PermissionDenied => 403,
-        Code::NotFound => 404,
-        Code::AlreadyExists => 409,
-        Code::FailedPrecondition => 412,
-        Code::ResourceExhausted => 429,
-        Code::Unimplemented => 501,
-        Code::Unavailable => 503,
-        _ => 500,
-    }
-}
-
-/// The canonical name of a gRPC code (`ALREADY_EXISTS`).
-pub(crate) fn code_name(code: Code) -> &'static str {
-    match code {
-        Code::Ok => "OK",
-        Code::Cancelled => "CANCELLED",
-        Code::Unknown => "UNKNOWN",
-        Code::InvalidArgument => "INVALID_ARGUMENT",
-        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
-        Code::NotFound => "NOT_FOUND",
-        Code::AlreadyExists => "ALREADY_EXISTS",
-        Code::PermissionDenied => "PERMISSION_DENIED",
-        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
-        Code::FailedPrecondition => "FAILED_PRECONDITION",
-        Code::Aborted => "ABORTED",
-        Code::OutOfRange => "OUT_OF_RANGE",
-        Code::Unimplemented => "UNIMPLEMENTED",
-        Code::Internal => "INTERNAL",
-        Code::Unavailable => "UNAVAILABLE",
-        Code::DataLoss => "DATA_LOSS",
-        Code::Unauthenticated => "UNAUTHENTICATED",
-    }
 }
 
 /// Replaces the inside of every double-quoted run with `…`: error messages quote the
@@ -372,13 +332,5 @@ mod tests {
         );
         assert_eq!(redact_quoted(r#"a "b\"c" d "e"#), r#"a "…" d "…""#);
         assert_eq!(redact_quoted("no quotes"), "no quotes");
-    }
-
-    #[test]
-    fn every_code_has_the_status_the_gateway_answers() {
-        assert_eq!(http_status(Code::AlreadyExists), 409);
-        assert_eq!(http_status(Code::InvalidArgument), 400);
-        assert_eq!(http_status(Code::DataLoss), 500);
-        assert_eq!(code_name(Code::FailedPrecondition), "FAILED_PRECONDITION");
     }
 }

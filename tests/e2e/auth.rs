@@ -1,8 +1,8 @@
 //! Tokens and tenancy: who may do what, and that tenants never see each other.
 
-use idsync_storage::records::Scope;
 use idsync_proto::v1::admin_client::AdminClient;
 use idsync_proto::v1::{ListTokensRequest, RevokeTokenRequest};
+use idsync_storage::records::Scope;
 use idsync_tests::{Backend, TestApp, assert_scim_error, authed, on_both_backends};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

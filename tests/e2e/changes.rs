@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use idsync_core::CoreSettings;
-use idsync_storage::records::Scope;
 use idsync_proto::v1::WatchChangesRequest;
+use idsync_storage::records::Scope;
 use idsync_tests::{Backend, TestApp, Watcher, grpc_url_of, on_both_backends, summary};
 use serde_json::json;
 use tonic::Code;

@@ -3,12 +3,12 @@
 //! caller's tenant does not have, and who may call it.
 
 use idsync_core::CoreSettings;
-use idsync_storage::records::Scope;
 use idsync_proto::v1::groups_client::GroupsClient;
 use idsync_proto::v1::{
     CheckMembershipRequest, CheckMembershipResponse, CreateGroupRequest, Group, ListGroupMembersRequest,
     ListGroupMembersResponse, ListUserGroupsRequest,
 };
+use idsync_storage::records::Scope;
 use idsync_tests::{Backend, TestApp, authed, on_both_backends};
 use tonic::{Code, Request, Status};
 

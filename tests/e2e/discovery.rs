@@ -2,9 +2,9 @@
 //! checked against the examples of RFC 7643 §8.5–§8.7 and against what idsync does.
 
 use idsync_core::CoreSettings;
-use idsync_storage::records::Scope;
 use idsync_proto::v1::discovery_client::DiscoveryClient;
 use idsync_proto::v1::{GetSchemaRequest, ListSchemasRequest};
+use idsync_storage::records::Scope;
 use idsync_tests::{Backend, TestApp, assert_no_nulls, assert_scim_error, authed, on_both_backends};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

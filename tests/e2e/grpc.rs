@@ -1,12 +1,12 @@
 //! The core's gRPC face as internal services see it: the same rules, health, reflection.
 
-use idsync_storage::records::Scope;
 use idsync_proto::v1::groups_client::GroupsClient;
 use idsync_proto::v1::users_client::UsersClient;
 use idsync_proto::v1::{
     CreateGroupRequest, CreateUserRequest, DeleteGroupRequest, GetGroupRequest, GetUserRequest, Group,
     ListGroupsRequest, ListUsersRequest, Member, PatchGroupRequest, PatchOperation, User,
 };
+use idsync_storage::records::Scope;
 use idsync_tests::{Backend, TestApp, authed, on_both_backends};
 use tonic::{Code, Request};
 

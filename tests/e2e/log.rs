@@ -1,7 +1,7 @@
 //! The provisioning log: every write attempt with its outcome, never a value.
 
-use idsync_storage::records::Scope;
 use idsync_proto::v1::{ListLogEntriesRequest, LogEntry, LogOutcome};
+use idsync_storage::records::Scope;
 use idsync_tests::{Backend, TestApp, assert_scim_error, on_both_backends};
 use reqwest::{Method, StatusCode};
 use serde_json::json;

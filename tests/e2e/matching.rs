@@ -1,7 +1,7 @@
 //! Matching rules: an Entra create meets an account the app created itself.
 
-use idsync_storage::records::Scope;
 use idsync_proto::v1::{MatchPolicy, User};
+use idsync_storage::records::Scope;
 use idsync_tests::{Backend, TestApp, assert_scim_error, on_both_backends};
 use reqwest::StatusCode;
 use serde_json::{Value, json};

@@ -1,7 +1,7 @@
 //! The rule RPCs: who may call them, validation with positions, defaults on read back.
 
-use idsync_storage::records::Scope;
 use idsync_proto::v1::{CreatePolicy, MatchPolicy, MatchingRule, RuleResource, Rules, UpdatePolicy};
+use idsync_storage::records::Scope;
 use idsync_tests::{Backend, TestApp, on_both_backends, scoping_rule};
 use reqwest::StatusCode;
 use serde_json::json;

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use idsync_storage::records::Scope;
 use idsync_proto::v1::{CreatePolicy, ListLogEntriesRequest, LogEntry, LogOutcome, MatchPolicy, UpdatePolicy, User};
+use idsync_storage::records::Scope;
 use idsync_tests::{
     Backend, CONTOSO_STAFF as RULE, DEPARTMENT, TestApp, assert_scim_error, on_both_backends, set_department, summary,
     user_in_department as user,

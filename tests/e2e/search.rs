@@ -2,9 +2,9 @@
 //! one filter across resource types, paging across the users/groups boundary, and
 //! `attributes`/`excludedAttributes` on each result.
 
-use idsync_storage::records::Scope;
 use idsync_proto::v1::search_client::SearchClient;
 use idsync_proto::v1::{SearchResourcesRequest, resource};
+use idsync_storage::records::Scope;
 use idsync_tests::{Backend, TestApp, assert_scim_error, authed, on_both_backends, search_request};
 use reqwest::StatusCode;
 use serde_json::{Value, json};

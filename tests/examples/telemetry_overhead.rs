@@ -28,8 +28,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use idsync_core::CoreSettings;
 use idsync::node::{NodeConfig, start_single_node};
+use idsync_core::CoreSettings;
 use idsync_telemetry::test_util::Collector;
 use idsync_telemetry::{LogOutput, LogSettings, OtlpConfig, OtlpProtocol, TelemetryConfig};
 use serde_json::json;

@@ -13,11 +13,9 @@ pub mod telemetry;
 
 use std::net::SocketAddr;
 
+use idsync::node::{NodeConfig, RunningNode, start_single_node};
 use idsync_core::CoreSettings;
 use idsync_core::admin;
-use idsync_storage::records::UserRecord;
-use idsync_storage::records::{Scope, TenantRecord};
-use idsync::node::{NodeConfig, RunningNode, start_single_node};
 use idsync_proto::v1::admin_client::AdminClient;
 use idsync_proto::v1::directory_client::DirectoryClient;
 use idsync_proto::v1::users_client::UsersClient;
@@ -25,6 +23,8 @@ use idsync_proto::v1::{
     CreatePolicy, CreateUserRequest, GetRulesRequest, MatchPolicy, MatchingRule, RuleResource, Rules, ScopingRule,
     SetRulesRequest, UpdatePolicy, User,
 };
+use idsync_storage::records::UserRecord;
+use idsync_storage::records::{Scope, TenantRecord};
 use idsync_storage::test_util::TestDb;
 
 mod feed;

@@ -8,13 +8,11 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
-use tonic::{Code, Status};
+use idsync_proto::scim;
+use tonic::Status;
 use tonic_types::{ErrorDetails, StatusExt};
 
-use super::{ApiError, ScimType};
-
-/// `ErrorInfo.domain` under which the core reports SCIM `scimType` keywords.
-pub const SCIM_ERROR_DOMAIN: &str = "idsync.scim";
+use super::ApiError;
 
 /// `Retry-After` when the core throttles without saying for how long.
 const DEFAULT_RETRY_AFTER_SECS: u64 = 1;
@@ -25,37 +23,31 @@ impl From<Status> for ApiError {
     }
 }
 
-/// Maps a status from sync-core to the SCIM error it stands for.
+/// Maps a status from sync-core to the SCIM error it stands for: the HTTP status from
+/// the contract's one table ([`scim::http_status`]), the `scimType` from its `ErrorInfo`,
+/// and a default detail when the core sent none.
 fn from_status(status: &Status) -> ApiError {
-    let details = status.get_error_details();
     let detail = |fallback: &'static str| -> Cow<'static, str> {
         match status.message() {
             "" => Cow::Borrowed(fallback),
             message => Cow::Owned(message.to_owned()),
         }
     };
-    match status.code() {
-        Code::InvalidArgument => ApiError::bad_request(scim_type(&details), detail("invalid request")),
-        Code::Unauthenticated => ApiError::unauthorized(detail("missing or invalid bearer token")),
-        Code::PermissionDenied => ApiError::forbidden(detail("the token may not perform this operation")),
-        Code::NotFound => ApiError::not_found(detail("resource not found")),
-        Code::AlreadyExists => ApiError::conflict(detail("resource already exists")),
-        Code::FailedPrecondition => ApiError::precondition_failed(detail("version mismatch")),
-        Code::ResourceExhausted => ApiError::too_many_requests(detail("too many requests"), retry_after(&details)),
-        Code::Unavailable => {
+    match scim::http_status(status.code()) {
+        400 => ApiError::bad_request(scim_type(status), detail("invalid request")),
+        401 => ApiError::unauthorized(detail("missing or invalid bearer token")),
+        403 => ApiError::forbidden(detail("the token may not perform this operation")),
+        404 => ApiError::not_found(detail("resource not found")),
+        409 => ApiError::conflict(detail("resource already exists")),
+        412 => ApiError::precondition_failed(detail("version mismatch")),
+        429 => ApiError::too_many_requests(detail("too many requests"), retry_after(&status.get_error_details())),
+        501 => ApiError::not_implemented(detail("not implemented")),
+        503 => {
             // Transport failures read like "tcp connect error …": log them, do not echo them.
             tracing::warn!(message = status.message(), "sync-core unavailable");
             ApiError::unavailable()
         }
-        Code::Unimplemented => ApiError::not_implemented(detail("not implemented")),
-        Code::Ok
-        | Code::Cancelled
-        | Code::Unknown
-        | Code::DeadlineExceeded
-        | Code::Aborted
-        | Code::OutOfRange
-        | Code::Internal
-        | Code::DataLoss => {
+        _ => {
             tracing::error!(code = ?status.code(), message = status.message(), "sync-core call failed");
             ApiError::internal()
         }
@@ -63,14 +55,10 @@ fn from_status(status: &Status) -> ApiError {
 }
 
 /// The `scimType` carried in the status's `ErrorInfo`, when it is one RFC 7644 defines.
-fn scim_type(details: &ErrorDetails) -> Option<ScimType> {
-    let info = details.error_info()?;
-    if info.domain != SCIM_ERROR_DOMAIN {
-        return None;
-    }
-    let parsed = ScimType::parse(&info.reason);
-    if parsed.is_none() {
-        tracing::debug!(reason = %info.reason, "ignoring an unknown scimType from sync-core");
+fn scim_type(status: &Status) -> Option<scim::ScimType> {
+    let parsed = scim::scim_type_of(status);
+    if parsed.is_none() && status.get_error_details().error_info().is_some() {
+        tracing::debug!("ignoring an ErrorInfo from sync-core that names no scimType");
     }
     parsed
 }
@@ -93,6 +81,8 @@ mod tests {
     use std::collections::HashMap;
 
     use axum::http::StatusCode;
+    use idsync_proto::scim::{SCIM_ERROR_DOMAIN, ScimType};
+    use tonic::Code;
 
     use super::*;
 

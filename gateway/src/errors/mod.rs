@@ -8,7 +8,7 @@
 
 mod grpc;
 
-pub use grpc::SCIM_ERROR_DOMAIN;
+pub use idsync_proto::scim::{SCIM_ERROR_DOMAIN, ScimType};
 
 use std::borrow::Cow;
 
@@ -18,67 +18,6 @@ use serde::Serialize;
 
 use crate::response::{SCIM_CONTENT_TYPE, scim_json_bytes};
 use crate::wire::ERROR_URN;
-
-/// The `scimType` keywords of RFC 7644 §3.12, Table 9.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScimType {
-    /// The filter syntax was invalid or the operator is not supported.
-    InvalidFilter,
-    /// The query would return more results than the server allows.
-    TooMany,
-    /// A value violates a uniqueness constraint (e.g. a taken `userName`).
-    Uniqueness,
-    /// The request tries to modify an immutable or read-only attribute.
-    Mutability,
-    /// The request body is not valid JSON or not a valid SCIM message.
-    InvalidSyntax,
-    /// The attribute path is invalid or unsupported.
-    InvalidPath,
-    /// A PATCH path selected no value to act on.
-    NoTarget,
-    /// A value has the wrong type, format or content for its attribute.
-    InvalidValue,
-    /// The SCIM protocol version is not supported.
-    InvalidVers,
-    /// The request would reveal sensitive data (e.g. a filter in a URL).
-    Sensitive,
-}
-
-impl ScimType {
-    const ALL: [ScimType; 10] = [
-        ScimType::InvalidFilter,
-        ScimType::TooMany,
-        ScimType::Uniqueness,
-        ScimType::Mutability,
-        ScimType::InvalidSyntax,
-        ScimType::InvalidPath,
-        ScimType::NoTarget,
-        ScimType::InvalidValue,
-        ScimType::InvalidVers,
-        ScimType::Sensitive,
-    ];
-
-    /// The keyword as it appears on the wire, e.g. `"invalidFilter"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ScimType::InvalidFilter => "invalidFilter",
-            ScimType::TooMany => "tooMany",
-            ScimType::Uniqueness => "uniqueness",
-            ScimType::Mutability => "mutability",
-            ScimType::InvalidSyntax => "invalidSyntax",
-            ScimType::InvalidPath => "invalidPath",
-            ScimType::NoTarget => "noTarget",
-            ScimType::InvalidValue => "invalidValue",
-            ScimType::InvalidVers => "invalidVers",
-            ScimType::Sensitive => "sensitive",
-        }
-    }
-
-    /// Reads a keyword (ASCII case ignored); `None` for anything RFC 7644 does not define.
-    pub fn parse(keyword: &str) -> Option<ScimType> {
-        Self::ALL.into_iter().find(|t| t.as_str().eq_ignore_ascii_case(keyword))
-    }
-}
 
 /// An HTTP failure rendered as a SCIM `Error` resource.
 #[derive(Debug, thiserror::Error)]

@@ -26,24 +26,10 @@ use serde_json::{Map, Value};
 
 use crate::errors::ApiError;
 
-/// Core User schema (RFC 7643 §4.1).
-pub const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-/// Core Group schema (RFC 7643 §4.2).
-pub const GROUP_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
-/// Enterprise User extension (RFC 7643 §4.3); also the key of its JSON object.
-pub const ENTERPRISE_USER_URN: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-/// `ListResponse` message (RFC 7644 §3.4.2).
-pub const LIST_RESPONSE_URN: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
-/// `Error` message (RFC 7644 §3.12).
-pub const ERROR_URN: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
-/// `SearchRequest` message (RFC 7644 §3.4.3).
-pub const SEARCH_REQUEST_URN: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
-/// Service provider configuration (RFC 7643 §5).
-pub const SERVICE_PROVIDER_CONFIG_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
-/// Resource type (RFC 7643 §6).
-pub const RESOURCE_TYPE_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
-/// Schema (RFC 7643 §7).
-pub const SCHEMA_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
+pub use idsync_proto::scim::{
+    ENTERPRISE_USER_URN, ERROR_URN, GROUP_URN, LIST_RESPONSE_URN, RESOURCE_TYPE_URN, SCHEMA_URN, SEARCH_REQUEST_URN,
+    SERVICE_PROVIDER_CONFIG_URN, USER_URN,
+};
 
 /// The attribute a value belongs to, for error messages: `name.givenName`, `emails.type`.
 #[derive(Clone, Copy)]

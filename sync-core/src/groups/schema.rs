@@ -11,7 +11,7 @@ use crate::schema::{AttrType, Mutability, UnknownAttribute};
 use crate::scim::path::AttrPath;
 
 /// The core Group schema URN.
-pub const GROUP_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+pub use idsync_proto::scim::GROUP_URN;
 
 /// A singular scalar of a Group that a path can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

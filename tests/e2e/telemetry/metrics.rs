@@ -3,8 +3,8 @@
 //! labelled with this test's tenant where it has one, so concurrent tests do not
 //! disturb each other.
 
-use idsync_storage::records::Scope;
 use idsync_proto::v1::{CreatePolicy, MatchPolicy, MatchingRule, RuleResource, Rules, UpdatePolicy, User};
+use idsync_storage::records::Scope;
 use idsync_tests::prometheus::{samples, value};
 use idsync_tests::telemetry::telemetry;
 use idsync_tests::{Backend, TestApp, on_both_backends, scoping_rule};
