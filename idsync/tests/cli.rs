@@ -457,7 +457,8 @@ fn rules_set_refuses_an_invalid_rule_with_its_position_and_keeps_the_old_one() {
 
 #[test]
 fn log_prints_a_tenants_write_attempts_newest_first_and_filters_failures() {
-    use idsync_storage::{AttributeNames, LogRecord};
+    use idsync_storage::records::ResourceType;
+    use idsync_storage::{AttributeNames, LogOperation, LogOutcome, LogRecord};
     let db = TestDb::sqlite();
     let url = db.url();
     idsync(&["tenant", "create", "contoso"], url);
@@ -468,15 +469,26 @@ fn log_prints_a_tenants_write_attempts_newest_first_and_filters_failures() {
         tenant_id: tenant.id.clone(),
         id: id.into(),
         at_us,
-        operation: if failure { "create" } else { "patch" }.into(),
-        resource_type: "User".into(),
+        token_id: None,
+        operation: if failure {
+            LogOperation::Create
+        } else {
+            LogOperation::Patch
+        },
+        resource_type: ResourceType::User,
         resource_id: (!failure).then(|| "user-1".to_string()),
-        outcome: if failure { "failure" } else { "success" }.into(),
+        outcome: if failure {
+            LogOutcome::Failure
+        } else {
+            LogOutcome::Success
+        },
+        grpc_code: None,
         http_status: failure.then_some(409),
         scim_type: failure.then(|| "uniqueness".to_string()),
         detail: failure.then(|| "userName \"…\" is already taken".to_string()),
         attributes: AttributeNames(if failure { vec![] } else { vec!["active".into()] }),
-        ..LogRecord::default()
+        request_id: None,
+        trace_id: None,
     };
     store
         .insert_log_entry(&entry("e1", now - 3_600_000_000 * 5, false))

@@ -15,6 +15,7 @@ use diesel::prelude::*;
 
 use crate::conn::AnyConnection;
 use crate::error::{DbResultExt, StorageError};
+use crate::records::ResourceType;
 use crate::schema::{changes, tenants};
 use crate::{Store, Tx};
 
@@ -39,21 +40,98 @@ struct NewChangeRow<'a> {
     request_id: Option<&'a str>,
 }
 
+/// What happened to a resource, as the feed records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChangeEvent {
+    /// The resource was created.
+    Created,
+    /// Attributes of the resource changed.
+    Updated,
+    /// A group's `displayName` changed.
+    Renamed,
+    /// The resource was disabled: a user's `active` went false (Entra's soft delete),
+    /// or a scoping rule marked it out of scope.
+    Deactivated,
+    /// The resource came back: `active` true again, or back in scope.
+    Reactivated,
+    /// The resource was deleted.
+    Deleted,
+    /// A member joined the group.
+    MemberAdded,
+    /// A member left the group.
+    MemberRemoved,
+}
+
+impl ChangeEvent {
+    /// Every event, in the order the documentation lists them.
+    pub const ALL: [ChangeEvent; 8] = [
+        ChangeEvent::Created,
+        ChangeEvent::Updated,
+        ChangeEvent::Renamed,
+        ChangeEvent::Deactivated,
+        ChangeEvent::Reactivated,
+        ChangeEvent::Deleted,
+        ChangeEvent::MemberAdded,
+        ChangeEvent::MemberRemoved,
+    ];
+
+    /// The stored spelling, which the gRPC change feed also uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeEvent::Created => "created",
+            ChangeEvent::Updated => "updated",
+            ChangeEvent::Renamed => "renamed",
+            ChangeEvent::Deactivated => "deactivated",
+            ChangeEvent::Reactivated => "reactivated",
+            ChangeEvent::Deleted => "deleted",
+            ChangeEvent::MemberAdded => "member_added",
+            ChangeEvent::MemberRemoved => "member_removed",
+        }
+    }
+
+    /// Parses the stored spelling.
+    pub fn parse(s: &str) -> Option<ChangeEvent> {
+        Self::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+}
+
 /// A change about to be appended to a tenant's feed.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewChange {
-    /// `User` or `Group`.
-    pub resource_type: String,
+    /// What kind of resource changed.
+    pub resource_type: ResourceType,
     /// The id of the resource that changed (for membership events: the group).
     pub resource_id: String,
-    /// What happened (`created`, `updated`, `deactivated`, `member_added`, …).
-    pub event: String,
+    /// What happened.
+    pub event: ChangeEvent,
     /// Names of the attributes that changed (never their values).
     pub attributes: Vec<String>,
-    /// For membership events: the member added or removed.
-    pub member_id: Option<String>,
-    /// For membership events: `User` or `Group`.
-    pub member_type: Option<String>,
+    /// For membership events: the member added or removed, and what it is.
+    pub member: Option<(String, ResourceType)>,
+}
+
+impl NewChange {
+    /// `event` on the resource `resource_type` `resource_id`, naming the attributes.
+    pub fn of(resource_type: ResourceType, resource_id: &str, event: ChangeEvent, attributes: Vec<String>) -> Self {
+        NewChange {
+            resource_type,
+            resource_id: resource_id.to_owned(),
+            event,
+            attributes,
+            member: None,
+        }
+    }
+
+    /// A `member_added` or `member_removed` event on `group_id`.
+    pub fn membership(group_id: &str, member_id: &str, member_type: ResourceType, event: ChangeEvent) -> Self {
+        NewChange {
+            resource_type: ResourceType::Group,
+            resource_id: group_id.to_owned(),
+            event,
+            attributes: vec!["members".to_owned()],
+            member: Some((member_id.to_owned(), member_type)),
+        }
+    }
 }
 
 /// A change as stored in the feed.
@@ -95,22 +173,36 @@ struct ChangeRow {
     request_id: Option<String>,
 }
 
-impl From<ChangeRow> for ChangeRecord {
-    fn from(r: ChangeRow) -> ChangeRecord {
-        ChangeRecord {
+impl TryFrom<ChangeRow> for ChangeRecord {
+    type Error = StorageError;
+
+    fn try_from(r: ChangeRow) -> Result<ChangeRecord, StorageError> {
+        let unknown = |what: &str, value: &str| StorageError::Internal(format!("unknown {what} {value:?} in the feed"));
+        let resource_type =
+            ResourceType::parse(&r.resource_type).ok_or_else(|| unknown("resource type", &r.resource_type))?;
+        let event = ChangeEvent::parse(&r.event).ok_or_else(|| unknown("event", &r.event))?;
+        let member = match (r.member_id, r.member_type) {
+            (Some(id), Some(t)) => Some((id, ResourceType::parse(&t).ok_or_else(|| unknown("member type", &t))?)),
+            (None, None) => None,
+            (id, t) => {
+                return Err(StorageError::Internal(format!(
+                    "a feed row with member {id:?} of type {t:?}: both or neither"
+                )));
+            }
+        };
+        Ok(ChangeRecord {
             seq: r.seq,
             at_us: r.at_us,
             change: NewChange {
-                resource_type: r.resource_type,
+                resource_type,
                 resource_id: r.resource_id,
-                event: r.event,
+                event,
                 attributes: split_names(&r.attributes),
-                member_id: r.member_id,
-                member_type: r.member_type,
+                member,
             },
             token_id: r.token_id,
             request_id: r.request_id,
-        }
+        })
     }
 }
 
@@ -157,12 +249,12 @@ impl Tx<'_> {
                 tenant_id,
                 seq,
                 at_us,
-                resource_type: &e.resource_type,
+                resource_type: e.resource_type.as_str(),
                 resource_id: &e.resource_id,
-                event: &e.event,
+                event: e.event.as_str(),
                 attributes: join_names(&e.attributes),
-                member_id: e.member_id.as_deref(),
-                member_type: e.member_type.as_deref(),
+                member_id: e.member.as_ref().map(|(id, _)| id.as_str()),
+                member_type: e.member.as_ref().map(|(_, t)| t.as_str()),
                 token_id,
                 request_id,
             })
@@ -196,7 +288,7 @@ impl Tx<'_> {
             .select(ChangeRow::as_select())
             .load(self.conn)
             .db()?;
-        Ok(rows.into_iter().map(ChangeRecord::from).collect())
+        rows.into_iter().map(ChangeRecord::try_from).collect()
     }
 
     /// The retained range of the tenant's feed; `None` when the tenant does not exist.

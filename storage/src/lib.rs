@@ -50,6 +50,6 @@ mod tests;
 
 pub use conn::Backend;
 pub use error::StorageError;
-pub use feed::{ChangeRecord, FeedBounds, NewChange};
-pub use log::{AttributeNames, LogQuery, LogRecord};
+pub use feed::{ChangeEvent, ChangeRecord, FeedBounds, NewChange};
+pub use log::{AttributeNames, LogOperation, LogOutcome, LogQuery, LogRecord};
 pub use store::{PoolObserver, PoolState, READ_POOL, SHARED_POOL, Store, StoreOptions, Tx, WRITE_POOL};

@@ -8,11 +8,103 @@ use diesel::prelude::*;
 
 use crate::error::{DbResultExt, StorageError};
 use crate::feed::{join_names, split_names};
+use crate::records::ResourceType;
 use crate::schema::provisioning_log as log;
 use crate::{Store, Tx};
 
+/// What a write attempt did, as the log names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LogOperation {
+    /// A POST.
+    Create,
+    /// A PUT.
+    Replace,
+    /// A PATCH.
+    Patch,
+    /// A DELETE (or an update that a scoping rule turned into one).
+    Delete,
+}
+
+impl LogOperation {
+    /// The stored spelling (`create`, `replace`, `patch`, `delete`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogOperation::Create => "create",
+            LogOperation::Replace => "replace",
+            LogOperation::Patch => "patch",
+            LogOperation::Delete => "delete",
+        }
+    }
+
+    /// Parses the stored spelling.
+    pub fn parse(s: &str) -> Option<LogOperation> {
+        [
+            LogOperation::Create,
+            LogOperation::Replace,
+            LogOperation::Patch,
+            LogOperation::Delete,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == s)
+    }
+}
+
+/// Whether a write attempt succeeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LogOutcome {
+    /// It committed (or changed nothing and needed no commit).
+    Success,
+    /// It was refused or failed; nothing it tried was kept.
+    Failure,
+}
+
+impl LogOutcome {
+    /// The stored spelling (`success`, `failure`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogOutcome::Success => "success",
+            LogOutcome::Failure => "failure",
+        }
+    }
+
+    /// Parses the stored spelling.
+    pub fn parse(s: &str) -> Option<LogOutcome> {
+        match s {
+            "success" => Some(LogOutcome::Success),
+            "failure" => Some(LogOutcome::Failure),
+            _ => None,
+        }
+    }
+}
+
+/// A stored spelling the log does not know: the row was not written by this version.
+fn unknown(what: &str, value: &str) -> StorageError {
+    StorageError::Internal(format!("unknown {what} {value:?} in the provisioning log"))
+}
+
+impl TryFrom<String> for LogOperation {
+    type Error = StorageError;
+    fn try_from(s: String) -> Result<Self, StorageError> {
+        LogOperation::parse(&s).ok_or_else(|| unknown("operation", &s))
+    }
+}
+
+impl TryFrom<String> for LogOutcome {
+    type Error = StorageError;
+    fn try_from(s: String) -> Result<Self, StorageError> {
+        LogOutcome::parse(&s).ok_or_else(|| unknown("outcome", &s))
+    }
+}
+
+impl TryFrom<String> for ResourceType {
+    type Error = StorageError;
+    fn try_from(s: String) -> Result<Self, StorageError> {
+        ResourceType::parse(&s).ok_or_else(|| unknown("resource type", &s))
+    }
+}
+
 /// One entry of the provisioning log.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Queryable, Selectable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = log)]
 #[allow(missing_docs)]
 pub struct LogRecord {
@@ -23,14 +115,17 @@ pub struct LogRecord {
     pub at_us: i64,
     /// The token of the call (its public id, never the secret).
     pub token_id: Option<String>,
-    /// `create`, `replace`, `patch` or `delete`.
-    pub operation: String,
-    /// `User` or `Group`.
-    pub resource_type: String,
+    /// What the attempt did.
+    #[diesel(deserialize_as = String)]
+    pub operation: LogOperation,
+    /// What it did it to.
+    #[diesel(deserialize_as = String)]
+    pub resource_type: ResourceType,
     /// The resource's id; absent for a create that failed.
     pub resource_id: Option<String>,
-    /// `success` or `failure`.
-    pub outcome: String,
+    /// Whether it succeeded.
+    #[diesel(deserialize_as = String)]
+    pub outcome: LogOutcome,
     /// For failures: the gRPC code name (`ALREADY_EXISTS`, …).
     pub grpc_code: Option<String>,
     /// For failures: the HTTP status the gateway answers with.
@@ -66,13 +161,13 @@ pub struct LogQuery {
     /// Only entries before this instant.
     pub until_us: Option<i64>,
     /// Only this resource type.
-    pub resource_type: Option<String>,
+    pub resource_type: Option<ResourceType>,
     /// Only this resource.
     pub resource_id: Option<String>,
-    /// Only this outcome (`success` or `failure`).
-    pub outcome: Option<String>,
+    /// Only this outcome.
+    pub outcome: Option<LogOutcome>,
     /// Only this operation.
-    pub operation: Option<String>,
+    pub operation: Option<LogOperation>,
     /// Keyset paging: only entries strictly older than this `(at_us, id)`.
     pub before: Option<(i64, String)>,
     /// At most this many entries.
@@ -88,10 +183,10 @@ impl Tx<'_> {
                 log::id.eq(&e.id),
                 log::at_us.eq(e.at_us),
                 log::token_id.eq(e.token_id.as_deref()),
-                log::operation.eq(&e.operation),
-                log::resource_type.eq(&e.resource_type),
+                log::operation.eq(e.operation.as_str()),
+                log::resource_type.eq(e.resource_type.as_str()),
                 log::resource_id.eq(e.resource_id.as_deref()),
-                log::outcome.eq(&e.outcome),
+                log::outcome.eq(e.outcome.as_str()),
                 log::grpc_code.eq(e.grpc_code.as_deref()),
                 log::http_status.eq(e.http_status),
                 log::scim_type.eq(e.scim_type.as_deref()),
@@ -115,17 +210,17 @@ impl Tx<'_> {
         if let Some(until) = query.until_us {
             q = q.filter(log::at_us.lt(until));
         }
-        if let Some(t) = &query.resource_type {
-            q = q.filter(log::resource_type.eq(t.clone()));
+        if let Some(t) = query.resource_type {
+            q = q.filter(log::resource_type.eq(t.as_str()));
         }
         if let Some(id) = &query.resource_id {
             q = q.filter(log::resource_id.eq(id.clone()));
         }
-        if let Some(outcome) = &query.outcome {
-            q = q.filter(log::outcome.eq(outcome.clone()));
+        if let Some(outcome) = query.outcome {
+            q = q.filter(log::outcome.eq(outcome.as_str()));
         }
-        if let Some(op) = &query.operation {
-            q = q.filter(log::operation.eq(op.clone()));
+        if let Some(op) = query.operation {
+            q = q.filter(log::operation.eq(op.as_str()));
         }
         if let Some((at, id)) = &query.before {
             q = q.filter(log::at_us.lt(*at).or(log::at_us.eq(*at).and(log::id.lt(id.clone()))));

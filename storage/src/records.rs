@@ -206,33 +206,37 @@ pub struct UserPage {
     pub users: Vec<UserRecord>,
 }
 
-/// What a member of a group is; stored (and shown as SCIM `type`) as `User` or `Group`.
+/// The resource types idsync provisions, stored (and shown as SCIM `type`, the feed's
+/// and the log's `resource_type`) as `User` or `Group`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MemberType {
-    /// A user of the same tenant.
+pub enum ResourceType {
+    /// A user (RFC 7643 §4.1).
     User,
-    /// A group of the same tenant (nested groups).
+    /// A group (RFC 7643 §4.2).
     Group,
 }
 
-impl MemberType {
-    /// The stored spelling, which is also the SCIM `members.type` value.
+impl ResourceType {
+    /// The stored spelling, which is also the SCIM resource type name.
     pub fn as_str(self) -> &'static str {
         match self {
-            MemberType::User => "User",
-            MemberType::Group => "Group",
+            ResourceType::User => "User",
+            ResourceType::Group => "Group",
         }
     }
 
     /// Parses the stored spelling.
-    pub fn parse(s: &str) -> Option<MemberType> {
+    pub fn parse(s: &str) -> Option<ResourceType> {
         match s {
-            "User" => Some(MemberType::User),
-            "Group" => Some(MemberType::Group),
+            "User" => Some(ResourceType::User),
+            "Group" => Some(ResourceType::Group),
             _ => None,
         }
     }
 }
+
+/// What a member of a group is: a user or a nested group of the same tenant.
+pub type MemberType = ResourceType;
 
 /// A user or group found by id for a membership change.
 #[derive(Debug, Clone, PartialEq, Eq)]

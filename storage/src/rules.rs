@@ -17,13 +17,7 @@ use crate::schema::{groups, tenant_matching_rules, tenant_rules, users};
 use crate::store::Tx;
 
 /// The resource type a scoping rule applies to; stored as `User` or `Group`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RuleResource {
-    /// SCIM Users.
-    User,
-    /// SCIM Groups.
-    Group,
-}
+pub type RuleResource = crate::records::ResourceType;
 
 /// What happens to a create whose resource is out of scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -70,7 +64,6 @@ macro_rules! spelled {
     };
 }
 
-spelled!(RuleResource { User => "User", Group => "Group" });
 spelled!(CreatePolicy { Reject => "reject", AcceptDisabled => "accept-disabled" });
 spelled!(UpdatePolicy { Deactivate => "deactivate", Delete => "delete", Reject => "reject" });
 spelled!(MatchPolicy { Adopt => "adopt", Conflict => "conflict" });

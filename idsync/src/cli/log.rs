@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use idsync::node;
 use idsync_core::admin;
-use idsync_storage::LogQuery;
+use idsync_storage::{LogOutcome, LogQuery};
 
 use super::config::Settings;
 
@@ -34,7 +34,7 @@ pub async fn log(args: LogArgs, settings: &Settings) -> Result<()> {
         let tenant = admin::tenant_by_name(&store, &args.tenant)?;
         let query = LogQuery {
             since_us,
-            outcome: args.failures.then(|| "failure".to_owned()),
+            outcome: args.failures.then_some(LogOutcome::Failure),
             limit: args.limit,
             ..LogQuery::default()
         };
@@ -48,10 +48,10 @@ pub async fn log(args: LogArgs, settings: &Settings) -> Result<()> {
                 chrono::DateTime::from_timestamp_micros(e.at_us)
                     .map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
                     .unwrap_or_default(),
-                e.operation,
-                e.resource_type,
+                e.operation.as_str(),
+                e.resource_type.as_str(),
                 e.resource_id.as_deref().unwrap_or("-"),
-                e.outcome,
+                e.outcome.as_str(),
                 e.http_status.map_or_else(|| "-".to_owned(), |s| s.to_string()),
                 e.scim_type.as_deref().unwrap_or("-"),
                 if e.attributes.0.is_empty() {

@@ -6,7 +6,10 @@ use std::thread;
 
 use super::{count_statements, tenant, tick};
 use crate::conn::TxMode;
-use crate::{LogQuery, LogRecord, NewChange, StorageError, Store};
+use crate::records::ResourceType;
+use crate::{
+    AttributeNames, ChangeEvent, LogOperation, LogOutcome, LogQuery, LogRecord, NewChange, StorageError, Store,
+};
 
 crate::tests::on_both_backends! {
     changes_are_numbered_from_one_per_tenant_in_append_order,
@@ -18,13 +21,12 @@ crate::tests::on_both_backends! {
 }
 
 fn change(resource_id: &str, event: &str) -> NewChange {
-    NewChange {
-        resource_type: "User".into(),
-        resource_id: resource_id.into(),
-        event: event.into(),
-        attributes: vec!["active".into(), "name.givenName".into()],
-        ..NewChange::default()
-    }
+    NewChange::of(
+        ResourceType::User,
+        resource_id,
+        ChangeEvent::parse(event).expect("a known event"),
+        vec!["active".into(), "name.givenName".into()],
+    )
 }
 
 fn append(store: &Store, t: &str, events: &[NewChange]) -> Result<i64, StorageError> {
@@ -143,11 +145,18 @@ fn entry(t: &str, id: &str, at_us: i64, outcome: &str, resource_id: &str) -> Log
         tenant_id: t.into(),
         id: id.into(),
         at_us,
-        operation: "patch".into(),
-        resource_type: "User".into(),
+        token_id: None,
+        operation: LogOperation::Patch,
+        resource_type: ResourceType::User,
         resource_id: Some(resource_id.into()),
-        outcome: outcome.into(),
-        ..LogRecord::default()
+        outcome: LogOutcome::parse(outcome).expect("a known outcome"),
+        grpc_code: None,
+        http_status: None,
+        scim_type: None,
+        detail: None,
+        attributes: AttributeNames::default(),
+        request_id: None,
+        trace_id: None,
     }
 }
 
@@ -182,7 +191,7 @@ fn the_log_lists_newest_first_with_filters_and_keyset_pages(store: &Store) {
     assert_eq!(ids(all.clone()), ["e4", "e3", "e2", "e1"]);
     assert_eq!(
         ids(LogQuery {
-            outcome: Some("failure".into()),
+            outcome: Some(LogOutcome::Failure),
             ..all.clone()
         }),
         ["e2"]
@@ -224,14 +233,7 @@ fn the_log_lists_newest_first_with_filters_and_keyset_pages(store: &Store) {
 fn many_events_are_appended_in_a_few_statements(store: &Store) {
     let t = tenant(store, "contoso");
     let events: Vec<NewChange> = (0..1_200)
-        .map(|i| NewChange {
-            resource_type: "Group".into(),
-            resource_id: "g1".into(),
-            event: "member_added".into(),
-            member_id: Some(format!("u{i}")),
-            member_type: Some("User".into()),
-            ..NewChange::default()
-        })
+        .map(|i| NewChange::membership("g1", &format!("u{i}"), ResourceType::User, ChangeEvent::MemberAdded))
         .collect();
     let (head, statements) = count_statements(store, TxMode::Write, |tx| {
         tx.append_changes(&t, tick(), None, Some("req"), &events)
@@ -244,9 +246,7 @@ fn many_events_are_appended_in_a_few_statements(store: &Store) {
         .expect("the feed reads back");
     assert_eq!(stored.len(), 1_200);
     assert!(
-        stored
-            .iter()
-            .zip(1..)
-            .all(|(c, seq)| c.seq == seq && c.change.member_id == Some(format!("u{}", seq - 1)))
+        stored.iter().zip(1..).all(|(c, seq)| c.seq == seq
+            && c.change.member.as_ref().map(|(id, _)| id.clone()) == Some(format!("u{}", seq - 1)))
     );
 }

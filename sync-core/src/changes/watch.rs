@@ -10,7 +10,8 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use idsync_proto::v1::{ChangeEvent, WatchChangesRequest};
-use idsync_storage::ChangeRecord;
+use idsync_storage::records::ResourceType;
+use idsync_storage::{ChangeEvent as StoredEvent, ChangeRecord};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::Status;
@@ -25,43 +26,37 @@ const BATCH: u32 = 500;
 /// Events buffered per stream between the reader task and the client.
 const BUFFER: usize = 256;
 
-/// The resource types and events a stream may filter on.
-const RESOURCE_TYPES: &[&str] = &["User", "Group"];
-const EVENTS: &[&str] = &[
-    "created",
-    "updated",
-    "renamed",
-    "deactivated",
-    "reactivated",
-    "deleted",
-    "member_added",
-    "member_removed",
-];
-
 /// The stream a `WatchChanges` call answers with.
 pub type ChangeStream = ReceiverStream<Result<ChangeEvent, Status>>;
 
 struct Filter {
-    resource_types: HashSet<String>,
-    events: HashSet<String>,
+    resource_types: HashSet<ResourceType>,
+    events: HashSet<StoredEvent>,
 }
 
 impl Filter {
+    /// The filter a client named, in the feed's spellings (`User`, `member_added`, …).
     fn parse(resource_types: Vec<String>, events: Vec<String>) -> CoreResult<Filter> {
-        let check = |values: &[String], known: &[&str], what: &str| -> CoreResult<()> {
-            match values.iter().find(|v| !known.contains(&v.as_str())) {
-                Some(v) => Err(CoreError::invalid_value(format!(
-                    "unknown {what} {v:?}; expected one of {}",
-                    known.join(", ")
-                ))),
-                None => Ok(()),
-            }
-        };
-        check(&resource_types, RESOURCE_TYPES, "resource type")?;
-        check(&events, EVENTS, "event type")?;
+        fn known<T: Copy + Eq + std::hash::Hash>(
+            values: Vec<String>,
+            parse: impl Fn(&str) -> Option<T>,
+            all: &[&str],
+            what: &str,
+        ) -> CoreResult<HashSet<T>> {
+            values
+                .iter()
+                .map(|v| {
+                    parse(v).ok_or_else(|| {
+                        CoreError::invalid_value(format!("unknown {what} {v:?}; expected one of {}", all.join(", ")))
+                    })
+                })
+                .collect()
+        }
+        let type_names = [ResourceType::User.as_str(), ResourceType::Group.as_str()];
+        let event_names: Vec<&str> = StoredEvent::ALL.iter().map(|e| e.as_str()).collect();
         Ok(Filter {
-            resource_types: resource_types.into_iter().collect(),
-            events: events.into_iter().collect(),
+            resource_types: known(resource_types, ResourceType::parse, &type_names, "resource type")?,
+            events: known(events, StoredEvent::parse, &event_names, "event type")?,
         })
     }
 
@@ -187,12 +182,12 @@ fn to_event(c: ChangeRecord) -> ChangeEvent {
     ChangeEvent {
         cursor: u64::try_from(c.seq).unwrap_or_default(),
         committed: Some(to_timestamp(c.at_us)),
-        resource_type: c.change.resource_type,
+        resource_type: c.change.resource_type.as_str().to_owned(),
         resource_id: c.change.resource_id,
-        event: c.change.event,
+        event: c.change.event.as_str().to_owned(),
         attributes: c.change.attributes,
-        member_id: c.change.member_id,
-        member_type: c.change.member_type,
+        member_type: c.change.member.as_ref().map(|(_, t)| t.as_str().to_owned()),
+        member_id: c.change.member.map(|(id, _)| id),
         token_id: c.token_id,
         request_id: c.request_id,
     }

@@ -13,7 +13,6 @@ pub mod convert;
 pub mod filter;
 mod ops;
 
-pub(crate) use ops::deletion_effects;
 pub mod patch;
 pub mod schema;
 pub mod service;

@@ -12,38 +12,19 @@
 use std::collections::HashMap;
 
 use idsync_proto::v1::{Group, ListGroupsRequest, ListGroupsResponse, PatchGroupResponse, PatchOperation};
-use idsync_storage::records::{GroupQuery, GroupRecord, MemberRecord, MemberType, ResolvedMember};
-use idsync_storage::{NewChange, StorageError, Tx};
+use idsync_storage::records::{GroupQuery, GroupRecord, MemberRecord, MemberType, ResolvedMember, ResourceType};
+use idsync_storage::{ChangeEvent, NewChange, StorageError, Tx};
 
 use super::convert::{group_to_parts, record_to_group};
 use super::filter::{compile_group_filter, group_sort_key};
 use super::patch::{GroupPatch, MemberDelta, plan_patch};
+use crate::Core;
 use crate::auth::Caller;
 use crate::clock::now_us;
 use crate::error::{CoreError, CoreResult};
 use crate::rules;
-use crate::rules::scope::{Outcome, WriteKind};
-use crate::write::{Effects, Intent, Operation};
-use crate::{Core, MAX_WRITE_ATTEMPTS};
-
-/// The resource type of group events.
-const GROUP: &str = "Group";
-
-/// Why a group write's transaction rolled back.
-enum WriteError {
-    /// These member ids name no user or group of the tenant (nothing was written).
-    UnknownMembers(Vec<String>),
-    /// A tenant rule refused the write: a member it put out of scope, or the Group
-    /// scoping rule's `reject` policy.
-    Refused(CoreError),
-    Storage(StorageError),
-}
-
-impl From<StorageError> for WriteError {
-    fn from(e: StorageError) -> Self {
-        WriteError::Storage(e)
-    }
-}
+use crate::rules::scope::WriteKind;
+use crate::write::{Effects, Intent, Operation, WriteError, check_version, judged, scope_detail};
 
 /// The group after a write (when asked for) and its version.
 type Written = (Option<GroupRecord>, i64);
@@ -52,7 +33,7 @@ impl Core {
     /// Creates a group in the caller's tenant, with the members it names (Entra creates
     /// groups empty and adds members by PATCH).
     pub async fn create_group(&self, caller: &Caller, group: Group) -> CoreResult<Group> {
-        let intent = Intent::new(Operation::Create, GROUP, None);
+        let intent = Intent::new(Operation::Create, ResourceType::Group, None);
         self.logged(caller, intent, |intent| async move {
             let (record, member_ids) = group_to_parts(group)?;
             let now = now_us();
@@ -65,16 +46,15 @@ impl Core {
                 created_by_token: Some(caller.token_id.clone()),
                 ..record
             };
-            let display_name = record.display_name.clone();
             let stored = self
                 .commit(caller, &intent, move |tx| {
                     let members = resolve_members(tx, &record.tenant_id, &member_ids)?;
                     let record = GroupRecord { members, ..record };
-                    tx.insert_group(&record)?;
-                    let outcome = rules::scope::scope_group(tx, &record.tenant_id, &record.id, WriteKind::Create)
-                        .map_err(WriteError::Refused)?;
+                    tx.insert_group(&record)
+                        .map_err(WriteError::naming(&record.display_name))?;
+                    let outcome = rules::scope::scope_group(tx, &record.tenant_id, &record.id, WriteKind::Create)?;
                     let mut effects = creation(&record);
-                    effects.detail = scope_detail(&outcome);
+                    effects.detail = scope_detail(ResourceType::Group, &outcome);
                     if record.members.is_empty() {
                         return Ok((record, effects));
                     }
@@ -83,7 +63,7 @@ impl Core {
                     Ok((stored.unwrap_or(record), effects))
                 })
                 .await
-                .map_err(|e| write_error(e, &display_name, None))?;
+                .map_err(|e: WriteError| e.answer(ResourceType::Group, None))?;
             Ok(record_to_group(&stored, false))
         })
         .await
@@ -143,7 +123,7 @@ impl Core {
         group: Group,
         if_match: Option<i64>,
     ) -> CoreResult<Group> {
-        let intent = Intent::new(Operation::Replace, GROUP, Some(&id));
+        let intent = Intent::new(Operation::Replace, ResourceType::Group, Some(&id));
         self.logged(caller, intent, |intent| async move {
             let (record, member_ids) = group_to_parts(group)?;
             let change = GroupPatch {
@@ -176,7 +156,7 @@ impl Core {
         return_group: bool,
         exclude_members: bool,
     ) -> CoreResult<PatchGroupResponse> {
-        let intent = Intent::new(Operation::Patch, GROUP, Some(&id));
+        let intent = Intent::new(Operation::Patch, ResourceType::Group, Some(&id));
         self.logged(caller, intent, |intent| async move {
             let change = plan_patch(&operations)?;
             let read_back = return_group.then_some(!exclude_members);
@@ -194,21 +174,13 @@ impl Core {
     /// Deletes a group of the caller's tenant with its memberships, both its own members
     /// and its place in other groups.
     pub async fn delete_group(&self, caller: &Caller, id: String, if_match: Option<i64>) -> CoreResult<()> {
-        let intent = Intent::new(Operation::Delete, GROUP, Some(&id));
-        self.logged(caller, intent, |intent| async move {
-            let tenant = caller.tenant_id.clone();
-            let target = id.clone();
-            self.commit(caller, &intent, move |tx| {
-                let parents = tx.delete_group(&tenant, &target, if_match, now_us())?;
-                let deleted = group_event(&target, "deleted", Vec::new());
-                Ok(((), deletion_effects(&parents, &target, GROUP, deleted)))
-            })
-            .await
-            .map_err(|e: StorageError| match e {
-                StorageError::NotFound => CoreError::not_found("group", &id),
-                other => other.into(),
-            })
-        })
+        self.delete_resource(
+            caller,
+            ResourceType::Group,
+            id,
+            if_match,
+            |tx, tenant, id, version, now| tx.delete_group(tenant, id, version, now),
+        )
         .await
     }
 
@@ -229,35 +201,19 @@ impl Core {
                 "group {id:?} cannot be a member of itself"
             )));
         }
-        let display_name = change.display_name.clone().unwrap_or_default();
         let change = std::sync::Arc::new(change);
-        for _ in 0..MAX_WRITE_ATTEMPTS {
+        self.retrying(ResourceType::Group, id, if_match, || {
             let tenant = caller.tenant_id.clone();
             let target = id.to_owned();
             let change = change.clone();
-            let written = self
-                .commit(caller, intent, move |tx| {
-                    let (written, effects) = apply_change(tx, &tenant, &target, if_match, &change, read_back)?;
-                    let outcome = rules::scope::scope_group(tx, &tenant, &target, WriteKind::Update)
-                        .map_err(WriteError::Refused)?;
-                    let effects = judged(&target, effects, &outcome);
-                    Ok(((written, outcome), effects))
-                })
-                .await;
-            match written {
-                Ok((_, Outcome::Deleted(_))) => {
-                    return Err(CoreError::NotFound(format!(
-                        "group {id:?} left the tenant's Group scoping rule and was deleted (update policy delete)"
-                    )));
-                }
-                Ok((written, _)) => return Ok(written),
-                Err(WriteError::Storage(StorageError::VersionMismatch { .. })) if if_match.is_none() => continue,
-                Err(e) => return Err(write_error(e, &display_name, Some(id))),
-            }
-        }
-        Err(CoreError::VersionMismatch(
-            "the group kept changing concurrently; retry".into(),
-        ))
+            self.commit(caller, intent, move |tx| {
+                let (written, effects) = apply_change(tx, &tenant, &target, if_match, &change, read_back)?;
+                let outcome = rules::scope::scope_group(tx, &tenant, &target, WriteKind::Update)?;
+                let effects = judged(ResourceType::Group, &target, effects, &outcome);
+                Ok(((written, outcome.clone()), effects))
+            })
+        })
+        .await
     }
 }
 
@@ -274,14 +230,7 @@ fn apply_change(
     read_back: Option<bool>,
 ) -> Result<(Written, Effects), WriteError> {
     let current = tx.get_group(tenant_id, id, false)?.ok_or(StorageError::NotFound)?;
-    if let Some(expected) = if_match
-        && expected != current.version
-    {
-        return Err(StorageError::VersionMismatch {
-            current: current.version,
-        }
-        .into());
-    }
+    check_version(ResourceType::Group, if_match, current.version)?;
     let add: Vec<String> = change.members.add.iter().cloned().collect();
     // Writes that nest groups take turns per tenant, before any row lock, so that two
     // of them cannot each pass the cycle check on a snapshot without the other's edge.
@@ -315,7 +264,8 @@ fn apply_change(
     if !effects.attributes.is_empty() {
         next.version = current.version + 1;
         next.last_modified_us = now_us().max(current.last_modified_us);
-        tx.update_group(&next, current.version)?;
+        tx.update_group(&next, current.version)
+            .map_err(WriteError::naming(&next.display_name))?;
     }
     let group = match read_back {
         Some(with_members) => tx.get_group(tenant_id, id, with_members)?,
@@ -342,9 +292,9 @@ fn change_effects(
     let mut events = Vec::new();
     if !attributes.is_empty() {
         let event = if attributes.iter().any(|a| a == "displayName") {
-            "renamed"
+            ChangeEvent::Renamed
         } else {
-            "updated"
+            ChangeEvent::Updated
         };
         events.push(group_event(&current.id, event, attributes.clone()));
     }
@@ -368,10 +318,15 @@ fn change_effects(
         .collect();
     new.sort_by_key(|(id, _)| *id);
     for (member, t) in &gone {
-        events.push(membership_event(&current.id, member, t.as_str(), "member_removed"));
+        events.push(NewChange::membership(
+            &current.id,
+            member,
+            *t,
+            ChangeEvent::MemberRemoved,
+        ));
     }
     for (member, t) in &new {
-        events.push(membership_event(&current.id, member, t.as_str(), "member_added"));
+        events.push(NewChange::membership(&current.id, member, *t, ChangeEvent::MemberAdded));
     }
     if !gone.is_empty() || !new.is_empty() {
         attributes.push("members".to_owned());
@@ -384,37 +339,6 @@ fn change_effects(
     }
 }
 
-/// `effects` of an update of group `id` as the Group scoping rule left it: plus
-/// `deactivated` when the rule marked the group out of scope and `reactivated` when it
-/// brought it back; under the update policy `delete`, the delete's events instead
-/// (`member_removed` in each group it was a member of, then `deleted`), logged as a
-/// delete.
-fn judged(id: &str, mut effects: Effects, outcome: &Outcome) -> Effects {
-    match outcome {
-        Outcome::Kept => return effects,
-        Outcome::Disabled => effects.events.push(group_event(id, "deactivated", Vec::new())),
-        Outcome::Restored => effects.events.push(group_event(id, "reactivated", Vec::new())),
-        Outcome::Deleted(parents) => {
-            effects = Effects {
-                operation: Some(Operation::Delete),
-                ..deletion_effects(parents, id, GROUP, group_event(id, "deleted", Vec::new()))
-            };
-        }
-    }
-    effects.detail = scope_detail(outcome);
-    effects
-}
-
-/// What the Group scoping rule did, for the provisioning log.
-fn scope_detail(outcome: &Outcome) -> Option<String> {
-    match outcome {
-        Outcome::Kept => None,
-        Outcome::Disabled => Some("out of the tenant's Group scoping rule: marked out of scope".into()),
-        Outcome::Restored => Some("back in the tenant's Group scoping rule".into()),
-        Outcome::Deleted(_) => Some("left the tenant's Group scoping rule: deleted (update policy delete)".into()),
-    }
-}
-
 /// The effects of a group's creation: `created`, then `member_added` per member.
 fn creation(record: &GroupRecord) -> Effects {
     let mut attributes = vec!["displayName".to_owned()];
@@ -424,12 +348,12 @@ fn creation(record: &GroupRecord) -> Effects {
     if !record.members.is_empty() {
         attributes.push("members".to_owned());
     }
-    let mut events = vec![group_event(&record.id, "created", attributes.clone())];
+    let mut events = vec![group_event(&record.id, ChangeEvent::Created, attributes.clone())];
     events.extend(
         record
             .members
             .iter()
-            .map(|m| membership_event(&record.id, &m.id, m.member_type.as_str(), "member_added")),
+            .map(|m| NewChange::membership(&record.id, &m.id, m.member_type, ChangeEvent::MemberAdded)),
     );
     Effects {
         resource_id: Some(record.id.clone()),
@@ -439,40 +363,8 @@ fn creation(record: &GroupRecord) -> Effects {
     }
 }
 
-fn group_event(id: &str, event: &str, attributes: Vec<String>) -> NewChange {
-    NewChange {
-        resource_type: GROUP.to_owned(),
-        resource_id: id.to_owned(),
-        event: event.to_owned(),
-        attributes,
-        ..NewChange::default()
-    }
-}
-
-/// A `member_added` or `member_removed` event on `group_id`.
-fn membership_event(group_id: &str, member_id: &str, member_type: &str, event: &str) -> NewChange {
-    NewChange {
-        resource_type: GROUP.to_owned(),
-        resource_id: group_id.to_owned(),
-        event: event.to_owned(),
-        attributes: vec!["members".to_owned()],
-        member_id: Some(member_id.to_owned()),
-        member_type: Some(member_type.to_owned()),
-    }
-}
-
-/// The feed effects of deleting `id`, a `member_type` that was a member of `parents`:
-/// a `member_removed` event on each of them, then `deleted`.
-pub(crate) fn deletion_effects(parents: &[String], id: &str, member_type: &str, deleted: NewChange) -> Effects {
-    let mut events: Vec<NewChange> = parents
-        .iter()
-        .map(|g| membership_event(g, id, member_type, "member_removed"))
-        .collect();
-    events.push(deleted);
-    Effects {
-        events,
-        ..Effects::default()
-    }
+fn group_event(id: &str, event: ChangeEvent, attributes: Vec<String>) -> NewChange {
+    NewChange::of(ResourceType::Group, id, event, attributes)
 }
 
 /// Refuses to add to group `id` a group that already contains it at any depth (or is
@@ -498,8 +390,8 @@ fn refuse_cycles(tx: &mut Tx<'_>, tenant_id: &str, id: &str, added: &[MemberReco
     ))))
 }
 
-/// The members `ids` name, typed; [`WriteError::UnknownMembers`] with every id that names
-/// no user or group of the tenant, [`WriteError::Refused`] when one is out of scope.
+/// The members `ids` name, typed; refused naming every id that names no user or group
+/// of the tenant, or when one is out of scope.
 fn resolve_members(tx: &mut Tx<'_>, tenant_id: &str, ids: &[String]) -> Result<Vec<MemberRecord>, WriteError> {
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -528,7 +420,7 @@ fn resolve_members(tx: &mut Tx<'_>, tenant_id: &str, ids: &[String]) -> Result<V
         }
     }
     if !unknown.is_empty() {
-        return Err(WriteError::UnknownMembers(unknown));
+        return Err(WriteError::Refused(unknown_members(&unknown)));
     }
     // A member that a scoping rule disabled is not provisioned: it joins no group.
     if !out_of_scope.is_empty() {
@@ -552,16 +444,4 @@ fn unknown_members(ids: &[String]) -> CoreError {
     CoreError::invalid_value(format!(
         "no user or group of this tenant has the id {named}; the request changed nothing"
     ))
-}
-
-fn write_error(e: WriteError, display_name: &str, id: Option<&str>) -> CoreError {
-    match (e, id) {
-        (WriteError::UnknownMembers(ids), _) => unknown_members(&ids),
-        (WriteError::Refused(e), _) => e,
-        (WriteError::Storage(StorageError::Conflict { .. }), _) => CoreError::Uniqueness(format!(
-            "displayName {display_name:?} is already taken (group displayName is unique ignoring case)"
-        )),
-        (WriteError::Storage(StorageError::NotFound), Some(id)) => CoreError::not_found("group", id),
-        (WriteError::Storage(other), _) => other.into(),
-    }
 }

@@ -4,7 +4,8 @@
 pub mod service;
 
 use idsync_proto::v1::{ListLogEntriesRequest, ListLogEntriesResponse, LogEntry, LogOutcome};
-use idsync_storage::{LogQuery, LogRecord};
+use idsync_storage::records::ResourceType;
+use idsync_storage::{LogOperation, LogOutcome as StoredOutcome, LogQuery, LogRecord};
 
 use crate::Core;
 use crate::auth::Caller;
@@ -36,17 +37,25 @@ impl Core {
         let limit = page_size.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
         let outcome = match LogOutcome::try_from(outcome) {
             Ok(LogOutcome::Unspecified) => None,
-            Ok(LogOutcome::Success) => Some("success".to_owned()),
-            Ok(LogOutcome::Failure) => Some("failure".to_owned()),
+            Ok(LogOutcome::Success) => Some(StoredOutcome::Success),
+            Ok(LogOutcome::Failure) => Some(StoredOutcome::Failure),
             Err(_) => return Err(CoreError::invalid_value(format!("unknown outcome {outcome}"))),
+        };
+        // A filter on a resource type or operation the log never records matches no
+        // entry, as it always has.
+        let (Some(resource_type), Some(operation)) = (
+            known(resource_type, ResourceType::parse),
+            known(operation, LogOperation::parse),
+        ) else {
+            return Ok(ListLogEntriesResponse::default());
         };
         let query = LogQuery {
             since_us: since.as_ref().map(from_timestamp),
             until_us: until.as_ref().map(from_timestamp),
-            resource_type: non_empty(resource_type),
+            resource_type,
             resource_id: non_empty(resource_id),
             outcome,
-            operation: non_empty(operation),
+            operation,
             before: parse_page_token(&page_token)?,
             // One more than asked tells whether there is a next page.
             limit: limit + 1,
@@ -74,6 +83,15 @@ fn non_empty(s: String) -> Option<String> {
     (!s.is_empty()).then_some(s)
 }
 
+/// An optional filter in its stored spelling: `Some(None)` when absent (no filter),
+/// `Some(Some(value))` when known, `None` when no entry can match it.
+fn known<T>(s: String, parse: impl Fn(&str) -> Option<T>) -> Option<Option<T>> {
+    if s.is_empty() {
+        return Some(None);
+    }
+    parse(&s).map(Some)
+}
+
 fn parse_page_token(token: &str) -> CoreResult<Option<(i64, String)>> {
     if token.is_empty() {
         return Ok(None);
@@ -90,13 +108,12 @@ fn to_entry(e: LogRecord) -> LogEntry {
         id: e.id,
         at: Some(to_timestamp(e.at_us)),
         token_id: e.token_id,
-        operation: e.operation,
-        resource_type: e.resource_type,
+        operation: e.operation.as_str().to_owned(),
+        resource_type: e.resource_type.as_str().to_owned(),
         resource_id: e.resource_id,
-        outcome: if e.outcome == "success" {
-            LogOutcome::Success
-        } else {
-            LogOutcome::Failure
+        outcome: match e.outcome {
+            StoredOutcome::Success => LogOutcome::Success,
+            StoredOutcome::Failure => LogOutcome::Failure,
         } as i32,
         grpc_code: e.grpc_code,
         http_status: e.http_status.and_then(|s| u32::try_from(s).ok()),

@@ -6,13 +6,15 @@
 use std::collections::HashMap;
 
 use idsync_proto::v1::{GroupRef, ListUsersRequest, ListUsersResponse, PatchOperation, User};
+use idsync_storage::records::ResourceType;
 use idsync_storage::records::{UserQuery, UserRecord};
-use idsync_storage::{StorageError, Tx};
+use idsync_storage::{ChangeEvent, StorageError, Tx};
 
 use super::convert::{record_to_user, user_to_record};
-use super::diff::{USER, changed_attributes, update_event, user_event};
+use super::diff::{changed_attributes, update_event, user_event};
 use super::filter::{compile_user_filter, user_sort_key};
 use super::patch::apply_patch;
+use crate::Core;
 use crate::auth::Caller;
 use crate::clock::now_us;
 use crate::error::{CoreError, CoreResult};
@@ -20,15 +22,14 @@ use crate::groups::convert::membership_to_ref;
 use crate::password::hash_password;
 use crate::rules;
 use crate::rules::scope::{Outcome, WriteKind};
-use crate::write::{Effects, Intent, Operation};
-use crate::{Core, MAX_WRITE_ATTEMPTS};
+use crate::write::{Effects, Intent, Operation, WriteError, check_version, judged, scope_detail};
 
 impl Core {
     /// Creates a user in the caller's tenant. readOnly values in the request are ignored
     /// (RFC 7644 §3.3).
     pub async fn create_user(&self, caller: &Caller, user: User) -> CoreResult<User> {
         tracing::debug!(user_name = %user.user_name, "creating a user");
-        let intent = Intent::new(Operation::Create, USER, None);
+        let intent = Intent::new(Operation::Create, ResourceType::User, None);
         self.logged(caller, intent, |intent| async move {
             let (mut record, password) = user_to_record(user)?;
             // A new account is active unless the client says otherwise.
@@ -48,18 +49,18 @@ impl Core {
             }
             let token = caller.token_id.clone();
             let (record, groups) = self
-                .commit(caller, &intent, move |tx| -> CoreResult<_> {
+                .commit(caller, &intent, move |tx| -> Result<_, WriteError> {
                     // A matching rule may link this identity to an account that exists.
                     let adopting = rules::matching::user_to_adopt(tx, &record, &token)?;
                     let (mut stored, adopted) = match adopting {
                         Some(existing) => {
                             let next = rules::matching::adopted(&existing, record, &token, now_us());
                             tx.update_user(&next, existing.version)
-                                .map_err(|e| write_error(e, &next))?;
+                                .map_err(WriteError::naming(&next.user_name))?;
                             (next, Some(existing))
                         }
                         None => {
-                            tx.insert_user(&record).map_err(|e| write_error(e, &record))?;
+                            tx.insert_user(&record).map_err(WriteError::naming(&record.user_name))?;
                             (record, None)
                         }
                     };
@@ -78,7 +79,8 @@ impl Core {
                     };
                     Ok(((stored, groups), effects))
                 })
-                .await?;
+                .await
+                .map_err(|e| e.answer(ResourceType::User, None))?;
             Ok(record_to_user(&record, groups))
         })
         .await
@@ -131,7 +133,7 @@ impl Core {
         user: User,
         if_match: Option<i64>,
     ) -> CoreResult<User> {
-        let intent = Intent::new(Operation::Replace, USER, Some(&id));
+        let intent = Intent::new(Operation::Replace, ResourceType::User, Some(&id));
         self.logged(caller, intent, |intent| async move {
             let (record, groups) = self
                 .rewrite_user(caller, &intent, &id, if_match, |current| {
@@ -155,7 +157,7 @@ impl Core {
         operations: Vec<PatchOperation>,
         if_match: Option<i64>,
     ) -> CoreResult<User> {
-        let intent = Intent::new(Operation::Patch, USER, Some(&id));
+        let intent = Intent::new(Operation::Patch, ResourceType::User, Some(&id));
         self.logged(caller, intent, |intent| async move {
             let (record, groups) = self
                 .rewrite_user(caller, &intent, &id, if_match, |current| {
@@ -172,21 +174,13 @@ impl Core {
     /// Deletes a user of the caller's tenant, and its memberships in every group: a
     /// `member_removed` event per group it leaves, then `deleted`.
     pub async fn delete_user(&self, caller: &Caller, id: String, if_match: Option<i64>) -> CoreResult<()> {
-        let intent = Intent::new(Operation::Delete, USER, Some(&id));
-        self.logged(caller, intent, |intent| async move {
-            let tenant = caller.tenant_id.clone();
-            let target = id.clone();
-            self.commit(caller, &intent, move |tx| {
-                let groups = tx.delete_user(&tenant, &target, if_match, now_us())?;
-                let deleted = user_event(&target, "deleted", Vec::new());
-                Ok(((), crate::groups::deletion_effects(&groups, &target, USER, deleted)))
-            })
-            .await
-            .map_err(|e: StorageError| match e {
-                StorageError::NotFound => CoreError::not_found("user", &id),
-                other => other.into(),
-            })
-        })
+        self.delete_resource(
+            caller,
+            ResourceType::User,
+            id,
+            if_match,
+            |tx, tenant, id, version, now| tx.delete_user(tenant, id, version, now),
+        )
         .await
     }
 
@@ -210,11 +204,11 @@ impl Core {
         found.await?.ok_or_else(|| CoreError::not_found("user", id))
     }
 
-    /// Read-modify-write with optimistic concurrency: `change` computes the new content
-    /// from the stored user; the write succeeds only if nobody wrote in between (the
-    /// database checks the version), otherwise it is recomputed from the fresh state.
-    /// Answers the user as stored, and its groups, read with it (no user write changes
-    /// them).
+    /// Read-modify-write with optimistic concurrency, on the write skeleton: `change`
+    /// computes the new content from the stored user; the write succeeds only if nobody
+    /// wrote in between (the database checks the version), otherwise it is recomputed
+    /// from the fresh state. Answers the user as stored, and its groups, read with it (no
+    /// user write changes them).
     async fn rewrite_user<F>(
         &self,
         caller: &Caller,
@@ -226,16 +220,9 @@ impl Core {
     where
         F: Fn(&UserRecord) -> CoreResult<User>,
     {
-        for _ in 0..MAX_WRITE_ATTEMPTS {
+        self.retrying(ResourceType::User, id, if_match, || async {
             let (current, groups) = self.load_user(caller, id, true).await?;
-            if let Some(expected) = if_match
-                && expected != current.version
-            {
-                return Err(CoreError::VersionMismatch(format!(
-                    "If-Match names version {expected} but the user is at version {}",
-                    current.version
-                )));
-            }
+            check_version(ResourceType::User, if_match, current.version)?;
             let (mut next, password) = user_to_record(change(&current)?)?;
             next.tenant_id = current.tenant_id.clone();
             next.id = current.id.clone();
@@ -250,7 +237,7 @@ impl Core {
             next.version = current.version;
             if password.is_none() && next == current {
                 // Nothing changed: no write, no new version (Entra re-sends unchanged values).
-                return Ok((current, groups));
+                return Ok(((current, groups), Outcome::Kept));
             }
             if let Some(password) = password {
                 next.password_hash = Some(hash_password(password).await?);
@@ -258,25 +245,19 @@ impl Core {
             next.version = current.version + 1;
             next.last_modified_us = now_us().max(current.last_modified_us);
             let expected = current.version;
-            let written = self
-                .commit(caller, intent, move |tx| -> CoreResult<_> {
+            let (stored, outcome) = self
+                .commit(caller, intent, move |tx| -> Result<_, WriteError> {
                     let mut stored = next;
-                    tx.update_user(&stored, expected).map_err(|e| write_error(e, &stored))?;
+                    tx.update_user(&stored, expected)
+                        .map_err(WriteError::naming(&stored.user_name))?;
                     let outcome = rules::scope::scope_user(tx, &mut stored, WriteKind::Update)?;
                     let effects = updated(&current, &stored, &outcome);
-                    Ok(((stored, outcome), effects))
+                    Ok(((stored, outcome.clone()), effects))
                 })
-                .await;
-            match written {
-                Ok((next, Outcome::Deleted(_))) => return Err(deleted_by_rule(&next)),
-                Ok((next, _)) => return Ok((next, groups)),
-                Err(CoreError::VersionMismatch(_)) if if_match.is_none() => continue,
-                Err(e) => return Err(e),
-            }
-        }
-        Err(CoreError::VersionMismatch(
-            "the user kept changing concurrently; retry".into(),
-        ))
+                .await?;
+            Ok(((stored, groups), outcome))
+        })
+        .await
     }
 }
 
@@ -287,8 +268,8 @@ fn created(user: &UserRecord, outcome: &Outcome) -> Effects {
     Effects {
         resource_id: Some(user.id.clone()),
         attributes: attributes.clone(),
-        events: vec![user_event(&user.id, "created", attributes)],
-        detail: scope_detail(outcome),
+        events: vec![user_event(&user.id, ChangeEvent::Created, attributes)],
+        detail: scope_detail(ResourceType::User, outcome),
         ..Effects::default()
     }
 }
@@ -300,7 +281,7 @@ fn created(user: &UserRecord, outcome: &Outcome) -> Effects {
 fn adoption(existing: &UserRecord, adopted: &UserRecord, outcome: &Outcome) -> Effects {
     let attributes = changed_attributes(existing, adopted);
     let mut detail = String::from("adopted an existing user (matching rule policy adopt)");
-    if let Some(scope) = scope_detail(outcome) {
+    if let Some(scope) = scope_detail(ResourceType::User, outcome) {
         detail = format!("{detail}; {scope}");
     }
     Effects {
@@ -315,58 +296,15 @@ fn adoption(existing: &UserRecord, adopted: &UserRecord, outcome: &Outcome) -> E
 
 /// The effects of an update of `current`, as the scoping rule left it: the update's
 /// event (`deactivated` when the rule disabled the user, `reactivated` when it brought
-/// it back), or, under the update policy `delete`, the delete's (`member_removed` per
-/// group left, then `deleted`), logged as a delete.
+/// it back), or, under the update policy `delete`, the delete's (see [`judged`]).
 fn updated(current: &UserRecord, stored: &UserRecord, outcome: &Outcome) -> Effects {
-    if let Outcome::Deleted(groups) = outcome {
-        let deleted = user_event(&stored.id, "deleted", Vec::new());
-        return Effects {
-            operation: Some(Operation::Delete),
-            detail: scope_detail(outcome),
-            ..crate::groups::deletion_effects(groups, &stored.id, USER, deleted)
-        };
-    }
     let attributes = changed_attributes(current, stored);
-    Effects {
+    let effects = Effects {
         attributes: attributes.clone(),
         events: vec![update_event(current, stored, attributes)],
-        detail: scope_detail(outcome),
         ..Effects::default()
-    }
-}
-
-/// What the User scoping rule did, for the provisioning log.
-fn scope_detail(outcome: &Outcome) -> Option<String> {
-    match outcome {
-        Outcome::Kept => None,
-        Outcome::Disabled => Some("out of the tenant's User scoping rule: stored disabled".into()),
-        Outcome::Restored => Some("back in the tenant's User scoping rule: reactivated".into()),
-        Outcome::Deleted(_) => Some("left the tenant's User scoping rule: deleted (update policy delete)".into()),
-    }
-}
-
-/// A storage error of a user write, in the user's terms.
-fn write_error(e: StorageError, user: &UserRecord) -> CoreError {
-    match e {
-        StorageError::Conflict { .. } => taken(&user.user_name),
-        StorageError::NotFound => CoreError::not_found("user", &user.id),
-        other => other.into(),
-    }
-}
-
-/// The answer to an update that the scoping rule's `delete` policy turned into a delete
-/// (committed): the user no longer exists.
-fn deleted_by_rule(user: &UserRecord) -> CoreError {
-    CoreError::NotFound(format!(
-        "user {:?} left the tenant's User scoping rule and was deleted (update policy delete)",
-        user.id
-    ))
-}
-
-fn taken(user_name: &str) -> CoreError {
-    CoreError::Uniqueness(format!(
-        "userName {user_name:?} is already taken (userName is unique ignoring case)"
-    ))
+    };
+    judged(ResourceType::User, &stored.id, effects, outcome)
 }
 
 /// One page of users as the API shows them and how many match in all: the page, then

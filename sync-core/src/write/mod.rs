@@ -1,5 +1,7 @@
 //! The one path every write of users and groups takes: [`Core::logged`] around the whole
-//! operation, [`Core::commit`] around each write transaction.
+//! operation, [`Core::commit`] around each write transaction, and (`skeleton`) the steps
+//! every write follows inside them: read, apply, check the version, let the scoping rule
+//! judge, commit, retry on a lost race, with one error mapping.
 //!
 //! `commit` runs the caller's storage work and, in the SAME transaction, appends its
 //! change-feed events and the provisioning-log success entry, so a change, its event and
@@ -17,11 +19,14 @@
 //! Log entries carry attribute NAMES, never values: failure details have every quoted
 //! string redacted, because error messages quote the offending values.
 
+mod skeleton;
+
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
 
 use idsync_proto::scim;
-use idsync_storage::{AttributeNames, LogRecord, NewChange, StorageError, Tx};
+use idsync_storage::records::ResourceType;
+use idsync_storage::{AttributeNames, ChangeEvent, LogOutcome, LogRecord, NewChange, StorageError, Tx};
 use idsync_telemetry::provisioning::{
     Operation as MetricOperation, Outcome as MetricOutcome, ResourceType as MetricResource,
 };
@@ -33,31 +38,16 @@ use crate::error::{CoreError, CoreResult};
 use crate::telemetry::in_current_span;
 
 /// What a write attempt does, as the provisioning log names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Operation {
-    Create,
-    Replace,
-    Patch,
-    Delete,
-}
+pub(crate) use idsync_storage::LogOperation as Operation;
+pub(crate) use skeleton::{WriteError, check_version, judged, scope_detail};
 
-impl Operation {
-    fn as_str(self) -> &'static str {
-        match self {
-            Operation::Create => "create",
-            Operation::Replace => "replace",
-            Operation::Patch => "patch",
-            Operation::Delete => "delete",
-        }
-    }
-
-    fn metric(self) -> MetricOperation {
-        match self {
-            Operation::Create => MetricOperation::Create,
-            Operation::Replace => MetricOperation::Replace,
-            Operation::Patch => MetricOperation::Patch,
-            Operation::Delete => MetricOperation::Delete,
-        }
+/// The metric label of an operation.
+fn metric_operation(operation: Operation) -> MetricOperation {
+    match operation {
+        Operation::Create => MetricOperation::Create,
+        Operation::Replace => MetricOperation::Replace,
+        Operation::Patch => MetricOperation::Patch,
+        Operation::Delete => MetricOperation::Delete,
     }
 }
 
@@ -65,7 +55,7 @@ impl Operation {
 #[derive(Debug)]
 pub(crate) struct Intent {
     operation: Operation,
-    resource_type: &'static str,
+    resource_type: ResourceType,
     resource_id: Option<String>,
     /// Set when a `commit` of this attempt has written its success entry: what the
     /// committed write did, for telemetry (its outcome and the resource's id).
@@ -73,9 +63,9 @@ pub(crate) struct Intent {
 }
 
 impl Intent {
-    /// An attempt on `resource_type` (`User`, `Group`); `resource_id` is `None` for a
-    /// create until it commits.
-    pub(crate) fn new(operation: Operation, resource_type: &'static str, resource_id: Option<&str>) -> Intent {
+    /// An attempt on a `resource_type`; `resource_id` is `None` for a create until it
+    /// commits.
+    pub(crate) fn new(operation: Operation, resource_type: ResourceType, resource_id: Option<&str>) -> Intent {
         Intent {
             operation,
             resource_type,
@@ -85,10 +75,9 @@ impl Intent {
     }
 
     fn metric_resource(&self) -> MetricResource {
-        if self.resource_type == "Group" {
-            MetricResource::Group
-        } else {
-            MetricResource::User
+        match self.resource_type {
+            ResourceType::User => MetricResource::User,
+            ResourceType::Group => MetricResource::Group,
         }
     }
 }
@@ -128,23 +117,46 @@ impl Effects {
             Operation::Delete => return MetricOutcome::Deleted,
             Operation::Replace | Operation::Patch => {}
         }
-        if self.events.is_empty() {
-            return MetricOutcome::Unchanged;
-        }
-        let turned = |kind: &str| {
-            self.events
-                .iter()
-                .any(|e| e.resource_type == intent.resource_type && e.event == kind)
-        };
-        if turned("deleted") {
-            MetricOutcome::Deleted
-        } else if turned("deactivated") {
-            MetricOutcome::Deactivated
-        } else if turned("reactivated") {
-            MetricOutcome::Reactivated
-        } else {
-            MetricOutcome::Updated
-        }
+        // The strongest of what the resource's own events say: a delete outweighs a
+        // deactivation, which outweighs a reactivation, which outweighs any update.
+        self.events
+            .iter()
+            .filter(|e| e.resource_type == intent.resource_type)
+            .map(|e| update_outcome(e.event))
+            .max_by_key(|outcome| outcome_rank(*outcome))
+            .unwrap_or(if self.events.is_empty() {
+                MetricOutcome::Unchanged
+            } else {
+                MetricOutcome::Updated
+            })
+    }
+}
+
+/// What an event of the resource itself makes of an update.
+fn update_outcome(event: ChangeEvent) -> MetricOutcome {
+    match event {
+        ChangeEvent::Deleted => MetricOutcome::Deleted,
+        ChangeEvent::Deactivated => MetricOutcome::Deactivated,
+        ChangeEvent::Reactivated => MetricOutcome::Reactivated,
+        ChangeEvent::Created
+        | ChangeEvent::Updated
+        | ChangeEvent::Renamed
+        | ChangeEvent::MemberAdded
+        | ChangeEvent::MemberRemoved => MetricOutcome::Updated,
+    }
+}
+
+/// How strongly an update outcome speaks, when one write has several events.
+fn outcome_rank(outcome: MetricOutcome) -> u8 {
+    match outcome {
+        MetricOutcome::Deleted => 4,
+        MetricOutcome::Deactivated => 3,
+        MetricOutcome::Reactivated => 2,
+        MetricOutcome::Created
+        | MetricOutcome::Updated
+        | MetricOutcome::Unchanged
+        | MetricOutcome::Adopted
+        | MetricOutcome::RejectedOutOfScope => 1,
     }
 }
 
@@ -165,7 +177,7 @@ impl Core {
             self.telemetry.operation(
                 caller,
                 intent.metric_resource(),
-                intent.operation.metric(),
+                metric_operation(intent.operation),
                 &id,
                 Ok(outcome),
             );
@@ -180,7 +192,7 @@ impl Core {
         self.telemetry.operation(
             caller,
             intent.metric_resource(),
-            intent.operation.metric(),
+            metric_operation(intent.operation),
             &id,
             counted,
         );
@@ -231,7 +243,7 @@ impl Core {
                     entry.resource_id.clone_from(&effects.resource_id);
                 }
                 if let Some(operation) = effects.operation {
-                    entry.operation = operation.as_str().to_owned();
+                    entry.operation = operation;
                 }
                 entry.detail.clone_from(&effects.detail);
                 tx.insert_log_entry(&entry)?;
@@ -275,10 +287,14 @@ fn entry(
         id: uuid::Uuid::now_v7().to_string(),
         at_us,
         token_id: Some(caller.token_id.clone()),
-        operation: intent.operation.as_str().to_owned(),
-        resource_type: intent.resource_type.to_owned(),
+        operation: intent.operation,
+        resource_type: intent.resource_type,
         resource_id: intent.resource_id.clone(),
-        outcome: if failure.is_some() { "failure" } else { "success" }.to_owned(),
+        outcome: if failure.is_some() {
+            LogOutcome::Failure
+        } else {
+            LogOutcome::Success
+        },
         grpc_code,
         http_status,
         scim_type,
