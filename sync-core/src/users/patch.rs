@@ -8,11 +8,14 @@
 //! filtered paths creating the element they name when it is absent, and `manager` given
 //! as a bare id, an object or a one-element list.
 
+mod element;
+mod elements;
+
 use idsync_proto::v1::{EnterpriseUser, Manager, Name, PatchOperation, User};
 use prost_types::Value;
 use prost_types::value::Kind;
 
-use super::elements::{ListMut, list_mut};
+use self::elements::{ListMut, list_mut};
 use crate::error::{CoreError, CoreResult, ScimType};
 use crate::schema::{
     ENTERPRISE_URN, Leaf, LeafDef, MultiDef, Mutability, Resolved, is_enterprise_urn, resolve_user_path,
@@ -112,20 +115,18 @@ fn apply_at(user: &mut User, op: Op, path: &PatchPath, value: Option<&Value>) ->
                 None => None,
             };
             match list_mut(user, multi.attr) {
-                ListMut::Values(list) => super::elements::apply_filtered(list, multi, op_name(op), filter, sub, value),
-                ListMut::Addresses(list) => {
-                    super::elements::apply_filtered(list, multi, op_name(op), filter, sub, value)
-                }
+                ListMut::Values(list) => elements::apply_filtered(list, multi, op_name(op), filter, sub, value),
+                ListMut::Addresses(list) => elements::apply_filtered(list, multi, op_name(op), filter, sub, value),
             }
         }
     }
 }
 
-fn op_name(op: Op) -> super::elements::ElementOp {
+fn op_name(op: Op) -> elements::ElementOp {
     match op {
-        Op::Add => super::elements::ElementOp::Add,
-        Op::Replace => super::elements::ElementOp::Replace,
-        Op::Remove => super::elements::ElementOp::Remove,
+        Op::Add => elements::ElementOp::Add,
+        Op::Replace => elements::ElementOp::Replace,
+        Op::Remove => elements::ElementOp::Remove,
     }
 }
 
@@ -155,8 +156,8 @@ fn apply_multi(
     value: Option<&Value>,
 ) -> CoreResult<()> {
     match list_mut(user, multi.attr) {
-        ListMut::Values(list) => super::elements::apply_whole(list, multi, op_name(op), sub, value),
-        ListMut::Addresses(list) => super::elements::apply_whole(list, multi, op_name(op), sub, value),
+        ListMut::Values(list) => elements::apply_whole(list, multi, op_name(op), sub, value),
+        ListMut::Addresses(list) => elements::apply_whole(list, multi, op_name(op), sub, value),
     }
 }
 
