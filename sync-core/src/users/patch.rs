@@ -15,18 +15,23 @@ use idsync_proto::v1::{EnterpriseUser, Manager, Name, PatchOperation, User};
 use prost_types::Value;
 use prost_types::value::Kind;
 
-use self::elements::{ListMut, list_mut};
 use crate::error::{CoreError, CoreResult, ScimType};
-use crate::schema::{
-    ENTERPRISE_URN, Leaf, LeafDef, MultiDef, Mutability, Resolved, is_enterprise_urn, resolve_user_path,
-};
+use crate::schema::{ENTERPRISE_URN, Leaf, LeafDef, Mutability, Resolved, is_enterprise_urn, resolve_user_path};
 use crate::scim::path::{AttrPath, PatchPath, parse_attr_path, parse_patch_path};
 
-/// The three PATCH operations.
+/// A PATCH operation (RFC 7644 §3.5.2). It is parsed once, here, and this one type is
+/// what every step of the walk takes, down to the list operations in [`elements`], so
+/// an operation is never translated on its way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Op {
+    /// Sets a singular attribute, appends to a list, or sets the elements a filter
+    /// matches.
     Add,
+    /// Sets a singular attribute, replaces a whole list, or merges into the elements a
+    /// filter matches.
     Replace,
+    /// Unassigns a singular attribute, empties a list, or removes the elements a filter
+    /// matches (or one sub-attribute of them).
     Remove,
 }
 
@@ -114,19 +119,8 @@ fn apply_at(user: &mut User, op: Op, path: &PatchPath, value: Option<&Value>) ->
                 })?),
                 None => None,
             };
-            match list_mut(user, multi.attr) {
-                ListMut::Values(list) => elements::apply_filtered(list, multi, op_name(op), filter, sub, value),
-                ListMut::Addresses(list) => elements::apply_filtered(list, multi, op_name(op), filter, sub, value),
-            }
+            elements::apply_to_matches(user, op, multi, filter, sub, value)
         }
-    }
-}
-
-fn op_name(op: Op) -> elements::ElementOp {
-    match op {
-        Op::Add => elements::ElementOp::Add,
-        Op::Replace => elements::ElementOp::Replace,
-        Op::Remove => elements::ElementOp::Remove,
     }
 }
 
@@ -144,20 +138,7 @@ fn apply_resolved(user: &mut User, op: Op, target: Resolved, shown: &str, value:
             ScimType::Mutability,
             "groups is readOnly: change group membership instead",
         )),
-        Resolved::Multi(multi, sub) => apply_multi(user, op, multi, sub, value),
-    }
-}
-
-fn apply_multi(
-    user: &mut User,
-    op: Op,
-    multi: &'static MultiDef,
-    sub: Option<&'static crate::schema::SubDef>,
-    value: Option<&Value>,
-) -> CoreResult<()> {
-    match list_mut(user, multi.attr) {
-        ListMut::Values(list) => elements::apply_whole(list, multi, op_name(op), sub, value),
-        ListMut::Addresses(list) => elements::apply_whole(list, multi, op_name(op), sub, value),
+        Resolved::Multi(multi, sub) => elements::apply_to_list(user, op, multi, sub, value),
     }
 }
 

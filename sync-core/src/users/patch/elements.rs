@@ -2,10 +2,10 @@
 //!
 //! Lists are short (a user has a handful of emails), so a value filter such as
 //! `phoneNumbers[type eq "work"]` is evaluated in memory ([`super::element`]) with the
-//! same semantics the storage layer uses in SQL. A filtered `add`/`replace` that matches nothing creates the
-//! element the filter describes (`{type: "work", value: …}`), which is how Entra sets a
-//! work phone on a user that has none; later operations of the same request then match
-//! that element, so several sub-attributes land in ONE element.
+//! same semantics the storage layer uses in SQL. A filtered `add`/`replace` that matches
+//! nothing creates the element the filter describes (`{type: "work", value: …}`), which
+//! is how Entra sets a work phone on a user that has none; later operations of the same
+//! request then match that element, so several sub-attributes land in ONE element.
 
 use idsync_proto::v1::{Address, MultiValue, User};
 use idsync_storage::query::MultiValuedAttr;
@@ -13,24 +13,43 @@ use prost_types::value::Kind;
 use prost_types::{Struct, Value};
 
 use super::element::{Element, filter_sub, matches, sub_def};
-use super::{is_clear, kind};
+use super::{Op, is_clear, kind};
 use crate::error::{CoreError, CoreResult, ScimType};
 use crate::schema::{AttrType, MultiDef, SubDef};
 use crate::scim::filter::{CompValue, CompareOp, Filter};
 
-/// The operation, as far as lists care.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum ElementOp {
-    /// Append (whole list) or set (filtered).
-    Add,
-    /// Replace the list (whole) or merge into matches (filtered).
-    Replace,
-    /// Remove the list, the matches, or a sub-attribute of the matches.
-    Remove,
+/// `emails` or `emails.type`: an operation on a whole multi-valued attribute of `user`.
+pub(super) fn apply_to_list(
+    user: &mut User,
+    op: Op,
+    multi: &MultiDef,
+    sub: Option<&SubDef>,
+    value: Option<&Value>,
+) -> CoreResult<()> {
+    match list_mut(user, multi.attr) {
+        ListMut::Values(list) => apply_whole(list, multi, op, sub, value),
+        ListMut::Addresses(list) => apply_whole(list, multi, op, sub, value),
+    }
+}
+
+/// `emails[type eq "work"]` or `emails[type eq "work"].value`: an operation on the
+/// elements of a multi-valued attribute of `user` that `filter` selects.
+pub(super) fn apply_to_matches(
+    user: &mut User,
+    op: Op,
+    multi: &MultiDef,
+    filter: &Filter,
+    sub: Option<&SubDef>,
+    value: Option<&Value>,
+) -> CoreResult<()> {
+    match list_mut(user, multi.attr) {
+        ListMut::Values(list) => apply_filtered(list, multi, op, filter, sub, value),
+        ListMut::Addresses(list) => apply_filtered(list, multi, op, filter, sub, value),
+    }
 }
 
 /// A mutable view of one multi-valued attribute of a user.
-pub(super) enum ListMut<'a> {
+enum ListMut<'a> {
     /// Any attribute with the standard sub-attributes.
     Values(&'a mut Vec<MultiValue>),
     /// `addresses`.
@@ -38,7 +57,7 @@ pub(super) enum ListMut<'a> {
 }
 
 /// The list behind `attr`.
-pub(super) fn list_mut(user: &mut User, attr: MultiValuedAttr) -> ListMut<'_> {
+fn list_mut(user: &mut User, attr: MultiValuedAttr) -> ListMut<'_> {
     match attr {
         MultiValuedAttr::Emails => ListMut::Values(&mut user.emails),
         MultiValuedAttr::PhoneNumbers => ListMut::Values(&mut user.phone_numbers),
@@ -53,15 +72,15 @@ pub(super) fn list_mut(user: &mut User, attr: MultiValuedAttr) -> ListMut<'_> {
 
 /// An operation on the attribute itself (`emails`) or one sub-attribute of every element
 /// (`emails.type`).
-pub(super) fn apply_whole<E: Element>(
+fn apply_whole<E: Element>(
     list: &mut Vec<E>,
     multi: &MultiDef,
-    op: ElementOp,
+    op: Op,
     sub: Option<&SubDef>,
     value: Option<&Value>,
 ) -> CoreResult<()> {
     if let Some(sub) = sub {
-        if op == ElementOp::Remove || is_clear(value) {
+        if op == Op::Remove || is_clear(value) {
             for e in list.iter_mut() {
                 set_sub(e, multi, sub, None)?;
             }
@@ -75,7 +94,7 @@ pub(super) fn apply_whole<E: Element>(
         }
         return Ok(());
     }
-    if op == ElementOp::Remove || is_clear(value) {
+    if op == Op::Remove || is_clear(value) {
         list.clear();
         return Ok(());
     }
@@ -93,7 +112,7 @@ pub(super) fn apply_whole<E: Element>(
             )));
         }
     };
-    if op == ElementOp::Replace {
+    if op == Op::Replace {
         list.clear();
     }
     // Adding a value that is already there is a no-op (RFC 7644 §3.5.2.1).
@@ -111,10 +130,10 @@ pub(super) fn apply_whole<E: Element>(
 
 /// An operation on the elements that match `filter` (`emails[type eq "work"]` and
 /// `emails[type eq "work"].value`).
-pub(super) fn apply_filtered<E: Element>(
+fn apply_filtered<E: Element>(
     list: &mut Vec<E>,
     multi: &MultiDef,
-    op: ElementOp,
+    op: Op,
     filter: &Filter,
     sub: Option<&SubDef>,
     value: Option<&Value>,
@@ -125,7 +144,7 @@ pub(super) fn apply_filtered<E: Element>(
             hits.push(i);
         }
     }
-    if op == ElementOp::Remove {
+    if op == Op::Remove {
         match sub {
             Some(sub) => {
                 for &i in &hits {
