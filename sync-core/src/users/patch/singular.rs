@@ -64,80 +64,105 @@ pub(super) fn apply_complex(
     }
 }
 
-/// A singular scalar.
+/// A singular scalar: `op` with `value` on the leaf `def`.
 pub(super) fn apply_leaf(user: &mut User, op: Op, def: &LeafDef, value: Option<&Value>) -> CoreResult<()> {
-    if def.mutability == Mutability::ReadOnly {
+    // The table says what is published as readOnly, `slot` what PATCH can store. Both
+    // are asked, so a leaf that one calls writable and the other does not is refused:
+    // it is never written to some other field instead.
+    let Some(slot) = slot(def.leaf).filter(|_| def.mutability != Mutability::ReadOnly) else {
         return Err(CoreError::invalid(
             ScimType::Mutability,
             format!("{} is readOnly", display_leaf(def)),
         ));
-    }
+    };
     let clear = op == Op::Remove || is_clear(value);
     if op != Op::Remove && value.is_none() {
         return Err(CoreError::invalid_value(format!("{} needs a value", display_leaf(def))));
     }
-    if def.leaf == Leaf::Active {
-        // Removed or nulled, `active` is unassigned (RFC 7644 §3.5.2.2). An account
-        // without it is not known to be active and counts as inactive, so removing the
-        // flag never re-enables a disabled user (a deprovisioning hazard).
-        user.active = if clear { None } else { Some(as_bool(value, def)?) };
-        return Ok(());
-    }
-    let text = if clear { None } else { Some(as_string(value, def)?) };
-    if def.leaf == Leaf::UserName {
-        return match text {
-            Some(t) => {
-                user.user_name = t;
-                Ok(())
-            }
-            None => Err(CoreError::invalid(
+    match slot {
+        Slot::Active => {
+            // Removed or nulled, `active` is unassigned (RFC 7644 §3.5.2.2). An account
+            // without it is not known to be active and counts as inactive, so removing the
+            // flag never re-enables a disabled user (a deprovisioning hazard).
+            user.active = if clear { None } else { Some(as_bool(value, def)?) };
+        }
+        Slot::UserName if clear => {
+            return Err(CoreError::invalid(
                 ScimType::Mutability,
                 "userName is required and cannot be removed",
-            )),
-        };
+            ));
+        }
+        Slot::UserName => user.user_name = as_string(value, def)?,
+        Slot::Text(field) => {
+            // The value is read first: `field` creates the `name`, enterprise or
+            // `manager` object it reaches into, and a refused value leaves none behind.
+            let text = if clear { None } else { Some(as_string(value, def)?) };
+            *field(user) = text;
+        }
     }
-    *string_slot(user, def.leaf) = text;
     Ok(())
 }
 
-fn string_slot(user: &mut User, leaf: Leaf) -> &mut Option<String> {
-    let name = || Name::default();
-    let ent = || EnterpriseUser::default();
-    match leaf {
-        Leaf::ExternalId => &mut user.external_id,
-        Leaf::DisplayName => &mut user.display_name,
-        Leaf::NickName => &mut user.nick_name,
-        Leaf::ProfileUrl => &mut user.profile_url,
-        Leaf::Title => &mut user.title,
-        Leaf::UserType => &mut user.user_type,
-        Leaf::PreferredLanguage => &mut user.preferred_language,
-        Leaf::Locale => &mut user.locale,
-        Leaf::Timezone => &mut user.timezone,
-        Leaf::Password => &mut user.password,
-        Leaf::NameFormatted => &mut user.name.get_or_insert_with(name).formatted,
-        Leaf::NameFamilyName => &mut user.name.get_or_insert_with(name).family_name,
-        Leaf::NameGivenName => &mut user.name.get_or_insert_with(name).given_name,
-        Leaf::NameMiddleName => &mut user.name.get_or_insert_with(name).middle_name,
-        Leaf::NameHonorificPrefix => &mut user.name.get_or_insert_with(name).honorific_prefix,
-        Leaf::NameHonorificSuffix => &mut user.name.get_or_insert_with(name).honorific_suffix,
-        Leaf::EmployeeNumber => &mut user.enterprise.get_or_insert_with(ent).employee_number,
-        Leaf::CostCenter => &mut user.enterprise.get_or_insert_with(ent).cost_center,
-        Leaf::Organization => &mut user.enterprise.get_or_insert_with(ent).organization,
-        Leaf::Division => &mut user.enterprise.get_or_insert_with(ent).division,
-        Leaf::Department => &mut user.enterprise.get_or_insert_with(ent).department,
-        Leaf::ManagerValue => &mut manager(user).value,
-        Leaf::ManagerRef => &mut manager(user).r#ref,
-        // Everything else is readOnly or not a string and was handled before; a spare
-        // slot keeps this total without panicking.
-        _ => &mut manager(user).display_name,
-    }
+/// Where PATCH stores a client-writable leaf.
+enum Slot {
+    /// `active`: a flag that a remove or a `null` unassigns.
+    Active,
+    /// `userName`: required text, so it cannot be cleared.
+    UserName,
+    /// Optional text, in the field this accessor reaches.
+    Text(fn(&mut User) -> &mut Option<String>),
+}
+
+/// The field `leaf` is stored in, or `None` for a leaf that only the server sets (`id`,
+/// `meta.*`, `manager.displayName`). The match lists every [`Leaf`] and has no wildcard:
+/// a leaf added to the schema does not compile until it is given a field here or `None`.
+fn slot(leaf: Leaf) -> Option<Slot> {
+    Some(match leaf {
+        Leaf::Id
+        | Leaf::ManagerDisplayName
+        | Leaf::MetaResourceType
+        | Leaf::MetaCreated
+        | Leaf::MetaLastModified
+        | Leaf::MetaLocation
+        | Leaf::MetaVersion => return None,
+        Leaf::Active => Slot::Active,
+        Leaf::UserName => Slot::UserName,
+        Leaf::ExternalId => Slot::Text(|u| &mut u.external_id),
+        Leaf::DisplayName => Slot::Text(|u| &mut u.display_name),
+        Leaf::NickName => Slot::Text(|u| &mut u.nick_name),
+        Leaf::ProfileUrl => Slot::Text(|u| &mut u.profile_url),
+        Leaf::Title => Slot::Text(|u| &mut u.title),
+        Leaf::UserType => Slot::Text(|u| &mut u.user_type),
+        Leaf::PreferredLanguage => Slot::Text(|u| &mut u.preferred_language),
+        Leaf::Locale => Slot::Text(|u| &mut u.locale),
+        Leaf::Timezone => Slot::Text(|u| &mut u.timezone),
+        Leaf::Password => Slot::Text(|u| &mut u.password),
+        Leaf::NameFormatted => Slot::Text(|u| &mut name(u).formatted),
+        Leaf::NameFamilyName => Slot::Text(|u| &mut name(u).family_name),
+        Leaf::NameGivenName => Slot::Text(|u| &mut name(u).given_name),
+        Leaf::NameMiddleName => Slot::Text(|u| &mut name(u).middle_name),
+        Leaf::NameHonorificPrefix => Slot::Text(|u| &mut name(u).honorific_prefix),
+        Leaf::NameHonorificSuffix => Slot::Text(|u| &mut name(u).honorific_suffix),
+        Leaf::EmployeeNumber => Slot::Text(|u| &mut enterprise(u).employee_number),
+        Leaf::CostCenter => Slot::Text(|u| &mut enterprise(u).cost_center),
+        Leaf::Organization => Slot::Text(|u| &mut enterprise(u).organization),
+        Leaf::Division => Slot::Text(|u| &mut enterprise(u).division),
+        Leaf::Department => Slot::Text(|u| &mut enterprise(u).department),
+        Leaf::ManagerValue => Slot::Text(|u| &mut manager(u).value),
+        Leaf::ManagerRef => Slot::Text(|u| &mut manager(u).r#ref),
+    })
+}
+
+fn name(user: &mut User) -> &mut Name {
+    user.name.get_or_insert_with(Name::default)
+}
+
+fn enterprise(user: &mut User) -> &mut EnterpriseUser {
+    user.enterprise.get_or_insert_with(EnterpriseUser::default)
 }
 
 fn manager(user: &mut User) -> &mut Manager {
-    user.enterprise
-        .get_or_insert_with(EnterpriseUser::default)
-        .manager
-        .get_or_insert_with(Manager::default)
+    enterprise(user).manager.get_or_insert_with(Manager::default)
 }
 
 fn display_leaf(def: &LeafDef) -> String {
@@ -168,3 +193,6 @@ fn as_bool(value: Option<&Value>, def: &LeafDef) -> CoreResult<bool> {
         ))),
     }
 }
+
+#[cfg(test)]
+mod tests;
