@@ -192,7 +192,7 @@ pub(crate) fn is_clear(value: Option<&Value>) -> bool {
     match kind(value) {
         None | Some(Kind::NullValue(_)) => value.is_some(),
         Some(Kind::StringValue(s)) => s.is_empty(),
-        _ => false,
+        Some(Kind::NumberValue(_) | Kind::BoolValue(_) | Kind::StructValue(_) | Kind::ListValue(_)) => false,
     }
 }
 

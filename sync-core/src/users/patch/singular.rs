@@ -8,7 +8,7 @@ use prost_types::value::Kind;
 
 use super::{Op, is_clear, kind};
 use crate::error::{CoreError, CoreResult, ScimType};
-use crate::schema::{Leaf, LeafDef, Mutability};
+use crate::schema::{ENTERPRISE_URN, Leaf, LeafDef, Mutability, USER_URN, complex_leaves};
 
 /// A whole complex singular attribute: `name`, `manager` or `meta`.
 pub(super) fn apply_complex(
@@ -19,49 +19,97 @@ pub(super) fn apply_complex(
     shown: &str,
     value: Option<&Value>,
 ) -> CoreResult<()> {
-    if attr.eq_ignore_ascii_case("meta") {
-        return Err(CoreError::invalid(ScimType::Mutability, "meta is readOnly"));
-    }
-    let is_manager = attr.eq_ignore_ascii_case("manager");
-    if op == Op::Remove || is_clear(value) {
-        if is_manager {
-            user.enterprise.get_or_insert_with(EnterpriseUser::default).manager = None;
-        } else {
+    let clear = op == Op::Remove || is_clear(value);
+    match complex(urn, attr, shown)? {
+        Complex::Meta => Err(CoreError::invalid(ScimType::Mutability, "meta is readOnly")),
+        Complex::Name if clear => {
             user.name = None;
+            Ok(())
         }
+        Complex::Manager if clear => {
+            enterprise(user).manager = None;
+            Ok(())
+        }
+        Complex::Name => apply_sub_leaves(user, op, urn, attr, shown, value),
+        Complex::Manager => apply_manager(user, op, urn, attr, shown, value),
+    }
+}
+
+/// The complex singular attributes of a User.
+enum Complex {
+    /// `name`.
+    Name,
+    /// The enterprise extension's `manager`.
+    Manager,
+    /// `meta`, which only the server sets.
+    Meta,
+}
+
+/// Which complex attribute `attr` of schema `urn` is. One the schema table gains later
+/// is refused until it is given its own handling here, rather than treated like another.
+fn complex(urn: &str, attr: &str, shown: &str) -> CoreResult<Complex> {
+    let is = |schema: &str, name: &str| urn == schema && attr.eq_ignore_ascii_case(name);
+    if is(USER_URN, "name") {
+        Ok(Complex::Name)
+    } else if is(ENTERPRISE_URN, "manager") {
+        Ok(Complex::Manager)
+    } else if is(USER_URN, "meta") {
+        Ok(Complex::Meta)
+    } else {
+        Err(CoreError::invalid(
+            ScimType::InvalidPath,
+            format!("{shown} is not a complex attribute PATCH can set"),
+        ))
+    }
+}
+
+/// Entra sends the manager as a bare id, an object, or a one-element list of objects.
+fn apply_manager(
+    user: &mut User,
+    op: Op,
+    urn: &'static str,
+    attr: &str,
+    shown: &str,
+    value: Option<&Value>,
+) -> CoreResult<()> {
+    let value = if let Some(Kind::ListValue(list)) = kind(value)
+        && let [only] = list.values.as_slice()
+    {
+        Some(only)
+    } else {
+        value
+    };
+    if let Some(Kind::StringValue(id)) = kind(value) {
+        *manager(user) = Manager {
+            value: Some(id.clone()),
+            ..Manager::default()
+        };
         return Ok(());
     }
-    // Q9: the manager arrives as a bare id, an object, or a one-element list of objects.
-    let value = match kind(value) {
-        Some(Kind::ListValue(list)) if is_manager && list.values.len() == 1 => list.values.first(),
-        _ => value,
+    apply_sub_leaves(user, op, urn, attr, shown, value)
+}
+
+/// A value object for a complex attribute: each key names one of its leaves.
+fn apply_sub_leaves(
+    user: &mut User,
+    op: Op,
+    urn: &'static str,
+    attr: &str,
+    shown: &str,
+    value: Option<&Value>,
+) -> CoreResult<()> {
+    let Some(Kind::StructValue(object)) = kind(value) else {
+        return Err(CoreError::invalid_value(format!("{shown} needs an object value")));
     };
-    match kind(value) {
-        Some(Kind::StringValue(id)) if is_manager => {
-            let manager = user
-                .enterprise
-                .get_or_insert_with(EnterpriseUser::default)
-                .manager
-                .get_or_insert_with(Manager::default);
-            *manager = Manager {
-                value: Some(id.clone()),
-                ..Manager::default()
-            };
-            Ok(())
-        }
-        Some(Kind::StructValue(object)) => {
-            for (key, v) in &object.fields {
-                let def = crate::schema::complex_leaves(urn, attr)
-                    .find(|d| d.sub.is_some_and(|s| s.eq_ignore_ascii_case(key)))
-                    .ok_or_else(|| {
-                        CoreError::invalid(ScimType::InvalidPath, format!("{shown} has no sub-attribute {key:?}"))
-                    })?;
-                apply_leaf(user, op, def, Some(v))?;
-            }
-            Ok(())
-        }
-        _ => Err(CoreError::invalid_value(format!("{shown} needs an object value"))),
+    for (key, v) in &object.fields {
+        let def = complex_leaves(urn, attr)
+            .find(|d| d.sub.is_some_and(|s| s.eq_ignore_ascii_case(key)))
+            .ok_or_else(|| {
+                CoreError::invalid(ScimType::InvalidPath, format!("{shown} has no sub-attribute {key:?}"))
+            })?;
+        apply_leaf(user, op, def, Some(v))?;
     }
+    Ok(())
 }
 
 /// A singular scalar: `op` with `value` on the leaf `def`.

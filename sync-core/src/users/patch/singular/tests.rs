@@ -1,11 +1,11 @@
 #![allow(clippy::unwrap_used)]
 
-use idsync_proto::v1::{EnterpriseUser, Manager, User};
+use idsync_proto::v1::{EnterpriseUser, Manager, Name, User};
 use serde_json::json;
 
-use super::{apply_leaf, display_leaf, slot};
+use super::{apply_complex, apply_leaf, complex, display_leaf, slot};
 use crate::error::ScimType;
-use crate::schema::{ENTERPRISE_URN, Leaf, LeafDef, Mutability, USER_LEAVES};
+use crate::schema::{ENTERPRISE_URN, Leaf, LeafDef, Mutability, USER_LEAVES, USER_URN};
 use crate::test_support::{op, scim_type, value};
 use crate::users::convert::user_to_record;
 use crate::users::diff::changed_attributes;
@@ -152,5 +152,37 @@ fn unknown_or_server_set_leaves_are_refused_and_the_user_left_as_it_was() {
         let e = apply_patch(&mut user, std::slice::from_ref(&operation)).unwrap_err();
         assert_eq!(scim_type(e), expected, "{operation:?}");
         assert_eq!(user, before, "{operation:?}");
+    }
+}
+
+#[test]
+fn every_complex_attribute_of_the_schema_table_has_its_own_handling() {
+    for def in USER_LEAVES.iter().filter(|d| d.sub.is_some()) {
+        assert!(complex(def.urn, def.attr, def.attr).is_ok(), "{}", path(def));
+    }
+}
+
+#[test]
+fn an_unknown_complex_attribute_is_refused_and_nothing_is_written() {
+    // Reachable only if the schema table gained a complex attribute; until then
+    // anything but `manager` and `meta` was handled as `name` (a remove cleared it).
+    let unknown = [(USER_URN, "manager"), (ENTERPRISE_URN, "name"), (USER_URN, "badge")];
+    for (urn, attr) in unknown {
+        for (op, v) in [
+            (Op::Add, Some(json!({"value": "x"}))),
+            (Op::Replace, Some(json!(""))),
+            (Op::Remove, None),
+        ] {
+            let mut user = grace();
+            user.name = Some(Name {
+                given_name: Some("Grace".into()),
+                ..Name::default()
+            });
+            let before = user.clone();
+            let v = v.map(value);
+            let e = apply_complex(&mut user, op, urn, attr, attr, v.as_ref()).unwrap_err();
+            assert_eq!(scim_type(e), ScimType::InvalidPath, "{op:?} {urn}:{attr}");
+            assert_eq!(user, before, "{op:?} {urn}:{attr}");
+        }
     }
 }
