@@ -12,14 +12,26 @@ use crate::scim::path::AttrPath;
 
 /// One element of a multi-valued attribute, accessed by its stored column.
 pub(super) trait Element: Default + Clone + PartialEq {
-    /// A text sub-attribute (`None` when unset or not one of this element's).
-    fn text(&self, col: ChildColumn) -> Option<&str>;
-    /// Sets a text sub-attribute; false when the element has no such sub-attribute.
-    fn set_text(&mut self, col: ChildColumn, value: Option<String>) -> bool;
+    /// The field that holds the text sub-attribute `col`, or `None` when `col` is not a
+    /// text sub-attribute of this element. Reading and writing both go through it, so
+    /// they cannot disagree about where a column lives.
+    fn text_field(col: ChildColumn) -> Option<TextField<Self>>;
     /// The `primary` flag as the client sent it (`None`: not sent).
     fn primary(&self) -> Option<bool>;
     /// Sets or clears the `primary` flag.
     fn set_primary(&mut self, primary: Option<bool>);
+    /// A text sub-attribute (`None` when unset or not one of this element's).
+    fn text(&self, col: ChildColumn) -> Option<&str> {
+        Self::text_field(col).and_then(|field| (field.get)(self).as_deref())
+    }
+    /// Sets a text sub-attribute; false when the element has no such sub-attribute.
+    fn set_text(&mut self, col: ChildColumn, value: Option<String>) -> bool {
+        let Some(field) = Self::text_field(col) else {
+            return false;
+        };
+        *(field.get_mut)(self) = value;
+        true
+    }
     /// Whether this is the primary value.
     fn is_primary(&self) -> bool {
         self.primary() == Some(true)
@@ -33,26 +45,33 @@ pub(super) trait Element: Default + Clone + PartialEq {
     }
 }
 
+/// The two accessors of one text field of an element.
+pub(super) struct TextField<E> {
+    get: fn(&E) -> &Option<String>,
+    get_mut: fn(&mut E) -> &mut Option<String>,
+}
+
+/// A [`TextField`], from its two accessors.
+fn field<E>(get: fn(&E) -> &Option<String>, get_mut: fn(&mut E) -> &mut Option<String>) -> Option<TextField<E>> {
+    Some(TextField { get, get_mut })
+}
+
 impl Element for MultiValue {
-    fn text(&self, col: ChildColumn) -> Option<&str> {
+    fn text_field(col: ChildColumn) -> Option<TextField<Self>> {
         match col {
-            ChildColumn::Value => self.value.as_deref(),
-            ChildColumn::Display => self.display.as_deref(),
-            ChildColumn::Type => self.r#type.as_deref(),
-            ChildColumn::Ref => self.r#ref.as_deref(),
-            _ => None,
+            ChildColumn::Value => field(|e| &e.value, |e| &mut e.value),
+            ChildColumn::Display => field(|e| &e.display, |e| &mut e.display),
+            ChildColumn::Type => field(|e| &e.r#type, |e| &mut e.r#type),
+            ChildColumn::Ref => field(|e| &e.r#ref, |e| &mut e.r#ref),
+            // `primary` is a flag (`primary()`); the rest are address sub-attributes.
+            ChildColumn::Primary
+            | ChildColumn::Formatted
+            | ChildColumn::StreetAddress
+            | ChildColumn::Locality
+            | ChildColumn::Region
+            | ChildColumn::PostalCode
+            | ChildColumn::Country => None,
         }
-    }
-    fn set_text(&mut self, col: ChildColumn, value: Option<String>) -> bool {
-        let slot = match col {
-            ChildColumn::Value => &mut self.value,
-            ChildColumn::Display => &mut self.display,
-            ChildColumn::Type => &mut self.r#type,
-            ChildColumn::Ref => &mut self.r#ref,
-            _ => return false,
-        };
-        *slot = value;
-        true
     }
     fn primary(&self) -> Option<bool> {
         self.primary
@@ -63,31 +82,18 @@ impl Element for MultiValue {
 }
 
 impl Element for Address {
-    fn text(&self, col: ChildColumn) -> Option<&str> {
+    fn text_field(col: ChildColumn) -> Option<TextField<Self>> {
         match col {
-            ChildColumn::Formatted => self.formatted.as_deref(),
-            ChildColumn::StreetAddress => self.street_address.as_deref(),
-            ChildColumn::Locality => self.locality.as_deref(),
-            ChildColumn::Region => self.region.as_deref(),
-            ChildColumn::PostalCode => self.postal_code.as_deref(),
-            ChildColumn::Country => self.country.as_deref(),
-            ChildColumn::Type => self.r#type.as_deref(),
-            _ => None,
+            ChildColumn::Formatted => field(|e| &e.formatted, |e| &mut e.formatted),
+            ChildColumn::StreetAddress => field(|e| &e.street_address, |e| &mut e.street_address),
+            ChildColumn::Locality => field(|e| &e.locality, |e| &mut e.locality),
+            ChildColumn::Region => field(|e| &e.region, |e| &mut e.region),
+            ChildColumn::PostalCode => field(|e| &e.postal_code, |e| &mut e.postal_code),
+            ChildColumn::Country => field(|e| &e.country, |e| &mut e.country),
+            ChildColumn::Type => field(|e| &e.r#type, |e| &mut e.r#type),
+            // `primary` is a flag (`primary()`); an address has no value, display or $ref.
+            ChildColumn::Primary | ChildColumn::Value | ChildColumn::Display | ChildColumn::Ref => None,
         }
-    }
-    fn set_text(&mut self, col: ChildColumn, value: Option<String>) -> bool {
-        let slot = match col {
-            ChildColumn::Formatted => &mut self.formatted,
-            ChildColumn::StreetAddress => &mut self.street_address,
-            ChildColumn::Locality => &mut self.locality,
-            ChildColumn::Region => &mut self.region,
-            ChildColumn::PostalCode => &mut self.postal_code,
-            ChildColumn::Country => &mut self.country,
-            ChildColumn::Type => &mut self.r#type,
-            _ => return false,
-        };
-        *slot = value;
-        true
     }
     fn primary(&self) -> Option<bool> {
         self.primary
@@ -128,7 +134,9 @@ pub(super) fn matches<E: Element>(e: &E, multi: &MultiDef, filter: &Filter) -> C
             let sub = filter_sub(multi, path)?;
             match sub.ty {
                 AttrType::Boolean => e.primary().is_some(),
-                _ => e.text(sub.column).is_some_and(|t| !t.is_empty()),
+                AttrType::String | AttrType::DateTime | AttrType::Reference | AttrType::Binary => {
+                    e.text(sub.column).is_some_and(|t| !t.is_empty())
+                }
             }
         }
         Filter::Compare { path, op, value } => {
@@ -178,5 +186,60 @@ fn compare_text(have: Option<&str>, op: CompareOp, want: &str, case_exact: bool)
         CompareOp::Ge => have >= want,
         CompareOp::Lt => have < want,
         CompareOp::Le => have <= want,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use idsync_storage::query::MultiValuedAttr;
+
+    use super::*;
+    use crate::schema::USER_MULTI;
+
+    /// Sets every text sub-attribute `multi` publishes to its own name, then reads each back.
+    fn round_trip<E: Element>(multi: &MultiDef) {
+        let texts: Vec<&SubDef> = multi.subs.iter().filter(|s| s.ty != AttrType::Boolean).collect();
+        let mut e = E::default();
+        for sub in &texts {
+            assert!(
+                e.set_text(sub.column, Some(sub.name.into())),
+                "{}.{}",
+                multi.name,
+                sub.name
+            );
+        }
+        for sub in &texts {
+            assert_eq!(e.text(sub.column), Some(sub.name), "{}.{}", multi.name, sub.name);
+        }
+    }
+
+    #[test]
+    fn every_text_sub_attribute_of_the_schema_has_a_field_of_its_own() {
+        for multi in USER_MULTI {
+            match multi.attr {
+                MultiValuedAttr::Addresses => round_trip::<Address>(multi),
+                MultiValuedAttr::Emails
+                | MultiValuedAttr::PhoneNumbers
+                | MultiValuedAttr::Ims
+                | MultiValuedAttr::Photos
+                | MultiValuedAttr::Entitlements
+                | MultiValuedAttr::Roles
+                | MultiValuedAttr::X509Certificates => round_trip::<MultiValue>(multi),
+            }
+        }
+    }
+
+    #[test]
+    fn a_column_an_element_does_not_have_is_refused_and_nothing_is_written() {
+        for col in [ChildColumn::Primary, ChildColumn::Locality, ChildColumn::Country] {
+            let mut value = MultiValue::default();
+            assert!(!value.set_text(col, Some("x".into())), "{col:?}");
+            assert_eq!(value, MultiValue::default(), "{col:?}");
+        }
+        for col in [ChildColumn::Primary, ChildColumn::Value, ChildColumn::Ref] {
+            let mut address = Address::default();
+            assert!(!address.set_text(col, Some("x".into())), "{col:?}");
+            assert_eq!(address, Address::default(), "{col:?}");
+        }
     }
 }
