@@ -20,19 +20,42 @@ pub(super) fn apply_complex(
     value: Option<&Value>,
 ) -> CoreResult<()> {
     let clear = op == Op::Remove || is_clear(value);
-    match complex(urn, attr, shown)? {
-        Complex::Meta => Err(CoreError::invalid(ScimType::Mutability, "meta is readOnly")),
+    let value = match complex(urn, attr, shown)? {
+        Complex::Meta => return Err(CoreError::invalid(ScimType::Mutability, "meta is readOnly")),
         Complex::Name if clear => {
             user.name = None;
-            Ok(())
+            return Ok(());
         }
         Complex::Manager if clear => {
             enterprise(user).manager = None;
-            Ok(())
+            return Ok(());
         }
-        Complex::Name => apply_sub_leaves(user, op, urn, attr, shown, value),
-        Complex::Manager => apply_manager(user, op, urn, attr, shown, value),
+        Complex::Name => value,
+        Complex::Manager => {
+            let value = only_element(value);
+            if let Some(Kind::StringValue(id)) = kind(value) {
+                *manager(user) = Manager {
+                    value: Some(id.clone()),
+                    ..Manager::default()
+                };
+                return Ok(());
+            }
+            value
+        }
+    };
+    // A value object: each key names one of the attribute's leaves.
+    let Some(Kind::StructValue(object)) = kind(value) else {
+        return Err(CoreError::invalid_value(format!("{shown} needs an object value")));
+    };
+    for (key, v) in &object.fields {
+        let def = complex_leaves(urn, attr)
+            .find(|d| d.sub.is_some_and(|s| s.eq_ignore_ascii_case(key)))
+            .ok_or_else(|| {
+                CoreError::invalid(ScimType::InvalidPath, format!("{shown} has no sub-attribute {key:?}"))
+            })?;
+        apply_leaf(user, op, def, Some(v))?;
     }
+    Ok(())
 }
 
 /// The complex singular attributes of a User.
@@ -63,53 +86,16 @@ fn complex(urn: &str, attr: &str, shown: &str) -> CoreResult<Complex> {
     }
 }
 
-/// Entra sends the manager as a bare id, an object, or a one-element list of objects.
-fn apply_manager(
-    user: &mut User,
-    op: Op,
-    urn: &'static str,
-    attr: &str,
-    shown: &str,
-    value: Option<&Value>,
-) -> CoreResult<()> {
-    let value = if let Some(Kind::ListValue(list)) = kind(value)
+/// Entra sends the manager as a bare id, an object, or a one-element list of either:
+/// the list stands for its one element. Any other value is returned as it came.
+fn only_element(value: Option<&Value>) -> Option<&Value> {
+    if let Some(Kind::ListValue(list)) = kind(value)
         && let [only] = list.values.as_slice()
     {
         Some(only)
     } else {
         value
-    };
-    if let Some(Kind::StringValue(id)) = kind(value) {
-        *manager(user) = Manager {
-            value: Some(id.clone()),
-            ..Manager::default()
-        };
-        return Ok(());
     }
-    apply_sub_leaves(user, op, urn, attr, shown, value)
-}
-
-/// A value object for a complex attribute: each key names one of its leaves.
-fn apply_sub_leaves(
-    user: &mut User,
-    op: Op,
-    urn: &'static str,
-    attr: &str,
-    shown: &str,
-    value: Option<&Value>,
-) -> CoreResult<()> {
-    let Some(Kind::StructValue(object)) = kind(value) else {
-        return Err(CoreError::invalid_value(format!("{shown} needs an object value")));
-    };
-    for (key, v) in &object.fields {
-        let def = complex_leaves(urn, attr)
-            .find(|d| d.sub.is_some_and(|s| s.eq_ignore_ascii_case(key)))
-            .ok_or_else(|| {
-                CoreError::invalid(ScimType::InvalidPath, format!("{shown} has no sub-attribute {key:?}"))
-            })?;
-        apply_leaf(user, op, def, Some(v))?;
-    }
-    Ok(())
 }
 
 /// A singular scalar: `op` with `value` on the leaf `def`.
