@@ -2,11 +2,15 @@
 //!
 //! Operations are applied in order to an in-memory copy; the caller stores the result
 //! only if every operation succeeded, so a request applies atomically or not at all.
-//! Tolerated beyond the RFC (see the Entra reference, Q1–Q9): operation names in any
+//! Tolerated beyond the RFC, because Entra ID sends each of them: operation names in any
 //! letter case, `"True"`/`"False"` strings for booleans, path-less `add`/`replace` whose
 //! value object has dotted or URN-qualified keys, `""`/`null` clearing an attribute,
 //! filtered paths creating the element they name when it is absent, and `manager` given
 //! as a bare id, an object or a one-element list.
+//!
+//! This module walks a request: it parses each operation and path and resolves them
+//! against the schema. Where a value is stored is decided in its children: `singular` for
+//! single-valued attributes, `elements` for multi-valued ones (`element` for one value).
 
 mod element;
 mod elements;

@@ -162,7 +162,7 @@ fn apply_filtered<E: Element>(
         return Ok(());
     }
     if hits.is_empty() {
-        // Create-on-absent (Entra Q7): the element the filter describes.
+        // Nothing matched: create the element the filter describes (see the module docs).
         let mut e = E::default();
         seed_from_filter(&mut e, multi, filter)?;
         // `type eq "work" and type eq "home"` seeds an element the filter does not
