@@ -3,7 +3,6 @@
 
 pub mod convert;
 mod diff;
-mod elements;
 pub mod filter;
 mod ops;
 pub mod patch;

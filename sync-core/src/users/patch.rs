@@ -2,28 +2,42 @@
 //!
 //! Operations are applied in order to an in-memory copy; the caller stores the result
 //! only if every operation succeeded, so a request applies atomically or not at all.
-//! Tolerated beyond the RFC (see the Entra reference, Q1–Q9): operation names in any
+//! Tolerated beyond the RFC, because Entra ID sends each of them: operation names in any
 //! letter case, `"True"`/`"False"` strings for booleans, path-less `add`/`replace` whose
 //! value object has dotted or URN-qualified keys, `""`/`null` clearing an attribute,
 //! filtered paths creating the element they name when it is absent, and `manager` given
 //! as a bare id, an object or a one-element list.
+//!
+//! This module walks a request: it parses each operation and path and resolves them
+//! against the schema. Where a value is stored is decided in its children: `singular` for
+//! single-valued attributes, `elements` for multi-valued ones (`element` for one value).
 
-use idsync_proto::v1::{EnterpriseUser, Manager, Name, PatchOperation, User};
+mod element;
+mod elements;
+mod singular;
+
+use idsync_proto::v1::{PatchOperation, User};
 use prost_types::Value;
 use prost_types::value::Kind;
 
-use super::elements::{ListMut, list_mut};
+use self::singular::{apply_complex, apply_leaf};
 use crate::error::{CoreError, CoreResult, ScimType};
-use crate::schema::{
-    ENTERPRISE_URN, Leaf, LeafDef, MultiDef, Mutability, Resolved, is_enterprise_urn, resolve_user_path,
-};
+use crate::schema::{ENTERPRISE_URN, Resolved, is_enterprise_urn, resolve_user_path};
 use crate::scim::path::{AttrPath, PatchPath, parse_attr_path, parse_patch_path};
 
-/// The three PATCH operations.
+/// A PATCH operation (RFC 7644 §3.5.2). It is parsed once, here, and this one type is
+/// what every step of the walk takes, down to the list operations in [`elements`], so
+/// an operation is never translated on its way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Op {
+    /// Sets a singular attribute, appends to a list, or sets the elements a filter
+    /// matches.
     Add,
+    /// Sets a singular attribute, replaces a whole list, or merges into the elements a
+    /// filter matches.
     Replace,
+    /// Unassigns a singular attribute, empties a list, or removes the elements a filter
+    /// matches (or one sub-attribute of them).
     Remove,
 }
 
@@ -111,21 +125,8 @@ fn apply_at(user: &mut User, op: Op, path: &PatchPath, value: Option<&Value>) ->
                 })?),
                 None => None,
             };
-            match list_mut(user, multi.attr) {
-                ListMut::Values(list) => super::elements::apply_filtered(list, multi, op_name(op), filter, sub, value),
-                ListMut::Addresses(list) => {
-                    super::elements::apply_filtered(list, multi, op_name(op), filter, sub, value)
-                }
-            }
+            elements::apply_to_matches(user, op, multi, filter, sub, value)
         }
-    }
-}
-
-fn op_name(op: Op) -> super::elements::ElementOp {
-    match op {
-        Op::Add => super::elements::ElementOp::Add,
-        Op::Replace => super::elements::ElementOp::Replace,
-        Op::Remove => super::elements::ElementOp::Remove,
     }
 }
 
@@ -143,74 +144,7 @@ fn apply_resolved(user: &mut User, op: Op, target: Resolved, shown: &str, value:
             ScimType::Mutability,
             "groups is readOnly: change group membership instead",
         )),
-        Resolved::Multi(multi, sub) => apply_multi(user, op, multi, sub, value),
-    }
-}
-
-fn apply_multi(
-    user: &mut User,
-    op: Op,
-    multi: &'static MultiDef,
-    sub: Option<&'static crate::schema::SubDef>,
-    value: Option<&Value>,
-) -> CoreResult<()> {
-    match list_mut(user, multi.attr) {
-        ListMut::Values(list) => super::elements::apply_whole(list, multi, op_name(op), sub, value),
-        ListMut::Addresses(list) => super::elements::apply_whole(list, multi, op_name(op), sub, value),
-    }
-}
-
-/// A whole complex singular attribute: `name`, `manager` or `meta`.
-fn apply_complex(
-    user: &mut User,
-    op: Op,
-    urn: &'static str,
-    attr: &str,
-    shown: &str,
-    value: Option<&Value>,
-) -> CoreResult<()> {
-    if attr.eq_ignore_ascii_case("meta") {
-        return Err(CoreError::invalid(ScimType::Mutability, "meta is readOnly"));
-    }
-    let is_manager = attr.eq_ignore_ascii_case("manager");
-    if op == Op::Remove || is_clear(value) {
-        if is_manager {
-            user.enterprise.get_or_insert_with(EnterpriseUser::default).manager = None;
-        } else {
-            user.name = None;
-        }
-        return Ok(());
-    }
-    // Q9: the manager arrives as a bare id, an object, or a one-element list of objects.
-    let value = match kind(value) {
-        Some(Kind::ListValue(list)) if is_manager && list.values.len() == 1 => list.values.first(),
-        _ => value,
-    };
-    match kind(value) {
-        Some(Kind::StringValue(id)) if is_manager => {
-            let manager = user
-                .enterprise
-                .get_or_insert_with(EnterpriseUser::default)
-                .manager
-                .get_or_insert_with(Manager::default);
-            *manager = Manager {
-                value: Some(id.clone()),
-                ..Manager::default()
-            };
-            Ok(())
-        }
-        Some(Kind::StructValue(object)) => {
-            for (key, v) in &object.fields {
-                let def = crate::schema::complex_leaves(urn, attr)
-                    .find(|d| d.sub.is_some_and(|s| s.eq_ignore_ascii_case(key)))
-                    .ok_or_else(|| {
-                        CoreError::invalid(ScimType::InvalidPath, format!("{shown} has no sub-attribute {key:?}"))
-                    })?;
-                apply_leaf(user, op, def, Some(v))?;
-            }
-            Ok(())
-        }
-        _ => Err(CoreError::invalid_value(format!("{shown} needs an object value"))),
+        Resolved::Multi(multi, sub) => elements::apply_to_list(user, op, multi, sub, value),
     }
 }
 
@@ -253,89 +187,6 @@ fn is_schemas(key: &str) -> bool {
     key.eq_ignore_ascii_case("schemas")
 }
 
-/// A singular scalar.
-fn apply_leaf(user: &mut User, op: Op, def: &LeafDef, value: Option<&Value>) -> CoreResult<()> {
-    if def.mutability == Mutability::ReadOnly {
-        return Err(CoreError::invalid(
-            ScimType::Mutability,
-            format!("{} is readOnly", display_leaf(def)),
-        ));
-    }
-    let clear = op == Op::Remove || is_clear(value);
-    if op != Op::Remove && value.is_none() {
-        return Err(CoreError::invalid_value(format!("{} needs a value", display_leaf(def))));
-    }
-    if def.leaf == Leaf::Active {
-        // Removed or nulled, `active` is unassigned (RFC 7644 §3.5.2.2). An account
-        // without it is not known to be active and counts as inactive, so removing the
-        // flag never re-enables a disabled user (a deprovisioning hazard).
-        user.active = if clear { None } else { Some(as_bool(value, def)?) };
-        return Ok(());
-    }
-    let text = if clear { None } else { Some(as_string(value, def)?) };
-    if def.leaf == Leaf::UserName {
-        return match text {
-            Some(t) => {
-                user.user_name = t;
-                Ok(())
-            }
-            None => Err(CoreError::invalid(
-                ScimType::Mutability,
-                "userName is required and cannot be removed",
-            )),
-        };
-    }
-    *string_slot(user, def.leaf) = text;
-    Ok(())
-}
-
-fn string_slot(user: &mut User, leaf: Leaf) -> &mut Option<String> {
-    let name = || Name::default();
-    let ent = || EnterpriseUser::default();
-    match leaf {
-        Leaf::ExternalId => &mut user.external_id,
-        Leaf::DisplayName => &mut user.display_name,
-        Leaf::NickName => &mut user.nick_name,
-        Leaf::ProfileUrl => &mut user.profile_url,
-        Leaf::Title => &mut user.title,
-        Leaf::UserType => &mut user.user_type,
-        Leaf::PreferredLanguage => &mut user.preferred_language,
-        Leaf::Locale => &mut user.locale,
-        Leaf::Timezone => &mut user.timezone,
-        Leaf::Password => &mut user.password,
-        Leaf::NameFormatted => &mut user.name.get_or_insert_with(name).formatted,
-        Leaf::NameFamilyName => &mut user.name.get_or_insert_with(name).family_name,
-        Leaf::NameGivenName => &mut user.name.get_or_insert_with(name).given_name,
-        Leaf::NameMiddleName => &mut user.name.get_or_insert_with(name).middle_name,
-        Leaf::NameHonorificPrefix => &mut user.name.get_or_insert_with(name).honorific_prefix,
-        Leaf::NameHonorificSuffix => &mut user.name.get_or_insert_with(name).honorific_suffix,
-        Leaf::EmployeeNumber => &mut user.enterprise.get_or_insert_with(ent).employee_number,
-        Leaf::CostCenter => &mut user.enterprise.get_or_insert_with(ent).cost_center,
-        Leaf::Organization => &mut user.enterprise.get_or_insert_with(ent).organization,
-        Leaf::Division => &mut user.enterprise.get_or_insert_with(ent).division,
-        Leaf::Department => &mut user.enterprise.get_or_insert_with(ent).department,
-        Leaf::ManagerValue => &mut manager(user).value,
-        Leaf::ManagerRef => &mut manager(user).r#ref,
-        // Everything else is readOnly or not a string and was handled before; a spare
-        // slot keeps this total without panicking.
-        _ => &mut manager(user).display_name,
-    }
-}
-
-fn manager(user: &mut User) -> &mut Manager {
-    user.enterprise
-        .get_or_insert_with(EnterpriseUser::default)
-        .manager
-        .get_or_insert_with(Manager::default)
-}
-
-fn display_leaf(def: &LeafDef) -> String {
-    match def.sub {
-        Some(sub) => format!("{}.{sub}", def.attr),
-        None => def.attr.to_string(),
-    }
-}
-
 pub(crate) fn kind(value: Option<&Value>) -> Option<&Kind> {
     value.and_then(|v| v.kind.as_ref())
 }
@@ -345,29 +196,7 @@ pub(crate) fn is_clear(value: Option<&Value>) -> bool {
     match kind(value) {
         None | Some(Kind::NullValue(_)) => value.is_some(),
         Some(Kind::StringValue(s)) => s.is_empty(),
-        _ => false,
-    }
-}
-
-pub(super) fn as_string(value: Option<&Value>, def: &LeafDef) -> CoreResult<String> {
-    match kind(value) {
-        Some(Kind::StringValue(s)) => Ok(s.clone()),
-        _ => Err(CoreError::invalid_value(format!(
-            "{} must be a string",
-            display_leaf(def)
-        ))),
-    }
-}
-
-pub(super) fn as_bool(value: Option<&Value>, def: &LeafDef) -> CoreResult<bool> {
-    match kind(value) {
-        Some(Kind::BoolValue(b)) => Ok(*b),
-        Some(Kind::StringValue(s)) if s.eq_ignore_ascii_case("true") => Ok(true),
-        Some(Kind::StringValue(s)) if s.eq_ignore_ascii_case("false") => Ok(false),
-        _ => Err(CoreError::invalid_value(format!(
-            "{} must be a boolean",
-            display_leaf(def)
-        ))),
+        Some(Kind::NumberValue(_) | Kind::BoolValue(_) | Kind::StructValue(_) | Kind::ListValue(_)) => false,
     }
 }
 

@@ -1,123 +1,55 @@
 //! PATCH on multi-valued attributes: whole lists, and elements chosen by a value filter.
 //!
 //! Lists are short (a user has a handful of emails), so a value filter such as
-//! `phoneNumbers[type eq "work"]` is evaluated here in memory with the same semantics the
-//! storage layer uses in SQL. A filtered `add`/`replace` that matches nothing creates the
-//! element the filter describes (`{type: "work", value: …}`), which is how Entra sets a
-//! work phone on a user that has none; later operations of the same request then match
-//! that element, so several sub-attributes land in ONE element.
+//! `phoneNumbers[type eq "work"]` is evaluated in memory ([`super::element`]) with the
+//! same semantics the storage layer uses in SQL. A filtered `add`/`replace` that matches
+//! nothing creates the element the filter describes (`{type: "work", value: …}`), which
+//! is how Entra sets a work phone on a user that has none; later operations of the same
+//! request then match that element, so several sub-attributes land in ONE element.
 
 use idsync_proto::v1::{Address, MultiValue, User};
-use idsync_storage::query::{ChildColumn, MultiValuedAttr};
+use idsync_storage::query::MultiValuedAttr;
 use prost_types::value::Kind;
 use prost_types::{Struct, Value};
 
-use super::patch::{is_clear, kind};
+use super::element::{Element, filter_sub, matches, sub_def};
+use super::{Op, is_clear, kind};
 use crate::error::{CoreError, CoreResult, ScimType};
 use crate::schema::{AttrType, MultiDef, SubDef};
 use crate::scim::filter::{CompValue, CompareOp, Filter};
-use crate::scim::path::AttrPath;
 
-/// The operation, as far as lists care.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ElementOp {
-    /// Append (whole list) or set (filtered).
-    Add,
-    /// Replace the list (whole) or merge into matches (filtered).
-    Replace,
-    /// Remove the list, the matches, or a sub-attribute of the matches.
-    Remove,
-}
-
-/// One element of a multi-valued attribute, accessed by its stored column.
-pub trait Element: Default + Clone + PartialEq {
-    /// A text sub-attribute (`None` when unset or not one of this element's).
-    fn text(&self, col: ChildColumn) -> Option<&str>;
-    /// Sets a text sub-attribute; false when the element has no such sub-attribute.
-    fn set_text(&mut self, col: ChildColumn, value: Option<String>) -> bool;
-    /// The `primary` flag as the client sent it (`None`: not sent).
-    fn primary(&self) -> Option<bool>;
-    /// Sets or clears the `primary` flag.
-    fn set_primary(&mut self, primary: Option<bool>);
-    /// Whether this is the primary value.
-    fn is_primary(&self) -> bool {
-        self.primary() == Some(true)
-    }
-    /// Makes a primary value no longer primary (another value became primary); a flag
-    /// that was absent or false stays as it was.
-    fn demote(&mut self) {
-        if self.is_primary() {
-            self.set_primary(Some(false));
-        }
+/// `emails` or `emails.type`: an operation on a whole multi-valued attribute of `user`.
+pub(super) fn apply_to_list(
+    user: &mut User,
+    op: Op,
+    multi: &MultiDef,
+    sub: Option<&SubDef>,
+    value: Option<&Value>,
+) -> CoreResult<()> {
+    match list_mut(user, multi.attr) {
+        ListMut::Values(list) => apply_whole(list, multi, op, sub, value),
+        ListMut::Addresses(list) => apply_whole(list, multi, op, sub, value),
     }
 }
 
-impl Element for MultiValue {
-    fn text(&self, col: ChildColumn) -> Option<&str> {
-        match col {
-            ChildColumn::Value => self.value.as_deref(),
-            ChildColumn::Display => self.display.as_deref(),
-            ChildColumn::Type => self.r#type.as_deref(),
-            ChildColumn::Ref => self.r#ref.as_deref(),
-            _ => None,
-        }
-    }
-    fn set_text(&mut self, col: ChildColumn, value: Option<String>) -> bool {
-        let slot = match col {
-            ChildColumn::Value => &mut self.value,
-            ChildColumn::Display => &mut self.display,
-            ChildColumn::Type => &mut self.r#type,
-            ChildColumn::Ref => &mut self.r#ref,
-            _ => return false,
-        };
-        *slot = value;
-        true
-    }
-    fn primary(&self) -> Option<bool> {
-        self.primary
-    }
-    fn set_primary(&mut self, primary: Option<bool>) {
-        self.primary = primary;
-    }
-}
-
-impl Element for Address {
-    fn text(&self, col: ChildColumn) -> Option<&str> {
-        match col {
-            ChildColumn::Formatted => self.formatted.as_deref(),
-            ChildColumn::StreetAddress => self.street_address.as_deref(),
-            ChildColumn::Locality => self.locality.as_deref(),
-            ChildColumn::Region => self.region.as_deref(),
-            ChildColumn::PostalCode => self.postal_code.as_deref(),
-            ChildColumn::Country => self.country.as_deref(),
-            ChildColumn::Type => self.r#type.as_deref(),
-            _ => None,
-        }
-    }
-    fn set_text(&mut self, col: ChildColumn, value: Option<String>) -> bool {
-        let slot = match col {
-            ChildColumn::Formatted => &mut self.formatted,
-            ChildColumn::StreetAddress => &mut self.street_address,
-            ChildColumn::Locality => &mut self.locality,
-            ChildColumn::Region => &mut self.region,
-            ChildColumn::PostalCode => &mut self.postal_code,
-            ChildColumn::Country => &mut self.country,
-            ChildColumn::Type => &mut self.r#type,
-            _ => return false,
-        };
-        *slot = value;
-        true
-    }
-    fn primary(&self) -> Option<bool> {
-        self.primary
-    }
-    fn set_primary(&mut self, primary: Option<bool>) {
-        self.primary = primary;
+/// `emails[type eq "work"]` or `emails[type eq "work"].value`: an operation on the
+/// elements of a multi-valued attribute of `user` that `filter` selects.
+pub(super) fn apply_to_matches(
+    user: &mut User,
+    op: Op,
+    multi: &MultiDef,
+    filter: &Filter,
+    sub: Option<&SubDef>,
+    value: Option<&Value>,
+) -> CoreResult<()> {
+    match list_mut(user, multi.attr) {
+        ListMut::Values(list) => apply_filtered(list, multi, op, filter, sub, value),
+        ListMut::Addresses(list) => apply_filtered(list, multi, op, filter, sub, value),
     }
 }
 
 /// A mutable view of one multi-valued attribute of a user.
-pub enum ListMut<'a> {
+enum ListMut<'a> {
     /// Any attribute with the standard sub-attributes.
     Values(&'a mut Vec<MultiValue>),
     /// `addresses`.
@@ -125,7 +57,7 @@ pub enum ListMut<'a> {
 }
 
 /// The list behind `attr`.
-pub fn list_mut(user: &mut User, attr: MultiValuedAttr) -> ListMut<'_> {
+fn list_mut(user: &mut User, attr: MultiValuedAttr) -> ListMut<'_> {
     match attr {
         MultiValuedAttr::Emails => ListMut::Values(&mut user.emails),
         MultiValuedAttr::PhoneNumbers => ListMut::Values(&mut user.phone_numbers),
@@ -140,15 +72,15 @@ pub fn list_mut(user: &mut User, attr: MultiValuedAttr) -> ListMut<'_> {
 
 /// An operation on the attribute itself (`emails`) or one sub-attribute of every element
 /// (`emails.type`).
-pub fn apply_whole<E: Element>(
+fn apply_whole<E: Element>(
     list: &mut Vec<E>,
     multi: &MultiDef,
-    op: ElementOp,
+    op: Op,
     sub: Option<&SubDef>,
     value: Option<&Value>,
 ) -> CoreResult<()> {
     if let Some(sub) = sub {
-        if op == ElementOp::Remove || is_clear(value) {
+        if op == Op::Remove || is_clear(value) {
             for e in list.iter_mut() {
                 set_sub(e, multi, sub, None)?;
             }
@@ -162,7 +94,7 @@ pub fn apply_whole<E: Element>(
         }
         return Ok(());
     }
-    if op == ElementOp::Remove || is_clear(value) {
+    if op == Op::Remove || is_clear(value) {
         list.clear();
         return Ok(());
     }
@@ -180,7 +112,7 @@ pub fn apply_whole<E: Element>(
             )));
         }
     };
-    if op == ElementOp::Replace {
+    if op == Op::Replace {
         list.clear();
     }
     // Adding a value that is already there is a no-op (RFC 7644 §3.5.2.1).
@@ -198,10 +130,10 @@ pub fn apply_whole<E: Element>(
 
 /// An operation on the elements that match `filter` (`emails[type eq "work"]` and
 /// `emails[type eq "work"].value`).
-pub fn apply_filtered<E: Element>(
+fn apply_filtered<E: Element>(
     list: &mut Vec<E>,
     multi: &MultiDef,
-    op: ElementOp,
+    op: Op,
     filter: &Filter,
     sub: Option<&SubDef>,
     value: Option<&Value>,
@@ -212,7 +144,7 @@ pub fn apply_filtered<E: Element>(
             hits.push(i);
         }
     }
-    if op == ElementOp::Remove {
+    if op == Op::Remove {
         match sub {
             Some(sub) => {
                 for &i in &hits {
@@ -230,7 +162,7 @@ pub fn apply_filtered<E: Element>(
         return Ok(());
     }
     if hits.is_empty() {
-        // Create-on-absent (Entra Q7): the element the filter describes.
+        // Nothing matched: create the element the filter describes (see the module docs).
         let mut e = E::default();
         seed_from_filter(&mut e, multi, filter)?;
         // `type eq "work" and type eq "home"` seeds an element the filter does not
@@ -301,90 +233,6 @@ fn no_target(multi: &MultiDef, filter: &Filter) -> CoreError {
             multi.name
         ),
     )
-}
-
-/// The sub-attribute a value-filter path names; paths inside `[…]` are relative to one
-/// element, so a URN or a further `.sub` cannot name one.
-fn filter_sub<'a>(multi: &'a MultiDef, path: &AttrPath) -> CoreResult<&'a SubDef> {
-    if path.urn.is_some() || path.sub_attr.is_some() {
-        return Err(CoreError::invalid(
-            ScimType::InvalidPath,
-            format!("{path} is not a sub-attribute of {}", multi.name),
-        ));
-    }
-    sub_def(multi, &path.attr)
-}
-
-fn sub_def<'a>(multi: &'a MultiDef, name: &str) -> CoreResult<&'a SubDef> {
-    multi.sub(name).ok_or_else(|| {
-        CoreError::invalid(
-            ScimType::InvalidPath,
-            format!("{} has no sub-attribute {name:?}", multi.name),
-        )
-    })
-}
-
-/// Evaluates a value filter on one element, with the SQL semantics of the storage layer.
-fn matches<E: Element>(e: &E, multi: &MultiDef, filter: &Filter) -> CoreResult<bool> {
-    Ok(match filter {
-        Filter::And(a, b) => matches(e, multi, a)? && matches(e, multi, b)?,
-        Filter::Or(a, b) => matches(e, multi, a)? || matches(e, multi, b)?,
-        Filter::Not(a) => !matches(e, multi, a)?,
-        Filter::Present(path) => {
-            let sub = filter_sub(multi, path)?;
-            match sub.ty {
-                AttrType::Boolean => e.primary().is_some(),
-                _ => e.text(sub.column).is_some_and(|t| !t.is_empty()),
-            }
-        }
-        Filter::Compare { path, op, value } => {
-            let sub = filter_sub(multi, path)?;
-            match (sub.ty, value) {
-                (AttrType::Boolean, CompValue::Bool(b)) => match op {
-                    CompareOp::Eq => e.primary() == Some(*b),
-                    CompareOp::Ne => e.primary() != Some(*b),
-                    _ => return Err(bad_filter(multi, filter)),
-                },
-                (_, CompValue::Str(want)) => compare_text(e.text(sub.column), *op, want, sub.case_exact),
-                (_, CompValue::Null) => match op {
-                    CompareOp::Eq => e.text(sub.column).is_none(),
-                    CompareOp::Ne => e.text(sub.column).is_some(),
-                    _ => return Err(bad_filter(multi, filter)),
-                },
-                _ => return Err(bad_filter(multi, filter)),
-            }
-        }
-        Filter::ValuePath { .. } => return Err(bad_filter(multi, filter)),
-    })
-}
-
-fn bad_filter(multi: &MultiDef, filter: &Filter) -> CoreError {
-    CoreError::invalid(
-        ScimType::InvalidPath,
-        format!("[{filter}] is not a valid filter on {}", multi.name),
-    )
-}
-
-fn compare_text(have: Option<&str>, op: CompareOp, want: &str, case_exact: bool) -> bool {
-    let Some(have) = have else {
-        return op == CompareOp::Ne;
-    };
-    let (have, want) = if case_exact {
-        (have.to_string(), want.to_string())
-    } else {
-        (have.to_lowercase(), want.to_lowercase())
-    };
-    match op {
-        CompareOp::Eq => have == want,
-        CompareOp::Ne => have != want,
-        CompareOp::Co => have.contains(&want),
-        CompareOp::Sw => have.starts_with(&want),
-        CompareOp::Ew => have.ends_with(&want),
-        CompareOp::Gt => have > want,
-        CompareOp::Ge => have >= want,
-        CompareOp::Lt => have < want,
-        CompareOp::Le => have <= want,
-    }
 }
 
 fn element_from<E: Element>(multi: &MultiDef, value: &Value) -> CoreResult<E> {
