@@ -228,7 +228,7 @@ async fn bodies_with_entras_content_type_or_none_reach_the_core() {
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
 }
 
-/// entra-scim.md §0 item 10 / C1: Test Connection's probe has no Content-Type and a
+/// docs/entra.md, C1 and Q14: Test Connection's probe has no Content-Type and a
 /// non-SCIM Accept; it must never get 406 or 415.
 #[tokio::test]
 async fn reads_are_served_whatever_accept_and_content_type_say() {

@@ -287,7 +287,7 @@ pub struct UnknownAttribute(pub String);
 /// Resolves `path` against the User schema (case-insensitively).
 pub fn resolve_user_path(path: &AttrPath) -> Result<Resolved, UnknownAttribute> {
     let unknown = || UnknownAttribute(path.to_string());
-    // Pre-2018 Entra jobs wrote `urn:…:enterprise:2.0:User.department` (quirk Q10).
+    // Pre-2018 Entra jobs wrote `urn:…:enterprise:2.0:User.department` (docs/entra.md, Q10).
     if let (Some(urn), Some(sub)) = (&path.urn, &path.sub_attr)
         && is_enterprise_urn(&format!("{urn}:{}", path.attr))
     {

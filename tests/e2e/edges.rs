@@ -1,6 +1,7 @@
-//! Issue 3 item 8 over the whole system, on both databases: the request shapes clients
-//! really send at the edges (media types with parameters, stray slashes, Entra's flag on
-//! the Tenant URL, client-sent `meta`) are served, and broken ones get SCIM errors.
+//! The request shapes clients really send at the edges, over the whole system and on both
+//! databases: media types with parameters, stray slashes, Entra's flag on the Tenant URL
+//! and client-sent `meta` (docs/entra.md, §1.1, §1.2 and C4) are served, and broken ones
+//! get SCIM errors.
 
 use idsync_tests::{Backend, TestApp, assert_scim_error, on_both_backends};
 use reqwest::{Method, StatusCode};

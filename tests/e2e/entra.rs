@@ -1,11 +1,11 @@
-//! Entra's real call sequences (see the Entra reference, sections 2 and 3).
+//! Entra's real call sequences (docs/entra.md, §2 and §3).
 
 use idsync_tests::{Backend, TestApp, assert_scim_error, form_encode, on_both_backends};
 use reqwest::StatusCode;
 use serde_json::json;
 
-/// C1: Test Connection — a GET with no Content-Type and a non-SCIM Accept, filtering on a
-/// random GUID, must be 200 with an empty ListResponse.
+/// docs/entra.md, C1: Test Connection — a GET with no Content-Type and a non-SCIM Accept,
+/// filtering on a random GUID, must be 200 with an empty ListResponse.
 async fn test_connection_probe_gets_an_empty_list(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let guid = uuid::Uuid::new_v4();
@@ -34,7 +34,7 @@ async fn test_connection_probe_gets_an_empty_list(backend: Backend) {
     assert_eq!(body["startIndex"], 1);
 }
 
-/// The lifecycle of issue 2: create → found by a filter in any letter case → 409 on a
+/// docs/entra.md, §2.5: create → found by a filter in any letter case → 409 on a
 /// duplicate → legacy disable with `"False"` → still found, inactive → DELETE → 404.
 async fn entra_user_lifecycle_create_match_conflict_disable_delete(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -94,8 +94,8 @@ async fn entra_user_lifecycle_create_match_conflict_disable_delete(backend: Back
     assert_scim_error(app.delete_user(&id).await, StatusCode::NOT_FOUND, None).await;
 }
 
-/// C5 and C6: the legacy one-op-per-attribute PATCH and the flagged path-less PATCH with
-/// dotted and URN keys give the same user.
+/// docs/entra.md, C5 and C6: the legacy one-op-per-attribute PATCH and the flagged
+/// path-less PATCH with dotted and URN keys give the same user.
 async fn legacy_and_flagged_attribute_updates_agree(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let dept = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department";
@@ -127,7 +127,8 @@ async fn legacy_and_flagged_attribute_updates_agree(backend: Backend) {
     }
 }
 
-/// Entra's form-encoded query string: `+` is a space and a literal `+` is `%2B`.
+/// Entra's form-encoded query string (docs/entra.md, §1.2): `+` is a space and a literal
+/// `+` is `%2B`.
 async fn form_encoded_filters_decode_plus_as_space(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.created_user(&json!({"userName": "a+b@contoso.com"})).await;

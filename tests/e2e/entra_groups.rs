@@ -1,11 +1,11 @@
-//! Entra's group call sequences (reference sections 2.3, 2.6 and C10–C17).
+//! Entra's group call sequences (docs/entra.md, §2.3, §2.6 and C10–C17).
 
 use idsync_tests::{Backend, TestApp, assert_scim_error, on_both_backends, sorted};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-/// C10 at Test Connection and at the start of every cycle: a displayName that matches
-/// nothing is 200 with an empty list.
+/// docs/entra.md, C10 at Test Connection and at the start of every cycle: a displayName
+/// that matches nothing is 200 with an empty list.
 async fn the_group_probe_gets_an_empty_list(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let guid = uuid::Uuid::new_v4();
@@ -23,8 +23,9 @@ async fn the_group_probe_gets_an_empty_list(backend: Backend) {
     );
 }
 
-/// 2.3: match → create empty → add members (legacy and flagged, `$ref: null`) → adding
-/// again changes nothing → reads without members → the membership check (C16).
+/// docs/entra.md, §2.3: match → create empty → add members (legacy and flagged,
+/// `$ref: null`) → adding again changes nothing → reads without members → the
+/// membership check (C16).
 async fn entra_creates_an_empty_group_then_adds_and_checks_members(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (ada, bob, eve) = (
@@ -114,7 +115,7 @@ async fn entra_creates_an_empty_group_then_adds_and_checks_members(backend: Back
     }
 }
 
-/// C15 / Q4: both removal shapes remove only the member they name.
+/// docs/entra.md, C15 and Q4: both removal shapes remove only the member they name.
 async fn both_removal_shapes_remove_only_the_named_member(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (a, b, c) = (app.user_id("a").await, app.user_id("b").await, app.user_id("c").await);
@@ -160,8 +161,8 @@ async fn both_removal_shapes_remove_only_the_named_member(backend: Backend) {
     assert_eq!(app.members_of(&id).await, sorted(&[&c]));
 }
 
-/// D1: `replace members` with a partial list adds; it never drops a member Entra did
-/// not name.
+/// docs/entra.md, D1: `replace members` with a partial list adds; it never drops a member
+/// Entra did not name.
 async fn replace_members_adds_and_keeps_the_others(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (a, b) = (app.user_id("a").await, app.user_id("b").await);
@@ -176,7 +177,8 @@ async fn replace_members_adds_and_keeps_the_others(backend: Backend) {
     assert_eq!(app.members_of(&id).await, sorted(&[&a, &b]));
 }
 
-/// C13: a rename by path (legacy) or by path-less value (flag) keeps every member.
+/// docs/entra.md, C13: a rename by path (legacy) or by path-less value (flag) keeps every
+/// member.
 async fn a_rename_by_path_or_pathless_value_keeps_the_members(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let a = app.user_id("a").await;
@@ -226,7 +228,8 @@ async fn an_unknown_member_fails_the_whole_patch_and_is_named(backend: Backend) 
     assert_eq!(app.group(&id).await, before, "nothing was applied");
 }
 
-/// C10: displayName is unique per tenant ignoring case, on create and on rename.
+/// docs/entra.md, C10: displayName is unique per tenant ignoring case, on create and on
+/// rename.
 async fn a_taken_display_name_in_any_case_is_409(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.group_id("Engineering").await;
@@ -243,7 +246,8 @@ async fn a_taken_display_name_in_any_case_is_409(backend: Backend) {
     assert_eq!(app.group(&other).await["displayName"], "Ops");
 }
 
-/// C17: DELETE answers 204; the group is then gone for GET, filters and DELETE.
+/// docs/entra.md, C17: DELETE answers 204; the group is then gone for GET, filters and
+/// DELETE.
 async fn a_deleted_group_is_gone(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let a = app.user_id("a").await;

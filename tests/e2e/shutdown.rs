@@ -1,5 +1,5 @@
-//! Graceful shutdown (issue 5 item 5): a node told to stop finishes the request it is
-//! serving — here a long `/Bulk` — and only then stops; new connections are refused.
+//! Graceful shutdown: a node told to stop finishes the request it is serving — here a
+//! long `/Bulk` — and only then stops; new connections are refused.
 
 use std::time::Duration;
 

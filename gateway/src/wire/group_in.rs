@@ -2,9 +2,10 @@
 //!
 //! Attribute names match without regard to ASCII case (RFC 7643 §2.1). `id`, `meta`
 //! and `schemas` are ignored — so is Entra's private schema URI
-//! `http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group` (Q11) —
-//! as is any attribute the schema does not define. A member is an object
-//! `{"value", "$ref", "display", "type"}` whose `$ref` may be `null` (Q12), or a bare id.
+//! `http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group`
+//! (docs/entra.md, Q11) — as is any attribute the schema does not define. A member is
+//! an object `{"value", "$ref", "display", "type"}` whose `$ref` may be `null`
+//! (docs/entra.md, Q12), or a bare id.
 
 use idsync_proto::v1::{Group, Member};
 use serde_json::Value;
@@ -76,7 +77,7 @@ mod tests {
     use super::*;
     use crate::errors::ScimType;
 
-    /// entra-scim.md C12: Entra's create, with its private schema URI and `meta`.
+    /// docs/entra.md, C12: Entra's create, with its private schema URI and `meta`.
     #[test]
     fn entras_group_create_reads_display_name_and_external_id_and_ignores_the_rest() {
         let group = group_from_json(json!({

@@ -2,7 +2,7 @@
 //!
 //! `members` is `[]` for a group without members, and absent — no key at all — when the
 //! request excluded it (Entra treats a `members` key it did not ask for as an
-//! incompatible answer, reference C10). A member's `$ref` is its location under the
+//! incompatible answer: docs/entra.md, C10). A member's `$ref` is its location under the
 //! public base URL. A member's `display` is `returned: request`: rendered only when the
 //! request's `attributes` names `members.display` (RFC 7643 §8.7.1 gives members only
 //! `value`, `$ref` and `type`, and clients compare what they sent with what they read).
@@ -171,7 +171,7 @@ mod tests {
         }
     }
 
-    /// entra-scim.md C12: the answer to a create — `members: []`, `meta`, no nulls.
+    /// docs/entra.md, C12: the answer to a create — `members: []`, `meta`, no nulls.
     #[test]
     fn a_created_group_renders_with_an_empty_member_list() {
         assert_eq!(

@@ -23,7 +23,7 @@ fn op(op: &str, path: Option<&str>, value: Option<prost_types::Value>) -> PatchO
     }
 }
 
-/// entra-scim.md C5: one capitalised op per attribute.
+/// docs/entra.md, C5: one capitalised op per attribute.
 #[test]
 fn entras_legacy_update_keeps_ops_paths_and_values_verbatim() {
     let operations = ops(json!({
@@ -52,7 +52,7 @@ fn entras_legacy_update_keeps_ops_paths_and_values_verbatim() {
     );
 }
 
-/// entra-scim.md C6: `aadOptscim062020` folds attributes into one path-less value object
+/// docs/entra.md, C6: `aadOptscim062020` folds attributes into one path-less value object
 /// whose keys are paths; the gateway must not interpret them.
 #[test]
 fn entras_flagged_update_passes_the_dotted_key_object_through() {
@@ -81,7 +81,7 @@ fn entras_flagged_update_passes_the_dotted_key_object_through() {
     assert_eq!(fields.fields["active"].kind, Some(Kind::BoolValue(false)));
 }
 
-/// entra-scim.md C7: disable in both modes; the string stays a string for the core.
+/// docs/entra.md, C7: disable in both modes; the string stays a string for the core.
 #[test]
 fn disable_arrives_as_a_string_or_a_boolean() {
     let legacy = ops(json!({"Operations": [{"op": "Replace", "path": "active", "value": "False"}]}));
@@ -90,7 +90,7 @@ fn disable_arrives_as_a_string_or_a_boolean() {
     assert_eq!(flagged[0].value.clone().unwrap().kind, Some(Kind::BoolValue(false)));
 }
 
-/// entra-scim.md C14/C15: member lists with `$ref: null`, and a value-less remove.
+/// docs/entra.md, C14/C15: member lists with `$ref: null`, and a value-less remove.
 #[test]
 fn member_adds_and_removes_keep_null_refs_and_missing_values_apart() {
     let add = ops(json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
@@ -108,7 +108,7 @@ fn member_adds_and_removes_keep_null_refs_and_missing_values_apart() {
     assert_eq!(remove, vec![op("remove", Some("members[value eq \"2819c223\"]"), None)]);
 }
 
-/// entra-scim.md C8: manager removal with an empty string, and an explicit null value.
+/// docs/entra.md, C8: manager removal with an empty string, and an explicit null value.
 #[test]
 fn an_explicit_null_value_differs_from_no_value() {
     let operations = ops(json!({"Operations": [

@@ -13,7 +13,7 @@ fn rejected(body: serde_json::Value) -> ApiError {
     user_from_json(body).unwrap_err()
 }
 
-/// entra-scim.md C4: the create payload of the kpifire mapping.
+/// docs/entra.md, C4: the create payload of the kpifire mapping.
 #[test]
 fn entras_kpifire_create_payload_is_read_in_full_and_client_meta_is_ignored() {
     let user = parse(json!({
@@ -50,7 +50,7 @@ fn entras_kpifire_create_payload_is_read_in_full_and_client_meta_is_ignored() {
     );
 }
 
-/// entra-scim.md C4 notes: the default non-gallery mapping adds these attributes.
+/// docs/entra.md, C4 notes: the default non-gallery mapping adds these attributes.
 #[test]
 fn the_default_custom_app_mapping_is_read_too() {
     let user = parse(json!({

@@ -26,7 +26,7 @@ fn meta(version: i64) -> Meta {
     }
 }
 
-/// entra-scim.md C4: the response Entra expects to a create.
+/// docs/entra.md, C4: the response Entra expects to a create.
 #[test]
 fn a_created_user_renders_as_entra_expects() {
     let user = User {

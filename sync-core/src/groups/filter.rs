@@ -2,7 +2,7 @@
 //! the filters on membership references that Groups and Users share.
 //!
 //! Entra checks a membership with `id eq "g" and members[value eq "u"]`, and also
-//! sends `members eq "u"` and `members.value eq "u"` (reference, C16): all three become
+//! sends `members eq "u"` and `members.value eq "u"` (docs/entra.md, C16): all three become
 //! an `EXISTS` over the group's membership rows, so the answer is one indexed lookup.
 //! On a User, `groups.value eq "g"`, `groups eq "g"` and `groups[value eq "g"]` test
 //! the user's own membership rows the same way.

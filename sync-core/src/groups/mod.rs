@@ -7,7 +7,7 @@
 //! applied in one transaction that checks the named members exist in the tenant, writes
 //! the membership rows and bumps the group's version (`ops`). See `patch` for the PATCH
 //! shapes accepted and for the one deliberate deviation from RFC 7644: `replace members`
-//! adds (decision D1).
+//! adds (docs/entra.md, D1).
 
 pub mod convert;
 pub mod filter;

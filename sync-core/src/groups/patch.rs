@@ -1,5 +1,5 @@
 //! SCIM PATCH (RFC 7644 §3.5.2) on a Group, with the shapes Entra really sends
-//! (reference C13–C15, Q4, Q12, Q18).
+//! (docs/entra.md, C13–C15, Q4, Q12, Q18).
 //!
 //! A request becomes a [`GroupPatch`]: the new values of `displayName` and
 //! `externalId`, and a [`MemberDelta`] — which members to add and remove after every
@@ -21,7 +21,7 @@
 //!   filter removes every member (RFC 7644 §3.5.2.2), while an empty value list removes
 //!   none.
 //!
-//! Deviation from RFC 7644 (decision D1): `replace members` ADDS the members it names
+//! Deviation from RFC 7644 (docs/entra.md, D1): `replace members` ADDS the members it names
 //! and never drops the others. The RFC makes it a full replacement, but Entra has been
 //! seen sending `replace` with only the newly assigned member, and it never reads
 //! membership back; full replacement would silently and permanently lose members,
@@ -156,7 +156,7 @@ impl GroupPatch {
             GroupResolved::Leaf(def) => self.apply_leaf(op, def, value),
             GroupResolved::Meta => Err(CoreError::invalid(ScimType::Mutability, "meta is readOnly")),
             GroupResolved::Members(Some(_)) => Err(immutable_members()),
-            // D1: `replace` adds, like `add` (see the module documentation).
+            // docs/entra.md, D1: `replace` adds, like `add` (see the module documentation).
             GroupResolved::Members(None) if op != Op::Remove => {
                 for id in member_ids(value)? {
                     self.members.add(id);

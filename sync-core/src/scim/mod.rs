@@ -34,7 +34,7 @@
 //! * An attribute path's URN is everything before its last `:`. The pre-2018 dotted
 //!   extension form `urn:…:enterprise:2.0:User.department` therefore parses as
 //!   `urn = "urn:…:enterprise:2.0"`, `attr = "User"`, `sub_attr = "department"`;
-//!   the schema layer may recognise that shape (Entra quirk Q10) or reject it.
+//!   the schema layer may recognise that shape (docs/entra.md, Q10) or reject it.
 //! * `not`, `and`, `or` are valid attribute names; a keyword is read as a name only
 //!   when an operator or `[` follows it (`not pr`, `not (a pr)`).
 //! * `attr[…]` is rejected when `attr` has a sub-attribute (`emails.value[…]`); a

@@ -154,7 +154,7 @@ fn complex_attributes_are_built_from_the_leaves_inside_them() {
     let display = attr(&manager.sub_attributes, "displayName");
     assert_eq!(display.mutability(), AttributeMutability::ReadOnly);
     assert_eq!(attr(&manager.sub_attributes, "$ref").reference_types, ["User"]);
-    // Entra's kpifire mapping must be discoverable (entra-scim.md C18).
+    // Entra's kpifire mapping must be discoverable (docs/entra.md, C18).
     assert_eq!(
         attr(&enterprise.attributes, "department").r#type(),
         AttributeType::String
@@ -218,7 +218,7 @@ const DEVIATIONS: &[(&str, &str)] = &[
     ("groups.value", "caseExact"),
     // A User's groups are rendered without `$ref`, so it is not published either.
     ("groups.$ref", "absent"),
-    // §4.2 says displayName is REQUIRED; the §8.7.1 example says otherwise.
+    // RFC 7643 §4.2 says displayName is REQUIRED; its §8.7.1 example says otherwise.
     ("displayName@Group", "required"),
     // Entra matches groups by displayName: the store keeps it unique per tenant ignoring
     // case (RFC 7643 §4.2 leaves uniqueness open; the example says none).

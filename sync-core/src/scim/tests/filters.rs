@@ -1,5 +1,5 @@
 //! Filters that must parse: every operator, precedence, case rules, URN paths,
-//! value literals and Entra's real filters (reference C2, C8, C16).
+//! value literals and Entra's real filters (docs/entra.md, C2, C8, C16).
 
 use super::super::{CompValue, CompareOp, Filter};
 use super::support::{CORE_USER, ENTERPRISE_USER, attr, cmp, num, parse, pr, sub};

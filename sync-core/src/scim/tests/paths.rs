@@ -1,6 +1,6 @@
 #![allow(clippy::unwrap_used)]
 //! PATCH paths (RFC 7644 §3.5.2) and bare attribute paths, including the shapes
-//! Entra sends (reference C5, C6, C8, C15).
+//! Entra sends (docs/entra.md, C5, C6, C8, C15).
 
 use super::super::{AttrPath, CompValue, CompareOp, Filter, PatchPath, parse_attr_path, parse_patch_path};
 
