@@ -9,19 +9,21 @@
 //! only through `idsync-proto`; Cargo enforces it (it depends on neither sync-core nor
 //! storage). The `idsync` binary wires a core to it.
 //!
-//! Layout: [`app`] builds the router and [`serve`] runs it; `users` and `groups` hold
-//! the `/Users` (and `/Me`) and `/Groups` handlers, `bulk` replays `/Bulk` operations
-//! through the router, `search` the `.search` ones (per type and at the root),
-//! `discovery` those of `/ServiceProviderConfig`, `/ResourceTypes` and `/Schemas`;
-//! `wire` converts SCIM JSON to
-//! and from proto messages (`user_in`, `patch` and `search_in` read; `user_out`, `list`,
-//! `discovery_out`, `schema_out` and `render` write); `projection` applies `attributes` /
-//! `excludedAttributes` to rendered resources; `extract` and `query` read bodies, ids,
-//! `If-Match`, `If-None-Match` and query strings; `forward` builds the gRPC request
-//! metadata; `errors` holds [`ApiError`] and the one table mapping gRPC statuses to SCIM
-//! errors; `normalize` tolerates sloppy slashes; [`observe`] serves `/metrics` and
-//! `/readyz` and names each request after its route for traces and metrics (the layers
-//! themselves live in `idsync-telemetry`). Router-level tests live in `app_tests`.
+//! Layout:
+//! - [`app`] builds the router and [`serve`] runs it (this file);
+//! - `users`, `groups`: the `/Users` (and `/Me`) and `/Groups` handlers;
+//! - `bulk`: `/Bulk`, replaying each operation through the router;
+//! - `search`: the `.search` endpoints, per type and at the root;
+//! - `discovery`: `/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`;
+//! - `wire`: SCIM JSON ⇄ proto messages (`*_in` read, `*_out`, `list`, `render` write);
+//! - `projection`: `attributes` / `excludedAttributes` on rendered resources;
+//! - `extract`, `query`: bodies, ids, `If-Match` / `If-None-Match`, query strings;
+//! - `forward`: the gRPC request metadata (token, trace context, request id);
+//! - `errors`: [`ApiError`] and its rendering, over the contract in `idsync_proto::scim`;
+//! - `response`: the `application/scim+json` answers;
+//! - `normalize`: tolerance of sloppy slashes;
+//! - [`observe`]: `/metrics`, `/readyz` and route names for traces and metrics;
+//! - `app_tests`: router-level tests.
 
 // Tests may unwrap; `clippy --lib` still holds the library itself to `unwrap_used`.
 #![cfg_attr(test, allow(clippy::unwrap_used))]

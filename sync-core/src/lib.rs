@@ -1,24 +1,32 @@
 //! sync-core: the one authority over identity data, served over gRPC (tonic).
 //!
 //! It owns authentication of every call (bearer token → tenant + scope), tenants and
-//! tokens, the SCIM schema, filter and PATCH semantics, validation and versions. It knows
-//! nothing of HTTP or of the gateway's JSON: requests arrive as `idsync.v1` proto messages
-//! with filters and PATCH paths as SCIM strings, which this crate parses and checks
-//! itself. It depends on `idsync-proto` and `idsync-storage` only.
+//! tokens, the SCIM schema, filter and PATCH semantics, validation, versions, scoping
+//! and matching rules, the change feed and the provisioning log. Requests arrive as
+//! `idsync.v1` proto messages with filters and PATCH paths as SCIM strings, which this
+//! crate parses and checks itself. It depends on `idsync-proto`, `idsync-storage` and
+//! `idsync-telemetry`; it must not know HTTP or the gateway's JSON wire details.
 //!
-//! Layout: [`scim`] is the pure grammar (filters, paths), [`schema`] the published User
-//! schema, [`users`] the User resource (conversions, filter compilation, PATCH,
-//! operations, gRPC service), [`groups`] the Group resource likewise (with its schema
-//! and the derived `User.groups`), [`discovery`] the service provider configuration,
-//! resource types and schemas (RFC 7644 §4), [`search`] the root search over Users and
-//! Groups (RFC 7644 §3.4.3), [`directory`] membership reads for internal services
-//! (a user's groups, a group's members, one check), [`admin`] tenants and tokens, [`rules`] the tenant's
-//! scoping and matching rules, [`auth`] token checks, [`changes`] the change feed's
-//! watchers, [`log`] the provisioning log's reads, `write` the one path every user and
-//! group write takes (feed events and log entries commit with the change),
-//! [`server`] the tonic server with health and reflection, [`health`] readiness that
-//! follows the database, [`telemetry`] the core's metrics and span discipline, [`error`]
-//! the one error type.
+//! Layout:
+//! - [`scim`]: the pure grammar (filters, attribute paths), no I/O;
+//! - [`schema`]: the User schema table that drives filters, PATCH and `/Schemas`;
+//! - [`users`]: the User resource (conversions, filters, PATCH, operations, service);
+//! - [`groups`]: the Group resource likewise, with its schema and `User.groups`;
+//! - [`discovery`]: service provider configuration, resource types, schemas (RFC 7644 §4);
+//! - [`search`]: the root `.search` over Users and Groups (RFC 7644 §3.4.3);
+//! - [`directory`]: membership reads for internal services;
+//! - [`admin`]: tenants and tokens, and the Admin service;
+//! - [`rules`]: the tenant's scoping and matching rules;
+//! - [`auth`]: token checks and the per-call caller;
+//! - [`changes`]: the change feed's watchers;
+//! - [`log`]: reads of the provisioning log;
+//! - `write`: the one write path (commit with feed and log) and the write skeleton;
+//! - `password`: password hashing with bounded cost;
+//! - [`server`]: the tonic server with health and reflection;
+//! - [`health`]: readiness that follows the database;
+//! - [`telemetry`]: the core's metrics and span discipline;
+//! - [`clock`]: time in microseconds and proto timestamps;
+//! - [`error`]: `CoreError`, the one error type, and its gRPC form.
 
 pub mod admin;
 pub mod auth;

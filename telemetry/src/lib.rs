@@ -9,11 +9,15 @@
 //! tower layers that fill them, so that every metric name lives in one place. It must
 //! not know SCIM, storage or the gateway's routes: callers hand it plain values.
 //!
-//! Layout: `config` reads the variables; `pipeline` installs everything; `export`
-//! builds the OTLP exporters; `logs` formats log lines; `scope` carries per-request
-//! facts (the tenant) from deep inside a request back to the layer that measures it;
-//! [`http`] and [`grpc`] are the server and client layers; [`metrics`],
-//! [`provisioning`], [`database`] and [`changefeed`] define the instruments.
+//! Layout:
+//! - `config`: reads the `OTEL_*` variables into [`TelemetryConfig`];
+//! - `pipeline`: installs providers, propagation and logging; renders `/metrics`;
+//! - `export`: builds the OTLP exporters (gRPC, HTTP/protobuf);
+//! - `logs`: formats JSON log lines with trace, span and request ids;
+//! - `scope`: carries per-request facts (the tenant) back to the layer that measures;
+//! - [`http`], [`grpc`]: the server and client tower layers;
+//! - [`metrics`], [`provisioning`], [`database`], [`changefeed`]: the instruments;
+//! - `test_util` (feature `test-util`): an in-process OTLP collector for tests.
 
 // Tests may unwrap; `clippy --lib` still holds the library itself to `unwrap_used`.
 #![cfg_attr(test, allow(clippy::unwrap_used))]

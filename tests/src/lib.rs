@@ -5,8 +5,16 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`), create a fresh database per test and
 //! drop it afterwards; an unreachable server fails the test, it never skips.
 //!
-//! [`telemetry`] installs the binary's one telemetry pipeline (an in-process OTLP
-//! collector, captured logs); [`prometheus`] reads `/metrics`.
+//! It must not reach into private modules: tests speak to the system only through its
+//! public faces (HTTP, gRPC, the node launcher, storage's public API for fixtures).
+//!
+//! Layout:
+//! - this file: [`TestApp`] (a node on a fresh database), `on_both_backends!` and the
+//!   typed HTTP helpers;
+//! - `feed`: [`Watcher`], a change-feed stream with helpers;
+//! - [`telemetry`]: the binary's one telemetry pipeline (in-process OTLP collector,
+//!   captured logs);
+//! - [`prometheus`]: reads and parses `/metrics`.
 
 pub mod prometheus;
 pub mod telemetry;
