@@ -104,8 +104,11 @@ mod tests {
                 entered.send(()).expect("test alive");
                 wait_release.recv().expect("test alive");
                 std::thread::sleep(Duration::from_millis(50));
+                // Stamped while still inside: close may return the instant the pass
+                // drops, before this thread runs another line.
+                let leaving = Instant::now();
                 drop(pass);
-                Instant::now()
+                leaving
             })
         };
         wait_entered.recv().expect("worker entered");
