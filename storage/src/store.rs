@@ -12,8 +12,8 @@ pub use pool::{PoolObserver, PoolState, READ_POOL, SHARED_POOL, WRITE_POOL};
 use crate::conn::{self, AnyConnection, AnyManager, Backend, DatabaseUrl, TxMode};
 use crate::error::{StorageError, from_pool};
 use crate::gate::ConnectGate;
-use crate::records::{TenantRecord, TokenRecord, UserPage, UserQuery, UserRecord};
-use crate::{tenants, tokens, users};
+use crate::records::{UserPage, UserQuery, UserRecord};
+use crate::users;
 #[cfg(test)]
 pub(crate) use source::Lease;
 use source::Source;
@@ -222,56 +222,6 @@ impl Store {
         self.write.get().expect("a write connection")
     }
 
-    /// See [`Tx::create_tenant`].
-    pub fn create_tenant(&self, tenant: &TenantRecord) -> Result<(), StorageError> {
-        self.write(|tx| tx.create_tenant(tenant))
-    }
-
-    /// See [`Tx::list_tenants`].
-    pub fn list_tenants(&self) -> Result<Vec<TenantRecord>, StorageError> {
-        self.read(|tx| tx.list_tenants())
-    }
-
-    /// See [`Tx::tenant_by_name`].
-    pub fn tenant_by_name(&self, name: &str) -> Result<Option<TenantRecord>, StorageError> {
-        self.read(|tx| tx.tenant_by_name(name))
-    }
-
-    /// See [`Tx::tenant`].
-    pub fn tenant(&self, id: &str) -> Result<Option<TenantRecord>, StorageError> {
-        self.read(|tx| tx.tenant(id))
-    }
-
-    /// See [`Tx::count_tenants`].
-    pub fn count_tenants(&self) -> Result<u64, StorageError> {
-        self.read(|tx| tx.count_tenants())
-    }
-
-    /// See [`Tx::insert_token`].
-    pub fn insert_token(&self, token: &TokenRecord) -> Result<(), StorageError> {
-        self.write(|tx| tx.insert_token(token))
-    }
-
-    /// See [`Tx::token_by_hash`].
-    pub fn token_by_hash(&self, secret_hash: &str) -> Result<Option<TokenRecord>, StorageError> {
-        self.read(|tx| tx.token_by_hash(secret_hash))
-    }
-
-    /// See [`Tx::list_tokens`].
-    pub fn list_tokens(&self, tenant_id: Option<&str>) -> Result<Vec<TokenRecord>, StorageError> {
-        self.read(|tx| tx.list_tokens(tenant_id))
-    }
-
-    /// See [`Tx::revoke_token`].
-    pub fn revoke_token(&self, tenant_id: Option<&str>, id: &str, now_us: i64) -> Result<TokenRecord, StorageError> {
-        self.write(|tx| tx.revoke_token(tenant_id, id, now_us))
-    }
-
-    /// See [`Tx::touch_token`].
-    pub fn touch_token(&self, id: &str, now_us: i64) -> Result<(), StorageError> {
-        self.write(|tx| tx.touch_token(id, now_us))
-    }
-
     /// See [`Tx::insert_user`].
     pub fn insert_user(&self, user: &UserRecord) -> Result<(), StorageError> {
         self.write(|tx| tx.insert_user(user))
@@ -320,72 +270,6 @@ impl std::fmt::Debug for Tx<'_> {
 }
 
 impl Tx<'_> {
-    /// Creates a tenant. [`StorageError::Conflict`] (`tenants.name` or `tenants.id`)
-    /// when the name or id is taken.
-    pub fn create_tenant(&mut self, tenant: &TenantRecord) -> Result<(), StorageError> {
-        tenants::create_tenant_in(self.conn, tenant)
-    }
-
-    /// Every tenant, ordered by name.
-    pub fn list_tenants(&mut self) -> Result<Vec<TenantRecord>, StorageError> {
-        tenants::list_tenants_in(self.conn)
-    }
-
-    /// The tenant with this exact name.
-    pub fn tenant_by_name(&mut self, name: &str) -> Result<Option<TenantRecord>, StorageError> {
-        tenants::tenant_by_name_in(self.conn, name)
-    }
-
-    /// The tenant with this id.
-    pub fn tenant(&mut self, id: &str) -> Result<Option<TenantRecord>, StorageError> {
-        tenants::tenant_in(self.conn, id)
-    }
-
-    /// The tenant with this id, its row locked until this transaction ends: concurrent
-    /// writers of tenant-wide settings (rules) wait for each other instead of colliding.
-    pub fn lock_tenant(&mut self, id: &str) -> Result<Option<TenantRecord>, StorageError> {
-        tenants::lock_tenant_in(self.conn, id)
-    }
-
-    /// How many tenants exist.
-    pub fn count_tenants(&mut self) -> Result<u64, StorageError> {
-        tenants::count_tenants_in(self.conn)
-    }
-
-    /// Stores a new token. [`StorageError::NotFound`] when its tenant does not exist;
-    /// [`StorageError::Conflict`] (`tokens.id`, `tokens.secret_hash`) on a collision.
-    pub fn insert_token(&mut self, token: &TokenRecord) -> Result<(), StorageError> {
-        tokens::insert_token_in(self.conn, token)
-    }
-
-    /// The token whose secret hashes to `secret_hash`, whatever its state: the caller
-    /// checks expiry and revocation.
-    pub fn token_by_hash(&mut self, secret_hash: &str) -> Result<Option<TokenRecord>, StorageError> {
-        tokens::token_by_hash_in(self.conn, secret_hash)
-    }
-
-    /// The tokens of one tenant (`Some`) or of every tenant (`None`), oldest first.
-    pub fn list_tokens(&mut self, tenant_id: Option<&str>) -> Result<Vec<TokenRecord>, StorageError> {
-        tokens::list_tokens_in(self.conn, tenant_id)
-    }
-
-    /// Revokes a token and returns it. With `Some(tenant_id)` only that tenant's token
-    /// qualifies ([`StorageError::NotFound`] otherwise). Revoking twice keeps the first
-    /// revocation time.
-    pub fn revoke_token(
-        &mut self,
-        tenant_id: Option<&str>,
-        id: &str,
-        now_us: i64,
-    ) -> Result<TokenRecord, StorageError> {
-        tokens::revoke_token_in(self.conn, tenant_id, id, now_us)
-    }
-
-    /// Sets `last_used_us` (never backwards). A missing token is not an error.
-    pub fn touch_token(&mut self, id: &str, now_us: i64) -> Result<(), StorageError> {
-        tokens::touch_token_in(self.conn, id, now_us)
-    }
-
     /// Stores a new user and its multi-valued attributes.
     ///
     /// [`StorageError::Conflict`] with `users.user_name` when the tenant already has
