@@ -13,7 +13,6 @@ use crate::conn::{self, AnyConnection, AnyManager, Backend, DatabaseUrl, TxMode}
 use crate::error::{StorageError, from_pool};
 use crate::gate::ConnectGate;
 use crate::records::{UserPage, UserQuery, UserRecord};
-use crate::users;
 #[cfg(test)]
 pub(crate) use source::Lease;
 use source::Source;
@@ -266,57 +265,5 @@ pub struct Tx<'c> {
 impl std::fmt::Debug for Tx<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Tx").finish_non_exhaustive()
-    }
-}
-
-impl Tx<'_> {
-    /// Stores a new user and its multi-valued attributes.
-    ///
-    /// [`StorageError::Conflict`] with `users.user_name` when the tenant already has
-    /// this userName in any letter case, `users.id` when the id is taken;
-    /// [`StorageError::NotFound`] when the tenant does not exist.
-    pub fn insert_user(&mut self, user: &UserRecord) -> Result<(), StorageError> {
-        users::insert_user_in(self.conn, user)
-    }
-
-    /// One user of the tenant, with its multi-valued attributes in stored order.
-    pub fn get_user(&mut self, tenant_id: &str, id: &str) -> Result<Option<UserRecord>, StorageError> {
-        users::get_user_in(self.conn, tenant_id, id)
-    }
-
-    /// Replaces the stored user `(user.tenant_id, user.id)` with `user` (every field,
-    /// including `version`, which the caller has bumped) if the stored version is
-    /// `expected_version`.
-    ///
-    /// [`StorageError::NotFound`] when the user does not exist,
-    /// [`StorageError::VersionMismatch`] when it has another version,
-    /// [`StorageError::Conflict`] when the new userName is taken.
-    pub fn update_user(&mut self, user: &UserRecord, expected_version: i64) -> Result<(), StorageError> {
-        users::update_user_in(self.conn, user, expected_version)
-    }
-
-    /// Deletes a user and its multi-valued attributes, and takes it out of every group
-    /// (bumping those groups' versions and setting their `last_modified_us` to
-    /// `now_us`); with `Some(version)`, only if that is the stored version. Returns the
-    /// ids of the groups it was taken out of. Errors as for [`Tx::update_user`].
-    pub fn delete_user(
-        &mut self,
-        tenant_id: &str,
-        id: &str,
-        expected_version: Option<i64>,
-        now_us: i64,
-    ) -> Result<Vec<String>, StorageError> {
-        users::delete_user_in(self.conn, tenant_id, id, expected_version, now_us)
-    }
-
-    /// One page of the tenant's users that satisfy `query.predicate`, and how many
-    /// satisfy it in all. At most three statements whatever the page size: the page,
-    /// its users' multi-valued attributes in one batch, and a count when the page
-    /// alone does not tell the total.
-    ///
-    /// Order: by `query.sort` when given (text case-insensitively, by code point;
-    /// NULLs last ascending, first descending), then by creation time and id.
-    pub fn list_users(&mut self, tenant_id: &str, query: &UserQuery) -> Result<UserPage, StorageError> {
-        users::list_users_in(self.conn, tenant_id, query)
     }
 }
