@@ -257,7 +257,8 @@ impl Store {
 ///
 /// Writes through a read transaction fail. Every user and group operation is scoped by
 /// the tenant id it is given (or the record's `tenant_id`): nothing here can read or
-/// change another tenant's users or groups. The group operations live in `groups/tx.rs`.
+/// change another tenant's users or groups. Its operations live with their resource:
+/// `impl Tx` blocks in `tenants`, `tokens`, `users`, `groups`, `rules`, `feed` and `log`.
 pub struct Tx<'c> {
     pub(crate) conn: &'c mut AnyConnection,
 }

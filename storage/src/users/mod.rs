@@ -121,7 +121,7 @@ impl Tx<'_> {
         if deleted == 0 {
             return Err(why_unchanged(self.conn, tenant_id, id));
         }
-        crate::groups::forget_member_in(self.conn, tenant_id, id, MemberType::User, now_us)
+        self.leave_every_group(tenant_id, id, MemberType::User, now_us)
     }
 
     /// One page of the tenant's users that satisfy `query.predicate`, and how many
