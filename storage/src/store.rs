@@ -12,7 +12,6 @@ pub use pool::{PoolObserver, PoolState, READ_POOL, SHARED_POOL, WRITE_POOL};
 use crate::conn::{self, AnyConnection, AnyManager, Backend, DatabaseUrl, TxMode};
 use crate::error::{StorageError, from_pool};
 use crate::gate::ConnectGate;
-use crate::records::{UserPage, UserQuery, UserRecord};
 #[cfg(test)]
 pub(crate) use source::Lease;
 use source::Source;
@@ -219,37 +218,6 @@ impl Store {
     #[cfg(test)]
     pub(crate) fn write_connection(&self) -> Lease<'_> {
         self.write.get().expect("a write connection")
-    }
-
-    /// See [`Tx::insert_user`].
-    pub fn insert_user(&self, user: &UserRecord) -> Result<(), StorageError> {
-        self.write(|tx| tx.insert_user(user))
-    }
-
-    /// See [`Tx::get_user`].
-    pub fn get_user(&self, tenant_id: &str, id: &str) -> Result<Option<UserRecord>, StorageError> {
-        self.read(|tx| tx.get_user(tenant_id, id))
-    }
-
-    /// See [`Tx::update_user`].
-    pub fn update_user(&self, user: &UserRecord, expected_version: i64) -> Result<(), StorageError> {
-        self.write(|tx| tx.update_user(user, expected_version))
-    }
-
-    /// See [`Tx::delete_user`].
-    pub fn delete_user(
-        &self,
-        tenant_id: &str,
-        id: &str,
-        expected_version: Option<i64>,
-        now_us: i64,
-    ) -> Result<Vec<String>, StorageError> {
-        self.write(|tx| tx.delete_user(tenant_id, id, expected_version, now_us))
-    }
-
-    /// See [`Tx::list_users`].
-    pub fn list_users(&self, tenant_id: &str, query: &UserQuery) -> Result<UserPage, StorageError> {
-        self.read(|tx| tx.list_users(tenant_id, query))
     }
 }
 

@@ -14,15 +14,13 @@ mod members;
 mod nesting;
 mod rows;
 
-use std::collections::HashMap;
-
 use diesel::prelude::*;
 
 use rows::{GroupFields, GroupRow, NewGroup};
 
 use crate::conn::{AnyConnection, MultiBackend};
 use crate::error::{DbResultExt, StorageError};
-use crate::records::{GroupPage, GroupQuery, GroupRecord, GroupSortKey, MemberType, MembershipRecord};
+use crate::records::{GroupPage, GroupQuery, GroupRecord, GroupSortKey, MemberType};
 use crate::schema::groups;
 use crate::{Store, Tx, filter_sql, paging};
 
@@ -216,28 +214,8 @@ impl Store {
         self.read(|tx| tx.get_group(tenant_id, id, with_members))
     }
 
-    /// See [`Tx::delete_group`].
-    pub fn delete_group(
-        &self,
-        tenant_id: &str,
-        id: &str,
-        expected_version: Option<i64>,
-        now_us: i64,
-    ) -> Result<Vec<String>, StorageError> {
-        self.write(|tx| tx.delete_group(tenant_id, id, expected_version, now_us))
-    }
-
     /// See [`Tx::list_groups`].
     pub fn list_groups(&self, tenant_id: &str, query: &GroupQuery) -> Result<GroupPage, StorageError> {
         self.read(|tx| tx.list_groups(tenant_id, query))
-    }
-
-    /// See [`Tx::memberships`].
-    pub fn memberships(
-        &self,
-        tenant_id: &str,
-        user_ids: &[&str],
-    ) -> Result<HashMap<String, Vec<MembershipRecord>>, StorageError> {
-        self.read(|tx| tx.memberships(tenant_id, user_ids))
     }
 }
