@@ -19,7 +19,7 @@ use diesel::prelude::*;
 use rows::{GroupFields, GroupRow, NewGroup};
 
 use crate::conn::{AnyConnection, MultiBackend};
-use crate::error::{DbResultExt, StorageError};
+use crate::error::{DbResultExt, StorageError, stale_or_missing};
 use crate::records::{GroupPage, GroupQuery, GroupRecord, GroupSortKey, MemberType};
 use crate::schema::groups;
 use crate::{Store, Tx, filter_sql, paging};
@@ -174,18 +174,15 @@ impl Tx<'_> {
 
 /// After a conditional write touched no row: gone, or another version.
 fn why_unchanged(conn: &mut AnyConnection, tenant_id: &str, id: &str) -> StorageError {
-    let current = groups::table
-        .filter(groups::tenant_id.eq(tenant_id))
-        .filter(groups::id.eq(id))
-        .select(groups::version)
-        .first::<i64>(conn)
-        .optional()
-        .db();
-    match current {
-        Ok(Some(current)) => StorageError::VersionMismatch { current },
-        Ok(None) => StorageError::NotFound,
-        Err(e) => e,
-    }
+    stale_or_missing(
+        groups::table
+            .filter(groups::tenant_id.eq(tenant_id))
+            .filter(groups::id.eq(id))
+            .select(groups::version)
+            .first::<i64>(conn)
+            .optional()
+            .db(),
+    )
 }
 
 /// Applies the sort key, then creation order and id so that pages are stable.

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 
 use crate::conn::{AnyConnection, MultiBackend};
-use crate::error::{DbResultExt, StorageError};
+use crate::error::{DbResultExt, StorageError, stale_or_missing};
 use crate::query::MultiValuedAttr;
 use crate::records::{ChildValue, MemberType, SortKey, UserPage, UserQuery, UserRecord};
 use crate::schema::{user_values, users};
@@ -177,18 +177,15 @@ impl Tx<'_> {
 
 /// After a conditional write touched no row: gone, or another version.
 fn why_unchanged(conn: &mut AnyConnection, tenant_id: &str, id: &str) -> StorageError {
-    let current = users::table
-        .filter(users::tenant_id.eq(tenant_id))
-        .filter(users::id.eq(id))
-        .select(users::version)
-        .first::<i64>(conn)
-        .optional()
-        .db();
-    match current {
-        Ok(Some(current)) => StorageError::VersionMismatch { current },
-        Ok(None) => StorageError::NotFound,
-        Err(e) => e,
-    }
+    stale_or_missing(
+        users::table
+            .filter(users::tenant_id.eq(tenant_id))
+            .filter(users::id.eq(id))
+            .select(users::version)
+            .first::<i64>(conn)
+            .optional()
+            .db(),
+    )
 }
 
 /// Inserts the multi-valued attributes of `user`, `BATCH` rows per statement.
