@@ -74,6 +74,17 @@ fn from_database(kind: DatabaseErrorKind, info: &(dyn DatabaseErrorInformation +
     }
 }
 
+/// Why a conditional write (`… AND version = expected`) touched no row, given the
+/// version read back right after it: the row is gone, or it has another version. Users
+/// and groups each read their own table's version; the verdict is the same.
+pub(crate) fn stale_or_missing(current_version: Result<Option<i64>, StorageError>) -> StorageError {
+    match current_version {
+        Ok(Some(current)) => StorageError::VersionMismatch { current },
+        Ok(None) => StorageError::NotFound,
+        Err(e) => e,
+    }
+}
+
 /// PostgreSQL aborted the transaction to break a lock cycle (SQLSTATE 40P01, which diesel
 /// does not classify): transient, the client may retry.
 fn is_deadlock(message: &str) -> bool {

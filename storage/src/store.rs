@@ -12,8 +12,6 @@ pub use pool::{PoolObserver, PoolState, READ_POOL, SHARED_POOL, WRITE_POOL};
 use crate::conn::{self, AnyConnection, AnyManager, Backend, DatabaseUrl, TxMode};
 use crate::error::{StorageError, from_pool};
 use crate::gate::ConnectGate;
-use crate::records::{TenantRecord, TokenRecord, UserPage, UserQuery, UserRecord};
-use crate::{tenants, tokens, users};
 #[cfg(test)]
 pub(crate) use source::Lease;
 use source::Source;
@@ -221,94 +219,14 @@ impl Store {
     pub(crate) fn write_connection(&self) -> Lease<'_> {
         self.write.get().expect("a write connection")
     }
-
-    /// See [`Tx::create_tenant`].
-    pub fn create_tenant(&self, tenant: &TenantRecord) -> Result<(), StorageError> {
-        self.write(|tx| tx.create_tenant(tenant))
-    }
-
-    /// See [`Tx::list_tenants`].
-    pub fn list_tenants(&self) -> Result<Vec<TenantRecord>, StorageError> {
-        self.read(|tx| tx.list_tenants())
-    }
-
-    /// See [`Tx::tenant_by_name`].
-    pub fn tenant_by_name(&self, name: &str) -> Result<Option<TenantRecord>, StorageError> {
-        self.read(|tx| tx.tenant_by_name(name))
-    }
-
-    /// See [`Tx::tenant`].
-    pub fn tenant(&self, id: &str) -> Result<Option<TenantRecord>, StorageError> {
-        self.read(|tx| tx.tenant(id))
-    }
-
-    /// See [`Tx::count_tenants`].
-    pub fn count_tenants(&self) -> Result<u64, StorageError> {
-        self.read(|tx| tx.count_tenants())
-    }
-
-    /// See [`Tx::insert_token`].
-    pub fn insert_token(&self, token: &TokenRecord) -> Result<(), StorageError> {
-        self.write(|tx| tx.insert_token(token))
-    }
-
-    /// See [`Tx::token_by_hash`].
-    pub fn token_by_hash(&self, secret_hash: &str) -> Result<Option<TokenRecord>, StorageError> {
-        self.read(|tx| tx.token_by_hash(secret_hash))
-    }
-
-    /// See [`Tx::list_tokens`].
-    pub fn list_tokens(&self, tenant_id: Option<&str>) -> Result<Vec<TokenRecord>, StorageError> {
-        self.read(|tx| tx.list_tokens(tenant_id))
-    }
-
-    /// See [`Tx::revoke_token`].
-    pub fn revoke_token(&self, tenant_id: Option<&str>, id: &str, now_us: i64) -> Result<TokenRecord, StorageError> {
-        self.write(|tx| tx.revoke_token(tenant_id, id, now_us))
-    }
-
-    /// See [`Tx::touch_token`].
-    pub fn touch_token(&self, id: &str, now_us: i64) -> Result<(), StorageError> {
-        self.write(|tx| tx.touch_token(id, now_us))
-    }
-
-    /// See [`Tx::insert_user`].
-    pub fn insert_user(&self, user: &UserRecord) -> Result<(), StorageError> {
-        self.write(|tx| tx.insert_user(user))
-    }
-
-    /// See [`Tx::get_user`].
-    pub fn get_user(&self, tenant_id: &str, id: &str) -> Result<Option<UserRecord>, StorageError> {
-        self.read(|tx| tx.get_user(tenant_id, id))
-    }
-
-    /// See [`Tx::update_user`].
-    pub fn update_user(&self, user: &UserRecord, expected_version: i64) -> Result<(), StorageError> {
-        self.write(|tx| tx.update_user(user, expected_version))
-    }
-
-    /// See [`Tx::delete_user`].
-    pub fn delete_user(
-        &self,
-        tenant_id: &str,
-        id: &str,
-        expected_version: Option<i64>,
-        now_us: i64,
-    ) -> Result<Vec<String>, StorageError> {
-        self.write(|tx| tx.delete_user(tenant_id, id, expected_version, now_us))
-    }
-
-    /// See [`Tx::list_users`].
-    pub fn list_users(&self, tenant_id: &str, query: &UserQuery) -> Result<UserPage, StorageError> {
-        self.read(|tx| tx.list_users(tenant_id, query))
-    }
 }
 
 /// An open transaction, handed out by [`Store::write`] and [`Store::read`].
 ///
 /// Writes through a read transaction fail. Every user and group operation is scoped by
 /// the tenant id it is given (or the record's `tenant_id`): nothing here can read or
-/// change another tenant's users or groups. The group operations live in `groups/tx.rs`.
+/// change another tenant's users or groups. Its operations live with their resource:
+/// `impl Tx` blocks in `tenants`, `tokens`, `users`, `groups`, `rules`, `feed` and `log`.
 pub struct Tx<'c> {
     pub(crate) conn: &'c mut AnyConnection,
 }
@@ -316,123 +234,5 @@ pub struct Tx<'c> {
 impl std::fmt::Debug for Tx<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Tx").finish_non_exhaustive()
-    }
-}
-
-impl Tx<'_> {
-    /// Creates a tenant. [`StorageError::Conflict`] (`tenants.name` or `tenants.id`)
-    /// when the name or id is taken.
-    pub fn create_tenant(&mut self, tenant: &TenantRecord) -> Result<(), StorageError> {
-        tenants::create_tenant_in(self.conn, tenant)
-    }
-
-    /// Every tenant, ordered by name.
-    pub fn list_tenants(&mut self) -> Result<Vec<TenantRecord>, StorageError> {
-        tenants::list_tenants_in(self.conn)
-    }
-
-    /// The tenant with this exact name.
-    pub fn tenant_by_name(&mut self, name: &str) -> Result<Option<TenantRecord>, StorageError> {
-        tenants::tenant_by_name_in(self.conn, name)
-    }
-
-    /// The tenant with this id.
-    pub fn tenant(&mut self, id: &str) -> Result<Option<TenantRecord>, StorageError> {
-        tenants::tenant_in(self.conn, id)
-    }
-
-    /// The tenant with this id, its row locked until this transaction ends: concurrent
-    /// writers of tenant-wide settings (rules) wait for each other instead of colliding.
-    pub fn lock_tenant(&mut self, id: &str) -> Result<Option<TenantRecord>, StorageError> {
-        tenants::lock_tenant_in(self.conn, id)
-    }
-
-    /// How many tenants exist.
-    pub fn count_tenants(&mut self) -> Result<u64, StorageError> {
-        tenants::count_tenants_in(self.conn)
-    }
-
-    /// Stores a new token. [`StorageError::NotFound`] when its tenant does not exist;
-    /// [`StorageError::Conflict`] (`tokens.id`, `tokens.secret_hash`) on a collision.
-    pub fn insert_token(&mut self, token: &TokenRecord) -> Result<(), StorageError> {
-        tokens::insert_token_in(self.conn, token)
-    }
-
-    /// The token whose secret hashes to `secret_hash`, whatever its state: the caller
-    /// checks expiry and revocation.
-    pub fn token_by_hash(&mut self, secret_hash: &str) -> Result<Option<TokenRecord>, StorageError> {
-        tokens::token_by_hash_in(self.conn, secret_hash)
-    }
-
-    /// The tokens of one tenant (`Some`) or of every tenant (`None`), oldest first.
-    pub fn list_tokens(&mut self, tenant_id: Option<&str>) -> Result<Vec<TokenRecord>, StorageError> {
-        tokens::list_tokens_in(self.conn, tenant_id)
-    }
-
-    /// Revokes a token and returns it. With `Some(tenant_id)` only that tenant's token
-    /// qualifies ([`StorageError::NotFound`] otherwise). Revoking twice keeps the first
-    /// revocation time.
-    pub fn revoke_token(
-        &mut self,
-        tenant_id: Option<&str>,
-        id: &str,
-        now_us: i64,
-    ) -> Result<TokenRecord, StorageError> {
-        tokens::revoke_token_in(self.conn, tenant_id, id, now_us)
-    }
-
-    /// Sets `last_used_us` (never backwards). A missing token is not an error.
-    pub fn touch_token(&mut self, id: &str, now_us: i64) -> Result<(), StorageError> {
-        tokens::touch_token_in(self.conn, id, now_us)
-    }
-
-    /// Stores a new user and its multi-valued attributes.
-    ///
-    /// [`StorageError::Conflict`] with `users.user_name` when the tenant already has
-    /// this userName in any letter case, `users.id` when the id is taken;
-    /// [`StorageError::NotFound`] when the tenant does not exist.
-    pub fn insert_user(&mut self, user: &UserRecord) -> Result<(), StorageError> {
-        users::insert_user_in(self.conn, user)
-    }
-
-    /// One user of the tenant, with its multi-valued attributes in stored order.
-    pub fn get_user(&mut self, tenant_id: &str, id: &str) -> Result<Option<UserRecord>, StorageError> {
-        users::get_user_in(self.conn, tenant_id, id)
-    }
-
-    /// Replaces the stored user `(user.tenant_id, user.id)` with `user` (every field,
-    /// including `version`, which the caller has bumped) if the stored version is
-    /// `expected_version`.
-    ///
-    /// [`StorageError::NotFound`] when the user does not exist,
-    /// [`StorageError::VersionMismatch`] when it has another version,
-    /// [`StorageError::Conflict`] when the new userName is taken.
-    pub fn update_user(&mut self, user: &UserRecord, expected_version: i64) -> Result<(), StorageError> {
-        users::update_user_in(self.conn, user, expected_version)
-    }
-
-    /// Deletes a user and its multi-valued attributes, and takes it out of every group
-    /// (bumping those groups' versions and setting their `last_modified_us` to
-    /// `now_us`); with `Some(version)`, only if that is the stored version. Returns the
-    /// ids of the groups it was taken out of. Errors as for [`Tx::update_user`].
-    pub fn delete_user(
-        &mut self,
-        tenant_id: &str,
-        id: &str,
-        expected_version: Option<i64>,
-        now_us: i64,
-    ) -> Result<Vec<String>, StorageError> {
-        users::delete_user_in(self.conn, tenant_id, id, expected_version, now_us)
-    }
-
-    /// One page of the tenant's users that satisfy `query.predicate`, and how many
-    /// satisfy it in all. At most three statements whatever the page size: the page,
-    /// its users' multi-valued attributes in one batch, and a count when the page
-    /// alone does not tell the total.
-    ///
-    /// Order: by `query.sort` when given (text case-insensitively, by code point;
-    /// NULLs last ascending, first descending), then by creation time and id.
-    pub fn list_users(&mut self, tenant_id: &str, query: &UserQuery) -> Result<UserPage, StorageError> {
-        users::list_users_in(self.conn, tenant_id, query)
     }
 }

@@ -6,6 +6,7 @@ use crate::conn::AnyConnection;
 use crate::error::{DbResultExt, StorageError};
 use crate::records::TenantRecord;
 use crate::schema::tenants;
+use crate::{Store, Tx};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = tenants)]
@@ -29,83 +30,118 @@ impl From<TenantRow> for TenantRecord {
     }
 }
 
-pub(crate) fn create_tenant_in(conn: &mut AnyConnection, t: &TenantRecord) -> Result<(), StorageError> {
-    let _span = crate::trace::db_span(conn, "INSERT", "tenants").entered();
-    let TenantRecord {
-        id,
-        name,
-        public_url,
-        operator,
-        created_us,
-    } = t;
-    diesel::insert_into(tenants::table)
-        .values((
-            tenants::id.eq(id),
-            tenants::name.eq(name),
-            tenants::public_url.eq(public_url.as_deref()),
-            tenants::operator.eq(operator),
-            tenants::created_us.eq(created_us),
-        ))
-        .execute(conn)
-        .db()?;
-    Ok(())
-}
+impl Tx<'_> {
+    /// Creates a tenant. [`StorageError::Conflict`] (`tenants.name` or `tenants.id`)
+    /// when the name or id is taken.
+    pub fn create_tenant(&mut self, tenant: &TenantRecord) -> Result<(), StorageError> {
+        let _span = crate::trace::db_span(self.conn, "INSERT", "tenants").entered();
+        let TenantRecord {
+            id,
+            name,
+            public_url,
+            operator,
+            created_us,
+        } = tenant;
+        diesel::insert_into(tenants::table)
+            .values((
+                tenants::id.eq(id),
+                tenants::name.eq(name),
+                tenants::public_url.eq(public_url.as_deref()),
+                tenants::operator.eq(operator),
+                tenants::created_us.eq(created_us),
+            ))
+            .execute(self.conn)
+            .db()?;
+        Ok(())
+    }
 
-/// Every tenant, by name.
-pub(crate) fn list_tenants_in(conn: &mut AnyConnection) -> Result<Vec<TenantRecord>, StorageError> {
-    let _span = crate::trace::db_span(conn, "SELECT", "tenants").entered();
-    let rows = tenants::table
-        .order(tenants::name)
-        .select(TenantRow::as_select())
-        .load(conn)
-        .db()?;
-    Ok(rows.into_iter().map(TenantRecord::from).collect())
-}
+    /// Every tenant, ordered by name.
+    pub fn list_tenants(&mut self) -> Result<Vec<TenantRecord>, StorageError> {
+        let _span = crate::trace::db_span(self.conn, "SELECT", "tenants").entered();
+        let rows = tenants::table
+            .order(tenants::name)
+            .select(TenantRow::as_select())
+            .load(self.conn)
+            .db()?;
+        Ok(rows.into_iter().map(TenantRecord::from).collect())
+    }
 
-pub(crate) fn tenant_by_name_in(conn: &mut AnyConnection, name: &str) -> Result<Option<TenantRecord>, StorageError> {
-    let _span = crate::trace::db_span(conn, "SELECT", "tenants").entered();
-    let row = tenants::table
-        .filter(tenants::name.eq(name))
-        .select(TenantRow::as_select())
-        .first(conn)
-        .optional()
-        .db()?;
-    Ok(row.map(TenantRecord::from))
-}
+    /// The tenant with this exact name.
+    pub fn tenant_by_name(&mut self, name: &str) -> Result<Option<TenantRecord>, StorageError> {
+        let _span = crate::trace::db_span(self.conn, "SELECT", "tenants").entered();
+        let row = tenants::table
+            .filter(tenants::name.eq(name))
+            .select(TenantRow::as_select())
+            .first(self.conn)
+            .optional()
+            .db()?;
+        Ok(row.map(TenantRecord::from))
+    }
 
-pub(crate) fn tenant_in(conn: &mut AnyConnection, id: &str) -> Result<Option<TenantRecord>, StorageError> {
-    let _span = crate::trace::db_span(conn, "SELECT", "tenants").entered();
-    let row = tenants::table
-        .filter(tenants::id.eq(id))
-        .select(TenantRow::as_select())
-        .first(conn)
-        .optional()
-        .db()?;
-    Ok(row.map(TenantRecord::from))
-}
-
-/// The tenant with this id, its row locked until the transaction ends, so that writes
-/// that replace a tenant-wide setting (its rules) run one after the other. SQLite's
-/// single writer already serializes them; PostgreSQL needs the row lock.
-pub(crate) fn lock_tenant_in(conn: &mut AnyConnection, id: &str) -> Result<Option<TenantRecord>, StorageError> {
-    let _span = crate::trace::db_span(conn, "SELECT", "tenants").entered();
-    let row = match conn {
-        AnyConnection::Postgresql(pg) => tenants::table
+    /// The tenant with this id.
+    pub fn tenant(&mut self, id: &str) -> Result<Option<TenantRecord>, StorageError> {
+        let _span = crate::trace::db_span(self.conn, "SELECT", "tenants").entered();
+        let row = tenants::table
             .filter(tenants::id.eq(id))
             .select(TenantRow::as_select())
-            .for_update()
-            .first(pg)
-            .optional(),
-        AnyConnection::Sqlite(_) => {
-            return tenant_in(conn, id);
-        }
+            .first(self.conn)
+            .optional()
+            .db()?;
+        Ok(row.map(TenantRecord::from))
     }
-    .db()?;
-    Ok(row.map(TenantRecord::from))
+
+    /// The tenant with this id, its row locked until this transaction ends: concurrent
+    /// writers of tenant-wide settings (rules) wait for each other instead of colliding.
+    ///
+    /// SQLite's single writer already serializes them; PostgreSQL needs the row lock.
+    pub fn lock_tenant(&mut self, id: &str) -> Result<Option<TenantRecord>, StorageError> {
+        let _span = crate::trace::db_span(self.conn, "SELECT", "tenants").entered();
+        let row = match &mut *self.conn {
+            AnyConnection::Postgresql(pg) => tenants::table
+                .filter(tenants::id.eq(id))
+                .select(TenantRow::as_select())
+                .for_update()
+                .first(pg)
+                .optional(),
+            AnyConnection::Sqlite(_) => {
+                return self.tenant(id);
+            }
+        }
+        .db()?;
+        Ok(row.map(TenantRecord::from))
+    }
+
+    /// How many tenants exist.
+    pub fn count_tenants(&mut self) -> Result<u64, StorageError> {
+        let _span = crate::trace::db_span(self.conn, "SELECT", "tenants").entered();
+        let n = tenants::table.count().get_result::<i64>(self.conn).db()?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
 }
 
-pub(crate) fn count_tenants_in(conn: &mut AnyConnection) -> Result<u64, StorageError> {
-    let _span = crate::trace::db_span(conn, "SELECT", "tenants").entered();
-    let n = tenants::table.count().get_result::<i64>(conn).db()?;
-    Ok(u64::try_from(n).unwrap_or(0))
+impl Store {
+    /// See [`Tx::create_tenant`].
+    pub fn create_tenant(&self, tenant: &TenantRecord) -> Result<(), StorageError> {
+        self.write(|tx| tx.create_tenant(tenant))
+    }
+
+    /// See [`Tx::list_tenants`].
+    pub fn list_tenants(&self) -> Result<Vec<TenantRecord>, StorageError> {
+        self.read(|tx| tx.list_tenants())
+    }
+
+    /// See [`Tx::tenant_by_name`].
+    pub fn tenant_by_name(&self, name: &str) -> Result<Option<TenantRecord>, StorageError> {
+        self.read(|tx| tx.tenant_by_name(name))
+    }
+
+    /// See [`Tx::tenant`].
+    pub fn tenant(&self, id: &str) -> Result<Option<TenantRecord>, StorageError> {
+        self.read(|tx| tx.tenant(id))
+    }
+
+    /// See [`Tx::count_tenants`].
+    pub fn count_tenants(&self) -> Result<u64, StorageError> {
+        self.read(|tx| tx.count_tenants())
+    }
 }

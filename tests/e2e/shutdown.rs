@@ -40,10 +40,14 @@ async fn a_stopping_node_finishes_the_request_in_flight(backend: Backend) {
         let store = app.node.store.clone();
         let tenant = app.tenant.id.clone();
         async move {
-            tokio::task::spawn_blocking(move || store.list_users(&tenant, &UserQuery::all(0)).map(|p| p.total))
-                .await
-                .unwrap()
-                .unwrap()
+            tokio::task::spawn_blocking(move || {
+                store
+                    .read(|tx| tx.list_users(&tenant, &UserQuery::all(0)))
+                    .map(|p| p.total)
+            })
+            .await
+            .unwrap()
+            .unwrap()
         }
     };
     let mut at_stop = 0;

@@ -288,7 +288,7 @@ impl TestApp {
     pub async fn password_hash(&self, id: &str) -> Option<String> {
         let store = self.node.store.clone();
         let (tenant, id) = (self.tenant.id.clone(), id.to_string());
-        tokio::task::spawn_blocking(move || store.get_user(&tenant, &id))
+        tokio::task::spawn_blocking(move || store.read(|tx| tx.get_user(&tenant, &id)))
             .await
             .expect("blocking task")
             .expect("storage answers")
@@ -450,7 +450,7 @@ impl TestApp {
     pub async fn stored_user(&self, id: &str) -> Option<UserRecord> {
         let store = self.node.store.clone();
         let (tenant, id) = (self.tenant.id.clone(), id.to_string());
-        tokio::task::spawn_blocking(move || store.get_user(&tenant, &id))
+        tokio::task::spawn_blocking(move || store.read(|tx| tx.get_user(&tenant, &id)))
             .await
             .expect("blocking task")
             .expect("storage answers")

@@ -9,98 +9,227 @@ use diesel::sql_types::Text;
 use diesel::sqlite::Sqlite;
 
 use super::rows::{MemberRow, NewMember};
+use crate::Tx;
 use crate::conn::AnyConnection;
 use crate::error::{DbResultExt, StorageError};
 use crate::records::{MemberRecord, MemberType, MembershipRecord, ResolvedMember};
 use crate::schema::{group_members, groups, users};
 use crate::users::BATCH;
 
-/// Which of `ids` name a user or a group of the tenant, and which of the two each is.
-/// Ids that name neither are absent from the answer. Two statements per `BATCH` ids.
-///
-/// On PostgreSQL the rows found stay locked `FOR SHARE` until the transaction ends, so
-/// a user or group being added as a member cannot be deleted concurrently (its delete
-/// waits, then removes the new membership row too); on SQLite writers never overlap.
-pub(crate) fn resolve_members_in(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    ids: &[String],
-) -> Result<Vec<ResolvedMember>, StorageError> {
-    let _span = crate::trace::db_span(conn, "SELECT", "group_members").entered();
-    let resolved = |member_type| {
-        move |(id, out_of_scope)| ResolvedMember {
-            id,
-            member_type,
-            out_of_scope,
+impl Tx<'_> {
+    /// Which of `ids` name a user or a group of the tenant, with the type of each and
+    /// whether a scoping rule marked it out of scope; ids that name neither (including
+    /// those of other tenants) are left out. Two statements per 500 ids.
+    ///
+    /// On PostgreSQL the rows found stay locked `FOR SHARE` until the transaction ends, so
+    /// a user or group being added as a member cannot be deleted concurrently (its delete
+    /// waits, then removes the new membership row too); on SQLite writers never overlap.
+    pub fn resolve_members(&mut self, tenant_id: &str, ids: &[String]) -> Result<Vec<ResolvedMember>, StorageError> {
+        let _span = crate::trace::db_span(self.conn, "SELECT", "group_members").entered();
+        let resolved = |member_type| {
+            move |(id, out_of_scope)| ResolvedMember {
+                id,
+                member_type,
+                out_of_scope,
+            }
+        };
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(BATCH) {
+            let users = users::table
+                .filter(users::tenant_id.eq(tenant_id))
+                .filter(users::id.eq_any(chunk))
+                .select((users::id, users::out_of_scope));
+            let user_rows: Vec<(String, bool)> = match &mut *self.conn {
+                AnyConnection::Sqlite(c) => users.load(c),
+                AnyConnection::Postgresql(c) => users.for_share().load(c),
+            }
+            .db()?;
+            found.extend(user_rows.into_iter().map(resolved(MemberType::User)));
+            let groups = groups::table
+                .filter(groups::tenant_id.eq(tenant_id))
+                .filter(groups::id.eq_any(chunk))
+                .select((groups::id, groups::out_of_scope));
+            let group_rows: Vec<(String, bool)> = match &mut *self.conn {
+                AnyConnection::Sqlite(c) => groups.load(c),
+                AnyConnection::Postgresql(c) => groups.for_share().load(c),
+            }
+            .db()?;
+            found.extend(group_rows.into_iter().map(resolved(MemberType::Group)));
         }
-    };
-    let mut found = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(BATCH) {
-        let users = users::table
-            .filter(users::tenant_id.eq(tenant_id))
-            .filter(users::id.eq_any(chunk))
-            .select((users::id, users::out_of_scope));
-        let user_rows: Vec<(String, bool)> = match conn {
-            AnyConnection::Sqlite(c) => users.load(c),
-            AnyConnection::Postgresql(c) => users.for_share().load(c),
-        }
-        .db()?;
-        found.extend(user_rows.into_iter().map(resolved(MemberType::User)));
-        let groups = groups::table
-            .filter(groups::tenant_id.eq(tenant_id))
-            .filter(groups::id.eq_any(chunk))
-            .select((groups::id, groups::out_of_scope));
-        let group_rows: Vec<(String, bool)> = match conn {
-            AnyConnection::Sqlite(c) => groups.load(c),
-            AnyConnection::Postgresql(c) => groups.for_share().load(c),
-        }
-        .db()?;
-        found.extend(group_rows.into_iter().map(resolved(MemberType::Group)));
+        Ok(found)
     }
-    Ok(found)
+
+    /// Adds members to a group (types resolved by the caller); members already there
+    /// are left as they are. Returns the ids of those added. One statement per 500 members,
+    /// whatever the size of the group. Does not touch the group's version.
+    ///
+    /// The statement is a multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING`.
+    /// `MultiConnection` cannot batch inserts, so it is built per backend; and diesel runs a
+    /// batch with `ON CONFLICT` (or `INSERT OR IGNORE`) on SQLite as one statement per row,
+    /// so there it is written out with bound parameters.
+    pub fn add_members(
+        &mut self,
+        tenant_id: &str,
+        group_id: &str,
+        members: &[MemberRecord],
+    ) -> Result<Vec<String>, StorageError> {
+        let _span = crate::trace::db_span(self.conn, "INSERT", "group_members").entered();
+        let mut added = Vec::new();
+        for chunk in members.chunks(BATCH) {
+            let rows: Vec<NewMember<'_>> = chunk
+                .iter()
+                .map(|m| NewMember {
+                    tenant_id,
+                    group_id,
+                    member_id: &m.id,
+                    member_type: m.member_type.as_str(),
+                })
+                .collect();
+            let ids: Vec<String> = match &mut *self.conn {
+                AnyConnection::Sqlite(c) => sqlite_insert_ignoring_duplicates(&rows)
+                    .load::<MemberId>(c)
+                    .map(|rows| rows.into_iter().map(|r| r.member_id).collect()),
+                AnyConnection::Postgresql(c) => diesel::insert_into(group_members::table)
+                    .values(&rows)
+                    .on_conflict_do_nothing()
+                    .returning(group_members::member_id)
+                    .get_results(c),
+            }
+            .db()?;
+            added.extend(ids);
+        }
+        Ok(added)
+    }
+
+    /// Removes the named members from a group; ids that are not members are ignored.
+    /// Returns those removed. One `DELETE … RETURNING` per 500 ids. Does not touch the
+    /// group's version.
+    pub fn remove_members(
+        &mut self,
+        tenant_id: &str,
+        group_id: &str,
+        ids: &[String],
+    ) -> Result<Vec<MemberRecord>, StorageError> {
+        let _span = crate::trace::db_span(self.conn, "DELETE", "group_members").entered();
+        let mut removed = Vec::new();
+        for chunk in ids.chunks(BATCH) {
+            let delete = diesel::delete(
+                group_members::table
+                    .filter(group_members::tenant_id.eq(tenant_id))
+                    .filter(group_members::group_id.eq(group_id))
+                    .filter(group_members::member_id.eq_any(chunk)),
+            )
+            .returning((group_members::member_id, group_members::member_type));
+            let rows: Vec<(String, String)> = match &mut *self.conn {
+                AnyConnection::Sqlite(c) => delete.get_results(c),
+                AnyConnection::Postgresql(c) => delete.get_results(c),
+            }
+            .db()?;
+            removed.extend(removed_members(rows)?);
+        }
+        Ok(removed)
+    }
+
+    /// Removes every member of a group; returns those removed.
+    pub fn clear_members(&mut self, tenant_id: &str, group_id: &str) -> Result<Vec<MemberRecord>, StorageError> {
+        let _span = crate::trace::db_span(self.conn, "DELETE", "group_members").entered();
+        let delete = diesel::delete(
+            group_members::table
+                .filter(group_members::tenant_id.eq(tenant_id))
+                .filter(group_members::group_id.eq(group_id)),
+        )
+        .returning((group_members::member_id, group_members::member_type));
+        let rows: Vec<(String, String)> = match &mut *self.conn {
+            AnyConnection::Sqlite(c) => delete.get_results(c),
+            AnyConnection::Postgresql(c) => delete.get_results(c),
+        }
+        .db()?;
+        removed_members(rows)
+    }
+
+    /// The ids of the groups that have `member_id` (a user or a group) as a direct
+    /// member, ordered by id.
+    pub fn groups_containing(&mut self, tenant_id: &str, member_id: &str) -> Result<Vec<String>, StorageError> {
+        group_members::table
+            .filter(group_members::tenant_id.eq(tenant_id))
+            .filter(group_members::member_id.eq(member_id))
+            .order(group_members::group_id)
+            .select(group_members::group_id)
+            .load(self.conn)
+            .db()
+    }
+
+    /// The groups each of `user_ids` is a direct member of (the read-only `User.groups`),
+    /// ordered by displayName: one query per 500 users. Users in no group are absent.
+    pub fn memberships(
+        &mut self,
+        tenant_id: &str,
+        user_ids: &[&str],
+    ) -> Result<HashMap<String, Vec<MembershipRecord>>, StorageError> {
+        let _span = crate::trace::db_span(self.conn, "SELECT", "group_members").entered();
+        let mut by_user: HashMap<String, Vec<MembershipRecord>> = HashMap::new();
+        for chunk in user_ids.chunks(BATCH) {
+            let rows: Vec<(String, String, String)> = group_members::table
+                .inner_join(
+                    groups::table.on(groups::tenant_id
+                        .eq(group_members::tenant_id)
+                        .and(groups::id.eq(group_members::group_id))),
+                )
+                .filter(group_members::tenant_id.eq(tenant_id))
+                .filter(group_members::member_type.eq(MemberType::User.as_str()))
+                .filter(group_members::member_id.eq_any(chunk))
+                .order((group_members::member_id, groups::display_name_norm, groups::id))
+                .select((group_members::member_id, groups::id, groups::display_name))
+                .load(self.conn)
+                .db()?;
+            for (user_id, group_id, display_name) in rows {
+                by_user
+                    .entry(user_id)
+                    .or_default()
+                    .push(MembershipRecord { group_id, display_name });
+            }
+        }
+        Ok(by_user)
+    }
+
+    /// Takes a user or group that is about to be deleted out of every group it belongs to,
+    /// bumping those groups' versions (their member lists change): two statements. Returns
+    /// the ids of those groups.
+    pub(crate) fn leave_every_group(
+        &mut self,
+        tenant_id: &str,
+        member_id: &str,
+        member_type: MemberType,
+        now_us: i64,
+    ) -> Result<Vec<String>, StorageError> {
+        let _span = crate::trace::db_span(self.conn, "DELETE", "group_members").entered();
+        let rows = group_members::table
+            .filter(group_members::tenant_id.eq(tenant_id))
+            .filter(group_members::member_id.eq(member_id))
+            .filter(group_members::member_type.eq(member_type.as_str()));
+        diesel::update(
+            groups::table
+                .filter(groups::tenant_id.eq(tenant_id))
+                .filter(groups::id.eq_any(rows.select(group_members::group_id))),
+        )
+        .set((
+            groups::version.eq(groups::version + 1),
+            groups::last_modified_us.eq(now_us),
+        ))
+        .execute(self.conn)
+        .db()?;
+        let delete = diesel::delete(rows).returning(group_members::group_id);
+        let mut groups: Vec<String> = match &mut *self.conn {
+            AnyConnection::Sqlite(c) => delete.get_results(c),
+            AnyConnection::Postgresql(c) => delete.get_results(c),
+        }
+        .db()?;
+        groups.sort();
+        Ok(groups)
+    }
 }
 
-/// Adds members to a group; one already there stays as it is. Returns the ids of the
-/// members actually added. One multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING`
-/// per `BATCH` members.
-///
-/// `MultiConnection` cannot batch inserts, so the statement is built per backend; and
-/// diesel runs a batch with `ON CONFLICT` (or `INSERT OR IGNORE`) on SQLite as one
-/// statement per row, so there the statement is written out with bound parameters.
-pub(crate) fn add_members_in(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    group_id: &str,
-    members: &[MemberRecord],
-) -> Result<Vec<String>, StorageError> {
-    let _span = crate::trace::db_span(conn, "INSERT", "group_members").entered();
-    let mut added = Vec::new();
-    for chunk in members.chunks(BATCH) {
-        let rows: Vec<NewMember<'_>> = chunk
-            .iter()
-            .map(|m| NewMember {
-                tenant_id,
-                group_id,
-                member_id: &m.id,
-                member_type: m.member_type.as_str(),
-            })
-            .collect();
-        let ids: Vec<String> = match conn {
-            AnyConnection::Sqlite(c) => sqlite_insert_ignoring_duplicates(&rows)
-                .load::<MemberId>(c)
-                .map(|rows| rows.into_iter().map(|r| r.member_id).collect()),
-            AnyConnection::Postgresql(c) => diesel::insert_into(group_members::table)
-                .values(&rows)
-                .on_conflict_do_nothing()
-                .returning(group_members::member_id)
-                .get_results(c),
-        }
-        .db()?;
-        added.extend(ids);
-    }
-    Ok(added)
-}
-
+/// The one column that the SQLite insert of [`sqlite_insert_ignoring_duplicates`] returns.
 #[derive(QueryableByName)]
 struct MemberId {
     #[diesel(sql_type = Text)]
@@ -127,34 +256,7 @@ fn sqlite_insert_ignoring_duplicates<'a>(
     query
 }
 
-/// Removes the named members from a group; ids that are not members are ignored.
-/// Returns the members removed. One `DELETE … RETURNING` per `BATCH` ids.
-pub(crate) fn remove_members_in(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    group_id: &str,
-    ids: &[String],
-) -> Result<Vec<MemberRecord>, StorageError> {
-    let _span = crate::trace::db_span(conn, "DELETE", "group_members").entered();
-    let mut removed = Vec::new();
-    for chunk in ids.chunks(BATCH) {
-        let delete = diesel::delete(
-            group_members::table
-                .filter(group_members::tenant_id.eq(tenant_id))
-                .filter(group_members::group_id.eq(group_id))
-                .filter(group_members::member_id.eq_any(chunk)),
-        )
-        .returning((group_members::member_id, group_members::member_type));
-        let rows: Vec<(String, String)> = match conn {
-            AnyConnection::Sqlite(c) => delete.get_results(c),
-            AnyConnection::Postgresql(c) => delete.get_results(c),
-        }
-        .db()?;
-        removed.extend(removed_members(rows)?);
-    }
-    Ok(removed)
-}
-
+/// The members a `DELETE … RETURNING (member_id, member_type)` removed.
 fn removed_members(rows: Vec<(String, String)>) -> Result<Vec<MemberRecord>, StorageError> {
     rows.into_iter()
         .map(|(id, member_type)| {
@@ -169,148 +271,10 @@ fn removed_members(rows: Vec<(String, String)>) -> Result<Vec<MemberRecord>, Sto
         .collect()
 }
 
-/// Removes every member of a group; returns the members removed.
-pub(crate) fn clear_members_in(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    group_id: &str,
-) -> Result<Vec<MemberRecord>, StorageError> {
-    let _span = crate::trace::db_span(conn, "DELETE", "group_members").entered();
-    let delete = diesel::delete(
-        group_members::table
-            .filter(group_members::tenant_id.eq(tenant_id))
-            .filter(group_members::group_id.eq(group_id)),
-    )
-    .returning((group_members::member_id, group_members::member_type));
-    let rows: Vec<(String, String)> = match conn {
-        AnyConnection::Sqlite(c) => delete.get_results(c),
-        AnyConnection::Postgresql(c) => delete.get_results(c),
-    }
-    .db()?;
-    removed_members(rows)
-}
-
-/// The groups that have `member_id` (a user or a group) as a direct member, by id.
-pub(crate) fn groups_containing_in(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    member_id: &str,
-) -> Result<Vec<String>, StorageError> {
-    group_members::table
-        .filter(group_members::tenant_id.eq(tenant_id))
-        .filter(group_members::member_id.eq(member_id))
-        .order(group_members::group_id)
-        .select(group_members::group_id)
-        .load(conn)
-        .db()
-}
-
-/// Which of `ids` name a group of the tenant: one plain query per `BATCH` ids.
-pub(crate) fn groups_among_in(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    ids: &[String],
-) -> Result<Vec<String>, StorageError> {
-    let mut found = Vec::new();
-    for chunk in ids.chunks(BATCH) {
-        let ids: Vec<String> = groups::table
-            .filter(groups::tenant_id.eq(tenant_id))
-            .filter(groups::id.eq_any(chunk))
-            .select(groups::id)
-            .load(conn)
-            .db()?;
-        found.extend(ids);
-    }
-    Ok(found)
-}
-
-/// The advisory-lock class of group nesting (the object is the tenant id's hash).
-const NESTING_LOCK_CLASS: i32 = 0x1d5c;
-
-/// See [`crate::Tx::lock_group_nesting`].
-pub(crate) fn lock_group_nesting_in(conn: &mut AnyConnection, tenant_id: &str) -> Result<(), StorageError> {
-    if let AnyConnection::Postgresql(c) = conn {
-        diesel::sql_query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
-            .bind::<diesel::sql_types::Integer, _>(NESTING_LOCK_CLASS)
-            .bind::<Text, _>(tenant_id)
-            .execute(c)
-            .db()?;
-    }
-    Ok(())
-}
-
-/// Whether `target` is one of `roots` or a member, at any depth, of one of them: one
-/// query per level of nesting (per `BATCH` groups of that level). Each group is visited
-/// once, so a cycle already stored cannot make it loop.
-pub(crate) fn reaches_in(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    roots: &[String],
-    target: &str,
-) -> Result<bool, StorageError> {
-    let _span = crate::trace::db_span(conn, "SELECT", "group_members").entered();
-    let mut seen: std::collections::HashSet<String> = roots.iter().cloned().collect();
-    let mut level: Vec<String> = roots.to_vec();
-    while !level.is_empty() {
-        if level.iter().any(|id| id == target) {
-            return Ok(true);
-        }
-        let mut next = Vec::new();
-        for chunk in level.chunks(BATCH) {
-            let nested: Vec<String> = group_members::table
-                .filter(group_members::tenant_id.eq(tenant_id))
-                .filter(group_members::group_id.eq_any(chunk))
-                .filter(group_members::member_type.eq(MemberType::Group.as_str()))
-                .select(group_members::member_id)
-                .load(conn)
-                .db()?;
-            next.extend(nested.into_iter().filter(|id| seen.insert(id.clone())));
-        }
-        level = next;
-    }
-    Ok(false)
-}
-
-/// Takes a user or group that is about to be deleted out of every group it belongs to,
-/// bumping those groups' versions (their member lists change): two statements. Returns
-/// the ids of those groups.
-pub(crate) fn forget_member_in(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    member_id: &str,
-    member_type: MemberType,
-    now_us: i64,
-) -> Result<Vec<String>, StorageError> {
-    let _span = crate::trace::db_span(conn, "DELETE", "group_members").entered();
-    let rows = group_members::table
-        .filter(group_members::tenant_id.eq(tenant_id))
-        .filter(group_members::member_id.eq(member_id))
-        .filter(group_members::member_type.eq(member_type.as_str()));
-    diesel::update(
-        groups::table
-            .filter(groups::tenant_id.eq(tenant_id))
-            .filter(groups::id.eq_any(rows.select(group_members::group_id))),
-    )
-    .set((
-        groups::version.eq(groups::version + 1),
-        groups::last_modified_us.eq(now_us),
-    ))
-    .execute(conn)
-    .db()?;
-    let delete = diesel::delete(rows).returning(group_members::group_id);
-    let mut groups: Vec<String> = match conn {
-        AnyConnection::Sqlite(c) => delete.get_results(c),
-        AnyConnection::Postgresql(c) => delete.get_results(c),
-    }
-    .db()?;
-    groups.sort();
-    Ok(groups)
-}
-
 /// The tenant's membership rows joined with their members' current names, selected as
 /// [`MemberRow`]s; callers narrow them to groups, order and page them.
 #[diesel::dsl::auto_type(no_type_alias)]
-pub(crate) fn named_members<'a>(tenant_id: &'a str) -> _ {
+pub(super) fn named_members<'a>(tenant_id: &'a str) -> _ {
     let user: &'static str = MemberType::User.as_str();
     let group: &'static str = MemberType::Group.as_str();
     group_members::table
@@ -339,7 +303,7 @@ pub(crate) fn named_members<'a>(tenant_id: &'a str) -> _ {
 
 /// The members of each of `group_ids`, ordered by member id, with their current names:
 /// one query per `BATCH` groups.
-pub(crate) fn load_members_in(
+pub(super) fn load_named_members(
     conn: &mut AnyConnection,
     tenant_id: &str,
     group_ids: &[&str],
@@ -358,37 +322,4 @@ pub(crate) fn load_members_in(
         }
     }
     Ok(by_group)
-}
-
-/// The groups each of `user_ids` is a direct member of, ordered by group name: one
-/// query per `BATCH` users.
-pub(crate) fn memberships_in(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    user_ids: &[&str],
-) -> Result<HashMap<String, Vec<MembershipRecord>>, StorageError> {
-    let _span = crate::trace::db_span(conn, "SELECT", "group_members").entered();
-    let mut by_user: HashMap<String, Vec<MembershipRecord>> = HashMap::new();
-    for chunk in user_ids.chunks(BATCH) {
-        let rows: Vec<(String, String, String)> = group_members::table
-            .inner_join(
-                groups::table.on(groups::tenant_id
-                    .eq(group_members::tenant_id)
-                    .and(groups::id.eq(group_members::group_id))),
-            )
-            .filter(group_members::tenant_id.eq(tenant_id))
-            .filter(group_members::member_type.eq(MemberType::User.as_str()))
-            .filter(group_members::member_id.eq_any(chunk))
-            .order((group_members::member_id, groups::display_name_norm, groups::id))
-            .select((group_members::member_id, groups::id, groups::display_name))
-            .load(conn)
-            .db()?;
-        for (user_id, group_id, display_name) in rows {
-            by_user
-                .entry(user_id)
-                .or_default()
-                .push(MembershipRecord { group_id, display_name });
-        }
-    }
-    Ok(by_user)
 }

@@ -38,7 +38,7 @@ fn concurrent_writers_queue_instead_of_failing(store: &Store) {
     let tid = t.clone();
     let results = together(store, move |store, i| {
         (0..20)
-            .map(|j| store.insert_user(&user(&tid, &format!("u{i}-{j}"))))
+            .map(|j| store.write(|tx| tx.insert_user(&user(&tid, &format!("u{i}-{j}")))))
             .collect::<Vec<_>>()
     });
     assert!(results.iter().flatten().all(Result::is_ok), "{results:?}");
@@ -48,7 +48,7 @@ fn concurrent_writers_queue_instead_of_failing(store: &Store) {
 fn of_concurrent_updates_from_one_version_exactly_one_wins(store: &Store) {
     let t = tenant(store, "contoso");
     let ada = user(&t, "ada");
-    store.insert_user(&ada).expect("insert");
+    store.write(|tx| tx.insert_user(&ada)).expect("insert");
     let base = ada.clone();
     let results = together(store, move |store, i| {
         let next = UserRecord {
@@ -56,7 +56,7 @@ fn of_concurrent_updates_from_one_version_exactly_one_wins(store: &Store) {
             version: 2,
             ..base.clone()
         };
-        store.update_user(&next, 1)
+        store.write(|tx| tx.update_user(&next, 1))
     });
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
     assert!(
@@ -65,7 +65,13 @@ fn of_concurrent_updates_from_one_version_exactly_one_wins(store: &Store) {
             .all(|r| matches!(r, Ok(()) | Err(StorageError::VersionMismatch { current: 2 }))),
         "{results:?}"
     );
-    assert_eq!(store.get_user(&t, &ada.id).expect("get").map(|u| u.version), Some(2));
+    assert_eq!(
+        store
+            .read(|tx| tx.get_user(&t, &ada.id))
+            .expect("get")
+            .map(|u| u.version),
+        Some(2)
+    );
 }
 
 fn of_concurrent_case_variants_of_a_user_name_exactly_one_is_stored(store: &Store) {
@@ -83,7 +89,7 @@ fn of_concurrent_case_variants_of_a_user_name_exactly_one_is_stored(store: &Stor
                 }
             })
             .collect();
-        store.insert_user(&user(&tid, &name))
+        store.write(|tx| tx.insert_user(&user(&tid, &name)))
     });
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
     let conflict = StorageError::Conflict {
@@ -98,7 +104,7 @@ fn of_concurrent_case_variants_of_a_user_name_exactly_one_is_stored(store: &Stor
 
 fn readers_do_not_wait_for_an_open_write_transaction(store: &Store) {
     let t = tenant(store, "contoso");
-    store.insert_user(&user(&t, "before")).expect("insert");
+    store.write(|tx| tx.insert_user(&user(&t, "before"))).expect("insert");
     let (inserted_tx, inserted) = mpsc::channel();
     let (release_tx, release) = mpsc::channel::<()>();
     let writer = {
@@ -124,7 +130,7 @@ fn readers_do_not_wait_for_an_open_write_transaction(store: &Store) {
 fn a_user_deleted_while_being_added_to_a_group_leaves_no_membership_behind(store: &Store) {
     let t = tenant(store, "contoso");
     let ada = user(&t, "ada");
-    store.insert_user(&ada).expect("insert");
+    store.write(|tx| tx.insert_user(&ada)).expect("insert");
     let g = group(&t, "Engineering");
     store.write(|tx| tx.insert_group(&g)).expect("insert group");
 
@@ -146,7 +152,7 @@ fn a_user_deleted_while_being_added_to_a_group_leaves_no_membership_behind(store
     assert_eq!(wait_for_resolved.recv().expect("resolved"), 1);
     let deleter = {
         let (store, t, id) = (store.clone(), t.clone(), ada.id.clone());
-        thread::spawn(move || store.delete_user(&t, &id, None, tick()))
+        thread::spawn(move || store.write(|tx| tx.delete_user(&t, &id, None, tick())))
     };
     go.send(()).expect("send");
     assert_eq!(adder.join().expect("adder").map(|v| v.len()), Ok(1));

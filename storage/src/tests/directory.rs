@@ -62,8 +62,8 @@ fn a_users_groups_page_by_group_name_and_count_only_direct_membership(store: &St
     let t = tenant(store, "contoso");
     let ada = user(&t, "ada");
     let loner = user(&t, "loner");
-    store.insert_user(&ada).expect("insert");
-    store.insert_user(&loner).expect("insert");
+    store.write(|tx| tx.insert_user(&ada)).expect("insert");
+    store.write(|tx| tx.insert_user(&loner)).expect("insert");
     let mut names = Vec::new();
     for name in ["zeta", "Alpha", "mid"] {
         let g = GroupRecord {

@@ -85,7 +85,7 @@ fn fixture(store: &Store) -> Fixture {
     let mut names = Vec::new();
     let mut created = Vec::new();
     for (short, u) in users {
-        store.insert_user(&u).expect("insert");
+        store.write(|tx| tx.insert_user(&u)).expect("insert");
         names.push((u.id.clone(), short));
         created.push(u.created_us);
     }
@@ -100,13 +100,15 @@ impl Fixture {
     /// The short names of the users that satisfy `p`, in creation order.
     fn who(&self, store: &Store, p: UserPredicate) -> Vec<&'static str> {
         let page = store
-            .list_users(
-                &self.tenant,
-                &UserQuery {
-                    predicate: p,
-                    ..UserQuery::all(100)
-                },
-            )
+            .read(|tx| {
+                tx.list_users(
+                    &self.tenant,
+                    &UserQuery {
+                        predicate: p,
+                        ..UserQuery::all(100)
+                    },
+                )
+            })
             .expect("list");
         assert_eq!(page.total as usize, page.users.len());
         page.users
@@ -325,7 +327,10 @@ fn literals_of_the_wrong_type_are_invalid_queries(store: &Store) {
             ..UserQuery::all(10)
         };
         assert!(
-            matches!(store.list_users(&f.tenant, &q), Err(StorageError::InvalidQuery(_))),
+            matches!(
+                store.read(|tx| tx.list_users(&f.tenant, &q)),
+                Err(StorageError::InvalidQuery(_))
+            ),
             "{q:?}"
         );
     };
@@ -369,7 +374,7 @@ fn another_tenants_users_never_match(store: &Store) {
         children: vec![email("ada@Contoso.com", "work", true)],
         ..user(&other, "Ada@Example.com")
     };
-    store.insert_user(&twin).expect("insert");
+    store.write(|tx| tx.insert_user(&twin)).expect("insert");
     assert_eq!(f.who(store, text(UserName, Eq, "ada@example.com")), ["ada"]);
     let work = child_text(ChildColumn::Type, Eq, "work", false);
     assert_eq!(

@@ -134,8 +134,8 @@ fn a_membership_check_finds_the_group_only_when_the_user_is_a_member(store: &Sto
     let t = tenant(store, "contoso");
     let ada = user(&t, "ada");
     let bob = user(&t, "bob");
-    store.insert_user(&ada).expect("insert");
-    store.insert_user(&bob).expect("insert");
+    store.write(|tx| tx.insert_user(&ada)).expect("insert");
+    store.write(|tx| tx.insert_user(&bob)).expect("insert");
     let eng = GroupRecord {
         members: vec![member(&ada.id, MemberType::User)],
         ..group(&t, "Engineering")
@@ -172,7 +172,7 @@ fn a_membership_check_finds_the_group_only_when_the_user_is_a_member(store: &Sto
 fn member_type_and_presence_of_members_can_be_tested(store: &Store) {
     let t = tenant(store, "contoso");
     let ada = user(&t, "ada");
-    store.insert_user(&ada).expect("insert");
+    store.write(|tx| tx.insert_user(&ada)).expect("insert");
     let inner = GroupRecord {
         members: vec![member(&ada.id, MemberType::User)],
         ..group(&t, "Inner")
@@ -210,8 +210,8 @@ fn users_are_found_by_the_groups_they_belong_to(store: &Store) {
     let t = tenant(store, "contoso");
     let ada = user(&t, "ada");
     let bob = user(&t, "bob");
-    store.insert_user(&ada).expect("insert");
-    store.insert_user(&bob).expect("insert");
+    store.write(|tx| tx.insert_user(&ada)).expect("insert");
+    store.write(|tx| tx.insert_user(&bob)).expect("insert");
     let eng = GroupRecord {
         members: vec![member(&ada.id, MemberType::User)],
         ..group(&t, "Engineering")
@@ -228,7 +228,7 @@ fn users_are_found_by_the_groups_they_belong_to(store: &Store) {
             predicate: UserPredicate::AnyGroup(member_is(MemberColumn::GroupId, g)),
             ..UserQuery::all(10)
         };
-        let page = store.list_users(&t, &query).expect("list");
+        let page = store.read(|tx| tx.list_users(&t, &query)).expect("list");
         page.users.into_iter().map(|u| u.user_name).collect::<Vec<_>>()
     };
     assert_eq!(in_group(&eng.id), ["ada"]);
@@ -260,7 +260,7 @@ fn another_tenants_groups_and_memberships_never_match(store: &Store) {
     let a = tenant(store, "a");
     let b = tenant(store, "b");
     let ada = user(&a, "ada");
-    store.insert_user(&ada).expect("insert");
+    store.write(|tx| tx.insert_user(&ada)).expect("insert");
     let eng = GroupRecord {
         members: vec![member(&ada.id, MemberType::User)],
         ..group(&a, "Engineering")
@@ -286,5 +286,5 @@ fn another_tenants_groups_and_memberships_never_match(store: &Store) {
         predicate: UserPredicate::AnyGroup(member_is(MemberColumn::GroupId, &eng.id)),
         ..UserQuery::all(10)
     };
-    assert_eq!(store.list_users(&b, &query).map(|p| p.total), Ok(0));
+    assert_eq!(store.read(|tx| tx.list_users(&b, &query)).map(|p| p.total), Ok(0));
 }

@@ -23,7 +23,7 @@ fn insert(store: &Store, g: &GroupRecord) {
 }
 
 fn insert_user(store: &Store, u: &UserRecord) {
-    store.insert_user(u).expect("insert user");
+    store.write(|tx| tx.insert_user(u)).expect("insert user");
 }
 
 fn a_group_reads_back_with_its_members_in_id_order_and_their_names(store: &Store) {
@@ -214,16 +214,24 @@ fn deleting_a_group_takes_it_out_of_every_group_and_bumps_their_versions(store: 
     insert(store, &bystander);
 
     let now = tick();
-    store.delete_group(&t, &inner.id, None, now).expect("delete");
+    store
+        .write(|tx| tx.delete_group(&t, &inner.id, None, now))
+        .expect("delete");
     assert_eq!(store.get_group(&t, &inner.id, true), Ok(None));
     let outer_now = store.get_group(&t, &outer.id, true).expect("get").expect("found");
     let ids: Vec<&str> = outer_now.members.iter().map(|m| m.id.as_str()).collect();
     assert_eq!(ids, [u.id.as_str()]);
     assert_eq!((outer_now.version, outer_now.last_modified_us), (2, now));
     assert_eq!(store.get_group(&t, &bystander.id, false), Ok(Some(bystander)));
-    assert!(store.memberships(&t, &[u.id.as_str()]).expect("memberships")[&u.id].len() == 1);
+    assert!(
+        store
+            .read(|tx| tx.memberships(&t, &[u.id.as_str()]))
+            .expect("memberships")[&u.id]
+            .len()
+            == 1
+    );
     assert_eq!(
-        store.delete_group(&t, &inner.id, None, now),
+        store.write(|tx| tx.delete_group(&t, &inner.id, None, now)),
         Err(StorageError::NotFound)
     );
     // Its own membership rows went with it: the same id can come back empty.
@@ -258,7 +266,9 @@ fn deleting_a_user_takes_it_out_of_every_group_and_bumps_their_versions(store: &
     insert(store, &only_bob);
 
     let now = tick();
-    store.delete_user(&t, &ada.id, None, now).expect("delete");
+    store
+        .write(|tx| tx.delete_user(&t, &ada.id, None, now))
+        .expect("delete");
     let both_now = store.get_group(&t, &both.id, true).expect("get").expect("found");
     assert_eq!(both_now.members.iter().map(|m| &m.id).collect::<Vec<_>>(), [&bob.id]);
     assert_eq!((both_now.version, both_now.last_modified_us), (2, now));
@@ -268,7 +278,7 @@ fn deleting_a_user_takes_it_out_of_every_group_and_bumps_their_versions(store: &
     );
     assert!(
         store
-            .memberships(&t, &[ada.id.as_str()])
+            .read(|tx| tx.memberships(&t, &[ada.id.as_str()]))
             .expect("memberships")
             .is_empty()
     );
@@ -297,7 +307,10 @@ fn a_group_of_another_tenant_is_invisible_and_untouchable(store: &Store) {
         store.write(|tx| tx.update_group(&hijack, 1)),
         Err(StorageError::NotFound)
     );
-    assert_eq!(store.delete_group(&b, &g.id, None, tick()), Err(StorageError::NotFound));
+    assert_eq!(
+        store.write(|tx| tx.delete_group(&b, &g.id, None, tick())),
+        Err(StorageError::NotFound)
+    );
     let stranger = user(&b, "eve");
     insert_user(store, &stranger);
     assert_eq!(
@@ -314,8 +327,16 @@ fn a_group_of_another_tenant_is_invisible_and_untouchable(store: &Store) {
         store.write(|tx| tx.resolve_members(&b, &[u.id.clone(), g.id.clone()])),
         Ok(vec![])
     );
-    assert!(store.memberships(&b, &[u.id.as_str()]).expect("memberships").is_empty());
-    assert_eq!(store.delete_user(&b, &u.id, None, tick()), Err(StorageError::NotFound));
+    assert!(
+        store
+            .read(|tx| tx.memberships(&b, &[u.id.as_str()]))
+            .expect("memberships")
+            .is_empty()
+    );
+    assert_eq!(
+        store.write(|tx| tx.delete_user(&b, &u.id, None, tick())),
+        Err(StorageError::NotFound)
+    );
     assert_eq!(
         store.get_group(&a, &g.id, true).map(|g| g.map(|g| g.members.len())),
         Ok(Some(1))

@@ -23,7 +23,7 @@ fn page(store: &Store, tenant_id: &str, sort: Option<SortKey>, offset: u64, limi
         offset,
         limit,
     };
-    let page = store.list_users(tenant_id, &q).expect("list");
+    let page = store.read(|tx| tx.list_users(tenant_id, &q)).expect("list");
     (page.total, page.users.into_iter().map(|u| u.user_name).collect())
 }
 
@@ -34,7 +34,7 @@ fn names(n: usize) -> Vec<String> {
 fn pages_partition_the_users_and_share_one_total(store: &Store) {
     let t = tenant(store, "contoso");
     for name in names(25) {
-        store.insert_user(&user(&t, &name)).expect("insert");
+        store.write(|tx| tx.insert_user(&user(&t, &name))).expect("insert");
     }
     let mut seen = Vec::new();
     for (offset, expected_len) in [(0, 10), (10, 10), (20, 5)] {
@@ -58,7 +58,7 @@ fn ties_in_creation_time_fall_back_to_the_id(store: &Store) {
             created_us: at,
             ..user(&t, name)
         };
-        store.insert_user(&u).expect("insert");
+        store.write(|tx| tx.insert_user(&u)).expect("insert");
     }
     assert_eq!(page(store, &t, None, 0, 10).1, ["second", "third", "first"]);
 }
@@ -70,7 +70,7 @@ fn with_display_names(store: &Store, t: &str, display_names: &[Option<&str>]) {
             display_name: d.map(str::to_owned),
             ..user(t, &format!("u{i}"))
         };
-        store.insert_user(&u).expect("insert");
+        store.write(|tx| tx.insert_user(&u)).expect("insert");
     }
 }
 
@@ -117,9 +117,11 @@ fn user_names_booleans_and_instants_sort_too(store: &Store) {
     let t = tenant(store, "contoso");
     for (name, active) in [("carol", true), ("Bob", false), ("alice", true), ("dave", false)] {
         store
-            .insert_user(&UserRecord {
-                active: Some(active),
-                ..user(&t, name)
+            .write(|tx| {
+                tx.insert_user(&UserRecord {
+                    active: Some(active),
+                    ..user(&t, name)
+                })
             })
             .expect("insert");
     }
@@ -160,7 +162,7 @@ fn every_user_of_a_page_comes_with_its_own_children_in_order(store: &Store) {
                 u.children.push(phone(&format!("+{i}{j}"), "mobile"));
             }
         }
-        store.insert_user(&u).expect("insert");
+        store.write(|tx| tx.insert_user(&u)).expect("insert");
         expected.push(u);
     }
     let q = UserQuery {
@@ -168,7 +170,7 @@ fn every_user_of_a_page_comes_with_its_own_children_in_order(store: &Store) {
         limit: 4,
         ..UserQuery::all(0)
     };
-    let got = store.list_users(&t, &q).expect("list");
+    let got = store.read(|tx| tx.list_users(&t, &q)).expect("list");
     assert_eq!(got.total, 7);
     assert_eq!(got.users, expected[2..6]);
 }
@@ -191,7 +193,7 @@ fn a_list_runs_the_same_statements_for_three_users_as_for_thirty(store: &Store) 
                 children: vec![email(&format!("{i}@x"), "work", true), phone("+1", "work")],
                 ..user(t, &format!("u{i}"))
             };
-            store.insert_user(&u).expect("insert");
+            store.write(|tx| tx.insert_user(&u)).expect("insert");
         }
     }
     // The whole list fits the page: BEGIN, page, children, COMMIT.

@@ -164,7 +164,7 @@ pub(crate) fn member(id: &str, member_type: MemberType) -> MemberRecord {
 /// Every user of the tenant, in the default order.
 pub(crate) fn all_users(store: &Store, tenant_id: &str) -> Vec<UserRecord> {
     store
-        .list_users(tenant_id, &UserQuery::all(1_000))
+        .read(|tx| tx.list_users(tenant_id, &UserQuery::all(1_000)))
         .expect("list users")
         .users
 }

@@ -47,14 +47,14 @@ fn reopening_keeps_the_data_and_migrates_nothing(db: &TestDb) {
     let t = {
         let store = db.store();
         let t = tenant(&store, "contoso");
-        store.insert_user(&user(&t, "ada")).expect("insert");
+        store.write(|tx| tx.insert_user(&user(&t, "ada"))).expect("insert");
         t
     };
     let store = db.store();
     assert_eq!(store.migrate(), Ok(vec![]));
     assert_eq!(
         store
-            .list_users(&t, &crate::records::UserQuery::all(10))
+            .read(|tx| tx.list_users(&t, &crate::records::UserQuery::all(10)))
             .map(|p| p.total),
         Ok(1)
     );
@@ -94,6 +94,6 @@ fn a_write_nested_in_a_write_on_sqlite_gives_up_as_unavailable() {
         ..StoreOptions::default()
     });
     let t = tenant(&store, "contoso");
-    let nested = store.write(|_| store.insert_user(&user(&t, "ada")));
+    let nested = store.write(|_| store.write(|tx| tx.insert_user(&user(&t, "ada"))));
     assert!(matches!(nested, Err(StorageError::Unavailable(_))), "{nested:?}");
 }

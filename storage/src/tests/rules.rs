@@ -52,7 +52,7 @@ fn rules_round_trip_and_setting_one_replaces_it(store: &Store) {
 fn a_stored_user_is_tested_against_a_predicate_in_sql(store: &Store) {
     let t = tenant(store, "contoso");
     let ada = user(&t, "Ada@Contoso.com");
-    store.insert_user(&ada).unwrap();
+    store.write(|tx| tx.insert_user(&ada)).unwrap();
     let ends_with = |s: &str| text(UserColumn::UserName, CompareOp::EndsWith, s);
     let (inside, outside) = store
         .read(|tx| {
@@ -81,7 +81,7 @@ fn candidates_leave_out_users_linked_to_the_calling_token(store: &Store) {
         with("taken-from-entra", Some("entra"), Some("other")),
     ];
     for u in &users {
-        store.insert_user(u).unwrap();
+        store.write(|tx| tx.insert_user(u)).unwrap();
     }
     let same = exact(UserColumn::ExternalId, CompareOp::Eq, "same");
     let ids = store.read(|tx| tx.unlinked_users(&t, &same, "entra", 10)).unwrap();
@@ -97,10 +97,10 @@ fn scope_markers_are_found_among_member_ids(store: &Store) {
     let t = tenant(store, "contoso");
     let ada = user(&t, "ada");
     let bob = user(&t, "bob");
-    store.insert_user(&ada).unwrap();
-    store.insert_user(&bob).unwrap();
+    store.write(|tx| tx.insert_user(&ada)).unwrap();
+    store.write(|tx| tx.insert_user(&bob)).unwrap();
     store.write(|tx| tx.set_user_scope(&t, &bob.id, true, false)).unwrap();
-    let stored = store.get_user(&t, &bob.id).unwrap().unwrap();
+    let stored = store.read(|tx| tx.get_user(&t, &bob.id)).unwrap().unwrap();
     assert!(stored.out_of_scope && stored.active == Some(false) && stored.version == bob.version);
     let ids = [ada.id.clone(), bob.id.clone(), "nobody".into()];
     let marked: Vec<(String, bool)> = store

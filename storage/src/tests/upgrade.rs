@@ -61,7 +61,10 @@ fn the_newest_migration_keeps_users_values_and_their_flags(db: &TestDb) {
     let store = db.store(); // runs the newest migration
     assert_eq!(store.migrate(), Ok(vec![]), "nothing left to migrate");
 
-    let ada = store.get_user("t1", "ada").unwrap().expect("ada survives");
+    let ada = store
+        .read(|tx| tx.get_user("t1", "ada"))
+        .unwrap()
+        .expect("ada survives");
     assert_eq!(
         (ada.user_name.as_str(), ada.active, ada.version),
         ("Ada@contoso.com", Some(true), 3)
@@ -85,7 +88,10 @@ fn the_newest_migration_keeps_users_values_and_their_flags(db: &TestDb) {
             email("ada@home.example", "home", None),
         ]
     );
-    let bob = store.get_user("t1", "bob").unwrap().expect("bob survives");
+    let bob = store
+        .read(|tx| tx.get_user("t1", "bob"))
+        .unwrap()
+        .expect("bob survives");
     assert_eq!(bob.active, Some(false));
     assert_eq!(bob.children.len(), 1, "every user keeps its values");
 
@@ -93,14 +99,25 @@ fn the_newest_migration_keeps_users_values_and_their_flags(db: &TestDb) {
     let mut again = ada.clone();
     again.id = "ada2".into();
     again.user_name = "ADA@contoso.com".into();
-    assert!(matches!(store.insert_user(&again), Err(StorageError::Conflict { .. })));
-    store.delete_user("t1", "ada", None, 10).unwrap();
+    assert!(matches!(
+        store.write(|tx| tx.insert_user(&again)),
+        Err(StorageError::Conflict { .. })
+    ));
+    store.write(|tx| tx.delete_user("t1", "ada", None, 10)).unwrap();
     let mut reused = ada;
     reused.version = 1;
     store
-        .insert_user(&reused)
+        .write(|tx| tx.insert_user(&reused))
         .expect("a new user may take the deleted id: its values went with it");
-    assert_eq!(store.get_user("t1", "ada").unwrap().unwrap().children.len(), 2);
+    assert_eq!(
+        store
+            .read(|tx| tx.get_user("t1", "ada"))
+            .unwrap()
+            .unwrap()
+            .children
+            .len(),
+        2
+    );
 
     // Every index of the rebuilt tables is there, as on a database created fresh.
     let fresh = match db.backend() {

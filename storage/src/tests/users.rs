@@ -126,17 +126,17 @@ fn full_user(tenant_id: &str) -> UserRecord {
 fn a_user_reads_back_with_every_field_and_its_children_in_order(store: &Store) {
     let t = tenant(store, "contoso");
     let ada = full_user(&t);
-    store.insert_user(&ada).expect("insert");
-    assert_eq!(store.get_user(&t, &ada.id), Ok(Some(ada.clone())));
+    store.write(|tx| tx.insert_user(&ada)).expect("insert");
+    assert_eq!(store.read(|tx| tx.get_user(&t, &ada.id)), Ok(Some(ada.clone())));
     assert_eq!(all_users(store, &t), vec![ada]);
-    assert_eq!(store.get_user(&t, "missing"), Ok(None));
+    assert_eq!(store.read(|tx| tx.get_user(&t, "missing")), Ok(None));
 }
 
 fn user_names_are_unique_per_tenant_whatever_their_case(store: &Store) {
     let t = tenant(store, "contoso");
-    store.insert_user(&user(&t, "Ada@X")).expect("insert");
+    store.write(|tx| tx.insert_user(&user(&t, "Ada@X"))).expect("insert");
     assert_eq!(
-        store.insert_user(&user(&t, "ada@x")),
+        store.write(|tx| tx.insert_user(&user(&t, "ada@x"))),
         Err(StorageError::Conflict {
             what: "users.user_name".into()
         })
@@ -146,36 +146,40 @@ fn user_names_are_unique_per_tenant_whatever_their_case(store: &Store) {
 
 fn unicode_user_names_are_unique_whatever_their_case(store: &Store) {
     let t = tenant(store, "contoso");
-    store.insert_user(&user(&t, "ÉMILE")).expect("insert");
+    store.write(|tx| tx.insert_user(&user(&t, "ÉMILE"))).expect("insert");
     assert_eq!(
-        store.insert_user(&user(&t, "émile")),
+        store.write(|tx| tx.insert_user(&user(&t, "émile"))),
         Err(StorageError::Conflict {
             what: "users.user_name".into()
         })
     );
     store
-        .insert_user(&user(&t, "emile"))
+        .write(|tx| tx.insert_user(&user(&t, "emile")))
         .expect("e without accent is another name");
 }
 
 fn the_same_user_name_may_exist_in_two_tenants(store: &Store) {
     let a = tenant(store, "a");
     let b = tenant(store, "b");
-    store.insert_user(&user(&a, "ada@x")).expect("insert in a");
-    store.insert_user(&user(&b, "ADA@X")).expect("insert in b");
+    store
+        .write(|tx| tx.insert_user(&user(&a, "ada@x")))
+        .expect("insert in a");
+    store
+        .write(|tx| tx.insert_user(&user(&b, "ADA@X")))
+        .expect("insert in b");
 }
 
 fn a_user_id_is_taken_once_per_tenant(store: &Store) {
     let a = tenant(store, "a");
     let b = tenant(store, "b");
     let first = user(&a, "first");
-    store.insert_user(&first).expect("insert");
+    store.write(|tx| tx.insert_user(&first)).expect("insert");
     let same_id = UserRecord {
         id: first.id.clone(),
         ..user(&a, "second")
     };
     assert_eq!(
-        store.insert_user(&same_id),
+        store.write(|tx| tx.insert_user(&same_id)),
         Err(StorageError::Conflict {
             what: "users.id".into()
         })
@@ -184,12 +188,14 @@ fn a_user_id_is_taken_once_per_tenant(store: &Store) {
         tenant_id: b,
         ..same_id
     };
-    store.insert_user(&other_tenant).expect("ids are per tenant");
+    store
+        .write(|tx| tx.insert_user(&other_tenant))
+        .expect("ids are per tenant");
 }
 
 fn a_user_of_a_missing_tenant_is_refused_as_not_found(store: &Store) {
     assert_eq!(
-        store.insert_user(&user("no-such-tenant", "ada")),
+        store.write(|tx| tx.insert_user(&user("no-such-tenant", "ada"))),
         Err(StorageError::NotFound)
     );
 }
@@ -197,7 +203,7 @@ fn a_user_of_a_missing_tenant_is_refused_as_not_found(store: &Store) {
 fn an_update_with_the_stored_version_replaces_fields_and_children(store: &Store) {
     let t = tenant(store, "contoso");
     let ada = full_user(&t);
-    store.insert_user(&ada).expect("insert");
+    store.write(|tx| tx.insert_user(&ada)).expect("insert");
 
     let changed = UserRecord {
         user_name: "ada.king@example.com".into(),
@@ -209,8 +215,8 @@ fn an_update_with_the_stored_version_replaces_fields_and_children(store: &Store)
         children: vec![phone("+44 1", "mobile"), email("new@example.com", "work", true)],
         ..ada.clone()
     };
-    store.update_user(&changed, ada.version).expect("update");
-    assert_eq!(store.get_user(&t, &ada.id), Ok(Some(changed.clone())));
+    store.write(|tx| tx.update_user(&changed, ada.version)).expect("update");
+    assert_eq!(store.read(|tx| tx.get_user(&t, &ada.id)), Ok(Some(changed.clone())));
 
     // The new name is what the unique index and the filters see now.
     let by_name = |name: &str| {
@@ -218,25 +224,25 @@ fn an_update_with_the_stored_version_replaces_fields_and_children(store: &Store)
             predicate: text(UserColumn::UserName, CompareOp::Eq, name),
             ..UserQuery::all(10)
         };
-        store.list_users(&t, &q).expect("list").total
+        store.read(|tx| tx.list_users(&t, &q)).expect("list").total
     };
     assert_eq!(by_name("ADA.KING@example.com"), 1);
     assert_eq!(by_name("ada@example.com"), 0);
     store
-        .insert_user(&user(&t, "ada@example.com"))
+        .write(|tx| tx.insert_user(&user(&t, "ada@example.com")))
         .expect("the old name is free again");
 }
 
 fn an_update_with_a_stale_version_is_a_version_mismatch(store: &Store) {
     let t = tenant(store, "contoso");
     let ada = user(&t, "ada");
-    store.insert_user(&ada).expect("insert");
+    store.write(|tx| tx.insert_user(&ada)).expect("insert");
     let v2 = UserRecord {
         title: Some("v2".into()),
         version: 2,
         ..ada.clone()
     };
-    store.update_user(&v2, 1).expect("update to v2");
+    store.write(|tx| tx.update_user(&v2, 1)).expect("update to v2");
 
     let stale = UserRecord {
         title: Some("stale".into()),
@@ -245,15 +251,18 @@ fn an_update_with_a_stale_version_is_a_version_mismatch(store: &Store) {
         ..ada.clone()
     };
     assert_eq!(
-        store.update_user(&stale, 1),
+        store.write(|tx| tx.update_user(&stale, 1)),
         Err(StorageError::VersionMismatch { current: 2 })
     );
-    assert_eq!(store.get_user(&t, &ada.id), Ok(Some(v2)));
+    assert_eq!(store.read(|tx| tx.get_user(&t, &ada.id)), Ok(Some(v2)));
 }
 
 fn an_update_of_a_missing_user_is_not_found(store: &Store) {
     let t = tenant(store, "contoso");
-    assert_eq!(store.update_user(&user(&t, "ghost"), 1), Err(StorageError::NotFound));
+    assert_eq!(
+        store.write(|tx| tx.update_user(&user(&t, "ghost"), 1)),
+        Err(StorageError::NotFound)
+    );
 }
 
 fn renaming_onto_a_taken_user_name_conflicts_and_changes_nothing(store: &Store) {
@@ -262,8 +271,8 @@ fn renaming_onto_a_taken_user_name_conflicts_and_changes_nothing(store: &Store) 
         children: vec![email("ada@x", "work", true)],
         ..user(&t, "ada")
     };
-    store.insert_user(&ada).expect("insert ada");
-    store.insert_user(&user(&t, "bob")).expect("insert bob");
+    store.write(|tx| tx.insert_user(&ada)).expect("insert ada");
+    store.write(|tx| tx.insert_user(&user(&t, "bob"))).expect("insert bob");
 
     let renamed = UserRecord {
         user_name: "BOB".into(),
@@ -272,22 +281,24 @@ fn renaming_onto_a_taken_user_name_conflicts_and_changes_nothing(store: &Store) 
         ..ada.clone()
     };
     assert_eq!(
-        store.update_user(&renamed, 1),
+        store.write(|tx| tx.update_user(&renamed, 1)),
         Err(StorageError::Conflict {
             what: "users.user_name".into()
         })
     );
-    assert_eq!(store.get_user(&t, &ada.id), Ok(Some(ada)));
+    assert_eq!(store.read(|tx| tx.get_user(&t, &ada.id)), Ok(Some(ada)));
 }
 
 fn a_deleted_user_and_its_children_are_gone(store: &Store) {
     let t = tenant(store, "contoso");
     let ada = full_user(&t);
-    store.insert_user(&ada).expect("insert");
-    store.delete_user(&t, &ada.id, None, tick()).expect("delete");
-    assert_eq!(store.get_user(&t, &ada.id), Ok(None));
+    store.write(|tx| tx.insert_user(&ada)).expect("insert");
+    store
+        .write(|tx| tx.delete_user(&t, &ada.id, None, tick()))
+        .expect("delete");
+    assert_eq!(store.read(|tx| tx.get_user(&t, &ada.id)), Ok(None));
     assert_eq!(
-        store.delete_user(&t, &ada.id, None, tick()),
+        store.write(|tx| tx.delete_user(&t, &ada.id, None, tick())),
         Err(StorageError::NotFound)
     );
 
@@ -297,19 +308,19 @@ fn a_deleted_user_and_its_children_are_gone(store: &Store) {
     );
     assert_eq!(
         store
-            .list_users(
+            .read(|tx| tx.list_users(
                 &t,
                 &UserQuery {
                     predicate: any_email,
                     ..UserQuery::all(10)
                 }
-            )
+            ))
             .map(|p| p.total),
         Ok(0)
     );
     // Same id and children again: nothing of the old rows is left to collide with.
-    store.insert_user(&ada).expect("insert again");
-    assert_eq!(store.get_user(&t, &ada.id), Ok(Some(ada)));
+    store.write(|tx| tx.insert_user(&ada)).expect("insert again");
+    assert_eq!(store.read(|tx| tx.get_user(&t, &ada.id)), Ok(Some(ada)));
 }
 
 fn a_delete_checks_the_version_when_given_one(store: &Store) {
@@ -318,15 +329,17 @@ fn a_delete_checks_the_version_when_given_one(store: &Store) {
         version: 3,
         ..user(&t, "ada")
     };
-    store.insert_user(&ada).expect("insert");
+    store.write(|tx| tx.insert_user(&ada)).expect("insert");
     assert_eq!(
-        store.delete_user(&t, &ada.id, Some(2), tick()),
+        store.write(|tx| tx.delete_user(&t, &ada.id, Some(2), tick())),
         Err(StorageError::VersionMismatch { current: 3 })
     );
-    assert!(store.get_user(&t, &ada.id).expect("get").is_some());
-    store.delete_user(&t, &ada.id, Some(3), tick()).expect("delete");
+    assert!(store.read(|tx| tx.get_user(&t, &ada.id)).expect("get").is_some());
+    store
+        .write(|tx| tx.delete_user(&t, &ada.id, Some(3), tick()))
+        .expect("delete");
     assert_eq!(
-        store.delete_user(&t, &ada.id, Some(3), tick()),
+        store.write(|tx| tx.delete_user(&t, &ada.id, Some(3), tick())),
         Err(StorageError::NotFound)
     );
 }
@@ -338,16 +351,16 @@ fn a_user_of_another_tenant_is_invisible_and_untouchable(store: &Store) {
         children: vec![email("ada@x", "work", true)],
         ..user(&a, "ada")
     };
-    store.insert_user(&ada).expect("insert");
+    store.write(|tx| tx.insert_user(&ada)).expect("insert");
 
-    assert_eq!(store.get_user(&b, &ada.id), Ok(None));
-    let everything = store.list_users(&b, &UserQuery::all(100)).expect("list");
+    assert_eq!(store.read(|tx| tx.get_user(&b, &ada.id)), Ok(None));
+    let everything = store.read(|tx| tx.list_users(&b, &UserQuery::all(100))).expect("list");
     assert_eq!((everything.total, everything.users.len()), (0, 0));
     let by_name = UserQuery {
         predicate: exact(UserColumn::UserName, CompareOp::Eq, "ada"),
         ..UserQuery::all(10)
     };
-    assert_eq!(store.list_users(&b, &by_name).map(|p| p.total), Ok(0));
+    assert_eq!(store.read(|tx| tx.list_users(&b, &by_name)).map(|p| p.total), Ok(0));
 
     let hijack = UserRecord {
         tenant_id: b.clone(),
@@ -355,16 +368,19 @@ fn a_user_of_another_tenant_is_invisible_and_untouchable(store: &Store) {
         version: 2,
         ..ada.clone()
     };
-    assert_eq!(store.update_user(&hijack, 1), Err(StorageError::NotFound));
     assert_eq!(
-        store.delete_user(&b, &ada.id, None, tick()),
+        store.write(|tx| tx.update_user(&hijack, 1)),
         Err(StorageError::NotFound)
     );
     assert_eq!(
-        store.delete_user(&b, &ada.id, Some(1), tick()),
+        store.write(|tx| tx.delete_user(&b, &ada.id, None, tick())),
         Err(StorageError::NotFound)
     );
-    assert_eq!(store.get_user(&a, &ada.id), Ok(Some(ada)));
+    assert_eq!(
+        store.write(|tx| tx.delete_user(&b, &ada.id, Some(1), tick())),
+        Err(StorageError::NotFound)
+    );
+    assert_eq!(store.read(|tx| tx.get_user(&a, &ada.id)), Ok(Some(ada)));
 }
 
 fn a_failed_write_transaction_leaves_nothing_behind(store: &Store) {
@@ -383,8 +399,8 @@ fn a_failed_write_transaction_leaves_nothing_behind(store: &Store) {
             what: "users.user_name".into()
         })
     );
-    assert_eq!(store.get_user(&t, &ada.id), Ok(None));
-    store.insert_user(&ada).expect("nothing was left behind");
+    assert_eq!(store.read(|tx| tx.get_user(&t, &ada.id)), Ok(None));
+    store.write(|tx| tx.insert_user(&ada)).expect("nothing was left behind");
 }
 
 fn writes_in_one_transaction_commit_together(store: &Store) {

@@ -1,9 +1,9 @@
 //! Users and their multi-valued attributes.
 //!
-//! Every function takes a connection that is already inside a transaction (see
-//! [`crate::Tx`]) and scopes every statement by `tenant_id`. A list is a fixed number
-//! of statements whatever the page size: at most one page query, one batched load of
-//! the page's children and one count.
+//! The user operations of [`Tx`]: each runs inside the caller's transaction and scopes
+//! every statement by `tenant_id`. A list is a fixed number of statements whatever the
+//! page size: at most one page query, one batched load of the page's children and one
+//! count.
 
 mod rows;
 
@@ -12,11 +12,11 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 
 use crate::conn::{AnyConnection, MultiBackend};
-use crate::error::{DbResultExt, StorageError};
+use crate::error::{DbResultExt, StorageError, stale_or_missing};
 use crate::query::MultiValuedAttr;
 use crate::records::{ChildValue, MemberType, SortKey, UserPage, UserQuery, UserRecord};
 use crate::schema::{user_values, users};
-use crate::{filter_sql, paging};
+use crate::{Tx, filter_sql, paging};
 
 pub(crate) use rows::attr_name;
 use rows::{ChildRow, NewChild, NewUser, UserFields, UserRow, new_children};
@@ -25,114 +25,170 @@ use rows::{ChildRow, NewChild, NewUser, UserFields, UserRow, new_children};
 /// bind-parameter limits.
 pub(crate) const BATCH: usize = 500;
 
-/// Inserts a user and its children.
-pub(crate) fn insert_user_in(conn: &mut AnyConnection, user: &UserRecord) -> Result<(), StorageError> {
-    let _span = crate::trace::db_span(conn, "INSERT", "users").entered();
-    diesel::insert_into(users::table)
-        .values(NewUser::of(user))
-        .execute(conn)
+impl Tx<'_> {
+    /// Stores a new user and its multi-valued attributes.
+    ///
+    /// [`StorageError::Conflict`] with `users.user_name` when the tenant already has
+    /// this userName in any letter case, `users.id` when the id is taken;
+    /// [`StorageError::NotFound`] when the tenant does not exist.
+    pub fn insert_user(&mut self, user: &UserRecord) -> Result<(), StorageError> {
+        let _span = crate::trace::db_span(self.conn, "INSERT", "users").entered();
+        diesel::insert_into(users::table)
+            .values(NewUser::of(user))
+            .execute(self.conn)
+            .db()?;
+        insert_children(self.conn, user)
+    }
+
+    /// One user of the tenant, with its multi-valued attributes in stored order.
+    pub fn get_user(&mut self, tenant_id: &str, id: &str) -> Result<Option<UserRecord>, StorageError> {
+        let _span = crate::trace::db_span(self.conn, "SELECT", "users").entered();
+        let row = users::table
+            .filter(users::tenant_id.eq(tenant_id))
+            .filter(users::id.eq(id))
+            .select(UserRow::as_select())
+            .first(self.conn)
+            .optional()
+            .db()?;
+        let Some(row) = row else { return Ok(None) };
+        let children = user_values::table
+            .filter(user_values::tenant_id.eq(tenant_id))
+            .filter(user_values::user_id.eq(id))
+            .order(user_values::ord)
+            .select(ChildRow::as_select())
+            .load(self.conn)
+            .db()?
+            .into_iter()
+            .map(ChildRow::into_child)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(row.into_record(children)))
+    }
+
+    /// Replaces the stored user `(user.tenant_id, user.id)` with `user` (every field,
+    /// including `version`, which the caller has bumped) if the stored version is
+    /// `expected_version`: every column but the key is overwritten and the multi-valued
+    /// attributes are replaced.
+    ///
+    /// [`StorageError::NotFound`] when the user does not exist,
+    /// [`StorageError::VersionMismatch`] when it has another version,
+    /// [`StorageError::Conflict`] when the new userName is taken.
+    pub fn update_user(&mut self, user: &UserRecord, expected_version: i64) -> Result<(), StorageError> {
+        let _span = crate::trace::db_span(self.conn, "UPDATE", "users").entered();
+        let updated = diesel::update(
+            users::table
+                .filter(users::tenant_id.eq(&user.tenant_id))
+                .filter(users::id.eq(&user.id))
+                .filter(users::version.eq(expected_version)),
+        )
+        .set(UserFields::of(user))
+        .execute(self.conn)
         .db()?;
-    insert_children(conn, user)
-}
-
-/// Reads one user and its children.
-pub(crate) fn get_user_in(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    id: &str,
-) -> Result<Option<UserRecord>, StorageError> {
-    let _span = crate::trace::db_span(conn, "SELECT", "users").entered();
-    let row = users::table
-        .filter(users::tenant_id.eq(tenant_id))
-        .filter(users::id.eq(id))
-        .select(UserRow::as_select())
-        .first(conn)
-        .optional()
+        if updated == 0 {
+            return Err(why_unchanged(self.conn, &user.tenant_id, &user.id));
+        }
+        diesel::delete(
+            user_values::table
+                .filter(user_values::tenant_id.eq(&user.tenant_id))
+                .filter(user_values::user_id.eq(&user.id)),
+        )
+        .execute(self.conn)
         .db()?;
-    let Some(row) = row else { return Ok(None) };
-    let children = user_values::table
-        .filter(user_values::tenant_id.eq(tenant_id))
-        .filter(user_values::user_id.eq(id))
-        .order(user_values::ord)
-        .select(ChildRow::as_select())
-        .load(conn)
-        .db()?
-        .into_iter()
-        .map(ChildRow::into_child)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Some(row.into_record(children)))
-}
+        insert_children(self.conn, user)
+    }
 
-/// Overwrites a user (every column but the key) and replaces its children, provided
-/// its stored version is `expected_version`.
-pub(crate) fn update_user_in(
-    conn: &mut AnyConnection,
-    user: &UserRecord,
-    expected_version: i64,
-) -> Result<(), StorageError> {
-    let _span = crate::trace::db_span(conn, "UPDATE", "users").entered();
-    let updated = diesel::update(
-        users::table
-            .filter(users::tenant_id.eq(&user.tenant_id))
-            .filter(users::id.eq(&user.id))
-            .filter(users::version.eq(expected_version)),
-    )
-    .set(UserFields::of(user))
-    .execute(conn)
-    .db()?;
-    if updated == 0 {
-        return Err(why_unchanged(conn, &user.tenant_id, &user.id));
+    /// Deletes a user and its multi-valued attributes, and takes it out of every group
+    /// (bumping those groups' versions and setting their `last_modified_us` to
+    /// `now_us`); with `Some(version)`, only if that is the stored version. Returns the
+    /// ids of the groups it was taken out of. Errors as for [`Tx::update_user`].
+    ///
+    /// The multi-valued attributes go by cascade; the memberships are deleted here.
+    pub fn delete_user(
+        &mut self,
+        tenant_id: &str,
+        id: &str,
+        expected_version: Option<i64>,
+        now_us: i64,
+    ) -> Result<Vec<String>, StorageError> {
+        let _span = crate::trace::db_span(self.conn, "DELETE", "users").entered();
+        let target = users::table
+            .filter(users::tenant_id.eq(tenant_id))
+            .filter(users::id.eq(id));
+        let deleted = match expected_version {
+            Some(v) => diesel::delete(target.filter(users::version.eq(v))).execute(self.conn),
+            None => diesel::delete(target).execute(self.conn),
+        }
+        .db()?;
+        if deleted == 0 {
+            return Err(why_unchanged(self.conn, tenant_id, id));
+        }
+        self.leave_every_group(tenant_id, id, MemberType::User, now_us)
     }
-    diesel::delete(
-        user_values::table
-            .filter(user_values::tenant_id.eq(&user.tenant_id))
-            .filter(user_values::user_id.eq(&user.id)),
-    )
-    .execute(conn)
-    .db()?;
-    insert_children(conn, user)
-}
 
-/// Deletes a user (its children go by cascade) and its group memberships, if its stored
-/// version is `expected_version` when one is given.
-pub(crate) fn delete_user_in(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    id: &str,
-    expected_version: Option<i64>,
-    now_us: i64,
-) -> Result<Vec<String>, StorageError> {
-    let _span = crate::trace::db_span(conn, "DELETE", "users").entered();
-    let target = users::table
-        .filter(users::tenant_id.eq(tenant_id))
-        .filter(users::id.eq(id));
-    let deleted = match expected_version {
-        Some(v) => diesel::delete(target.filter(users::version.eq(v))).execute(conn),
-        None => diesel::delete(target).execute(conn),
+    /// One page of the tenant's users that satisfy `query.predicate`, and how many
+    /// satisfy it in all. At most three statements whatever the page size: the page,
+    /// its users' multi-valued attributes in one batch, and a count when the page
+    /// alone does not tell the total.
+    ///
+    /// The count is skipped when the page itself tells the total (it is the last page
+    /// and not empty, or it is the first page and not full) — the common case of a
+    /// lookup such as `userName eq "…"`, which then costs a single statement when nothing
+    /// matches. Run it in a read transaction so that page and count see one snapshot.
+    ///
+    /// Order: by `query.sort` when given (text case-insensitively, by code point;
+    /// NULLs last ascending, first descending), then by creation time and id.
+    pub fn list_users(&mut self, tenant_id: &str, query: &UserQuery) -> Result<UserPage, StorageError> {
+        let _span = crate::trace::db_span(self.conn, "SELECT", "users").entered();
+        let (limit, offset) = paging::limit_offset(query.limit, query.offset);
+        let rows = if limit == 0 {
+            Vec::new()
+        } else {
+            let page = users::table
+                .into_boxed::<MultiBackend>()
+                .filter(users::tenant_id.eq(tenant_id.to_owned()))
+                .filter(filter_sql::compile(&query.predicate)?);
+            order(page, query.sort)
+                .limit(limit)
+                .offset(offset)
+                .select(UserRow::as_select())
+                .load::<UserRow>(self.conn)
+                .db()?
+        };
+
+        let total = paging::total(query.offset, query.limit, rows.len(), || {
+            users::table
+                .filter(users::tenant_id.eq(tenant_id))
+                .filter(filter_sql::compile(&query.predicate)?)
+                .count()
+                .get_result::<i64>(self.conn)
+                .db()
+        })?;
+
+        let mut children = load_children(self.conn, tenant_id, &rows)?;
+        let users = rows
+            .into_iter()
+            .map(|row| {
+                let mine = children.remove(&row.id).unwrap_or_default();
+                row.into_record(mine)
+            })
+            .collect();
+        Ok(UserPage { total, users })
     }
-    .db()?;
-    if deleted == 0 {
-        return Err(why_unchanged(conn, tenant_id, id));
-    }
-    crate::groups::forget_member_in(conn, tenant_id, id, MemberType::User, now_us)
 }
 
 /// After a conditional write touched no row: gone, or another version.
 fn why_unchanged(conn: &mut AnyConnection, tenant_id: &str, id: &str) -> StorageError {
-    let current = users::table
-        .filter(users::tenant_id.eq(tenant_id))
-        .filter(users::id.eq(id))
-        .select(users::version)
-        .first::<i64>(conn)
-        .optional()
-        .db();
-    match current {
-        Ok(Some(current)) => StorageError::VersionMismatch { current },
-        Ok(None) => StorageError::NotFound,
-        Err(e) => e,
-    }
+    stale_or_missing(
+        users::table
+            .filter(users::tenant_id.eq(tenant_id))
+            .filter(users::id.eq(id))
+            .select(users::version)
+            .first::<i64>(conn)
+            .optional()
+            .db(),
+    )
 }
 
+/// Inserts the multi-valued attributes of `user`, `BATCH` rows per statement.
 fn insert_children(conn: &mut AnyConnection, user: &UserRecord) -> Result<(), StorageError> {
     let children = new_children(user)?;
     for chunk in children.chunks(BATCH) {
@@ -153,55 +209,6 @@ fn insert_child_rows(conn: &mut AnyConnection, rows: &[NewChild<'_>]) -> Result<
     }
     .db()?;
     Ok(())
-}
-
-/// One page of a tenant's users and how many match in all: at most one page query,
-/// one batched load of the page's children and one count, whatever the page size.
-///
-/// The count is skipped when the page itself tells the total (it is the last page
-/// and not empty, or it is the first page and not full) — the common case of a
-/// lookup such as `userName eq "…"`, which then costs a single statement when nothing
-/// matches. Run it in a read transaction so that page and count see one snapshot.
-pub(crate) fn list_users_in(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    query: &UserQuery,
-) -> Result<UserPage, StorageError> {
-    let _span = crate::trace::db_span(conn, "SELECT", "users").entered();
-    let (limit, offset) = paging::limit_offset(query.limit, query.offset);
-    let rows = if limit == 0 {
-        Vec::new()
-    } else {
-        let page = users::table
-            .into_boxed::<MultiBackend>()
-            .filter(users::tenant_id.eq(tenant_id.to_owned()))
-            .filter(filter_sql::compile(&query.predicate)?);
-        order(page, query.sort)
-            .limit(limit)
-            .offset(offset)
-            .select(UserRow::as_select())
-            .load::<UserRow>(conn)
-            .db()?
-    };
-
-    let total = paging::total(query.offset, query.limit, rows.len(), || {
-        users::table
-            .filter(users::tenant_id.eq(tenant_id))
-            .filter(filter_sql::compile(&query.predicate)?)
-            .count()
-            .get_result::<i64>(conn)
-            .db()
-    })?;
-
-    let mut children = load_children(conn, tenant_id, &rows)?;
-    let users = rows
-        .into_iter()
-        .map(|row| {
-            let mine = children.remove(&row.id).unwrap_or_default();
-            row.into_record(mine)
-        })
-        .collect();
-    Ok(UserPage { total, users })
 }
 
 /// Applies the sort key, then creation order and id so that pages are stable.
