@@ -184,7 +184,7 @@ pub fn idsync_binary(explicit: Option<PathBuf>) -> Result<PathBuf> {
         let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().context("no workspace")?;
         let manifest = workspace.join("Cargo.toml");
         eprintln!("building idsync ({profile} profile)…");
-        let status = Command::new(cargo)
+        let status = without_package_env(Command::new(cargo))
             .args([
                 "build",
                 "--quiet",
@@ -212,4 +212,29 @@ pub fn idsync_binary(explicit: Option<PathBuf>) -> Result<PathBuf> {
         );
     }
     Ok(sibling)
+}
+
+/// `command` without the variables cargo sets for the package it runs (`cargo run`,
+/// `cargo test`). A nested cargo would pass them on to build scripts, and some watch
+/// them (ring's watches `CARGO_MANIFEST_DIR`): each build would then undo the other's.
+fn without_package_env(mut command: Command) -> Command {
+    for (name, _) in std::env::vars_os() {
+        let text = name.to_string_lossy();
+        let per_package = text.starts_with("CARGO_PKG_")
+            || matches!(
+                text.as_ref(),
+                "CARGO_MANIFEST_DIR"
+                    | "CARGO_MANIFEST_PATH"
+                    | "CARGO_MANIFEST_LINKS"
+                    | "CARGO_CRATE_NAME"
+                    | "CARGO_BIN_NAME"
+                    | "CARGO_PRIMARY_PACKAGE"
+                    | "CARGO_TARGET_TMPDIR"
+                    | "OUT_DIR"
+            );
+        if per_package {
+            command.env_remove(&name);
+        }
+    }
+    command
 }
