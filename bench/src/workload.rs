@@ -1,0 +1,197 @@
+//! What each mode asks of a server: its phases in order, each over every user (or
+//! group, or membership batch) before the next begins, as Entra's cycle goes. Users and
+//! groups are numbered; number `n` belongs to tenant `n % tenants`. Pure.
+
+use crate::scim::MEMBERS_PER_PATCH;
+
+/// What one item of a phase does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// `POST /Users` → 201 with an id.
+    CreateUser,
+    /// `GET /Users?filter=userName eq …` → 200, one result.
+    LookupUser,
+    /// `PATCH /Users/{id}` of displayName, work phone and department → 200.
+    PatchUser,
+    /// `GET /Users/{id}` → 200.
+    GetUser,
+    /// `PATCH /Users/{id}` `active` `"False"` → 200.
+    DisableUser,
+    /// `DELETE /Users/{id}` → 204.
+    DeleteUser,
+    /// Entra's first cycle, per user: the match finds nothing (200, 0 results), then
+    /// `POST /Users` → 201.
+    SyncUser,
+    /// The same for a group: `GET /Groups?…displayName eq …` (0 results), `POST /Groups`.
+    SyncGroup,
+    /// `PATCH /Groups/{id}` `Add members` with one batch → 204.
+    AddMembers,
+}
+
+impl Step {
+    /// The phase's name in the report.
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::CreateUser => "create",
+            Step::LookupUser => "lookup",
+            Step::PatchUser => "patch",
+            Step::GetUser => "get",
+            Step::DisableUser => "disable",
+            Step::DeleteUser => "delete",
+            Step::SyncUser => "users",
+            Step::SyncGroup => "groups",
+            Step::AddMembers => "members",
+        }
+    }
+}
+
+/// One phase: a step and, per tenant, the items (user, group or batch numbers) it runs.
+#[derive(Debug, Clone)]
+pub struct Phase {
+    /// What each item does.
+    pub step: Step,
+    /// `items[tenant]`: the numbers that tenant's clients work through, in order.
+    pub items: Vec<Vec<usize>>,
+}
+
+/// A mode's whole workload.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    /// Users in all tenants together.
+    pub users: usize,
+    /// Groups in all tenants together.
+    pub groups: usize,
+    /// Tenants.
+    pub tenants: usize,
+    /// The phases in order.
+    pub phases: Vec<Phase>,
+    /// Membership batches: a group number and at most [`MEMBERS_PER_PATCH`] user numbers.
+    pub batches: Vec<(usize, Vec<usize>)>,
+}
+
+impl Workload {
+    /// A workload of user phases only.
+    fn users(users: usize, tenants: usize, steps: &[Step]) -> Workload {
+        let phases = steps
+            .iter()
+            .map(|&step| Phase {
+                step,
+                items: (0..tenants).map(|t| numbers_of(t, users, tenants)).collect(),
+            })
+            .collect();
+        Workload {
+            users,
+            groups: 0,
+            tenants,
+            phases,
+            batches: Vec::new(),
+        }
+    }
+
+    /// Entra's incremental cycle over every user, each phase before the next.
+    pub fn cycle(users: usize, tenants: usize) -> Workload {
+        use Step::*;
+        Workload::users(
+            users,
+            tenants,
+            &[CreateUser, LookupUser, PatchUser, GetUser, DisableUser, DeleteUser],
+        )
+    }
+
+    /// Create every user, then read each by filter and by id at that size.
+    pub fn scale(users: usize, tenants: usize) -> Workload {
+        Workload::users(users, tenants, &[Step::CreateUser, Step::LookupUser, Step::GetUser])
+    }
+
+    /// Entra's first cycle: users matched and created, then groups, then memberships
+    /// (each user in `groups_per_user` of its tenant's groups) in batches.
+    pub fn initial_sync(users: usize, groups: usize, groups_per_user: usize, tenants: usize) -> Workload {
+        let mut workload = Workload::users(users, tenants, &[Step::SyncUser]);
+        workload.groups = groups;
+        workload.phases.push(Phase {
+            step: Step::SyncGroup,
+            items: (0..tenants).map(|t| numbers_of(t, groups, tenants)).collect(),
+        });
+        let mut items = Vec::with_capacity(tenants);
+        for tenant in 0..tenants {
+            let groups_here = numbers_of(tenant, groups, tenants);
+            let mut members: Vec<Vec<usize>> = vec![Vec::new(); groups_here.len()];
+            for (j, user) in numbers_of(tenant, users, tenants).into_iter().enumerate() {
+                for m in 0..groups_per_user.min(groups_here.len()) {
+                    members[(j + m) % groups_here.len()].push(user);
+                }
+            }
+            let mut mine = Vec::new();
+            for (group, users) in groups_here.into_iter().zip(members) {
+                for chunk in users.chunks(MEMBERS_PER_PATCH) {
+                    mine.push(workload.batches.len());
+                    workload.batches.push((group, chunk.to_vec()));
+                }
+            }
+            items.push(mine);
+        }
+        workload.phases.push(Phase {
+            step: Step::AddMembers,
+            items,
+        });
+        workload
+    }
+}
+
+/// The numbers below `count` that belong to `tenant`.
+pub fn numbers_of(tenant: usize, count: usize, tenants: usize) -> Vec<usize> {
+    (tenant..count).step_by(tenants.max(1)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cycle_runs_every_user_through_six_phases() {
+        let w = Workload::cycle(10, 3);
+        let names: Vec<&str> = w.phases.iter().map(|p| p.step.name()).collect();
+        assert_eq!(names, ["create", "lookup", "patch", "get", "disable", "delete"]);
+        assert_eq!(w.phases[0].items, [vec![0, 3, 6, 9], vec![1, 4, 7], vec![2, 5, 8]]);
+        assert!(
+            w.phases
+                .iter()
+                .all(|p| p.items.iter().map(Vec::len).sum::<usize>() == 10)
+        );
+    }
+
+    #[test]
+    fn memberships_stay_in_their_tenant_and_batches_hold_at_most_a_hundred() {
+        let w = Workload::initial_sync(450, 5, 2, 2);
+        let names: Vec<&str> = w.phases.iter().map(|p| p.step.name()).collect();
+        assert_eq!(names, ["users", "groups", "members"]);
+        assert_eq!(w.phases[1].items, [vec![0, 2, 4], vec![1, 3]]);
+        let mut memberships = 0;
+        for (tenant, batches) in w.phases[2].items.iter().enumerate() {
+            for &b in batches {
+                let (group, users) = &w.batches[b];
+                assert_eq!(group % 2, tenant);
+                assert!(!users.is_empty() && users.len() <= MEMBERS_PER_PATCH);
+                assert!(users.iter().all(|u| u % 2 == tenant));
+                memberships += users.len();
+            }
+        }
+        assert_eq!(memberships, 450 * 2);
+        // Tenant 1 has two groups for 225 users in two groups each: 225 per group.
+        let sizes: Vec<usize> = w
+            .batches
+            .iter()
+            .filter(|(g, _)| *g == 1)
+            .map(|(_, u)| u.len())
+            .collect();
+        assert_eq!(sizes, [100, 100, 25]);
+    }
+
+    #[test]
+    fn fewer_groups_than_asked_per_user_caps_the_memberships() {
+        let w = Workload::initial_sync(10, 1, 3, 1);
+        assert_eq!(w.batches, [(0, (0..10).collect::<Vec<_>>())]);
+        let none = Workload::initial_sync(10, 0, 2, 1);
+        assert!(none.batches.is_empty() && none.phases[2].items == [Vec::<usize>::new()]);
+    }
+}
