@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text};
+use idsync_storage::url::{redact, with_database};
 
 /// A database that exists for one idsync run.
 pub enum Database {
@@ -134,59 +135,9 @@ fn admin(admin_url: &str) -> Result<PgConnection> {
     PgConnection::establish(admin_url).with_context(|| format!("connecting to PostgreSQL at {}", redact(admin_url)))
 }
 
-/// The admin URL with its database replaced by `database`, keeping any parameters.
-fn with_database(admin_url: &str, database: &str) -> String {
-    let (base, params) = match admin_url.split_once('?') {
-        Some((base, params)) => (base, Some(params)),
-        None => (admin_url, None),
-    };
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let server = match base[authority_start..].find('/') {
-        Some(slash) => &base[..authority_start + slash],
-        None => base,
-    };
-    match params {
-        Some(params) => format!("{server}/{database}?{params}"),
-        None => format!("{server}/{database}"),
-    }
-}
-
-/// `scheme://user:password@host…` with the password hidden, for messages.
-pub fn redact(url: &str) -> String {
-    let Some(start) = url.find("://").map(|i| i + 3) else {
-        return url.to_owned();
-    };
-    let Some(at) = url[start..].find('@').map(|i| start + i) else {
-        return url.to_owned();
-    };
-    match url[start..at].find(':') {
-        Some(colon) => format!("{}:***{}", &url[..start + colon], &url[at..]),
-        None => url.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_database_is_swapped_and_parameters_kept() {
-        assert_eq!(
-            with_database("postgres://postgres@127.0.0.1:5432/postgres", "b"),
-            "postgres://postgres@127.0.0.1:5432/b"
-        );
-        assert_eq!(
-            with_database("postgres://u:p@h/db?sslmode=disable", "b"),
-            "postgres://u:p@h/b?sslmode=disable"
-        );
-        assert_eq!(with_database("postgresql://h:5432", "b"), "postgresql://h:5432/b");
-    }
-
-    #[test]
-    fn passwords_are_redacted() {
-        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
-        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
-    }
 
     #[test]
     fn sqlite_lives_in_a_folder_of_its_own() {

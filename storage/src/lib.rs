@@ -30,6 +30,7 @@
 //! - `paging`: `LIMIT`/`OFFSET` of a page, and a total counted only when the page cannot tell it.
 //! - `trace`: the spans around an operation's statements, named as OpenTelemetry's database conventions ask.
 //! - `error`: [`StorageError`], and the private mapping of diesel's and r2d2's errors onto it.
+//! - [`url`]: database URLs: the admin URL with another database, the password hidden.
 //! - `test_util` (feature `test-util`): `TestDb`, a fresh database on either backend for tests.
 //! - `tests`: this crate's tests, on SQLite and on PostgreSQL.
 //!
@@ -67,6 +68,7 @@ mod tenants;
 pub mod test_util;
 mod tokens;
 mod trace;
+pub mod url;
 mod users;
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ use idsync_core::{BulkSettings, Core, CoreSettings};
 use idsync_gateway::observe::{self, ReadinessCheck};
 use idsync_gateway::{AppState, GatewaySettings};
 use idsync_storage::records::TenantRecord;
+use idsync_storage::url::redact;
 use idsync_storage::{Store, StoreOptions};
 use tokio::net::TcpListener;
 use tonic::transport::{Channel, Endpoint};
@@ -248,33 +249,4 @@ pub fn connect_core(core_url: &str) -> Result<Channel> {
         .http2_keep_alive_interval(Duration::from_secs(30))
         .tcp_nodelay(true)
         .connect_lazy())
-}
-
-/// A database URL without its password, for messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.find('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let creds = &url[scheme + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact;
-
-    #[test]
-    fn database_passwords_are_redacted_from_messages() {
-        assert_eq!(
-            redact("postgres://idsync:s3cret@db:5432/x"),
-            "postgres://idsync:***@db:5432/x"
-        );
-        assert_eq!(redact("postgres://db/x"), "postgres://db/x");
-        assert_eq!(redact("./idsync-data/idsync.db"), "./idsync-data/idsync.db");
-    }
 }
