@@ -34,7 +34,7 @@ fn from_status(status: &Status) -> ApiError {
         }
     };
     match scim::http_status(status.code()) {
-        400 => ApiError::bad_request(scim_type(status), detail("invalid request")),
+        400 => ApiError::bad_request(scim::scim_type_of(status), detail("invalid request")),
         401 => ApiError::unauthorized(detail("missing or invalid bearer token")),
         403 => ApiError::forbidden(detail("the token may not perform this operation")),
         404 => ApiError::not_found(detail("resource not found")),
@@ -52,15 +52,6 @@ fn from_status(status: &Status) -> ApiError {
             ApiError::internal()
         }
     }
-}
-
-/// The `scimType` carried in the status's `ErrorInfo`, when it is one RFC 7644 defines.
-fn scim_type(status: &Status) -> Option<scim::ScimType> {
-    let parsed = scim::scim_type_of(status);
-    if parsed.is_none() && status.get_error_details().error_info().is_some() {
-        tracing::debug!("ignoring an ErrorInfo from sync-core that names no scimType");
-    }
-    parsed
 }
 
 /// Whole seconds from `RetryInfo`, rounded up, at least one.

@@ -123,14 +123,7 @@ pub async fn start_single_node(config: NodeConfig) -> Result<RunningNode> {
     let listener = bind(config.listen, "HTTP").await?;
     let http_addr = listener.local_addr()?;
     let public_url = public_url_or(config.public_url, http_addr);
-    let state = AppState::new(
-        channel,
-        GatewaySettings {
-            public_url: public_url.clone(),
-            max_body_bytes: config.max_body_bytes,
-            bulk_max_operations: config.bulk_max_operations,
-        },
-    );
+    let state = gateway_state(channel, &public_url, config.max_body_bytes, config.bulk_max_operations);
     let stopped = services.stopped();
     services.spawn(idsync_gateway::serve(listener, state, stopped));
     Ok(RunningNode {
@@ -179,14 +172,7 @@ pub async fn start_gateway(config: GatewayConfig) -> Result<RunningGateway> {
     let listener = bind(config.listen, "HTTP").await?;
     let http_addr = listener.local_addr()?;
     let public_url = public_url_or(config.public_url, http_addr);
-    let state = AppState::new(
-        channel,
-        GatewaySettings {
-            public_url: public_url.clone(),
-            max_body_bytes: config.max_body_bytes,
-            bulk_max_operations: config.bulk_max_operations,
-        },
-    );
+    let state = gateway_state(channel, &public_url, config.max_body_bytes, config.bulk_max_operations);
     let mut services = Services::new(None, None);
     let stopped = services.stopped();
     services.spawn(idsync_gateway::serve(listener, state, stopped));
@@ -195,6 +181,18 @@ pub async fn start_gateway(config: GatewayConfig) -> Result<RunningGateway> {
         public_url,
         services,
     })
+}
+
+/// The gateway's state over `channel` to a core, for `public_url`.
+fn gateway_state(channel: Channel, public_url: &str, max_body_bytes: usize, bulk_max_operations: usize) -> AppState {
+    AppState::new(
+        channel,
+        GatewaySettings {
+            public_url: public_url.to_owned(),
+            max_body_bytes,
+            bulk_max_operations,
+        },
+    )
 }
 
 /// `/readyz` of a core on its own: the database answers within two seconds.

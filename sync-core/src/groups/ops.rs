@@ -210,7 +210,7 @@ impl Core {
                 let (written, effects) = apply_change(tx, &tenant, &target, if_match, &change, read_back)?;
                 let outcome = rules::scope::scope_group(tx, &tenant, &target, WriteKind::Update)?;
                 let effects = judged(ResourceType::Group, &target, effects, &outcome);
-                Ok(((written, outcome.clone()), effects))
+                Ok(((written, outcome), effects))
             })
         })
         .await

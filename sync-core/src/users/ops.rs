@@ -252,7 +252,7 @@ impl Core {
                         .map_err(WriteError::naming(&stored.user_name))?;
                     let outcome = rules::scope::scope_user(tx, &mut stored, WriteKind::Update)?;
                     let effects = updated(&current, &stored, &outcome);
-                    Ok(((stored, outcome.clone()), effects))
+                    Ok(((stored, outcome), effects))
                 })
                 .await?;
             Ok(((stored, groups), outcome))
