@@ -11,7 +11,7 @@
 mod support;
 
 use std::net::TcpListener;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -142,80 +142,154 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// One `serve`: started, made to use its database, stopped by SIGTERM. Returns how it
-/// ended, or why it could not be driven.
-async fn serve_once(database_url: &str, client: &reqwest::Client) -> Result<(), String> {
-    let (http, grpc) = (free_port(), free_port());
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", &format!("127.0.0.1:{http}")])
-        .args(["--grpc-listen", &format!("127.0.0.1:{grpc}")])
+/// An idsync process under test, killed if the test ends early.
+struct Process {
+    what: &'static str,
+    child: Child,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(what: &'static str, args: &[String], database_url: &str) -> Process {
+    let child = Command::new(BIN)
+        .args(args)
         .env("IDSYNC_DATABASE_URL", database_url)
         .env("IDSYNC_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()
         .expect("idsync starts");
-    let base = format!("http://127.0.0.1:{http}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let ready = loop {
-        // `/readyz` asks the database, so the pool has just lent out a connection and
-        // may be opening a replacement when the signal arrives.
-        if let Ok(r) = client.get(format!("{base}/readyz")).send().await
-            && r.status().is_success()
-        {
-            break Ok(());
+    Process { what, child }
+}
+
+impl Process {
+    /// Waits until `url` answers 200. `/readyz` asks the database, so the pool has just
+    /// lent out a connection and may be opening a replacement when a signal arrives.
+    async fn ready(&mut self, client: &reqwest::Client, url: &str) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(r) = client.get(url).send().await
+                && r.status().is_success()
+            {
+                return Ok(());
+            }
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Err(format!("{} ended before it was ready: {}", self.what, describe(status)));
+            }
+            if Instant::now() > deadline {
+                return Err(format!("{} was not ready within 30 s", self.what));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        if let Some(status) = child.try_wait().unwrap() {
-            break Err(format!("serve ended before it was ready: {}", describe(status)));
+    }
+
+    /// Sends `signal` (`TERM` or `INT`) and waits for a clean exit.
+    async fn stop(mut self, signal: &str) -> Result<(), String> {
+        let sent = Command::new("kill")
+            .args([format!("-{signal}"), self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -{signal}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                return Err(format!("{} did not stop within 20 s of SIG{signal}", self.what));
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        if status.success() && !killed_by_signal(status) {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} stopped by SIG{signal} ended with {}",
+                self.what,
+                describe(status)
+            ))
         }
-        if Instant::now() > deadline {
-            break Err("serve was not ready within 30 s".to_owned());
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success(), "kill -TERM");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err("serve did not stop within 20 s of SIGTERM".to_owned());
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    };
-    ready?;
-    if status.success() && !killed_by_signal(status) {
-        Ok(())
-    } else {
-        Err(format!("serve stopped by SIGTERM ended with {}", describe(status)))
     }
 }
 
-async fn serve_stops_cleanly(db: &TestDb, runs: usize) {
+fn addr(port: u16) -> String {
+    format!("127.0.0.1:{port}")
+}
+
+/// One `serve`: started, made to use its database, stopped by `signal`.
+async fn serve_once(database_url: &str, client: &reqwest::Client, signal: &str) -> Result<(), String> {
+    let (http, grpc) = (free_port(), free_port());
+    let args = words(&format!("serve --listen {} --grpc-listen {}", addr(http), addr(grpc)));
+    let mut serve = start("serve", &args, database_url);
+    let ready = serve.ready(client, &format!("http://{}/readyz", addr(http))).await;
+    let stopped = serve.stop(signal).await;
+    ready.and(stopped)
+}
+
+async fn serve_stops_cleanly(db: &TestDb, runs: usize, signal: &str) {
     let client = reqwest::Client::new();
     let mut failures = Vec::new();
     for run in 0..runs {
-        if let Err(why) = serve_once(db.url(), &client).await {
+        if let Err(why) = serve_once(db.url(), &client, signal).await {
             failures.push(format!("run {run}: {why}"));
         }
     }
-    assert_all_clean("`serve` stopped by SIGTERM", runs, &failures);
+    assert_all_clean(&format!("`serve` stopped by SIG{signal}"), runs, &failures);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_stopped_by_sigterm_exits_cleanly_on_postgres_every_time() {
-    serve_stops_cleanly(&TestDb::postgres(), SERVE_RUNS).await;
+    serve_stops_cleanly(&TestDb::postgres(), SERVE_RUNS, "TERM").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_stopped_by_sigterm_exits_cleanly_on_sqlite_every_time() {
-    serve_stops_cleanly(&TestDb::sqlite(), SERVE_RUNS / 2).await;
+    serve_stops_cleanly(&TestDb::sqlite(), SERVE_RUNS / 2, "TERM").await;
+}
+
+/// Split processes and Ctrl-C, fewer times: the same shutdown path as `serve`.
+const SPLIT_RUNS: usize = 10;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_stopped_by_sigint_exits_cleanly_on_postgres_every_time() {
+    serve_stops_cleanly(&TestDb::postgres(), SPLIT_RUNS, "INT").await;
+}
+
+/// `core` and `gateway` as separate processes, both used (a SCIM read through the
+/// gateway reaches the core and its database), then stopped: gateway first, then core,
+/// alternating SIGTERM and SIGINT.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn core_and_gateway_stopped_by_sigterm_or_sigint_exit_cleanly_on_postgres() {
+    let db = TestDb::postgres();
+    let url = db.url();
+    let client = reqwest::Client::new();
+    let mut failures = Vec::new();
+    for run in 0..SPLIT_RUNS {
+        let signal = if run % 2 == 0 { "TERM" } else { "INT" };
+        let (grpc, ops, http) = (free_port(), free_port(), free_port());
+        let core_args = words(&format!(
+            "core --grpc-listen {} --metrics-listen {}",
+            addr(grpc),
+            addr(ops)
+        ));
+        let mut core = start("core", &core_args, url);
+        let gateway_args = words(&format!("gateway --core http://{} --listen {}", addr(grpc), addr(http)));
+        let mut gateway = start("gateway", &gateway_args, url);
+        let core_ready = core.ready(&client, &format!("http://{}/readyz", addr(ops))).await;
+        let gateway_ready = gateway.ready(&client, &format!("http://{}/readyz", addr(http))).await;
+        let gateway_stopped = gateway.stop(signal).await;
+        let core_stopped = core.stop(signal).await;
+        for result in [core_ready, gateway_ready, gateway_stopped, core_stopped] {
+            if let Err(why) = result {
+                failures.push(format!("run {run}: {why}"));
+            }
+        }
+    }
+    assert_all_clean("`core` + `gateway` stopped by a signal", SPLIT_RUNS, &failures);
 }
 
 #[test]
