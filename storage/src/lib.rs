@@ -25,7 +25,9 @@
 //! - `groups/directory`: the paged membership reads of the directory API, and their [`Store`] calls.
 //! - `groups/rows`: the row shapes of `groups` and `group_members`, and their conversion to and from records.
 //! - `rules`: a tenant's scoping and matching rules, and the in-transaction checks that apply them.
-//! - `feed`: the change feed, appended in the writer's transaction, and its [`Store`] calls.
+//! - `feed`: the change feed, appended in the writer's transaction, and its [`Store`] calls;
+//!   `feed/queue`: PostgreSQL's queue of appended events and the sealer that numbers them.
+//! - `statistics`: planner statistics refreshed by idsync itself on PostgreSQL, whether or not autovacuum runs.
 //! - `log`: the provisioning log, one entry per write attempt, and its [`Store`] calls.
 //! - `paging`: `LIMIT`/`OFFSET` of a page, and a total counted only when the page cannot tell it.
 //! - `trace`: the spans around an operation's statements, named as OpenTelemetry's database conventions ask.
@@ -62,6 +64,7 @@ pub mod query;
 pub mod records;
 mod rules;
 mod schema;
+mod statistics;
 mod store;
 mod tenants;
 #[cfg(any(test, feature = "test-util"))]

@@ -192,3 +192,22 @@ diesel::allow_tables_to_appear_in_same_query!(
     changes,
     provisioning_log
 );
+
+diesel::table! {
+    /// PostgreSQL only: events committed by writers and not yet numbered into
+    /// `changes` (see the `feed` module). `xact`, the writing transaction, is left to
+    /// its default and read only by SQL.
+    change_queue (id) {
+        id -> BigInt,
+        tenant_id -> Text,
+        at_us -> BigInt,
+        resource_type -> Text,
+        resource_id -> Text,
+        event -> Text,
+        attributes -> Text,
+        member_id -> Nullable<Text>,
+        member_type -> Nullable<Text>,
+        token_id -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+    }
+}

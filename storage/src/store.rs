@@ -208,6 +208,17 @@ impl Store {
         conn::transaction(&mut conn, TxMode::Read, |conn| f(&mut Tx { conn }))
     }
 
+    /// Runs `f` on a connection of the write pool outside any transaction: for a
+    /// statement that cannot run inside one (`VACUUM`), or a single statement that
+    /// needs no `BEGIN`/`COMMIT` around it.
+    pub(crate) fn outside_transaction<T>(
+        &self,
+        f: impl FnOnce(&mut AnyConnection) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let mut conn = self.write.get()?;
+        f(&mut conn)
+    }
+
     /// A connection of the read pool, outside any transaction (tests instrument it).
     #[cfg(test)]
     pub(crate) fn read_connection(&self) -> Lease<'_> {

@@ -114,20 +114,22 @@ pub struct Core {
     auth: Authenticator,
     settings: CoreSettings,
     feed: changes::FeedHub,
-    /// The retention task, stopped when the last clone of this core is dropped.
+    /// The store's upkeep task (feed sealing, statistics, retention), stopped when the
+    /// last clone of this core is dropped.
     _pruner: Option<Arc<changes::AbortOnDrop>>,
     telemetry: Arc<CoreTelemetry>,
 }
 
 impl Core {
     /// A core over an opened (and migrated) store. Inside a tokio runtime it also starts
-    /// the task that deletes change-feed events and log entries past their retention.
+    /// the store's upkeep: sealing the change feed, refreshing planner statistics, and
+    /// deleting change-feed events and log entries past their retention.
     pub fn new(store: Store, settings: CoreSettings) -> Self {
         let telemetry = Arc::new(CoreTelemetry::new(&store));
         let auth = Authenticator::new(store.clone(), settings.token_cache_ttl);
         let feed = changes::FeedHub::new(settings.max_watch_streams.max(1));
         let pruner = tokio::runtime::Handle::try_current().ok().map(|runtime| {
-            let task = runtime.spawn(changes::prune_forever(
+            let task = runtime.spawn(changes::maintain_forever(
                 store.clone(),
                 settings.change_retention,
                 settings.log_retention,

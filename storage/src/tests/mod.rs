@@ -5,6 +5,7 @@
 mod concurrency;
 mod directory;
 mod feed;
+mod feed_postgres;
 mod filters;
 mod group_filters;
 mod groups;

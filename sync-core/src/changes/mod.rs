@@ -2,8 +2,9 @@
 //! follow), [`service`] is the tonic `idsync.v1.Changes` service, and [`FeedHub`] ties
 //! the writers of this process to its watchers and bounds the streams.
 //!
-//! Writers append events in their own transaction (see `crate::write`); watchers only
-//! ever READ the feed table, from their cursor, in batches. A local commit wakes its own
+//! Writers append events in their own transaction (see `crate::write`); watchers read
+//! the feed from their cursor, in batches (on PostgreSQL each read first seals what was
+//! committed since, see `Store::changes_after`). A local commit wakes its own
 //! tenant's watchers at once (no other's: each would run a query for nothing); commits by
 //! other replicas are found by the periodic catch-up read (every
 //! `CoreSettings::watch_poll_interval`), so correctness never depends on a wake-up.
@@ -13,7 +14,7 @@ pub mod watch;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use idsync_storage::Store;
 use tokio::sync::{Semaphore, watch as signal};
@@ -82,33 +83,65 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// Deletes feed events and log entries past their retention, every `interval`. Several
-/// replicas may do this at once: the deletes are idempotent.
-pub(crate) async fn prune_forever(
+/// How often the background task seals the feed and checks planner statistics.
+const UPKEEP_EVERY: Duration = Duration::from_secs(1);
+
+/// The store's background upkeep, until the core is dropped:
+///
+/// - about once a second, seals the committed events that no watcher has read yet
+///   (PostgreSQL numbers events after commit; see `idsync_storage`'s feed), so the
+///   queue stays short and other replicas' watchers find them at their next poll;
+/// - at the same pace, re-analyzes tables whose planner statistics went stale, so
+///   plans never depend on whether autovacuum runs;
+/// - every `prune_interval`, deletes feed events and log entries past their retention.
+///
+/// Several replicas may do all of this at once: each step is safe to repeat.
+pub(crate) async fn maintain_forever(
     store: Store,
     change_retention: Duration,
     log_retention: Duration,
-    interval: Duration,
+    prune_interval: Duration,
 ) {
-    let mut ticker = tokio::time::interval(interval.max(Duration::from_millis(10)));
+    let tick = prune_interval.min(UPKEEP_EVERY).max(Duration::from_millis(10));
+    let mut ticker = tokio::time::interval(tick);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_prune: Option<Instant> = None;
     loop {
         ticker.tick().await;
-        let store = store.clone();
-        let pruned = tokio::task::spawn_blocking(move || {
-            let now = now_us();
-            let age = |d: Duration| now.saturating_sub(i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
-            Ok::<_, idsync_storage::StorageError>((
-                store.prune_changes(age(change_retention))?,
-                store.prune_log(age(log_retention))?,
-            ))
-        })
-        .await;
-        match pruned {
-            Ok(Ok((0, 0))) => {}
-            Ok(Ok((changes, entries))) => tracing::info!(changes, entries, "pruned expired changes and log entries"),
-            Ok(Err(e)) => tracing::warn!(error = %e, "pruning expired changes failed"),
-            Err(e) => tracing::warn!(error = %e, "pruning expired changes failed"),
+        let prune = last_prune.is_none_or(|at| at.elapsed() >= prune_interval);
+        if prune {
+            last_prune = Some(Instant::now());
         }
+        let store = store.clone();
+        let done = tokio::task::spawn_blocking(move || upkeep(&store, prune, change_retention, log_retention)).await;
+        if let Err(e) = done {
+            tracing::warn!(error = %e, "the store's upkeep task failed");
+        }
+    }
+}
+
+/// One round of [`maintain_forever`]; failures are logged and retried next round.
+fn upkeep(store: &Store, prune: bool, change_retention: Duration, log_retention: Duration) {
+    if let Err(e) = store.seal_changes() {
+        tracing::warn!(error = %e, "sealing the change feed failed");
+    }
+    match store.refresh_statistics() {
+        Ok(tables) if tables.is_empty() => {}
+        Ok(tables) => tracing::debug!(?tables, "refreshed planner statistics"),
+        Err(e) => tracing::warn!(error = %e, "refreshing planner statistics failed"),
+    }
+    if !prune {
+        return;
+    }
+    let now = now_us();
+    let age = |d: Duration| now.saturating_sub(i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
+    let pruned = store
+        .prune_changes(age(change_retention))
+        .and_then(|changes| Ok((changes, store.prune_log(age(log_retention))?)));
+    match pruned {
+        Ok((0, 0)) => {}
+        Ok((changes, entries)) => tracing::info!(changes, entries, "pruned expired changes and log entries"),
+        Err(e) => tracing::warn!(error = %e, "pruning expired changes failed"),
     }
 }
 

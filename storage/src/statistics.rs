@@ -1,0 +1,86 @@
+//! Planner statistics that do not wait for autovacuum (PostgreSQL).
+//!
+//! PostgreSQL caches query plans per connection: diesel's prepared statements, and the
+//! foreign-key checks every insert of a child row runs (`SELECT 1 FROM users WHERE
+//! tenant_id = $1 AND id = $2 FOR KEY SHARE`). After five executions a statement may
+//! switch to a generic plan, costed once with the statistics of that moment and kept
+//! until something invalidates it. Planned while `users` held a few rows and had never
+//! been analyzed, every index that starts with `tenant_id` costs the same as the
+//! primary key, and the foreign-key check was seen to keep
+//! `Index Scan using users_display_name_idx … Filter: (id = $2)`, which reads every
+//! user of the tenant: creates slowed down linearly as a tenant grew, until an
+//! `ANALYZE` (run by autovacuum, if it runs at all) invalidated the plan.
+//!
+//! So idsync refreshes the statistics itself, by autovacuum's own rule: a table is
+//! analyzed once more than `50 + 10 %` of its rows changed since it last was.
+//! Analyzing invalidates the cached plans of the table in every connection, and once a
+//! table has statistics its primary key wins clearly (a tenant's share of the rows is
+//! known). When autovacuum does run, it resets the same counter and this finds
+//! nothing to do.
+
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Text};
+
+use crate::Store;
+use crate::conn::{AnyConnection, Backend};
+use crate::error::{DbResultExt, StorageError};
+
+/// The tables whose statistics idsync keeps fresh. `change_queue` is not among them:
+/// its vacuum keeps its size estimate current, and its contents are transient.
+const TABLES: [&str; 10] = [
+    "tenants",
+    "tokens",
+    "users",
+    "user_values",
+    "groups",
+    "group_members",
+    "tenant_rules",
+    "tenant_matching_rules",
+    "changes",
+    "provisioning_log",
+];
+
+#[derive(QueryableByName)]
+struct Stale {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+impl Store {
+    /// Analyzes the tables that changed enough since their last `ANALYZE` (PostgreSQL;
+    /// nothing to do on SQLite) and returns their names. Cheap when nothing is due: one
+    /// read of `pg_stat_user_tables`. A background task calls it about once a second;
+    /// replicas may call it at the same time (a table another one is analyzing is
+    /// skipped).
+    pub fn refresh_statistics(&self) -> Result<Vec<&'static str>, StorageError> {
+        if self.backend() != Backend::Postgres {
+            return Ok(Vec::new());
+        }
+        self.outside_transaction(|conn| {
+            let AnyConnection::Postgresql(conn) = conn else {
+                return Ok(Vec::new());
+            };
+            let stale: Vec<Stale> = diesel::sql_query(
+                "SELECT s.relname::text AS name
+                   FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+                  WHERE s.schemaname = current_schema()
+                    AND s.relname = ANY($1)
+                    AND s.n_mod_since_analyze > 50 + 0.1 * greatest(c.reltuples, 0)",
+            )
+            .bind::<Array<Text>, _>(&TABLES[..])
+            .load(conn)
+            .db()?;
+            // Names from our own list, never from the database, go into the statement.
+            let due: Vec<&'static str> = TABLES
+                .into_iter()
+                .filter(|t| stale.iter().any(|s| s.name == *t))
+                .collect();
+            if !due.is_empty() {
+                diesel::sql_query(format!("ANALYZE (SKIP_LOCKED) {}", due.join(", ")))
+                    .execute(conn)
+                    .db()?;
+            }
+            Ok(due)
+        })
+    }
+}
