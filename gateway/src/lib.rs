@@ -3,8 +3,9 @@
 //! This crate owns HTTP and nothing behind it: routing under `/scim/v2`, SCIM JSON ⇄
 //! `idsync.v1` proto messages, the `application/scim+json` media type, SCIM error
 //! envelopes, `meta.location` from the public base URL, `ETag`/`If-Match`, and request
-//! limits. Every request becomes one gRPC call to sync-core over a [`Channel`], with the
-//! bearer token forwarded as metadata; the core authenticates, validates and decides.
+//! limits. Every request becomes one gRPC call to sync-core over a [`CoreTransport`] (a
+//! network channel, or the core's services in the same process), with the bearer token
+//! forwarded as metadata; the core authenticates, validates and decides.
 //! The library must not touch storage or decide business rules, and reaches sync-core
 //! only through `idsync-proto`; Cargo enforces it (it depends on neither sync-core nor
 //! storage). The `idsync` binary wires a core to it.
@@ -23,6 +24,7 @@
 //! - `response`: the `application/scim+json` answers;
 //! - `normalize`: tolerance of sloppy slashes;
 //! - [`observe`]: `/metrics`, `/readyz` and route names for traces and metrics;
+//! - `transport`: [`CoreTransport`], the way to sync-core (network or in-process);
 //! - `app_tests`: router-level tests.
 
 // Tests may unwrap; `clippy --lib` still holds the library itself to `unwrap_used`.
@@ -40,6 +42,7 @@ mod projection;
 mod query;
 mod response;
 mod search;
+mod transport;
 mod users;
 mod wire;
 
@@ -62,7 +65,6 @@ use idsync_proto::v1::users_client::UsersClient;
 use idsync_telemetry::grpc::GrpcClient;
 use idsync_telemetry::http::HttpServerLayer;
 use tokio::net::TcpListener;
-use tonic::transport::Channel;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
@@ -72,6 +74,7 @@ use crate::observe::CoreChannel;
 pub use errors::{ApiError, SCIM_ERROR_DOMAIN, ScimType};
 pub use forward::REQUEST_ID;
 pub use response::SCIM_CONTENT_TYPE;
+pub use transport::CoreTransport;
 
 /// Path of the SCIM base under the public URL: the Tenant URL is `<public_url>/scim/v2`.
 pub const SCIM_BASE_PATH: &str = "/scim/v2";
@@ -121,11 +124,12 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State over one persistent HTTP/2 channel to sync-core, shared by a client of each
-    /// of its services. Calls through it are traced, whichever client makes them.
-    pub fn new(core: Channel, settings: GatewaySettings) -> Self {
+    /// State over one transport to sync-core (a persistent HTTP/2 channel, or the core in
+    /// this process), shared by a client of each of its services. Calls through it are
+    /// traced, whichever client makes them.
+    pub fn new(core: impl Into<CoreTransport>, settings: GatewaySettings) -> Self {
         let scim_base_url = format!("{}{SCIM_BASE_PATH}", settings.public_url.trim_end_matches('/'));
-        let core = GrpcClient::new(core);
+        let core = GrpcClient::new(core.into());
         AppState {
             users: UsersClient::new(core.clone()),
             discovery: DiscoveryClient::new(core.clone()),

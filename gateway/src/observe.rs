@@ -19,16 +19,17 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use idsync_telemetry::grpc::GrpcClient;
 use tokio::net::TcpListener;
-use tonic::transport::Channel;
 use tonic_health::ServingStatus;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_client::HealthClient;
 
 use crate::AppState;
+use crate::transport::CoreTransport;
 
-/// The channel to sync-core: every call through it is traced, carries the current
-/// trace context, and reports the caller's tenant back to the request's metrics.
-pub type CoreChannel = GrpcClient<Channel>;
+/// The channel to sync-core, over either transport: every call through it is traced,
+/// carries the current trace context, and reports the caller's tenant back to the
+/// request's metrics.
+pub type CoreChannel = GrpcClient<CoreTransport>;
 
 /// How long `/readyz` waits for the core's answer.
 const READINESS_TIMEOUT: Duration = Duration::from_secs(2);

@@ -131,7 +131,7 @@ mod tests {
     use super::*;
     use crate::{Core, CoreSettings};
 
-    async fn status(health: &mut HealthClient<tonic::transport::Channel>, service: &str) -> i32 {
+    async fn status(health: &mut HealthClient<crate::server::InProcess>, service: &str) -> i32 {
         let request = HealthCheckRequest {
             service: service.into(),
         };

@@ -22,7 +22,7 @@
 //! - [`log`]: reads of the provisioning log;
 //! - `write`: the one write path (commit with feed and log) and the write skeleton;
 //! - `password`: password hashing with bounded cost;
-//! - [`server`]: the tonic server with health and reflection;
+//! - [`server`]: the tonic services with health and reflection, on TCP or in-process;
 //! - [`health`]: readiness that follows the database;
 //! - [`telemetry`]: the core's metrics and span discipline;
 //! - [`clock`]: time in microseconds and proto timestamps;

@@ -3,8 +3,9 @@
 //! `run_until(signal)` serves until the signal and then stops gracefully.
 //!
 //! - [`start_single_node`] (`idsync serve`): the gateway and the core in one process. The
-//!   gateway calls the in-process core through the same generated gRPC client as over
-//!   the network; the core also listens on TCP for internal services.
+//!   gateway calls the core's tonic services in-process as a tower service, through the
+//!   same generated gRPC clients as over the network (same messages, metadata, status
+//!   codes and deadlines, no HTTP/2); the core also listens on TCP for internal services.
 //! - [`start_core`] (`idsync core`): the core alone, for gateways and internal services
 //!   in other processes, with an optional metrics and health listener.
 //! - [`start_gateway`] (`idsync gateway`): the gateway alone, in front of a remote core.
@@ -22,7 +23,7 @@ use anyhow::{Context, Result};
 use idsync_core::admin::{self, Bootstrap};
 use idsync_core::{BulkSettings, Core, CoreSettings};
 use idsync_gateway::observe::{self, ReadinessCheck};
-use idsync_gateway::{AppState, GatewaySettings};
+use idsync_gateway::{AppState, CoreTransport, GatewaySettings};
 use idsync_storage::records::TenantRecord;
 use idsync_storage::url::redact;
 use idsync_storage::{Store, StoreOptions};
@@ -117,13 +118,18 @@ pub async fn start_single_node(config: NodeConfig) -> Result<RunningNode> {
         }
         None => None,
     };
-    let channel = idsync_core::server::in_process(core.clone())
+    let in_process = idsync_core::server::in_process(core.clone())
         .await
         .context("starting the in-process core")?;
     let listener = bind(config.listen, "HTTP").await?;
     let http_addr = listener.local_addr()?;
     let public_url = public_url_or(config.public_url, http_addr);
-    let state = gateway_state(channel, &public_url, config.max_body_bytes, config.bulk_max_operations);
+    let state = gateway_state(
+        CoreTransport::service(in_process),
+        &public_url,
+        config.max_body_bytes,
+        config.bulk_max_operations,
+    );
     let stopped = services.stopped();
     services.spawn(idsync_gateway::serve(listener, state, stopped));
     Ok(RunningNode {
@@ -172,7 +178,12 @@ pub async fn start_gateway(config: GatewayConfig) -> Result<RunningGateway> {
     let listener = bind(config.listen, "HTTP").await?;
     let http_addr = listener.local_addr()?;
     let public_url = public_url_or(config.public_url, http_addr);
-    let state = gateway_state(channel, &public_url, config.max_body_bytes, config.bulk_max_operations);
+    let state = gateway_state(
+        CoreTransport::network(channel),
+        &public_url,
+        config.max_body_bytes,
+        config.bulk_max_operations,
+    );
     let mut services = Services::new(None, None);
     let stopped = services.stopped();
     services.spawn(idsync_gateway::serve(listener, state, stopped));
@@ -183,10 +194,10 @@ pub async fn start_gateway(config: GatewayConfig) -> Result<RunningGateway> {
     })
 }
 
-/// The gateway's state over `channel` to a core, for `public_url`.
-fn gateway_state(channel: Channel, public_url: &str, max_body_bytes: usize, bulk_max_operations: usize) -> AppState {
+/// The gateway's state over `core` (in-process or network), for `public_url`.
+fn gateway_state(core: CoreTransport, public_url: &str, max_body_bytes: usize, bulk_max_operations: usize) -> AppState {
     AppState::new(
-        channel,
+        core,
         GatewaySettings {
             public_url: public_url.to_owned(),
             max_body_bytes,

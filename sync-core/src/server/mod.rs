@@ -1,15 +1,24 @@
 //! The gRPC server: the idsync services plus `grpc.health.v1` and server reflection, on a
-//! TCP listener (for internal services and separate gateways) or in-process over a
-//! duplex pipe (single-node mode: the HTTP/2 boundary stays real without a port).
+//! TCP listener (for internal services and separate gateways) or in-process as a tower
+//! service (single-node mode: the same tonic services, messages, metadata, status codes
+//! and deadlines, without HTTP/2 framing, a pipe or a task per call).
 //!
 //! Every call is traced and measured by `GrpcServerLayer` (a span continuing the
-//! caller's `traceparent`, `rpc.server.duration`). Health follows the database through
-//! [`ReadinessGate`]: a new service adds its name to the gate's list.
+//! caller's `traceparent`, `rpc.server.duration`), over the network and in-process
+//! alike. Health follows the database through [`ReadinessGate`]: a new service adds its
+//! name to the gate's list.
+//!
+//! Layout: this file builds the routes and serves them on TCP; [`InProcess`]
+//! (`in_process.rs`) is the core as a tower service, doing per call what tonic's
+//! transport server does (the `grpc-timeout` deadline, telemetry, errors as statuses).
+
+mod in_process;
+#[cfg(test)]
+mod tests;
 
 use std::future::Future;
 use std::io;
 
-use hyper_util::rt::TokioIo;
 use idsync_proto::v1::admin_server::AdminServer;
 use idsync_proto::v1::changes_server::ChangesServer;
 use idsync_proto::v1::directory_server::DirectoryServer;
@@ -20,13 +29,12 @@ use idsync_proto::v1::search_server::SearchServer;
 use idsync_proto::v1::users_server::UsersServer;
 use idsync_telemetry::grpc::GrpcServerLayer;
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
-use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
+use tokio_stream::wrappers::TcpListenerStream;
 use tonic::server::NamedService;
-use tonic::transport::server::Router;
-use tonic::transport::{Channel, Endpoint, Server, Uri};
-use tower::layer::util::{Identity, Stack};
+use tonic::service::Routes;
+use tonic::transport::Server;
 
+pub use self::in_process::InProcess;
 use crate::Core;
 use crate::admin::service::AdminService;
 use crate::changes::service::ChangesService;
@@ -38,11 +46,9 @@ use crate::log::service::LogService;
 use crate::search::service::SearchService;
 use crate::users::service::UsersService;
 
-/// The core's router: every service behind the telemetry layer.
-pub type CoreRouter = Router<Stack<GrpcServerLayer, Identity>>;
-
-/// Builds the router with every service the core offers.
-pub async fn router(core: Core) -> Result<CoreRouter, tonic_reflection::server::Error> {
+/// Every service the core offers, routed by gRPC path (unknown ones answer
+/// `UNIMPLEMENTED`); the transport adds the telemetry layer.
+pub async fn routes(core: Core) -> Result<Routes, tonic_reflection::server::Error> {
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter.set_serving::<UsersServer<UsersService>>().await;
     reporter.set_serving::<GroupsServer<GroupsService>>().await;
@@ -71,9 +77,7 @@ pub async fn router(core: Core) -> Result<CoreRouter, tonic_reflection::server::
             <ProvisioningLogServer<LogService> as NamedService>::NAME,
         ],
     );
-    Ok(Server::builder()
-        .layer(GrpcServerLayer::new())
-        .add_service(health)
+    Ok(Routes::new(health)
         .add_service(reflection)
         .add_service(UsersServer::new(UsersService::new(core.clone())))
         .add_service(DiscoveryServer::new(DiscoveryService::new(core.clone())))
@@ -82,7 +86,8 @@ pub async fn router(core: Core) -> Result<CoreRouter, tonic_reflection::server::
         .add_service(DirectoryServer::new(DirectoryService::new(core.clone())))
         .add_service(ChangesServer::new(ChangesService::new(core.clone())))
         .add_service(ProvisioningLogServer::new(LogService::new(core.clone())))
-        .add_service(AdminServer::new(AdminService::new(core))))
+        .add_service(AdminServer::new(AdminService::new(core)))
+        .prepare())
 }
 
 /// Serves the core on `listener` until `shutdown` completes, finishing calls in flight
@@ -97,35 +102,20 @@ pub async fn serve(
         shutdown.await;
         closer.close_streams();
     };
-    let router = router(core).await.map_err(io::Error::other)?;
-    router
+    let routes = routes(core).await.map_err(io::Error::other)?;
+    Server::builder()
+        .layer(GrpcServerLayer::new())
+        .add_routes(routes)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await
         .map_err(io::Error::other)
 }
 
-/// Starts the core inside this process and returns a channel to it. Each connection is a
-/// fresh in-memory duplex pipe carrying real HTTP/2, so the gRPC boundary (metadata,
-/// status codes, deadlines) is exactly what a remote client sees.
-pub async fn in_process(core: Core) -> io::Result<Channel> {
-    let router = router(core).await.map_err(io::Error::other)?;
-    let (tx, rx) = mpsc::channel::<io::Result<tokio::io::DuplexStream>>(16);
-    tokio::spawn(async move {
-        if let Err(e) = router.serve_with_incoming(ReceiverStream::new(rx)).await {
-            tracing::error!(error = %e, "in-process core stopped");
-        }
-    });
-    Endpoint::from_static("http://in-process.idsync")
-        .connect_with_connector(tower::service_fn(move |_: Uri| {
-            let tx = tx.clone();
-            async move {
-                let (client, server) = tokio::io::duplex(256 * 1024);
-                tx.send(Ok(server))
-                    .await
-                    .map_err(|_| io::Error::other("the in-process core has stopped"))?;
-                Ok::<_, io::Error>(TokioIo::new(client))
-            }
-        }))
-        .await
-        .map_err(io::Error::other)
+/// The core inside this process, as a tower service that the generated clients call
+/// directly: see [`InProcess`]. Nothing is spawned and nothing listens; calls run in the
+/// caller's task. A graceful stop is the caller's (the gateway finishes its requests)
+/// plus [`Core::close_streams`] for open change streams.
+pub async fn in_process(core: Core) -> io::Result<InProcess> {
+    let routes = routes(core).await.map_err(io::Error::other)?;
+    Ok(InProcess::new(routes))
 }
