@@ -73,6 +73,17 @@ pub fn disable_user() -> String {
     patch(vec![json!({"op": "Replace", "path": "active", "value": "False"})])
 }
 
+/// A page of users by index: `GET /Users?startIndex=<start>&count=<count>`.
+pub fn page_by_index(start_index: usize, count: usize) -> String {
+    format!("/Users?startIndex={start_index}&count={count}")
+}
+
+/// A page of users by cursor (RFC 9865): `GET /Users?cursor=<cursor>&count=<count>`;
+/// an empty cursor is the first page. Cursors are URL-safe as issued.
+pub fn page_by_cursor(cursor: &str, count: usize) -> String {
+    format!("/Users?cursor={cursor}&count={count}")
+}
+
 /// `GET /Users/{id}` or `DELETE /Users/{id}`.
 pub fn user_path(id: &str) -> String {
     format!("/Users/{id}")

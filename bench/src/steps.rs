@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::client::Connection;
 use crate::scim;
-use crate::workload::{Step, Workload};
+use crate::workload::{PAGE, Step, Workload};
 
 /// How many failures each client keeps the text of.
 const SAMPLES_KEPT: usize = 3;
@@ -27,6 +27,8 @@ pub struct Shared {
     pub users: Vec<OnceLock<String>>,
     /// The id the server gave each group, by group number.
     pub groups: Vec<OnceLock<String>>,
+    /// The cursor of each tenant's last page, found by the cursor walk.
+    pub last_cursors: Vec<OnceLock<String>>,
 }
 
 impl Shared {
@@ -35,6 +37,7 @@ impl Shared {
         Shared {
             users: (0..workload.users).map(|_| OnceLock::new()).collect(),
             groups: (0..workload.groups).map(|_| OnceLock::new()).collect(),
+            last_cursors: (0..workload.tenants).map(|_| OnceLock::new()).collect(),
             workload,
             strict,
         }
@@ -70,6 +73,15 @@ struct Created {
 struct Listed {
     #[serde(rename = "totalResults")]
     total_results: u64,
+}
+
+/// What a cursor walk reads of each page.
+#[derive(Deserialize)]
+struct CursorPage {
+    #[serde(rename = "itemsPerPage")]
+    items_per_page: usize,
+    #[serde(rename = "nextCursor")]
+    next_cursor: Option<String>,
 }
 
 impl Worker {
@@ -176,6 +188,29 @@ impl Worker {
                 }
             }
             Step::AddMembers => self.add_members(shared, n).await,
+            Step::WalkByCursor => self.walk_by_cursor(shared).await,
+            Step::FirstPageByIndex => {
+                self.call(Method::GET, &scim::page_by_index(1, PAGE), None, 200).await;
+            }
+            Step::LastPageByIndex => {
+                let users = shared.workload.users_of(self.tenant);
+                let start = users.saturating_sub(PAGE - 1).max(1);
+                self.call(Method::GET, &scim::page_by_index(start, PAGE), None, 200)
+                    .await;
+            }
+            Step::FirstPageByCursor => {
+                self.call(Method::GET, &scim::page_by_cursor("", PAGE), None, 200).await;
+            }
+            Step::LastPageByCursor => {
+                let cursor = shared.last_cursors[self.tenant].get().cloned();
+                match cursor {
+                    Some(cursor) => {
+                        self.call(Method::GET, &scim::page_by_cursor(&cursor, PAGE), None, 200)
+                            .await;
+                    }
+                    None => self.fail("no last-page cursor: the walk failed".to_owned()),
+                }
+            }
             Step::PatchUser | Step::GetUser | Step::DisableUser | Step::DeleteUser => {
                 let Some(id) = self.id_of(&shared.users, "user", n) else {
                     return;
@@ -190,6 +225,45 @@ impl Worker {
                 self.call(method, &path, body, expect).await;
             }
         }
+    }
+
+    /// Reads every page of the tenant's users by cursor, first to last, and keeps the
+    /// cursor that read the last one. Against idsync (strict), the pages must add up to
+    /// the tenant's users. A server that sends no `nextCursor` (the ceiling) ends the walk
+    /// after one page.
+    async fn walk_by_cursor(&mut self, shared: &Shared) {
+        let mut cursor = String::new();
+        let mut seen = 0;
+        loop {
+            let path = scim::page_by_cursor(&cursor, PAGE);
+            let Some(body) = self.call(Method::GET, &path, None, 200).await else {
+                return;
+            };
+            let page = if shared.strict {
+                match serde_json::from_slice::<CursorPage>(&body) {
+                    Ok(page) => page,
+                    Err(error) => {
+                        self.fail(format!("GET {path}: not a cursor page: {error}"));
+                        return;
+                    }
+                }
+            } else {
+                CursorPage {
+                    items_per_page: 0,
+                    next_cursor: None,
+                }
+            };
+            seen += page.items_per_page;
+            match page.next_cursor {
+                Some(next) => cursor = next,
+                None => break,
+            }
+        }
+        let users = shared.workload.users_of(self.tenant);
+        if shared.strict && seen != users {
+            self.fail(format!("the cursor walk saw {seen} users, not {users}"));
+        }
+        let _ = shared.last_cursors[self.tenant].set(cursor);
     }
 
     async fn add_members(&mut self, shared: &Shared, batch: usize) {

@@ -26,7 +26,24 @@ pub enum Step {
     SyncGroup,
     /// `PATCH /Groups/{id}` `Add members` with one batch → 204.
     AddMembers,
+    /// One client per tenant walks the whole user list by cursor (RFC 9865), page after
+    /// page of [`PAGE`], and keeps the cursor of the last page.
+    WalkByCursor,
+    /// `GET /Users?startIndex=1&count=100`: the first page by index.
+    FirstPageByIndex,
+    /// `GET /Users?startIndex=<last>&count=100`: the last page by index (`OFFSET`).
+    LastPageByIndex,
+    /// `GET /Users?cursor=&count=100`: the first page by cursor.
+    FirstPageByCursor,
+    /// `GET /Users?cursor=<last page's>&count=100`: the last page by cursor.
+    LastPageByCursor,
 }
+
+/// Users per page in the paging phases.
+pub const PAGE: usize = 100;
+
+/// How often each paging phase reads its page, per tenant.
+pub const PAGE_READS: usize = 200;
 
 impl Step {
     /// The phase's name in the report.
@@ -41,6 +58,11 @@ impl Step {
             Step::SyncUser => "users",
             Step::SyncGroup => "groups",
             Step::AddMembers => "members",
+            Step::WalkByCursor => "walk",
+            Step::FirstPageByIndex => "index1",
+            Step::LastPageByIndex => "indexN",
+            Step::FirstPageByCursor => "cursor1",
+            Step::LastPageByCursor => "cursorN",
         }
     }
 }
@@ -98,9 +120,32 @@ impl Workload {
         )
     }
 
-    /// Create every user, then read each by filter and by id at that size.
+    /// Create every user, then read each by filter and by id at that size; then page:
+    /// walk every tenant's list by cursor once, and read its first and its last page by
+    /// index and by cursor [`PAGE_READS`] times each, so that deep paging shows its cost.
     pub fn scale(users: usize, tenants: usize) -> Workload {
-        Workload::users(users, tenants, &[Step::CreateUser, Step::LookupUser, Step::GetUser])
+        let mut workload = Workload::users(users, tenants, &[Step::CreateUser, Step::LookupUser, Step::GetUser]);
+        workload.phases.push(Phase {
+            step: Step::WalkByCursor,
+            items: (0..tenants).map(|t| vec![t]).collect(),
+        });
+        for step in [
+            Step::FirstPageByIndex,
+            Step::LastPageByIndex,
+            Step::FirstPageByCursor,
+            Step::LastPageByCursor,
+        ] {
+            workload.phases.push(Phase {
+                step,
+                items: (0..tenants).map(|_| (0..PAGE_READS).collect()).collect(),
+            });
+        }
+        workload
+    }
+
+    /// How many users tenant `tenant` has.
+    pub fn users_of(&self, tenant: usize) -> usize {
+        numbers_of(tenant, self.users, self.tenants).len()
     }
 
     /// Entra's first cycle: users matched and created, then groups, then memberships
@@ -185,6 +230,25 @@ mod tests {
             .map(|(_, u)| u.len())
             .collect();
         assert_eq!(sizes, [100, 100, 25]);
+    }
+
+    #[test]
+    fn scale_reads_then_pages_every_tenant() {
+        let w = Workload::scale(1001, 2);
+        let names: Vec<&str> = w.phases.iter().map(|p| p.step.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "create", "lookup", "get", "walk", "index1", "indexN", "cursor1", "cursorN"
+            ]
+        );
+        assert_eq!(w.phases[3].items, [vec![0], vec![1]]);
+        assert!(
+            w.phases[4..]
+                .iter()
+                .all(|p| p.items.iter().all(|i| i.len() == PAGE_READS))
+        );
+        assert_eq!((w.users_of(0), w.users_of(1)), (501, 500));
     }
 
     #[test]

@@ -100,7 +100,12 @@ fn every_mode_runs_on_sqlite() {
     assert!(cycle["runs"][1]["database_bytes"].as_u64().unwrap() > 0);
 
     let scale = measure("scale", &[]);
-    assert_eq!(phase_names(&scale["runs"][1]), ["create", "lookup", "get", "total"]);
+    assert_eq!(
+        phase_names(&scale["runs"][1]),
+        [
+            "create", "lookup", "get", "walk", "index1", "indexN", "cursor1", "cursorN", "total"
+        ]
+    );
 
     let sync = measure("initial-sync", &["--groups", "3"]);
     assert_eq!(phase_names(&sync["runs"][1]), ["users", "groups", "members", "total"]);

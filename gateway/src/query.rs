@@ -1,6 +1,9 @@
 //! Query parameters: those of `GET /Users` (RFC 7644 §3.4.2) and `attributes` /
 //! `excludedAttributes` of any request that returns a resource (RFC 7644 §3.9).
 //!
+//! Paging is by index (`startIndex`, RFC 7644 §3.4.2.4) or by cursor (`cursor`, RFC
+//! 9865 §2: present, even empty, asks for it); one request uses one of them.
+//!
 //! Entra form-encodes the query (`+` for spaces, `%22` for quotes) and the SCIM validator
 //! has been seen sending raw quotes, so the query is decoded as form data. Parameter
 //! names match in any ASCII case; unknown parameters (`aadOptscim062020`, …) are ignored.
@@ -44,14 +47,16 @@ struct ListParams {
     count: Option<u32>,
     sort_by: String,
     sort_order: SortOrder,
+    cursor: Option<String>,
 }
 
-/// Reads `filter`, `startIndex`, `count`, `sortBy` and `sortOrder` (names in any ASCII
-/// case) from a raw query.
+/// Reads `filter`, `startIndex`, `count`, `sortBy`, `sortOrder` and `cursor` (names in
+/// any ASCII case) from a raw query.
 ///
 /// Paging follows RFC 7644 §3.4.2.4: a `startIndex` below 1 is read as 1 and a negative
 /// `count` as 0. A value that is not an integer is 400 `invalidValue`; an empty one is
 /// treated as absent. The filter text is passed on untouched for the core to parse.
+/// `startIndex` and `cursor` together are 400 `invalidValue` (see [`refuse_mixed_paging`]).
 fn list_params(query: Option<&str>) -> Result<ListParams, ApiError> {
     let mut list = ListParams {
         filter: String::new(),
@@ -59,11 +64,14 @@ fn list_params(query: Option<&str>) -> Result<ListParams, ApiError> {
         count: None,
         sort_by: String::new(),
         sort_order: SortOrder::Unspecified,
+        cursor: None,
     };
+    let mut by_index = false;
     for (name, value) in params(query) {
         if name.eq_ignore_ascii_case("filter") {
             list.filter = value.into_owned();
         } else if name.eq_ignore_ascii_case("startIndex") {
+            by_index = true;
             if let Some(index) = integer(&value, "startIndex")? {
                 list.start_index = clamp_u32(index.max(1));
             }
@@ -73,9 +81,24 @@ fn list_params(query: Option<&str>) -> Result<ListParams, ApiError> {
             list.sort_by = value.into_owned();
         } else if name.eq_ignore_ascii_case("sortOrder") {
             list.sort_order = sort_order(&value)?;
+        } else if name.eq_ignore_ascii_case("cursor") {
+            list.cursor = Some(value.into_owned());
         }
     }
+    refuse_mixed_paging(by_index, list.cursor.is_some())?;
     Ok(list)
+}
+
+/// RFC 9865 §2.4 lets a client pick index or cursor paging per request and says nothing
+/// of both at once; rather than guess which one it meant, such a request is 400
+/// `invalidValue`.
+pub(crate) fn refuse_mixed_paging(by_index: bool, by_cursor: bool) -> Result<(), ApiError> {
+    if by_index && by_cursor {
+        return Err(ApiError::invalid_value(
+            "startIndex and cursor cannot be combined: page by index or by cursor",
+        ));
+    }
+    Ok(())
 }
 
 /// `GET /Users?…`; the caller decides `exclude_groups` from the projection.
@@ -86,6 +109,7 @@ pub(crate) fn list_users_request(query: Option<&str>) -> Result<ListUsersRequest
         count,
         sort_by,
         sort_order,
+        cursor,
     } = list_params(query)?;
     Ok(ListUsersRequest {
         filter,
@@ -94,6 +118,7 @@ pub(crate) fn list_users_request(query: Option<&str>) -> Result<ListUsersRequest
         sort_by,
         sort_order: sort_order as i32,
         exclude_groups: false,
+        cursor,
     })
 }
 
@@ -105,6 +130,7 @@ pub(crate) fn list_groups_request(query: Option<&str>) -> Result<ListGroupsReque
         count,
         sort_by,
         sort_order,
+        cursor,
     } = list_params(query)?;
     Ok(ListGroupsRequest {
         filter,
@@ -113,6 +139,7 @@ pub(crate) fn list_groups_request(query: Option<&str>) -> Result<ListGroupsReque
         sort_by,
         sort_order: sort_order as i32,
         exclude_members: false,
+        cursor,
     })
 }
 
@@ -233,6 +260,29 @@ mod tests {
         assert!(has_filter(Some("count=1&filter=id+pr")));
         assert!(!has_filter(Some("filters=x")));
         assert!(!has_filter(None));
+    }
+
+    #[test]
+    fn a_cursor_parameter_asks_for_cursor_paging_even_when_empty() {
+        assert_eq!(parse("cursor").cursor.as_deref(), Some(""));
+        assert_eq!(parse("Cursor=&count=10").cursor.as_deref(), Some(""));
+        assert_eq!(parse("cursor=AbC-_9&count=10").cursor.as_deref(), Some("AbC-_9"));
+        assert_eq!(parse("count=10").cursor, None);
+        let groups = list_groups_request(Some("cursor=xyz")).unwrap();
+        assert_eq!(groups.cursor.as_deref(), Some("xyz"));
+    }
+
+    #[test]
+    fn start_index_and_cursor_together_are_invalid_value() {
+        for query in ["startIndex=1&cursor", "cursor=abc&STARTINDEX=5", "startIndex=&cursor="] {
+            let error = list_users_request(Some(query)).unwrap_err();
+            assert_eq!(
+                (error.status(), error.scim_type()),
+                (StatusCode::BAD_REQUEST, Some(ScimType::InvalidValue)),
+                "{query}"
+            );
+            assert!(error.detail().contains("cannot be combined"));
+        }
     }
 
     #[test]

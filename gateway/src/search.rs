@@ -65,7 +65,7 @@ async fn search_root(
     forwarded: Forwarded,
     ScimJson(search): ScimJson<SearchBody>,
 ) -> Result<Response, ApiError> {
-    let (request, projection) = search.every_type();
+    let (request, projection) = search.every_type()?;
     let page = state
         .search()
         .search_resources(forwarded.request(request))

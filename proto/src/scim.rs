@@ -49,7 +49,8 @@ pub const BULK_RESPONSE_URN: &str = "urn:ietf:params:scim:api:messages:2.0:BulkR
 /// An error answer (RFC 7644 §3.12).
 pub const ERROR_URN: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 
-/// The `scimType` keywords of RFC 7644 §3.12, Table 9.
+/// The `scimType` keywords of RFC 7644 §3.12, Table 9, and those RFC 9865 §2.1 adds for
+/// cursor paging.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ScimType {
     /// The filter syntax was invalid or the operator is not supported.
@@ -72,11 +73,15 @@ pub enum ScimType {
     InvalidVers,
     /// The request would reveal sensitive data (e.g. a filter in a URL).
     Sensitive,
+    /// A `cursor` that this server did not issue, or issued for another query (RFC 9865).
+    InvalidCursor,
+    /// A `cursor` older than the advertised `cursorTimeout` (RFC 9865).
+    ExpiredCursor,
 }
 
 impl ScimType {
-    /// Every keyword, in the RFC's order.
-    pub const ALL: [ScimType; 10] = [
+    /// Every keyword, in the RFCs' order.
+    pub const ALL: [ScimType; 12] = [
         ScimType::InvalidFilter,
         ScimType::TooMany,
         ScimType::Uniqueness,
@@ -87,6 +92,8 @@ impl ScimType {
         ScimType::InvalidValue,
         ScimType::InvalidVers,
         ScimType::Sensitive,
+        ScimType::InvalidCursor,
+        ScimType::ExpiredCursor,
     ];
 
     /// The keyword as it appears on the wire, e.g. `"invalidFilter"`.
@@ -102,10 +109,13 @@ impl ScimType {
             ScimType::InvalidValue => "invalidValue",
             ScimType::InvalidVers => "invalidVers",
             ScimType::Sensitive => "sensitive",
+            ScimType::InvalidCursor => "invalidCursor",
+            ScimType::ExpiredCursor => "expiredCursor",
         }
     }
 
-    /// Reads a keyword (ASCII case ignored); `None` for anything RFC 7644 does not define.
+    /// Reads a keyword (ASCII case ignored); `None` for anything RFC 7644 and RFC 9865 do
+    /// not define.
     pub fn parse(keyword: &str) -> Option<ScimType> {
         Self::ALL.into_iter().find(|t| t.as_str().eq_ignore_ascii_case(keyword))
     }

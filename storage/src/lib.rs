@@ -30,6 +30,8 @@
 //! - `statistics`: planner statistics refreshed by idsync itself on PostgreSQL, whether or not autovacuum runs.
 //! - `log`: the provisioning log, one entry per write attempt, and its [`Store`] calls.
 //! - `paging`: `LIMIT`/`OFFSET` of a page, and a total counted only when the page cannot tell it.
+//! - [`keyset`]: keyset paging: the page after or before a position, sought in the index, never by `OFFSET`
+//!   (`users/seek` and `groups/seek` hold its statements).
 //! - `trace`: the spans around an operation's statements, named as OpenTelemetry's database conventions ask.
 //! - `error`: [`StorageError`], and the private mapping of diesel's and r2d2's errors onto it.
 //! - [`url`]: database URLs: the admin URL with another database, the password hidden.
@@ -58,6 +60,7 @@ mod feed;
 mod filter_sql;
 mod gate;
 mod groups;
+pub mod keyset;
 mod log;
 mod paging;
 pub mod query;

@@ -187,7 +187,7 @@ fn trace_id(traceparent: &str) -> Option<String> {
 }
 
 /// The secret of an `Authorization: Bearer <secret>` value (scheme case-insensitive).
-fn bearer_secret(value: &str) -> Option<&str> {
+pub(crate) fn bearer_secret(value: &str) -> Option<&str> {
     let (scheme, rest) = value.trim().split_once(' ')?;
     let secret = rest.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !secret.is_empty()).then_some(secret)

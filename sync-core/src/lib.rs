@@ -26,12 +26,14 @@
 //! - [`health`]: readiness that follows the database;
 //! - [`telemetry`]: the core's metrics and span discipline;
 //! - [`clock`]: time in microseconds and proto timestamps;
+//! - `cursor`: the sealed paging cursors of RFC 9865 (keyset positions, no I/O);
 //! - [`error`]: `CoreError`, the one error type, and its gRPC form.
 
 pub mod admin;
 pub mod auth;
 pub mod changes;
 pub mod clock;
+mod cursor;
 pub mod directory;
 pub mod discovery;
 pub mod error;
@@ -72,6 +74,9 @@ pub struct CoreSettings {
     pub default_page_size: u32,
     /// Largest page a list returns, whatever `count` asks.
     pub max_page_size: u32,
+    /// How long a paging cursor (RFC 9865) stays valid after it was issued; advertised as
+    /// `pagination.cursorTimeout`.
+    pub cursor_timeout: Duration,
     /// Bulk as `/ServiceProviderConfig` advertises it; the gateway serves `/Bulk` and
     /// the binary sets this from the same settings the gateway enforces.
     pub bulk: BulkSettings,
@@ -94,6 +99,7 @@ impl Default for CoreSettings {
             token_cache_ttl: Duration::from_secs(10),
             default_page_size: 100,
             max_page_size: 1000,
+            cursor_timeout: Duration::from_secs(3600),
             bulk: BulkSettings::default(),
             change_retention: Duration::from_secs(7 * 24 * 3600),
             log_retention: Duration::from_secs(30 * 24 * 3600),

@@ -7,6 +7,7 @@ mod as_sent;
 mod auth;
 mod bulk;
 mod changes;
+mod cursor;
 mod directory;
 mod discovery;
 mod discovery_groups;

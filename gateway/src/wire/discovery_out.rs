@@ -2,7 +2,7 @@
 //! §8.6), and the `meta` every discovery resource carries.
 
 use idsync_proto::v1::{
-    AuthenticationScheme, BulkSupport, FeatureSupport, FilterSupport, ResourceType, SchemaExtension,
+    AuthenticationScheme, BulkSupport, FeatureSupport, FilterSupport, Pagination, ResourceType, SchemaExtension,
     ServiceProviderConfig,
 };
 use serde::Serialize;
@@ -42,6 +42,9 @@ pub(crate) struct ServiceProviderConfigOut<'a> {
     sort: Supported,
     etag: Supported,
     authentication_schemes: Vec<AuthenticationSchemeOut<'a>>,
+    /// RFC 9865 §4; left out when the core does not say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pagination: Option<PaginationOut<'a>>,
     meta: DiscoveryMeta,
 }
 
@@ -57,6 +60,7 @@ impl<'a> ServiceProviderConfigOut<'a> {
             sort,
             etag,
             authentication_schemes,
+            pagination,
         } = config;
         let BulkSupport {
             supported: bulk_supported,
@@ -81,7 +85,48 @@ impl<'a> ServiceProviderConfigOut<'a> {
                 .iter()
                 .map(AuthenticationSchemeOut::new)
                 .collect(),
+            pagination: pagination.as_ref().map(PaginationOut::new),
             meta: DiscoveryMeta::new("ServiceProviderConfig", format!("{base_url}/ServiceProviderConfig")),
+        }
+    }
+}
+
+/// RFC 9865 §4 `pagination`: `cursor` and `index` always; the optional sub-attributes
+/// only when they have a value.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PaginationOut<'a> {
+    cursor: bool,
+    index: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    default_pagination_method: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    default_page_size: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_page_size: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cursor_timeout: Option<u32>,
+}
+
+impl<'a> PaginationOut<'a> {
+    fn new(pagination: &'a Pagination) -> Self {
+        let Pagination {
+            cursor,
+            index,
+            default_pagination_method,
+            default_page_size,
+            max_page_size,
+            cursor_timeout,
+        } = pagination;
+        // The RFC's integers are positive: 0 means the core left the value out.
+        let positive = |n: u32| (n > 0).then_some(n);
+        PaginationOut {
+            cursor: *cursor,
+            index: *index,
+            default_pagination_method: Some(default_pagination_method.as_str()).filter(|m| !m.is_empty()),
+            default_page_size: positive(*default_page_size),
+            max_page_size: positive(*max_page_size),
+            cursor_timeout: cursor_timeout.and_then(positive),
         }
     }
 }

@@ -4,7 +4,8 @@
 
 use idsync_proto::v1::{
     Attribute, AttributeMutability, AttributeReturned, AttributeType, AttributeUniqueness, AuthenticationScheme,
-    BulkSupport, FeatureSupport, FilterSupport, ResourceType, Schema, SchemaExtension, ServiceProviderConfig,
+    BulkSupport, FeatureSupport, FilterSupport, Pagination, ResourceType, Schema, SchemaExtension,
+    ServiceProviderConfig,
 };
 use serde_json::{Value, json};
 
@@ -15,6 +16,43 @@ const BASE: &str = "https://example.com/scim/v2";
 
 fn supported(supported: bool) -> Option<FeatureSupport> {
     Some(FeatureSupport { supported })
+}
+
+#[test]
+fn pagination_renders_as_rfc_9865_section_4_leaving_out_what_the_core_left_out() {
+    let mut config = ServiceProviderConfig {
+        pagination: Some(Pagination {
+            cursor: true,
+            index: true,
+            default_pagination_method: "index".into(),
+            default_page_size: 100,
+            max_page_size: 1000,
+            cursor_timeout: Some(3600),
+        }),
+        ..ServiceProviderConfig::default()
+    };
+    let body = serde_json::to_value(ServiceProviderConfigOut::new(&config, BASE)).unwrap();
+    assert_eq!(
+        body["pagination"],
+        json!({
+            "cursor": true,
+            "index": true,
+            "defaultPaginationMethod": "index",
+            "defaultPageSize": 100,
+            "maxPageSize": 1000,
+            "cursorTimeout": 3600
+        })
+    );
+    config.pagination = Some(Pagination {
+        cursor: false,
+        index: true,
+        ..Pagination::default()
+    });
+    let body = serde_json::to_value(ServiceProviderConfigOut::new(&config, BASE)).unwrap();
+    assert_eq!(body["pagination"], json!({"cursor": false, "index": true}));
+    config.pagination = None;
+    let body = serde_json::to_value(ServiceProviderConfigOut::new(&config, BASE)).unwrap();
+    assert!(body.get("pagination").is_none());
 }
 
 #[test]
@@ -42,6 +80,7 @@ fn the_service_provider_config_renders_every_rfc_7643_section_5_attribute() {
             documentation_uri: Some(String::new()),
             primary: true,
         }],
+        pagination: None,
     };
     let body = serde_json::to_value(ServiceProviderConfigOut::new(&config, BASE)).unwrap();
     assert_eq!(

@@ -1,5 +1,10 @@
 //! The SCIM `ListResponse` (RFC 7644 §3.4.2): a page of users or groups, or every schema or
 //! resource type of `/Schemas` and `/ResourceTypes` (RFC 7644 §4).
+//!
+//! A page of cursor paging (RFC 9865 §2) carries `nextCursor` unless it is the last and
+//! `previousCursor` unless it is the first, and no `startIndex`: the index of such a page
+//! is not known, and RFC 9865's examples leave it out. A cursor answer that fits on one
+//! page carries no cursor and is rendered like the first page by index.
 
 use idsync_proto::v1::resource::Resource;
 use idsync_proto::v1::{ListGroupsResponse, ListUsersResponse, SearchResourcesResponse};
@@ -16,8 +21,13 @@ use crate::errors::ApiError;
 pub(crate) struct ListResponseOut<R> {
     schemas: [&'static str; 1],
     total_results: u64,
-    start_index: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start_index: Option<u32>,
     items_per_page: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous_cursor: Option<String>,
     #[serde(rename = "Resources")]
     resources: Vec<R>,
 }
@@ -29,16 +39,46 @@ impl<R> ListResponseOut<R> {
             schemas: [LIST_RESPONSE_URN],
             total_results,
             // RFC 7644 §3.4.2.4: the index is 1-based.
-            start_index: start_index.max(1),
+            start_index: Some(start_index.max(1)),
             items_per_page: resources.len(),
+            next_cursor: None,
+            previous_cursor: None,
             resources,
         }
     }
 
+    /// The same page with the cursors of its neighbours (RFC 9865); with either, the page
+    /// has no `startIndex`.
+    pub(crate) fn with_cursors(mut self, next: Option<&str>, previous: Option<&str>) -> Self {
+        if next.is_some() || previous.is_some() {
+            self.start_index = None;
+        }
+        self.next_cursor = next.map(str::to_owned);
+        self.previous_cursor = previous.map(str::to_owned);
+        self
+    }
+
     /// The same page with every resource passed through `f` (a projection).
     pub(crate) fn try_map<T, E>(self, f: impl FnMut(R) -> Result<T, E>) -> Result<ListResponseOut<T>, E> {
-        let resources = self.resources.into_iter().map(f).collect::<Result<Vec<_>, E>>()?;
-        Ok(ListResponseOut::new(self.total_results, self.start_index, resources))
+        let ListResponseOut {
+            schemas,
+            total_results,
+            start_index,
+            items_per_page,
+            next_cursor,
+            previous_cursor,
+            resources,
+        } = self;
+        let resources = resources.into_iter().map(f).collect::<Result<Vec<_>, E>>()?;
+        Ok(ListResponseOut {
+            schemas,
+            total_results,
+            start_index,
+            items_per_page,
+            next_cursor,
+            previous_cursor,
+            resources,
+        })
     }
 
     /// Every resource there is, on one page.
@@ -54,9 +94,12 @@ impl<'a> ListResponseOut<UserOut<'a>> {
             total_results,
             start_index,
             resources,
+            next_cursor,
+            previous_cursor,
         } = page;
         let resources = resources.iter().map(|user| UserOut::new(user, base_url)).collect();
         Self::new(*total_results, *start_index, resources)
+            .with_cursors(next_cursor.as_deref(), previous_cursor.as_deref())
     }
 }
 
@@ -68,12 +111,15 @@ impl<'a> ListResponseOut<GroupOut<'a>> {
             total_results,
             start_index,
             resources,
+            next_cursor,
+            previous_cursor,
         } = page;
         let resources = resources
             .iter()
             .map(|group| GroupOut::new(group, base_url, member_display))
             .collect();
         Self::new(*total_results, *start_index, resources)
+            .with_cursors(next_cursor.as_deref(), previous_cursor.as_deref())
     }
 }
 
@@ -128,6 +174,7 @@ mod tests {
             total_results: 0,
             start_index: 0,
             resources: vec![],
+            ..ListUsersResponse::default()
         };
         let body = serde_json::to_value(ListResponseOut::users(&page, "https://x/scim/v2")).unwrap();
         assert_eq!(
@@ -153,12 +200,45 @@ mod tests {
             total_results: 7,
             start_index: 6,
             resources: vec![user("a"), user("b")],
+            ..ListUsersResponse::default()
         };
         let body = serde_json::to_value(ListResponseOut::users(&page, "https://x/scim/v2")).unwrap();
         assert_eq!(body["totalResults"], 7);
         assert_eq!(body["startIndex"], 6);
         assert_eq!(body["itemsPerPage"], 2);
         assert_eq!(body["Resources"][1]["userName"], "b@x");
+    }
+
+    #[test]
+    fn a_cursor_page_names_its_neighbours_and_no_start_index() {
+        let page = ListGroupsResponse {
+            total_results: 30,
+            start_index: 1,
+            resources: vec![],
+            next_cursor: Some("bmV4dA".into()),
+            previous_cursor: Some("cHJldg".into()),
+        };
+        let body = serde_json::to_value(ListResponseOut::groups(&page, "https://x/scim/v2", false)).unwrap();
+        assert_eq!(
+            body,
+            json!({
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+                "totalResults": 30,
+                "itemsPerPage": 0,
+                "nextCursor": "bmV4dA",
+                "previousCursor": "cHJldg",
+                "Resources": []
+            })
+        );
+        let first = ListUsersResponse {
+            total_results: 30,
+            start_index: 1,
+            next_cursor: Some("bmV4dA".into()),
+            ..ListUsersResponse::default()
+        };
+        let body = serde_json::to_value(ListResponseOut::users(&first, "https://x/scim/v2")).unwrap();
+        assert_eq!((body.get("previousCursor"), body.get("startIndex")), (None, None));
+        assert_eq!(body["nextCursor"], "bmV4dA");
     }
 
     #[test]

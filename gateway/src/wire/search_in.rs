@@ -5,7 +5,9 @@
 //! below 1 reads as 1, a negative `count` as 0, and a `count` above the core's page limit
 //! is clamped by the core. Names match ignoring ASCII case. `attributes` and
 //! `excludedAttributes` are lists of strings (one comma-separated string is accepted too).
-//! `schemas`, when sent, must name the SearchRequest message.
+//! `schemas`, when sent, must name the SearchRequest message. `cursor` (RFC 9865 §3), a
+//! string, asks for cursor paging at `/Users/.search` and `/Groups/.search`; not together
+//! with `startIndex`, and not at the root, whose result spans two resource types.
 
 use idsync_proto::v1::{ListGroupsRequest, ListUsersRequest, SearchResourcesRequest, SortOrder};
 use serde_json::Value;
@@ -13,7 +15,7 @@ use serde_json::Value;
 use super::{SEARCH_REQUEST_URN, Slot, slots, wrong_type};
 use crate::errors::ApiError;
 use crate::projection::Projection;
-use crate::query::{clamp_u32, sort_order};
+use crate::query::{clamp_u32, refuse_mixed_paging, sort_order};
 
 /// A parsed `SearchRequest`, for whichever endpoint received it.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +34,8 @@ pub(crate) struct SearchQuery {
     pub(crate) count: Option<u32>,
     pub(crate) sort_by: String,
     pub(crate) sort_order: SortOrder,
+    /// RFC 9865: present (even empty) asks for cursor paging.
+    pub(crate) cursor: Option<String>,
 }
 
 impl SearchBody {
@@ -43,6 +47,7 @@ impl SearchBody {
             count,
             sort_by,
             sort_order,
+            cursor,
         } = self.query;
         let request = ListUsersRequest {
             filter,
@@ -51,6 +56,7 @@ impl SearchBody {
             sort_by,
             sort_order: sort_order as i32,
             exclude_groups: !self.projection.may_return("groups"),
+            cursor,
         };
         (request, self.projection)
     }
@@ -63,6 +69,7 @@ impl SearchBody {
             count,
             sort_by,
             sort_order,
+            cursor,
         } = self.query;
         let request = ListGroupsRequest {
             filter,
@@ -71,20 +78,28 @@ impl SearchBody {
             sort_by,
             sort_order: sort_order as i32,
             exclude_members: !self.projection.may_return("members"),
+            cursor,
         };
         (request, self.projection)
     }
 
     /// `POST /.search`: every resource type; neither `groups` nor `members` is loaded
-    /// unless it may be returned.
-    pub(crate) fn every_type(self) -> (SearchResourcesRequest, Projection) {
+    /// unless it may be returned. Paging there is by index only: a `cursor` is 400
+    /// `invalidValue`.
+    pub(crate) fn every_type(self) -> Result<(SearchResourcesRequest, Projection), ApiError> {
         let SearchQuery {
             filter,
             start_index,
             count,
             sort_by,
             sort_order,
+            cursor,
         } = self.query;
+        if cursor.is_some() {
+            return Err(ApiError::invalid_value(
+                "cursor paging is offered by /Users/.search and /Groups/.search, not by the root /.search",
+            ));
+        }
         let request = SearchResourcesRequest {
             filter,
             start_index,
@@ -94,7 +109,7 @@ impl SearchBody {
             exclude_groups: !self.projection.may_return("groups"),
             exclude_members: !self.projection.may_return("members"),
         };
-        (request, self.projection)
+        Ok((request, self.projection))
     }
 }
 
@@ -114,6 +129,7 @@ impl TryFrom<Value> for SearchBody {
             order,
             attributes,
             excluded,
+            cursor,
         ] = slots(
             map,
             None,
@@ -126,10 +142,14 @@ impl TryFrom<Value> for SearchBody {
                 "sortOrder",
                 "attributes",
                 "excludedAttributes",
+                "cursor",
             ],
         );
         check_schemas(schemas)?;
-        let start_index = integer(start_index)?.map_or(1, |i| clamp_u32(i.max(1)));
+        let start_index = integer(start_index)?;
+        let cursor = cursor.string()?;
+        refuse_mixed_paging(start_index.is_some(), cursor.is_some())?;
+        let start_index = start_index.map_or(1, |i| clamp_u32(i.max(1)));
         let count = integer(count)?.map(|c| clamp_u32(c.max(0)));
         let sort_order = match order.string()? {
             Some(order) => sort_order(&order)?,
@@ -147,6 +167,7 @@ impl TryFrom<Value> for SearchBody {
             count,
             sort_by: sort_by.string()?.unwrap_or_default(),
             sort_order,
+            cursor,
         };
         Ok(SearchBody { query, projection })
     }
@@ -233,6 +254,7 @@ mod tests {
                 sort_by: "userName".into(),
                 sort_order: SortOrder::Descending as i32,
                 exclude_groups: true,
+                cursor: None,
             }
         );
         let (groups, _) = search.clone().groups();
@@ -240,7 +262,7 @@ mod tests {
             (groups.filter, groups.count, groups.sort_by, groups.exclude_members),
             (users.filter.clone(), Some(10), "userName".to_string(), true)
         );
-        let (root, _) = search.every_type();
+        let (root, _) = search.every_type().unwrap();
         assert_eq!(
             root,
             SearchResourcesRequest {
@@ -257,11 +279,17 @@ mod tests {
 
     #[test]
     fn members_and_groups_are_loaded_unless_the_projection_leaves_them_out() {
-        let (root, _) = parse(json!({})).unwrap().every_type();
+        let (root, _) = parse(json!({})).unwrap().every_type().unwrap();
         assert!(!root.exclude_groups && !root.exclude_members);
-        let (root, _) = parse(json!({"attributes": ["members.value"]})).unwrap().every_type();
+        let (root, _) = parse(json!({"attributes": ["members.value"]}))
+            .unwrap()
+            .every_type()
+            .unwrap();
         assert!(root.exclude_groups && !root.exclude_members);
-        let (root, _) = parse(json!({"excludedAttributes": "members"})).unwrap().every_type();
+        let (root, _) = parse(json!({"excludedAttributes": "members"}))
+            .unwrap()
+            .every_type()
+            .unwrap();
         assert!(!root.exclude_groups && root.exclude_members);
         let (groups, _) = parse(json!({"excludedAttributes": ["members"]})).unwrap().groups();
         assert!(groups.exclude_members);
@@ -282,6 +310,25 @@ mod tests {
         assert!(search.users().0.exclude_groups);
         let huge = parse(json!({"count": 18446744073709551615u64})).unwrap();
         assert_eq!(huge.query.count, Some(u32::MAX));
+    }
+
+    #[test]
+    fn a_cursor_in_the_body_asks_for_cursor_paging_of_one_resource_type() {
+        let search = parse(json!({"cursor": "", "count": 10, "filter": "userName sw \"j\""})).unwrap();
+        assert_eq!(search.query.cursor.as_deref(), Some(""));
+        assert_eq!(search.clone().users().0.cursor.as_deref(), Some(""));
+        assert_eq!(search.clone().groups().0.cursor.as_deref(), Some(""));
+        let root = search.every_type().unwrap_err();
+        assert_eq!(root.scim_type(), Some(ScimType::InvalidValue));
+        assert_eq!(parse(json!({"count": 3})).unwrap().query.cursor, None);
+    }
+
+    #[test]
+    fn a_cursor_with_a_start_index_or_of_another_type_is_invalid_value() {
+        for body in [json!({"cursor": "", "startIndex": 1}), json!({"cursor": 5})] {
+            let error = parse(body.clone()).unwrap_err();
+            assert_eq!(error.scim_type(), Some(ScimType::InvalidValue), "{body}");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod directory;
 mod members;
 mod nesting;
 mod rows;
+mod seek;
 
 use diesel::prelude::*;
 

@@ -14,6 +14,7 @@ mod membership;
 mod open;
 mod pools;
 mod rules;
+mod seeking;
 mod tenants_tokens;
 mod upgrade;
 mod users;

@@ -6,6 +6,7 @@
 //! count.
 
 mod rows;
+mod seek;
 
 use std::collections::HashMap;
 

@@ -24,8 +24,8 @@ mod tests;
 use std::sync::LazyLock;
 
 use idsync_proto::v1::{
-    AuthenticationScheme, BulkSupport, FeatureSupport, FilterSupport, ResourceType, Schema, SchemaExtension,
-    ServiceProviderConfig,
+    AuthenticationScheme, BulkSupport, FeatureSupport, FilterSupport, Pagination, ResourceType, Schema,
+    SchemaExtension, ServiceProviderConfig,
 };
 
 pub use crate::groups::schema::GROUP_URN;
@@ -82,6 +82,21 @@ impl Core {
                 documentation_uri: None,
                 primary: true,
             }],
+            pagination: Some(self.pagination()),
+        }
+    }
+
+    /// Paging as RFC 9865 §4 describes it: both methods; index paging stays the default,
+    /// as §2.4 asks of a server that offered only index paging before, so that clients
+    /// that send neither parameter see no change.
+    fn pagination(&self) -> Pagination {
+        Pagination {
+            cursor: true,
+            index: true,
+            default_pagination_method: "index".to_owned(),
+            default_page_size: self.settings.default_page_size,
+            max_page_size: self.settings.max_page_size,
+            cursor_timeout: Some(u32::try_from(self.settings.cursor_timeout.as_secs()).unwrap_or(u32::MAX)),
         }
     }
 

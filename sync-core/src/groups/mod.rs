@@ -12,6 +12,7 @@
 pub mod convert;
 pub mod filter;
 mod ops;
+mod seek;
 
 pub mod patch;
 pub mod schema;

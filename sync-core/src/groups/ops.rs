@@ -91,6 +91,8 @@ impl Core {
             sort_by,
             sort_order,
             exclude_members,
+            // Cursor paging is `Core::seek_groups`; the service routes it there.
+            cursor: _,
         } = request;
         let (start_index, offset, limit) = self.page(start_index, count);
         let query = GroupQuery {
@@ -111,6 +113,8 @@ impl Core {
                 .iter()
                 .map(|g| record_to_group(g, exclude_members))
                 .collect(),
+            next_cursor: None,
+            previous_cursor: None,
         })
     }
 

@@ -9,6 +9,7 @@ use idsync_proto::v1::{
 use tonic::{Request, Response, Status};
 
 use crate::Core;
+use crate::cursor::CursorKey;
 use crate::error::CoreError;
 use crate::users::service::{READERS, WRITERS};
 
@@ -45,6 +46,12 @@ impl Groups for GroupsService {
 
     async fn list_groups(&self, request: Request<ListGroupsRequest>) -> Result<Response<ListGroupsResponse>, Status> {
         let caller = self.core.authorize(request.metadata(), READERS).await?;
+        if request.get_ref().cursor.is_some() {
+            let key = CursorKey::of_call(request.metadata(), &caller.tenant_id);
+            return Ok(Response::new(
+                self.core.seek_groups(&caller, key, request.into_inner()).await?,
+            ));
+        }
         Ok(Response::new(
             self.core.list_groups(&caller, request.into_inner()).await?,
         ))

@@ -6,6 +6,7 @@ mod diff;
 pub mod filter;
 mod ops;
 pub mod patch;
+mod seek;
 pub mod service;
 
 pub(crate) use ops::user_page;

@@ -102,6 +102,8 @@ impl Core {
             sort_by,
             sort_order,
             exclude_groups,
+            // Cursor paging is `Core::seek_users`; the service routes it there.
+            cursor: _,
         } = request;
         tracing::debug!(%filter, "listing users");
         let predicate = compile_user_filter(&filter)?;
@@ -121,6 +123,8 @@ impl Core {
             total_results: total,
             start_index,
             resources,
+            next_cursor: None,
+            previous_cursor: None,
         })
     }
 

@@ -9,6 +9,7 @@ use idsync_storage::records::Scope;
 use tonic::{Request, Response, Status};
 
 use crate::Core;
+use crate::cursor::CursorKey;
 use crate::error::CoreError;
 
 /// Who may read: `scim` (Entra) and `read` (internal services).
@@ -49,6 +50,12 @@ impl Users for UsersService {
 
     async fn list_users(&self, request: Request<ListUsersRequest>) -> Result<Response<ListUsersResponse>, Status> {
         let caller = self.core.authorize(request.metadata(), READERS).await?;
+        if request.get_ref().cursor.is_some() {
+            let key = CursorKey::of_call(request.metadata(), &caller.tenant_id);
+            return Ok(Response::new(
+                self.core.seek_users(&caller, key, request.into_inner()).await?,
+            ));
+        }
         Ok(Response::new(
             self.core.list_users(&caller, request.into_inner()).await?,
         ))

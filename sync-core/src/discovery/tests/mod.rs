@@ -281,6 +281,27 @@ fn published_schemas_agree_with_the_rfc_7643_examples() {
 }
 
 #[test]
+fn pagination_advertises_both_methods_with_index_the_default_and_the_configured_limits() {
+    let (core, _db) = core_with(CoreSettings {
+        default_page_size: 10,
+        max_page_size: 250,
+        cursor_timeout: Duration::from_secs(600),
+        ..CoreSettings::default()
+    });
+    assert_eq!(
+        core.service_provider_config().pagination,
+        Some(idsync_proto::v1::Pagination {
+            cursor: true,
+            index: true,
+            default_pagination_method: "index".into(),
+            default_page_size: 10,
+            max_page_size: 250,
+            cursor_timeout: Some(600),
+        })
+    );
+}
+
+#[test]
 fn the_service_provider_config_advertises_exactly_what_is_configured() {
     let settings = CoreSettings {
         token_cache_ttl: Duration::ZERO,
