@@ -1,5 +1,5 @@
-//! Upgrading a database the previous release wrote: the newest migration runs over real
-//! rows and keeps them, with their children, indexes and cascades intact.
+//! Upgrading a database the previous release wrote: the migration that made the flags
+//! nullable (and every later one) runs over real rows and keeps them, with their children, indexes and cascades intact.
 
 #![allow(clippy::unwrap_used)] // tests assert by unwrapping
 
@@ -30,7 +30,11 @@ const PREVIOUS_RELEASE_ROWS: &str = "
                ('t1', 'bob', 'emails', 0, 'bob@contoso.com', 'bob@contoso.com', NULL, FALSE);
 ";
 
-/// Applies every migration but the newest, then writes `rows`.
+/// The migration these rows test: it made `active` and `primary` nullable. Later
+/// migrations (which touch neither) run after it when the store opens.
+const UPGRADE_UNDER_TEST: &str = "as_sent";
+
+/// Applies every migration before [`UPGRADE_UNDER_TEST`], then writes `rows`.
 fn as_previous_release<DB, C>(conn: &mut C, migrations: EmbeddedMigrations, rows: &str)
 where
     DB: DieselBackend,
@@ -38,9 +42,13 @@ where
     EmbeddedMigrations: MigrationSource<DB>,
 {
     let all = MigrationSource::<DB>::migrations(&migrations).expect("embedded migrations");
-    assert!(all.len() >= 2, "there is a previous release to upgrade from");
+    let under_test = all
+        .iter()
+        .position(|m| m.name().to_string().ends_with(UPGRADE_UNDER_TEST))
+        .expect("the migration under test");
+    assert!(under_test >= 1, "there is a previous release to upgrade from");
     conn.setup().expect("the migrations table");
-    for migration in &all[..all.len() - 1] {
+    for migration in &all[..under_test] {
         conn.run_migration(migration.as_ref()).expect("an earlier migration");
     }
     conn.batch_execute(rows).expect("rows of the previous release");
@@ -58,7 +66,7 @@ fn the_newest_migration_keeps_users_values_and_their_flags(db: &TestDb) {
             as_previous_release::<Pg, _>(&mut conn, POSTGRES_MIGRATIONS, PREVIOUS_RELEASE_ROWS);
         }
     }
-    let store = db.store(); // runs the newest migration
+    let store = db.store(); // runs the migration under test and every later one
     assert_eq!(store.migrate(), Ok(vec![]), "nothing left to migrate");
 
     let ada = store
