@@ -9,6 +9,7 @@
 //! - `store/pool`: what the pools tell about themselves (state, checkout waits, a ping) for metrics and health.
 //! - `store/source`: where a store takes connections from: an r2d2 pool, or one connection for a one-shot command.
 //! - `gate`: the gate that opening and checking connections pass; [`Store::close`] shuts it and drains it.
+//! - `cached`: `Cached`, for statements whose SQL is fixed but that diesel would prepare on every call.
 //! - `conn`: one connection type over both backends; URLs, per-connection setup, migrations, transactions.
 //! - `schema`: the diesel view of the tables that `migrations/{sqlite,postgres}` create.
 //! - `records`: the plain records that cross the crate boundary, and the normalization behind uniqueness.
@@ -54,6 +55,7 @@
 //! versions are checked by conditional updates, membership is one row per (group,
 //! member), and every statement is scoped by `tenant_id`.
 
+mod cached;
 mod conn;
 mod error;
 mod feed;

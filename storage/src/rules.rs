@@ -8,12 +8,13 @@
 
 use diesel::prelude::*;
 
+use crate::cached::cached;
 use crate::conn::MultiBackend;
 use crate::error::{DbResultExt, StorageError};
 use crate::feed::{join_names, split_names};
 use crate::filter_sql;
 use crate::query::{GroupPredicate, UserPredicate};
-use crate::schema::{groups, tenant_matching_rules, tenant_rules, users};
+use crate::schema::{groups, tenant_matching_rules, tenant_rules, tenants, users};
 use crate::store::Tx;
 
 /// The resource type a scoping rule applies to; stored as `User` or `Group`.
@@ -136,7 +137,37 @@ fn not_linked_to(token: &str) -> filter_sql::Cond<users::table> {
     )
 }
 
+/// Marker of the cached statement that bumps `tenants.rules_version`.
+struct BumpRulesVersion;
+
+/// Marks the tenant's rules as changed: every statement below that sets or clears a rule
+/// calls it, in its transaction, so that no core (here or on another replica) keeps
+/// using rules it compiled before (see [`Tx::rules_version`]).
+fn bump_rules_version(tx: &mut Tx<'_>, tenant_id: &str) -> Result<(), StorageError> {
+    cached::<BumpRulesVersion, _>(
+        diesel::update(tenants::table.filter(tenants::id.eq(tenant_id)))
+            .set(tenants::rules_version.eq(tenants::rules_version + 1)),
+    )
+    .execute(tx.conn)
+    .db()?;
+    Ok(())
+}
+
 impl Tx<'_> {
+    /// The stamp of the tenant's rules (`None`: no such tenant). Every statement that
+    /// sets or clears one of its rules moves it on in the same transaction, so rules
+    /// compiled after reading stamp `v` are current for as long as the stamp still
+    /// reads `v`: read the stamp first, then the rules, and a copy can only be newer
+    /// than its stamp, never older. One primary-key lookup, cheaper than the rules.
+    pub fn rules_version(&mut self, tenant_id: &str) -> Result<Option<i64>, StorageError> {
+        tenants::table
+            .filter(tenants::id.eq(tenant_id))
+            .select(tenants::rules_version)
+            .first::<i64>(self.conn)
+            .optional()
+            .db()
+    }
+
     /// The tenant's scoping rules, User before Group.
     pub fn scoping_rules(&mut self, tenant_id: &str) -> Result<Vec<ScopingRuleRecord>, StorageError> {
         let rows = tenant_rules::table
@@ -168,6 +199,7 @@ impl Tx<'_> {
     /// [`StorageError::NotFound`] when the tenant does not exist.
     pub fn put_scoping_rule(&mut self, rule: &ScopingRuleRecord) -> Result<(), StorageError> {
         self.delete_scoping_rule(&rule.tenant_id, rule.resource)?;
+        bump_rules_version(self, &rule.tenant_id)?;
         diesel::insert_into(tenant_rules::table)
             .values((
                 tenant_rules::tenant_id.eq(&rule.tenant_id),
@@ -190,6 +222,7 @@ impl Tx<'_> {
         )
         .execute(self.conn)
         .db()?;
+        bump_rules_version(self, tenant_id)?;
         Ok(n > 0)
     }
 
@@ -217,6 +250,7 @@ impl Tx<'_> {
     /// Sets (or replaces) the tenant's matching rule.
     pub fn put_matching_rule(&mut self, rule: &MatchingRuleRecord) -> Result<(), StorageError> {
         self.delete_matching_rule(&rule.tenant_id)?;
+        bump_rules_version(self, &rule.tenant_id)?;
         diesel::insert_into(tenant_matching_rules::table)
             .values((
                 tenant_matching_rules::tenant_id.eq(&rule.tenant_id),
@@ -233,6 +267,7 @@ impl Tx<'_> {
         let n = diesel::delete(tenant_matching_rules::table.filter(tenant_matching_rules::tenant_id.eq(tenant_id)))
             .execute(self.conn)
             .db()?;
+        bump_rules_version(self, tenant_id)?;
         Ok(n > 0)
     }
 
@@ -286,12 +321,16 @@ impl Tx<'_> {
         out_of_scope: bool,
         active: bool,
     ) -> Result<(), StorageError> {
-        diesel::update(
-            users::table
-                .filter(users::tenant_id.eq(tenant_id))
-                .filter(users::id.eq(id)),
+        /// Marker of the cached statement below.
+        struct SetUserScope;
+        cached::<SetUserScope, _>(
+            diesel::update(
+                users::table
+                    .filter(users::tenant_id.eq(tenant_id))
+                    .filter(users::id.eq(id)),
+            )
+            .set((users::out_of_scope.eq(out_of_scope), users::active.eq(Some(active)))),
         )
-        .set((users::out_of_scope.eq(out_of_scope), users::active.eq(Some(active))))
         .execute(self.conn)
         .db()?;
         Ok(())

@@ -12,6 +12,7 @@ diesel::table! {
         operator -> Bool,
         created_us -> BigInt,
         feed_seq -> BigInt,
+        rules_version -> BigInt,
     }
 }
 

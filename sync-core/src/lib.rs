@@ -124,6 +124,8 @@ pub struct Core {
     /// last clone of this core is dropped.
     _pruner: Option<Arc<changes::AbortOnDrop>>,
     telemetry: Arc<CoreTelemetry>,
+    /// Each tenant's rules, compiled; checked against the database's stamp on every write.
+    rules: Arc<rules::cache::RulesCache>,
 }
 
 impl Core {
@@ -150,6 +152,7 @@ impl Core {
             telemetry,
             feed,
             _pruner: pruner,
+            rules: Arc::default(),
         }
     }
 

@@ -10,6 +10,7 @@ use diesel::sqlite::Sqlite;
 
 use super::rows::{MemberRow, NewMember};
 use crate::Tx;
+use crate::cached::on_backend;
 use crate::conn::AnyConnection;
 use crate::error::{DbResultExt, StorageError};
 use crate::records::{MemberRecord, MemberType, MembershipRecord, ResolvedMember};
@@ -168,6 +169,30 @@ impl Tx<'_> {
     ) -> Result<HashMap<String, Vec<MembershipRecord>>, StorageError> {
         let _span = crate::trace::db_span(self.conn, "SELECT", "group_members").entered();
         let mut by_user: HashMap<String, Vec<MembershipRecord>> = HashMap::new();
+        if let [user_id] = user_ids {
+            // One user (a read by id): a static statement, cached, instead of an
+            // `IN (…)` list that SQLite would prepare again on every call.
+            let query = group_members::table
+                .inner_join(
+                    groups::table.on(groups::tenant_id
+                        .eq(group_members::tenant_id)
+                        .and(groups::id.eq(group_members::group_id))),
+                )
+                .filter(group_members::tenant_id.eq(tenant_id))
+                .filter(group_members::member_type.eq(MemberType::User.as_str()))
+                .filter(group_members::member_id.eq(*user_id))
+                .order((groups::display_name_norm, groups::id))
+                .select((groups::id, groups::display_name));
+            let rows: Vec<(String, String)> = on_backend!(&mut *self.conn, |c| query.load(c)).db()?;
+            if !rows.is_empty() {
+                let groups = rows
+                    .into_iter()
+                    .map(|(group_id, display_name)| MembershipRecord { group_id, display_name })
+                    .collect();
+                by_user.insert((*user_id).to_owned(), groups);
+            }
+            return Ok(by_user);
+        }
         for chunk in user_ids.chunks(BATCH) {
             let rows: Vec<(String, String, String)> = group_members::table
                 .inner_join(

@@ -3,6 +3,7 @@
 //! on a fresh database.
 
 mod concurrency;
+mod delta;
 mod directory;
 mod feed;
 mod feed_postgres;

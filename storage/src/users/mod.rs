@@ -4,7 +4,14 @@
 //! every statement by `tenant_id`. A list is a fixed number of statements whatever the
 //! page size: at most one page query, one batched load of the page's children and one
 //! count.
+//!
+//! The statements every Entra cycle runs (insert, read by id, the `userName eq` lookup,
+//! the update of one user) have a static shape and run on the backend's own connection,
+//! so each is prepared once per connection and found again by its type (see
+//! `crate::cached`).
 
+mod children;
+mod lookup;
 mod rows;
 mod seek;
 
@@ -12,6 +19,7 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
+use crate::cached::{cached, on_backend};
 use crate::conn::{AnyConnection, MultiBackend};
 use crate::error::{DbResultExt, StorageError, stale_or_missing};
 use crate::query::MultiValuedAttr;
@@ -19,8 +27,9 @@ use crate::records::{ChildValue, MemberType, SortKey, UserPage, UserQuery, UserR
 use crate::schema::{user_values, users};
 use crate::{Tx, filter_sql, paging};
 
+use children::{children_of, insert_children, replace_children, write_changed_children};
 pub(crate) use rows::attr_name;
-use rows::{ChildRow, NewChild, NewUser, UserFields, UserRow, new_children};
+use rows::{ChildRow, NewUser, UserFields, UserRow};
 
 /// Rows per multi-row insert and ids per `IN (…)` list, well below both backends'
 /// bind-parameter limits.
@@ -34,67 +43,61 @@ impl Tx<'_> {
     /// [`StorageError::NotFound`] when the tenant does not exist.
     pub fn insert_user(&mut self, user: &UserRecord) -> Result<(), StorageError> {
         let _span = crate::trace::db_span(self.conn, "INSERT", "users").entered();
-        diesel::insert_into(users::table)
-            .values(NewUser::of(user))
-            .execute(self.conn)
-            .db()?;
+        let row = NewUser::of(user);
+        on_backend!(&mut *self.conn, |c| diesel::insert_into(users::table)
+            .values(&row)
+            .execute(c))
+        .db()?;
         insert_children(self.conn, user)
     }
 
     /// One user of the tenant, with its multi-valued attributes in stored order.
     pub fn get_user(&mut self, tenant_id: &str, id: &str) -> Result<Option<UserRecord>, StorageError> {
         let _span = crate::trace::db_span(self.conn, "SELECT", "users").entered();
-        let row = users::table
+        let row = on_backend!(&mut *self.conn, |c| users::table
             .filter(users::tenant_id.eq(tenant_id))
             .filter(users::id.eq(id))
             .select(UserRow::as_select())
-            .first(self.conn)
-            .optional()
-            .db()?;
+            .first(c)
+            .optional())
+        .db()?;
         let Some(row) = row else { return Ok(None) };
-        let children = user_values::table
-            .filter(user_values::tenant_id.eq(tenant_id))
-            .filter(user_values::user_id.eq(id))
-            .order(user_values::ord)
-            .select(ChildRow::as_select())
-            .load(self.conn)
-            .db()?
-            .into_iter()
-            .map(ChildRow::into_child)
-            .collect::<Result<Vec<_>, _>>()?;
+        let children = children_of(self.conn, tenant_id, id)?;
         Ok(Some(row.into_record(children)))
     }
 
     /// Replaces the stored user `(user.tenant_id, user.id)` with `user` (every field,
     /// including `version`, which the caller has bumped) if the stored version is
     /// `expected_version`: every column but the key is overwritten and the multi-valued
-    /// attributes are replaced.
+    /// attributes are replaced. When the caller holds the stored user, prefer
+    /// [`Tx::update_user_from`], which writes only the values that changed.
     ///
     /// [`StorageError::NotFound`] when the user does not exist,
     /// [`StorageError::VersionMismatch`] when it has another version,
     /// [`StorageError::Conflict`] when the new userName is taken.
     pub fn update_user(&mut self, user: &UserRecord, expected_version: i64) -> Result<(), StorageError> {
         let _span = crate::trace::db_span(self.conn, "UPDATE", "users").entered();
-        let updated = diesel::update(
-            users::table
-                .filter(users::tenant_id.eq(&user.tenant_id))
-                .filter(users::id.eq(&user.id))
-                .filter(users::version.eq(expected_version)),
-        )
-        .set(UserFields::of(user))
-        .execute(self.conn)
-        .db()?;
-        if updated == 0 {
-            return Err(why_unchanged(self.conn, &user.tenant_id, &user.id));
+        update_user_row(self.conn, user, expected_version)?;
+        replace_children(self.conn, user)
+    }
+
+    /// Writes `next` over `previous`, the user as stored at `expected_version` (the
+    /// caller read it, and the version check proves nobody wrote since): the user row,
+    /// and of the multi-valued attributes only the values that differ. A PATCH of one
+    /// phone number rewrites one `user_values` row, not all of them. Errors as for
+    /// [`Tx::update_user`].
+    pub fn update_user_from(
+        &mut self,
+        previous: &UserRecord,
+        next: &UserRecord,
+        expected_version: i64,
+    ) -> Result<(), StorageError> {
+        let _span = crate::trace::db_span(self.conn, "UPDATE", "users").entered();
+        if (&previous.tenant_id, &previous.id) != (&next.tenant_id, &next.id) {
+            return Err(StorageError::Internal("update_user_from: two different users".into()));
         }
-        diesel::delete(
-            user_values::table
-                .filter(user_values::tenant_id.eq(&user.tenant_id))
-                .filter(user_values::user_id.eq(&user.id)),
-        )
-        .execute(self.conn)
-        .db()?;
-        insert_children(self.conn, user)
+        update_user_row(self.conn, next, expected_version)?;
+        write_changed_children(self.conn, previous, next)
     }
 
     /// Deletes a user and its multi-valued attributes, and takes it out of every group
@@ -114,10 +117,10 @@ impl Tx<'_> {
         let target = users::table
             .filter(users::tenant_id.eq(tenant_id))
             .filter(users::id.eq(id));
-        let deleted = match expected_version {
-            Some(v) => diesel::delete(target.filter(users::version.eq(v))).execute(self.conn),
-            None => diesel::delete(target).execute(self.conn),
-        }
+        let deleted = on_backend!(&mut *self.conn, |c| match expected_version {
+            Some(v) => diesel::delete(target.filter(users::version.eq(v))).execute(c),
+            None => diesel::delete(target).execute(c),
+        })
         .db()?;
         if deleted == 0 {
             return Err(why_unchanged(self.conn, tenant_id, id));
@@ -140,6 +143,14 @@ impl Tx<'_> {
     pub fn list_users(&mut self, tenant_id: &str, query: &UserQuery) -> Result<UserPage, StorageError> {
         let _span = crate::trace::db_span(self.conn, "SELECT", "users").entered();
         let (limit, offset) = paging::limit_offset(query.limit, query.offset);
+        if let Some(key) = lookup::Key::of(query) {
+            return lookup::find(self.conn, tenant_id, &key, query).and_then(|(total, rows)| {
+                Ok(UserPage {
+                    total,
+                    users: with_children(self.conn, tenant_id, rows)?,
+                })
+            });
+        }
         let rows = if limit == 0 {
             Vec::new()
         } else {
@@ -164,16 +175,58 @@ impl Tx<'_> {
                 .db()
         })?;
 
-        let mut children = load_children(self.conn, tenant_id, &rows)?;
-        let users = rows
-            .into_iter()
-            .map(|row| {
-                let mine = children.remove(&row.id).unwrap_or_default();
-                row.into_record(mine)
-            })
-            .collect();
-        Ok(UserPage { total, users })
+        Ok(UserPage {
+            total,
+            users: with_children(self.conn, tenant_id, rows)?,
+        })
     }
+}
+
+/// Marker of the cached `UPDATE users` of [`update_user_row`].
+struct UpdateUserRow;
+
+/// Overwrites every column of the user row but its key, if the stored version is
+/// `expected_version`. The changeset always names every column (`treat_none_as_null`),
+/// so the statement's text is fixed and cached, which diesel does not do for an
+/// `UPDATE` by itself.
+fn update_user_row(conn: &mut AnyConnection, user: &UserRecord, expected_version: i64) -> Result<(), StorageError> {
+    let statement = cached::<UpdateUserRow, _>(
+        diesel::update(
+            users::table
+                .filter(users::tenant_id.eq(&user.tenant_id))
+                .filter(users::id.eq(&user.id))
+                .filter(users::version.eq(expected_version)),
+        )
+        .set(UserFields::of(user)),
+    );
+    let updated = on_backend!(&mut *conn, |c| statement.execute(c)).db()?;
+    if updated == 0 {
+        return Err(why_unchanged(conn, &user.tenant_id, &user.id));
+    }
+    Ok(())
+}
+
+/// The records of a page of rows, with their multi-valued attributes in one batch.
+fn with_children(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    rows: Vec<UserRow>,
+) -> Result<Vec<UserRecord>, StorageError> {
+    if let [row] = rows.as_slice() {
+        // One user (a lookup by userName or id): the static per-user statement, cached,
+        // instead of an `IN (…)` list that SQLite would prepare again.
+        let children = children_of(conn, tenant_id, &row.id)?;
+        let mut rows = rows;
+        return Ok(rows.pop().map(|row| row.into_record(children)).into_iter().collect());
+    }
+    let mut children = load_children(conn, tenant_id, &rows)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let mine = children.remove(&row.id).unwrap_or_default();
+            row.into_record(mine)
+        })
+        .collect())
 }
 
 /// After a conditional write touched no row: gone, or another version.
@@ -187,29 +240,6 @@ fn why_unchanged(conn: &mut AnyConnection, tenant_id: &str, id: &str) -> Storage
             .optional()
             .db(),
     )
-}
-
-/// Inserts the multi-valued attributes of `user`, `BATCH` rows per statement.
-fn insert_children(conn: &mut AnyConnection, user: &UserRecord) -> Result<(), StorageError> {
-    let children = new_children(user)?;
-    for chunk in children.chunks(BATCH) {
-        insert_child_rows(conn, chunk)?;
-    }
-    Ok(())
-}
-
-/// One multi-row `INSERT`. `MultiConnection` cannot batch inserts, so the statement is
-/// built per backend.
-fn insert_child_rows(conn: &mut AnyConnection, rows: &[NewChild<'_>]) -> Result<(), StorageError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    match conn {
-        AnyConnection::Sqlite(c) => diesel::insert_into(user_values::table).values(rows).execute(c),
-        AnyConnection::Postgresql(c) => diesel::insert_into(user_values::table).values(rows).execute(c),
-    }
-    .db()?;
-    Ok(())
 }
 
 /// Applies the sort key, then creation order and id so that pages are stable.

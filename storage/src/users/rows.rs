@@ -336,14 +336,24 @@ impl ChildRow {
     }
 }
 
-/// A new `user_values` row.
+/// A new `user_values` row: its key, and the columns a delta update overwrites.
 #[derive(Insertable)]
-#[diesel(table_name = user_values, treat_none_as_default_value = false)]
+#[diesel(table_name = user_values)]
 pub(crate) struct NewChild<'a> {
-    tenant_id: &'a str,
-    user_id: &'a str,
-    attr: &'static str,
-    ord: i32,
+    pub(crate) tenant_id: &'a str,
+    pub(crate) user_id: &'a str,
+    pub(crate) ord: i32,
+    #[diesel(embed)]
+    pub(crate) fields: ChildFields<'a>,
+}
+
+/// Every column of a `user_values` row but `(tenant_id, user_id, ord)`: what a delta
+/// update of one value overwrites, always all of them (so the statement's text is
+/// fixed and its prepared statement cached).
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = user_values, treat_none_as_null = true, treat_none_as_default_value = false)]
+pub(crate) struct ChildFields<'a> {
+    attr: &'a str,
     value: Option<&'a str>,
     value_norm: Option<String>,
     display: Option<&'a str>,
@@ -359,7 +369,8 @@ pub(crate) struct NewChild<'a> {
 }
 
 /// The child rows of a user; `ord` is the position in `children`, so the whole list
-/// (not only each attribute's values) reads back in the order it was written.
+/// (not only each attribute's values) reads back in the order it was written, and a
+/// value is addressed by `(tenant_id, user_id, ord)` alone.
 pub(crate) fn new_children(u: &UserRecord) -> Result<Vec<NewChild<'_>>, StorageError> {
     u.children
         .iter()
@@ -368,21 +379,23 @@ pub(crate) fn new_children(u: &UserRecord) -> Result<Vec<NewChild<'_>>, StorageE
             Ok(NewChild {
                 tenant_id: &u.tenant_id,
                 user_id: &u.id,
-                attr: attr_name(*attr),
                 ord: i32::try_from(ord)
                     .map_err(|_| StorageError::InvalidQuery("too many multi-valued attribute values".into()))?,
-                value: c.value.as_deref(),
-                value_norm: c.value.as_deref().map(fold_case),
-                display: c.display.as_deref(),
-                type_: c.type_.as_deref(),
-                is_primary: c.primary,
-                ref_: c.ref_.as_deref(),
-                formatted: c.formatted.as_deref(),
-                street_address: c.street_address.as_deref(),
-                locality: c.locality.as_deref(),
-                region: c.region.as_deref(),
-                postal_code: c.postal_code.as_deref(),
-                country: c.country.as_deref(),
+                fields: ChildFields {
+                    attr: attr_name(*attr),
+                    value: c.value.as_deref(),
+                    value_norm: c.value.as_deref().map(fold_case),
+                    display: c.display.as_deref(),
+                    type_: c.type_.as_deref(),
+                    is_primary: c.primary,
+                    ref_: c.ref_.as_deref(),
+                    formatted: c.formatted.as_deref(),
+                    street_address: c.street_address.as_deref(),
+                    locality: c.locality.as_deref(),
+                    region: c.region.as_deref(),
+                    postal_code: c.postal_code.as_deref(),
+                    country: c.country.as_deref(),
+                },
             })
         })
         .collect()

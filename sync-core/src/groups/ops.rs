@@ -46,13 +46,16 @@ impl Core {
                 created_by_token: Some(caller.token_id.clone()),
                 ..record
             };
+            let cache = self.rules.clone();
             let stored = self
                 .commit(caller, &intent, move |tx| {
                     let members = resolve_members(tx, &record.tenant_id, &member_ids)?;
                     let record = GroupRecord { members, ..record };
                     tx.insert_group(&record)
                         .map_err(WriteError::naming(&record.display_name))?;
-                    let outcome = rules::scope::scope_group(tx, &record.tenant_id, &record.id, WriteKind::Create)?;
+                    let rules = cache.rules(tx, &record.tenant_id)?;
+                    let outcome =
+                        rules::scope::scope_group(tx, &rules, &record.tenant_id, &record.id, WriteKind::Create)?;
                     let mut effects = creation(&record);
                     effects.detail = scope_detail(ResourceType::Group, &outcome);
                     if record.members.is_empty() {
@@ -210,9 +213,11 @@ impl Core {
             let tenant = caller.tenant_id.clone();
             let target = id.to_owned();
             let change = change.clone();
+            let cache = self.rules.clone();
             self.commit(caller, intent, move |tx| {
                 let (written, effects) = apply_change(tx, &tenant, &target, if_match, &change, read_back)?;
-                let outcome = rules::scope::scope_group(tx, &tenant, &target, WriteKind::Update)?;
+                let rules = cache.rules(tx, &tenant)?;
+                let outcome = rules::scope::scope_group(tx, &rules, &tenant, &target, WriteKind::Update)?;
                 let effects = judged(ResourceType::Group, &target, effects, &outcome);
                 Ok(((written, outcome), effects))
             })

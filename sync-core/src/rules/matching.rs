@@ -11,19 +11,23 @@
 use idsync_storage::Tx;
 use idsync_storage::records::{MatchPolicy, UserRecord};
 
-use super::spec::{MatchAttribute, parse_match_attributes};
+use super::cache::TenantRules;
+use super::spec::MatchAttribute;
 use crate::error::{CoreError, CoreResult};
 
 /// The existing user a create must adopt, when the tenant's matching rule finds exactly
 /// one and its policy is `adopt`; `None` when the create goes ahead as a new user.
 /// 409 `uniqueness` when the policy is `conflict` or several accounts match.
-pub(crate) fn user_to_adopt(tx: &mut Tx<'_>, incoming: &UserRecord, token: &str) -> CoreResult<Option<UserRecord>> {
-    let Some(rule) = tx.matching_rule(&incoming.tenant_id)? else {
+pub(crate) fn user_to_adopt(
+    tx: &mut Tx<'_>,
+    rules: &TenantRules,
+    incoming: &UserRecord,
+    token: &str,
+) -> CoreResult<Option<UserRecord>> {
+    let Some((attributes, policy)) = &rules.matching else {
         return Ok(None);
     };
-    let attributes = parse_match_attributes(&rule.attributes)
-        .map_err(|e| CoreError::Internal(format!("stored matching rule no longer parses: {e}")))?;
-    for attribute in attributes {
+    for &attribute in attributes {
         let Some(value) = attribute.value_of(incoming) else {
             continue;
         };
@@ -31,7 +35,7 @@ pub(crate) fn user_to_adopt(tx: &mut Tx<'_>, incoming: &UserRecord, token: &str)
         let ids = tx.unlinked_users(&incoming.tenant_id, &predicate, token, 2)?;
         match ids.as_slice() {
             [] => continue,
-            [id] if rule.policy == MatchPolicy::Adopt => match tx.get_user(&incoming.tenant_id, id)? {
+            [id] if *policy == MatchPolicy::Adopt => match tx.get_user(&incoming.tenant_id, id)? {
                 Some(existing) => return Ok(Some(existing)),
                 // Deleted by a commit between the two reads (PostgreSQL reads committed
                 // data per statement): there is nothing left to adopt by this attribute.

@@ -14,12 +14,17 @@
 //!   `externalId`, then `userName`, and without a policy answers `conflict`.
 //! * [`spec`] validates rules as an admin writes them; [`admin`] reads and replaces a
 //!   tenant's rules for the `Admin` RPCs and the CLI.
+//! * [`cache`] keeps each tenant's rules compiled between writes, checked against the
+//!   tenant's rules stamp inside every write's transaction, so a change made through
+//!   any replica is seen by the next write on every other.
 //!
-//! The users and groups operations call in at three points: [`matching::user_to_adopt`]
+//! The users and groups operations take the tenant's rules from [`cache`] inside their
+//! transaction and call in at three points: [`matching::user_to_adopt`]
 //! before a user insert, [`scope::scope_user`] / [`scope::scope_group`] after a write,
 //! and [`scope::out_of_scope_refusal`] when members to add are marked out of scope.
 
 pub mod admin;
+pub(crate) mod cache;
 pub(crate) mod matching;
 pub(crate) mod scope;
 pub mod spec;

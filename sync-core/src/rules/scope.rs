@@ -5,9 +5,9 @@
 //! can never disagree. What follows from the answer is [`decide`], a pure function.
 
 use idsync_storage::Tx;
-use idsync_storage::records::{CreatePolicy, RuleResource, ScopingRuleRecord, UpdatePolicy, UserRecord};
+use idsync_storage::records::{CreatePolicy, ScopingRuleRecord, UpdatePolicy, UserRecord};
 
-use super::spec::{Compiled, compile_scoping_filter};
+use super::cache::TenantRules;
 use crate::clock::now_us;
 use crate::error::{CoreError, CoreResult};
 
@@ -74,27 +74,21 @@ pub(crate) enum Outcome {
     Deleted(Vec<String>),
 }
 
-/// The tenant's scoping rule for `resource` and its compiled filter.
-fn load(tx: &mut Tx<'_>, tenant_id: &str, resource: RuleResource) -> CoreResult<Option<(ScopingRuleRecord, Compiled)>> {
-    let Some(rule) = tx.scoping_rule(tenant_id, resource)? else {
-        return Ok(None);
-    };
-    // Validated when set; failing now means the schema changed under a stored rule.
-    let compiled = compile_scoping_filter(resource, &rule.filter)
-        .map_err(|e| CoreError::Internal(format!("stored scoping rule no longer compiles: {e}")))?;
-    Ok(Some((rule, compiled)))
-}
-
 /// Judges the user that `kind` has just written as `user` (already stored, in this
-/// transaction) and applies the decision; `user` comes back as stored afterwards.
-pub(crate) fn scope_user(tx: &mut Tx<'_>, user: &mut UserRecord, kind: WriteKind) -> CoreResult<Outcome> {
-    let rule = load(tx, &user.tenant_id, RuleResource::User)?;
-    let in_scope = match &rule {
-        Some((_, Compiled::User(predicate))) => tx.user_satisfies(&user.tenant_id, &user.id, predicate)?,
-        _ => true,
+/// transaction) under the tenant's `rules` and applies the decision; `user` comes back
+/// as stored afterwards.
+pub(crate) fn scope_user(
+    tx: &mut Tx<'_>,
+    rules: &TenantRules,
+    user: &mut UserRecord,
+    kind: WriteKind,
+) -> CoreResult<Outcome> {
+    let in_scope = match &rules.user_scope {
+        Some((_, predicate)) => tx.user_satisfies(&user.tenant_id, &user.id, predicate)?,
+        None => true,
     };
-    let rule = rule.map(|(rule, _)| rule);
-    Ok(match decide(rule.as_ref(), kind, in_scope, user.out_of_scope) {
+    let rule = rules.user_scope.as_ref().map(|(rule, _)| rule);
+    Ok(match decide(rule, kind, in_scope, user.out_of_scope) {
         Decision::Keep => Outcome::Kept,
         Decision::Restore if set_user(tx, user, false, true)? => Outcome::Restored,
         Decision::Disable if set_user(tx, user, true, false)? => Outcome::Disabled,
@@ -103,7 +97,7 @@ pub(crate) fn scope_user(tx: &mut Tx<'_>, user: &mut UserRecord, kind: WriteKind
             let left = tx.delete_user(&user.tenant_id, &user.id, None, now_us())?;
             Outcome::Deleted(left)
         }
-        Decision::Reject => return Err(refused("user", &user.user_name, rule.as_ref(), kind)),
+        Decision::Reject => return Err(refused("user", &user.user_name, rule, kind)),
     })
 }
 
@@ -121,15 +115,20 @@ fn set_user(tx: &mut Tx<'_>, user: &mut UserRecord, out_of_scope: bool, active: 
 /// Judges the group `(tenant_id, id)` that `kind` has just written, as [`scope_user`]
 /// does a user. Groups have no `active`: disabling one marks it out of scope, so it
 /// cannot become a member of another group.
-pub(crate) fn scope_group(tx: &mut Tx<'_>, tenant_id: &str, id: &str, kind: WriteKind) -> CoreResult<Outcome> {
-    let rule = load(tx, tenant_id, RuleResource::Group)?;
-    let in_scope = match &rule {
-        Some((_, Compiled::Group(predicate))) => tx.group_satisfies(tenant_id, id, predicate)?,
-        _ => true,
+pub(crate) fn scope_group(
+    tx: &mut Tx<'_>,
+    rules: &TenantRules,
+    tenant_id: &str,
+    id: &str,
+    kind: WriteKind,
+) -> CoreResult<Outcome> {
+    let in_scope = match &rules.group_scope {
+        Some((_, predicate)) => tx.group_satisfies(tenant_id, id, predicate)?,
+        None => true,
     };
     let marked = kind == WriteKind::Update && tx.group_out_of_scope(tenant_id, id)? == Some(true);
-    let rule = rule.map(|(rule, _)| rule);
-    match decide(rule.as_ref(), kind, in_scope, marked) {
+    let rule = rules.group_scope.as_ref().map(|(rule, _)| rule);
+    match decide(rule, kind, in_scope, marked) {
         Decision::Keep => {}
         Decision::Restore => {
             tx.set_group_scope(tenant_id, id, false)?;
@@ -149,7 +148,7 @@ pub(crate) fn scope_group(tx: &mut Tx<'_>, tenant_id: &str, id: &str, kind: Writ
                 .get_group(tenant_id, id, false)?
                 .map(|g| g.display_name)
                 .unwrap_or_default();
-            return Err(refused("group", &name, rule.as_ref(), kind));
+            return Err(refused("group", &name, rule, kind));
         }
     }
     Ok(Outcome::Kept)

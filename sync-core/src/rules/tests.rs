@@ -205,3 +205,43 @@ fn concurrent_rule_replacements_all_succeed_on_postgres() {
 fn concurrent_rule_replacements_all_succeed_on_sqlite() {
     concurrent_replacements_all_succeed(&idsync_storage::test_util::TestDb::sqlite());
 }
+
+/// Two cores on one database stand for two replicas: each keeps its own compiled
+/// rules, and a rule set or cleared through one must govern the very next write
+/// through the other.
+#[tokio::test]
+async fn a_rule_set_through_one_replica_governs_the_next_write_through_another() {
+    use idsync_proto::v1::User;
+
+    use super::admin::{TenantRules, replace_rules};
+
+    let (a, caller, db) = crate::test_support::tenant_core().await;
+    let b = crate::Core::new(db.store(), crate::CoreSettings::default());
+    let named = |name: &str, title: Option<&str>| User {
+        user_name: name.into(),
+        title: title.map(Into::into),
+        ..User::default()
+    };
+    // Each replica writes once, and so keeps the tenant's rules (none yet).
+    a.create_user(&caller, named("first", None)).await.unwrap();
+    b.create_user(&caller, named("second", None)).await.unwrap();
+
+    let engineers_only = TenantRules {
+        scoping: vec![ScopingRuleRecord {
+            tenant_id: caller.tenant_id.clone(),
+            resource: RuleResource::User,
+            filter: "title eq \"engineer\"".into(),
+            create_policy: CreatePolicy::Reject,
+            update_policy: UpdatePolicy::Reject,
+        }],
+        matching: None,
+    };
+    replace_rules(a.store(), &caller.tenant_id, engineers_only).unwrap();
+    let refused = b.create_user(&caller, named("third", None)).await.unwrap_err();
+    assert!(matches!(refused, CoreError::OutOfScope(_)), "{refused:?}");
+    b.create_user(&caller, named("fourth", Some("engineer"))).await.unwrap();
+
+    replace_rules(a.store(), &caller.tenant_id, TenantRules::default()).unwrap();
+    b.create_user(&caller, named("fifth", None)).await.unwrap();
+    a.create_user(&caller, named("sixth", None)).await.unwrap();
+}

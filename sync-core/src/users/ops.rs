@@ -48,14 +48,16 @@ impl Core {
                 record.password_hash = Some(hash_password(password).await?);
             }
             let token = caller.token_id.clone();
+            let cache = self.rules.clone();
             let (record, groups) = self
                 .commit(caller, &intent, move |tx| -> Result<_, WriteError> {
+                    let rules = cache.rules(tx, &record.tenant_id)?;
                     // A matching rule may link this identity to an account that exists.
-                    let adopting = rules::matching::user_to_adopt(tx, &record, &token)?;
+                    let adopting = rules::matching::user_to_adopt(tx, &rules, &record, &token)?;
                     let (mut stored, adopted) = match adopting {
                         Some(existing) => {
                             let next = rules::matching::adopted(&existing, record, &token, now_us());
-                            tx.update_user(&next, existing.version)
+                            tx.update_user_from(&existing, &next, existing.version)
                                 .map_err(WriteError::naming(&next.user_name))?;
                             (next, Some(existing))
                         }
@@ -64,7 +66,7 @@ impl Core {
                             (record, None)
                         }
                     };
-                    let outcome = rules::scope::scope_user(tx, &mut stored, WriteKind::Create)?;
+                    let outcome = rules::scope::scope_user(tx, &rules, &mut stored, WriteKind::Create)?;
                     // Only an adopted account can already belong to groups.
                     let groups = match &adopted {
                         Some(_) => group_refs(tx, &stored.tenant_id, &[&stored.id])?
@@ -249,12 +251,15 @@ impl Core {
             next.version = current.version + 1;
             next.last_modified_us = now_us().max(current.last_modified_us);
             let expected = current.version;
+            let cache = self.rules.clone();
             let (stored, outcome) = self
                 .commit(caller, intent, move |tx| -> Result<_, WriteError> {
                     let mut stored = next;
-                    tx.update_user(&stored, expected)
+                    // Only the values that differ from the version read are written.
+                    tx.update_user_from(&current, &stored, expected)
                         .map_err(WriteError::naming(&stored.user_name))?;
-                    let outcome = rules::scope::scope_user(tx, &mut stored, WriteKind::Update)?;
+                    let rules = cache.rules(tx, &stored.tenant_id)?;
+                    let outcome = rules::scope::scope_user(tx, &rules, &mut stored, WriteKind::Update)?;
                     let effects = updated(&current, &stored, &outcome);
                     Ok(((stored, outcome), effects))
                 })
