@@ -117,6 +117,27 @@ where
     }
 }
 
+/// The span-field formatter of the JSON log layer: writes nothing.
+///
+/// [`JsonLines`] writes event fields only, never span fields, so formatting every
+/// span's fields when it opens (what the default formatter does, for every span of
+/// every request, whether or not a line is ever logged inside it) is work thrown away.
+pub struct NoSpanFields;
+
+impl<'writer> FormatFields<'writer> for NoSpanFields {
+    fn format_fields<R: tracing_subscriber::field::RecordFields>(&self, _: Writer<'writer>, _: R) -> fmt::Result {
+        Ok(())
+    }
+
+    fn add_fields(
+        &self,
+        _: &'writer mut tracing_subscriber::fmt::FormattedFields<Self>,
+        _: &Record<'_>,
+    ) -> fmt::Result {
+        Ok(())
+    }
+}
+
 /// Event fields as JSON values.
 struct JsonFields(Map<String, Value>);
 

@@ -30,7 +30,7 @@ use tracing_subscriber::{Layer, Registry};
 
 use crate::config::{SamplerConfig, TelemetryConfig};
 use crate::export;
-use crate::logs::{JsonLines, RequestIdLayer};
+use crate::logs::{JsonLines, NoSpanFields, RequestIdLayer};
 
 /// The instrumentation scope of every idsync span and instrument.
 pub const SCOPE: &str = "idsync";
@@ -83,6 +83,7 @@ pub fn install(config: &TelemetryConfig, logs: LogSettings, runtime: &Handle) ->
     let fmt = match logs.output {
         LogOutput::Json(writer) => tracing_subscriber::fmt::layer()
             .event_format(JsonLines)
+            .fmt_fields(NoSpanFields)
             .with_writer(writer)
             .boxed(),
         LogOutput::Stderr if std::io::stderr().is_terminal() => {
@@ -90,6 +91,7 @@ pub fn install(config: &TelemetryConfig, logs: LogSettings, runtime: &Handle) ->
         }
         LogOutput::Stderr => tracing_subscriber::fmt::layer()
             .event_format(JsonLines)
+            .fmt_fields(NoSpanFields)
             .with_writer(std::io::stderr)
             .boxed(),
     };
