@@ -6,6 +6,7 @@
 
 use diesel::prelude::*;
 
+use crate::cached::on_backend;
 use crate::error::{DbResultExt, StorageError};
 use crate::feed::{join_names, split_names};
 use crate::records::ResourceType;
@@ -177,26 +178,26 @@ pub struct LogQuery {
 impl Tx<'_> {
     /// Appends an entry. [`StorageError::NotFound`] when its tenant does not exist.
     pub fn insert_log_entry(&mut self, e: &LogRecord) -> Result<(), StorageError> {
-        diesel::insert_into(log::table)
-            .values((
-                log::tenant_id.eq(&e.tenant_id),
-                log::id.eq(&e.id),
-                log::at_us.eq(e.at_us),
-                log::token_id.eq(e.token_id.as_deref()),
-                log::operation.eq(e.operation.as_str()),
-                log::resource_type.eq(e.resource_type.as_str()),
-                log::resource_id.eq(e.resource_id.as_deref()),
-                log::outcome.eq(e.outcome.as_str()),
-                log::grpc_code.eq(e.grpc_code.as_deref()),
-                log::http_status.eq(e.http_status),
-                log::scim_type.eq(e.scim_type.as_deref()),
-                log::detail.eq(e.detail.as_deref()),
-                log::attributes.eq(join_names(&e.attributes.0)),
-                log::request_id.eq(e.request_id.as_deref()),
-                log::trace_id.eq(e.trace_id.as_deref()),
-            ))
-            .execute(self.conn)
-            .db()?;
+        // Every write runs this: on the backend's own connection, the cached prepared
+        // statement runs without its SQL being rendered again (see `crate::cached`).
+        let insert = diesel::insert_into(log::table).values((
+            log::tenant_id.eq(&e.tenant_id),
+            log::id.eq(&e.id),
+            log::at_us.eq(e.at_us),
+            log::token_id.eq(e.token_id.as_deref()),
+            log::operation.eq(e.operation.as_str()),
+            log::resource_type.eq(e.resource_type.as_str()),
+            log::resource_id.eq(e.resource_id.as_deref()),
+            log::outcome.eq(e.outcome.as_str()),
+            log::grpc_code.eq(e.grpc_code.as_deref()),
+            log::http_status.eq(e.http_status),
+            log::scim_type.eq(e.scim_type.as_deref()),
+            log::detail.eq(e.detail.as_deref()),
+            log::attributes.eq(join_names(&e.attributes.0)),
+            log::request_id.eq(e.request_id.as_deref()),
+            log::trace_id.eq(e.trace_id.as_deref()),
+        ));
+        on_backend!(&mut *self.conn, |c| insert.execute(c)).db()?;
         Ok(())
     }
 

@@ -65,6 +65,7 @@ mod queue;
 
 use diesel::prelude::*;
 
+use crate::cached::cached;
 use crate::conn::{AnyConnection, Backend};
 use crate::error::{DbResultExt, StorageError};
 use crate::records::ResourceType;
@@ -353,14 +354,18 @@ fn append_numbered(
     request_id: Option<&str>,
     events: &[NewChange],
 ) -> Result<(), StorageError> {
+    /// Marker of the cached statement below (diesel never caches an `UPDATE`).
+    struct BumpFeedSeq;
     let n = i64::try_from(events.len()).map_err(|_| StorageError::Internal("too many events".into()))?;
-    let head: i64 = diesel::update(tenants::table.filter(tenants::id.eq(tenant_id)))
-        .set(tenants::feed_seq.eq(tenants::feed_seq + n))
-        .returning(tenants::feed_seq)
-        .get_result(conn)
-        .optional()
-        .db()?
-        .ok_or(StorageError::NotFound)?;
+    let head: i64 = cached::<BumpFeedSeq, _>(
+        diesel::update(tenants::table.filter(tenants::id.eq(tenant_id)))
+            .set(tenants::feed_seq.eq(tenants::feed_seq + n))
+            .returning(tenants::feed_seq),
+    )
+    .get_result(conn)
+    .optional()
+    .db()?
+    .ok_or(StorageError::NotFound)?;
     let rows: Vec<NewChangeRow<'_>> = (head - n + 1..)
         .zip(events)
         .map(|(seq, e)| NewChangeRow {
@@ -379,6 +384,12 @@ fn append_numbered(
         .collect();
     // One multi-row INSERT per chunk: a PATCH that adds a thousand members appends a
     // thousand events in a few statements, not a thousand.
+    // Nearly every write appends one event: one row inserted by a statement diesel
+    // caches (a multi-row INSERT it prepares again on every call).
+    if let [row] = rows.as_slice() {
+        diesel::insert_into(changes::table).values(row).execute(conn).db()?;
+        return Ok(());
+    }
     for chunk in rows.chunks(INSERT_BATCH) {
         diesel::insert_into(changes::table).values(chunk).execute(conn).db()?;
     }
