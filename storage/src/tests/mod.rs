@@ -16,6 +16,7 @@ mod open;
 mod pools;
 mod rules;
 mod seeking;
+mod statistics;
 mod tenants_tokens;
 mod upgrade;
 mod users;
