@@ -100,6 +100,11 @@ impl Store {
                 .max_size(max_size.max(1))
                 .min_idle(min_idle.map(|n| n.min(max_size.max(1))))
                 .connection_timeout(options.connection_timeout)
+                // A PostgreSQL connection can die with its server or network, so each
+                // checkout pings it first; an SQLite connection is a file handle in this
+                // process, and the ping (`SELECT 1`, compiled anew each time) was a
+                // statement more per request for nothing.
+                .test_on_check_out(backend == Backend::Postgres)
                 // No reaper: r2d2 would otherwise schedule a job every 30 s that drops
                 // (and so closes, over TLS) idle connections on its own thread, which
                 // nothing could wait for at exit. Broken connections are still found

@@ -16,6 +16,7 @@ mod open;
 mod pools;
 mod rules;
 mod seeking;
+mod sqlite_build;
 mod statistics;
 mod tenants_tokens;
 mod upgrade;

@@ -1,0 +1,63 @@
+//! The bundled SQLite is built the way the hot path needs it (`.cargo/config.toml`).
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+
+use super::{tenant, user};
+use crate::conn::AnyConnection;
+use crate::test_util::TestDb;
+use crate::{StorageError, Store, StoreOptions};
+
+#[derive(QueryableByName, Debug)]
+struct Statement {
+    #[diesel(sql_type = Text)]
+    sql: String,
+    #[diesel(sql_type = BigInt)]
+    reprep: i64,
+    #[diesel(sql_type = BigInt)]
+    run: i64,
+}
+
+/// The statements prepared on the store's one connection, from SQLite's `sqlite_stmt`.
+fn statements(store: &Store) -> Vec<Statement> {
+    store
+        .outside_transaction(|conn| {
+            let AnyConnection::Sqlite(conn) = conn else {
+                unreachable!("an SQLite store")
+            };
+            diesel::sql_query("SELECT sql, reprep, run FROM sqlite_stmt")
+                .load(conn)
+                .map_err(|e| StorageError::Internal(e.to_string()))
+        })
+        .expect("read sqlite_stmt")
+}
+
+/// A cached statement with a bound `LIMIT` (every `.first()`) runs again with new
+/// bindings without being compiled again. Without the query planner stability guarantee
+/// SQLite plans for the bound limit and re-prepares the statement on every binding.
+#[test]
+fn a_cached_statement_with_a_bound_limit_is_not_prepared_again() {
+    let db = TestDb::sqlite();
+    let store = Store::open_single(db.url(), StoreOptions::default()).expect("open");
+    let t = tenant(&store, "acme");
+    let ids: Vec<String> = (0..5)
+        .map(|i| {
+            let u = user(&t, &format!("user{i}@contoso.com"));
+            store.write(|tx| tx.insert_user(&u)).expect("insert");
+            u.id
+        })
+        .collect();
+    for id in &ids {
+        let found = store.read(|tx| tx.get_user(&t, id)).expect("get");
+        assert_eq!(found.map(|u| u.id).as_deref(), Some(id.as_str()));
+    }
+
+    let all = statements(&store);
+    let by_id: Vec<&Statement> = all
+        .iter()
+        .filter(|s| s.sql.starts_with("SELECT") && s.sql.contains("FROM `users`") && s.sql.contains("LIMIT"))
+        .collect();
+    assert_eq!(by_id.len(), 1, "one cached statement reads a user by id: {all:#?}");
+    assert!(by_id[0].run >= 5, "it ran for every read: {:?}", by_id[0]);
+    assert_eq!(by_id[0].reprep, 0, "and was never prepared again: {:?}", by_id[0]);
+}
