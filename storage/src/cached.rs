@@ -2,69 +2,128 @@
 //!
 //! diesel keeps a connection's prepared statements in a cache keyed by the query's
 //! type when the query says its SQL is static (`QueryId::HAS_STATIC_QUERY_ID`), or by
-//! its SQL text when it is merely "safe to cache". It refuses some statements whose
-//! text is in fact fixed: every `UPDATE` (diesel cannot tell a changeset whose columns
-//! vary from one whose columns never do) and every query that carries a type without a
-//! static id. Each such call parses and plans the statement anew: on SQLite that is
+//! its SQL text when it is merely "safe to cache". It refuses every `UPDATE`: its
+//! `UpdateStatement` marks itself unsafe to cache, because it cannot tell a changeset
+//! whose columns vary (an `Option` field skipped when `None`) from one whose columns
+//! never do. Each such call parses and plans the statement anew: on SQLite that is
 //! `sqlite3RunParser`, `yy_reduce` and `resolveExprStep` in a profile, on PostgreSQL a
 //! parse and plan per execution.
 //!
-//! [`Cached`] wraps such a statement and vouches for it: *every value of this Rust
-//! type renders the same SQL text*, so the statement may be cached under the marker
-//! type `K`. It is sound only when that holds; keep the marker private to the one
-//! function that builds the statement, and use it only for shapes with no optional
-//! clause (a changeset with `treat_none_as_null`, a fixed list of columns, no `IN`
-//! list, no raw SQL).
+//! [`update`] builds the same `UPDATE … SET … WHERE … [RETURNING …]` from its parts
+//! without that blanket refusal, and names it by a marker type `K`, so the connection
+//! prepares it once. The parts still speak for themselves: an `IN` list or raw SQL
+//! inside them still makes the statement uncacheable. It is sound only when every value
+//! of the statement's type renders the same text: use changesets whose columns are
+//! fixed (a tuple of assignments, or a struct with `treat_none_as_null`), and keep the
+//! marker private to the one function that builds the statement.
+//!
+//! (Wrapping diesel's own `UpdateStatement` and overriding `is_safe_to_cache_prepared`
+//! does not work: diesel asks the question of `&T`, whose impl does not forward the
+//! override but walks the statement, and the walk reports the refusal.)
 
 use std::marker::PhantomData;
 
 use diesel::backend::Backend;
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::expression::Expression;
+use diesel::query_builder::{AsChangeset, AstPass, Query, QueryFragment, QueryId};
+use diesel::query_source::Table;
 use diesel::{QueryResult, RunQueryDsl};
 
-/// A statement whose SQL text is the same for every value of its type, cached by the
-/// connection under the marker type `K` (see the module docs).
-pub(crate) struct Cached<K, Q> {
-    statement: Q,
+/// `UPDATE table SET values WHERE predicate`, prepared once per connection under the
+/// marker type `K` (see the module docs); [`StaticUpdate::returning`] adds a
+/// `RETURNING` clause.
+pub(crate) struct StaticUpdate<K, F, V, P, R = NoReturning> {
+    /// The table, as diesel renders it after `UPDATE`.
+    from: F,
+    values: V,
+    predicate: P,
+    returning: R,
     marker: PhantomData<fn() -> K>,
 }
 
-/// `statement`, to be prepared once per connection under the marker `K`.
+/// No `RETURNING` clause.
+pub(crate) struct NoReturning;
+
+/// ` RETURNING expression`.
+pub(crate) struct Returning<E>(E);
+
+/// `UPDATE table SET values WHERE predicate` under the marker `K`.
 ///
-/// The caller promises that every statement it wraps under `K` renders the same SQL.
-pub(crate) fn cached<K: 'static, Q>(statement: Q) -> Cached<K, Q> {
-    Cached {
-        statement,
+/// The caller promises that every statement it builds under `K` renders the same SQL.
+pub(crate) fn update<K: 'static, T, V, P>(
+    table: T,
+    values: V,
+    predicate: P,
+) -> StaticUpdate<K, T::FromClause, V::Changeset, P>
+where
+    T: Table,
+    V: AsChangeset<Target = T>,
+{
+    StaticUpdate {
+        from: table.from_clause(),
+        values: values.as_changeset(),
+        predicate,
+        returning: NoReturning,
         marker: PhantomData,
     }
 }
 
-impl<K: 'static, Q> QueryId for Cached<K, Q> {
+impl<K, F, V, P> StaticUpdate<K, F, V, P> {
+    /// The same statement, answering `expression` of each row it updated.
+    pub(crate) fn returning<E: Expression>(self, expression: E) -> StaticUpdate<K, F, V, P, Returning<E>> {
+        StaticUpdate {
+            from: self.from,
+            values: self.values,
+            predicate: self.predicate,
+            returning: Returning(expression),
+            marker: PhantomData,
+        }
+    }
+}
+
+impl<K: 'static, F, V, P, R> QueryId for StaticUpdate<K, F, V, P, R> {
     type QueryId = K;
     const HAS_STATIC_QUERY_ID: bool = true;
 }
 
-impl<K, Q, DB> QueryFragment<DB> for Cached<K, Q>
+impl<DB: Backend> QueryFragment<DB> for NoReturning {
+    fn walk_ast<'b>(&'b self, _: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        Ok(())
+    }
+}
+
+impl<DB: Backend, E: QueryFragment<DB>> QueryFragment<DB> for Returning<E> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql(" RETURNING ");
+        self.0.walk_ast(out.reborrow())
+    }
+}
+
+impl<K, F, V, P, R, DB> QueryFragment<DB> for StaticUpdate<K, F, V, P, R>
 where
     DB: Backend,
-    Q: QueryFragment<DB>,
+    F: QueryFragment<DB>,
+    V: QueryFragment<DB>,
+    P: QueryFragment<DB>,
+    R: QueryFragment<DB>,
 {
-    fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        self.statement.walk_ast(pass)
-    }
-
-    // The point of the wrapper: the text is fixed (the caller's promise), whatever the
-    // wrapped statement would say.
-    fn is_safe_to_cache_prepared(&self, _backend: &DB) -> QueryResult<bool> {
-        Ok(true)
+    // diesel's `UpdateStatement::walk_ast` without its `unsafe_to_cache_prepared`.
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("UPDATE ");
+        self.from.walk_ast(out.reborrow())?;
+        out.push_sql(" SET ");
+        self.values.walk_ast(out.reborrow())?;
+        out.push_sql(" WHERE ");
+        self.predicate.walk_ast(out.reborrow())?;
+        self.returning.walk_ast(out.reborrow())
     }
 }
 
-impl<K, Q: Query> Query for Cached<K, Q> {
-    type SqlType = Q::SqlType;
+impl<K, F, V, P, E: Expression> Query for StaticUpdate<K, F, V, P, Returning<E>> {
+    type SqlType = E::SqlType;
 }
 
-impl<K, Q, Conn> RunQueryDsl<Conn> for Cached<K, Q> {}
+impl<K, F, V, P, R, Conn> RunQueryDsl<Conn> for StaticUpdate<K, F, V, P, R> {}
 
 /// Runs `$body` with `$c` bound to the backend's own connection behind an
 /// [`crate::conn::AnyConnection`], so that `$body` is compiled once per backend.

@@ -8,7 +8,7 @@
 
 use diesel::prelude::*;
 
-use crate::cached::cached;
+use crate::cached;
 use crate::conn::MultiBackend;
 use crate::error::{DbResultExt, StorageError};
 use crate::feed::{join_names, split_names};
@@ -144,9 +144,10 @@ struct BumpRulesVersion;
 /// calls it, in its transaction, so that no core (here or on another replica) keeps
 /// using rules it compiled before (see [`Tx::rules_version`]).
 fn bump_rules_version(tx: &mut Tx<'_>, tenant_id: &str) -> Result<(), StorageError> {
-    cached::<BumpRulesVersion, _>(
-        diesel::update(tenants::table.filter(tenants::id.eq(tenant_id)))
-            .set(tenants::rules_version.eq(tenants::rules_version + 1)),
+    cached::update::<BumpRulesVersion, _, _, _>(
+        tenants::table,
+        tenants::rules_version.eq(tenants::rules_version + 1),
+        tenants::id.eq(tenant_id),
     )
     .execute(tx.conn)
     .db()?;
@@ -323,13 +324,10 @@ impl Tx<'_> {
     ) -> Result<(), StorageError> {
         /// Marker of the cached statement below.
         struct SetUserScope;
-        cached::<SetUserScope, _>(
-            diesel::update(
-                users::table
-                    .filter(users::tenant_id.eq(tenant_id))
-                    .filter(users::id.eq(id)),
-            )
-            .set((users::out_of_scope.eq(out_of_scope), users::active.eq(Some(active)))),
+        cached::update::<SetUserScope, _, _, _>(
+            users::table,
+            (users::out_of_scope.eq(out_of_scope), users::active.eq(Some(active))),
+            users::tenant_id.eq(tenant_id).and(users::id.eq(id)),
         )
         .execute(self.conn)
         .db()?;

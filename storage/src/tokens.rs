@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use crate::cached::cached;
+use crate::cached;
 use crate::conn::MultiBackend;
 use crate::error::{DbResultExt, StorageError};
 use crate::records::{Scope, TokenRecord};
@@ -149,15 +149,14 @@ impl Tx<'_> {
     /// caller has just authenticated with it, and a concurrent delete wins.
     pub fn touch_token(&mut self, id: &str, now_us: i64) -> Result<(), StorageError> {
         let _span = crate::trace::db_span(self.conn, "UPDATE", "tokens").entered();
-        /// Marker of the cached statement below (diesel never caches an `UPDATE`).
+        /// Marker of the cached statement below (see `crate::cached`).
         struct TouchToken;
-        cached::<TouchToken, _>(
-            diesel::update(
-                tokens::table
-                    .filter(tokens::id.eq(id))
-                    .filter(tokens::last_used_us.is_null().or(tokens::last_used_us.lt(now_us))),
-            )
-            .set(tokens::last_used_us.eq(now_us)),
+        cached::update::<TouchToken, _, _, _>(
+            tokens::table,
+            tokens::last_used_us.eq(now_us),
+            tokens::id
+                .eq(id)
+                .and(tokens::last_used_us.is_null().or(tokens::last_used_us.lt(now_us))),
         )
         .execute(self.conn)
         .db()?;

@@ -65,7 +65,7 @@ mod queue;
 
 use diesel::prelude::*;
 
-use crate::cached::cached;
+use crate::cached;
 use crate::conn::{AnyConnection, Backend};
 use crate::error::{DbResultExt, StorageError};
 use crate::records::ResourceType;
@@ -354,14 +354,15 @@ fn append_numbered(
     request_id: Option<&str>,
     events: &[NewChange],
 ) -> Result<(), StorageError> {
-    /// Marker of the cached statement below (diesel never caches an `UPDATE`).
+    /// Marker of the cached statement below (see `crate::cached`).
     struct BumpFeedSeq;
     let n = i64::try_from(events.len()).map_err(|_| StorageError::Internal("too many events".into()))?;
-    let head: i64 = cached::<BumpFeedSeq, _>(
-        diesel::update(tenants::table.filter(tenants::id.eq(tenant_id)))
-            .set(tenants::feed_seq.eq(tenants::feed_seq + n))
-            .returning(tenants::feed_seq),
+    let head: i64 = cached::update::<BumpFeedSeq, _, _, _>(
+        tenants::table,
+        tenants::feed_seq.eq(tenants::feed_seq + n),
+        tenants::id.eq(tenant_id),
     )
+    .returning(tenants::feed_seq)
     .get_result(conn)
     .optional()
     .db()?

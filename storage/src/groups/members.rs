@@ -10,7 +10,7 @@ use diesel::sqlite::Sqlite;
 
 use super::rows::{MemberRow, NewMember};
 use crate::Tx;
-use crate::cached::on_backend;
+use crate::cached::{self, on_backend};
 use crate::conn::AnyConnection;
 use crate::error::{DbResultExt, StorageError};
 use crate::records::{MemberRecord, MemberType, MembershipRecord, ResolvedMember};
@@ -232,17 +232,19 @@ impl Tx<'_> {
             .filter(group_members::tenant_id.eq(tenant_id))
             .filter(group_members::member_id.eq(member_id))
             .filter(group_members::member_type.eq(member_type.as_str()));
-        diesel::update(
-            groups::table
-                .filter(groups::tenant_id.eq(tenant_id))
-                .filter(groups::id.eq_any(rows.select(group_members::group_id))),
-        )
-        .set((
-            groups::version.eq(groups::version + 1),
-            groups::last_modified_us.eq(now_us),
-        ))
-        .execute(self.conn)
-        .db()?;
+        /// Marker of the cached statement below (see `crate::cached`).
+        struct TouchGroupsOfMember;
+        let touch = cached::update::<TouchGroupsOfMember, _, _, _>(
+            groups::table,
+            (
+                groups::version.eq(groups::version + 1),
+                groups::last_modified_us.eq(now_us),
+            ),
+            groups::tenant_id
+                .eq(tenant_id)
+                .and(groups::id.eq_any(rows.select(group_members::group_id))),
+        );
+        on_backend!(&mut *self.conn, |c| touch.execute(c)).db()?;
         let delete = diesel::delete(rows).returning(group_members::group_id);
         let mut groups: Vec<String> = match &mut *self.conn {
             AnyConnection::Sqlite(c) => delete.get_results(c),

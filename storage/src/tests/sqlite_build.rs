@@ -61,3 +61,37 @@ fn a_cached_statement_with_a_bound_limit_is_not_prepared_again() {
     assert!(by_id[0].run >= 5, "it ran for every read: {:?}", by_id[0]);
     assert_eq!(by_id[0].reprep, 0, "and was never prepared again: {:?}", by_id[0]);
 }
+
+/// The `UPDATE`s every PATCH and DELETE runs (the user row; the groups a deleted user
+/// leaves) are prepared once per connection, however often they run.
+#[test]
+fn the_updates_of_a_patch_and_a_delete_are_prepared_once() {
+    let db = TestDb::sqlite();
+    let store = Store::open_single(db.url(), StoreOptions::default()).expect("open");
+    let t = tenant(&store, "acme");
+    let mut current = user(&t, "ada@contoso.com");
+    store.write(|tx| tx.insert_user(&current)).expect("insert");
+    for n in 0..4 {
+        let mut next = current.clone();
+        next.display_name = Some(format!("Ada {n}"));
+        next.version += 1;
+        store
+            .write(|tx| tx.update_user_from(&current, &next, current.version))
+            .expect("update");
+        current = next;
+    }
+    for n in 0..3 {
+        let gone = user(&t, &format!("gone{n}@contoso.com"));
+        store.write(|tx| tx.insert_user(&gone)).expect("insert");
+        store.write(|tx| tx.delete_user(&t, &gone.id, None, 1)).expect("delete");
+    }
+    let all = statements(&store);
+    for (table, runs) in [("users", 4), ("groups", 3)] {
+        let updates: Vec<&Statement> = all
+            .iter()
+            .filter(|s| s.sql.starts_with(&format!("UPDATE `{table}`")))
+            .collect();
+        assert_eq!(updates.len(), 1, "one cached UPDATE of {table}: {all:#?}");
+        assert_eq!((updates[0].run, updates[0].reprep), (runs, 0), "{:?}", updates[0]);
+    }
+}

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 
 use super::BATCH;
 use super::rows::{ChildRow, NewChild, new_children};
-use crate::cached::{cached, on_backend};
+use crate::cached::{self, on_backend};
 use crate::conn::AnyConnection;
 use crate::error::{DbResultExt, StorageError};
 use crate::query::MultiValuedAttr;
@@ -121,14 +121,13 @@ fn overwrite_child(conn: &mut AnyConnection, row: &NewChild<'_>) -> Result<usize
         ord,
         fields,
     } = row;
-    let statement = cached::<OverwriteChild, _>(
-        diesel::update(
-            user_values::table
-                .filter(user_values::tenant_id.eq(*tenant_id))
-                .filter(user_values::user_id.eq(*user_id))
-                .filter(user_values::ord.eq(*ord)),
-        )
-        .set(fields),
+    let statement = cached::update::<OverwriteChild, _, _, _>(
+        user_values::table,
+        fields,
+        user_values::tenant_id
+            .eq(*tenant_id)
+            .and(user_values::user_id.eq(*user_id))
+            .and(user_values::ord.eq(*ord)),
     );
     on_backend!(conn, |c| statement.execute(c)).db()
 }

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use crate::cached::{cached, on_backend};
+use crate::cached::{self, on_backend};
 use crate::conn::{AnyConnection, MultiBackend};
 use crate::error::{DbResultExt, StorageError, stale_or_missing};
 use crate::query::MultiValuedAttr;
@@ -190,14 +190,13 @@ struct UpdateUserRow;
 /// so the statement's text is fixed and cached, which diesel does not do for an
 /// `UPDATE` by itself.
 fn update_user_row(conn: &mut AnyConnection, user: &UserRecord, expected_version: i64) -> Result<(), StorageError> {
-    let statement = cached::<UpdateUserRow, _>(
-        diesel::update(
-            users::table
-                .filter(users::tenant_id.eq(&user.tenant_id))
-                .filter(users::id.eq(&user.id))
-                .filter(users::version.eq(expected_version)),
-        )
-        .set(UserFields::of(user)),
+    let statement = cached::update::<UpdateUserRow, _, _, _>(
+        users::table,
+        UserFields::of(user),
+        users::tenant_id
+            .eq(&user.tenant_id)
+            .and(users::id.eq(&user.id))
+            .and(users::version.eq(expected_version)),
     );
     let updated = on_backend!(&mut *conn, |c| statement.execute(c)).db()?;
     if updated == 0 {
