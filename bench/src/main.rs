@@ -62,6 +62,7 @@ child processes on loopback ports; their CPU is read from /proc/<pid>/stat.
   idsync-bench cycle --users 5000 --concurrency 16
   idsync-bench cycle --tenants 16 --database-url postgres://postgres@127.0.0.1:5432/postgres
   idsync-bench scale --users 50000
+  idsync-bench scale --users 1000000 --reads 100000
   idsync-bench initial-sync --users 5000 --groups 100
   idsync-bench telemetry --json telemetry.json
 
@@ -85,7 +86,14 @@ enum Command {
     Cycle(Common),
     /// Create --users users, then time lookups and GETs at that size; reports p99, the
     /// server's peak RSS and the database's size.
-    Scale(Common),
+    Scale {
+        #[command(flatten)]
+        common: Common,
+        /// Read only about this many users by filter and by id, spread over all of them
+        /// (default: every user).
+        #[arg(long, value_name = "N")]
+        reads: Option<usize>,
+    },
     /// Entra's first cycle: per user a lookup finding nothing then a create; then groups
     /// the same way; then memberships added by group PATCH in batches of up to 100.
     InitialSync {
@@ -152,6 +160,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    let mut reads = None;
     let (mode, common) = match cli.command {
         Command::Ceiling { listen } => {
             tokio::runtime::Runtime::new()?.block_on(ceiling::serve(listen))?;
@@ -162,7 +171,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         Command::Cycle(common) => (Mode::Cycle, common),
-        Command::Scale(common) => (Mode::Scale, common),
+        Command::Scale { common, reads: sample } => {
+            reads = sample;
+            (Mode::Scale, common)
+        }
         Command::Telemetry(common) => (Mode::Telemetry, common),
         Command::InitialSync {
             common,
@@ -195,6 +207,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         database_url: common.database_url,
         idsync_bin: servers::idsync_binary(common.idsync_bin)?,
         server_log: common.server_log,
+        reads,
     };
     let report = modes::run(&options)?;
     print!("{}", table::render(&report));

@@ -64,13 +64,15 @@ pub struct Options {
     pub idsync_bin: PathBuf,
     /// `IDSYNC_LOG` for idsync; `None` keeps its default.
     pub server_log: Option<String>,
+    /// `scale`: how many users to read by filter and by id (`None`: every one).
+    pub reads: Option<usize>,
 }
 
 /// Measures, and says where the servers' logs are (kept when something failed).
 pub fn run(options: &Options) -> Result<Report> {
     let workload = Arc::new(match options.mode {
         Mode::Cycle | Mode::Telemetry => Workload::cycle(options.users, options.tenants),
-        Mode::Scale => Workload::scale(options.users, options.tenants),
+        Mode::Scale => Workload::scale(options.users, options.tenants, options.reads),
         Mode::InitialSync {
             groups,
             groups_per_user,

@@ -123,8 +123,17 @@ impl Workload {
     /// Create every user, then read each by filter and by id at that size; then page:
     /// walk every tenant's list by cursor once, and read its first and its last page by
     /// index and by cursor [`PAGE_READS`] times each, so that deep paging shows its cost.
-    pub fn scale(users: usize, tenants: usize) -> Workload {
+    ///
+    /// `reads`: read at most about that many users by filter and by id (every k-th user,
+    /// so the sample spans the whole table); `None` reads every user.
+    pub fn scale(users: usize, tenants: usize, reads: Option<usize>) -> Workload {
         let mut workload = Workload::users(users, tenants, &[Step::CreateUser, Step::LookupUser, Step::GetUser]);
+        let stride = reads.map_or(1, |reads| users.div_ceil(reads.max(1)).max(1));
+        for phase in &mut workload.phases[1..] {
+            for items in &mut phase.items {
+                *items = items.iter().copied().step_by(stride).collect();
+            }
+        }
         workload.phases.push(Phase {
             step: Step::WalkByCursor,
             items: (0..tenants).map(|t| vec![t]).collect(),
@@ -234,7 +243,7 @@ mod tests {
 
     #[test]
     fn scale_reads_then_pages_every_tenant() {
-        let w = Workload::scale(1001, 2);
+        let w = Workload::scale(1001, 2, None);
         let names: Vec<&str> = w.phases.iter().map(|p| p.step.name()).collect();
         assert_eq!(
             names,
@@ -249,6 +258,24 @@ mod tests {
                 .all(|p| p.items.iter().all(|i| i.len() == PAGE_READS))
         );
         assert_eq!((w.users_of(0), w.users_of(1)), (501, 500));
+    }
+
+    #[test]
+    fn scale_can_read_a_sample_spread_over_every_user() {
+        let w = Workload::scale(1000, 2, Some(100));
+        assert_eq!(
+            w.phases[0].items.iter().map(Vec::len).sum::<usize>(),
+            1000,
+            "every user is created"
+        );
+        for phase in &w.phases[1..3] {
+            let read: Vec<usize> = phase.items.iter().flatten().copied().collect();
+            assert_eq!(read.len(), 100, "{}: about `reads` users", phase.step.name());
+            assert!(
+                read.iter().any(|&u| u < 20) && read.iter().any(|&u| u >= 980),
+                "spread over all: {read:?}"
+            );
+        }
     }
 
     #[test]
