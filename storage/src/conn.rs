@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
@@ -191,23 +191,49 @@ fn prepare_sqlite(conn: &mut SqliteConnection, busy_timeout: Duration, read_only
     idsync_lower_utils::register_impl(conn, |x: Option<String>| x.map(|s| s.to_lowercase()))
 }
 
+/// How long a pooled connection that proved alive (it was opened, or answered a ping)
+/// is lent again without another ping.
+///
+/// The ping is a round trip and a statement the server parses, once per checkout: more
+/// than one statement in ten of a busy PostgreSQL pool. A connection that died within
+/// the window fails its first statement instead, and is pinged, found dead and replaced
+/// at its first checkout after the window.
+pub(crate) const PROVEN_ALIVE_FOR: Duration = Duration::from_secs(1);
+
+/// A connection of a pool, and when it last proved alive.
+pub(crate) struct PoolConnection {
+    /// The connection.
+    pub(crate) conn: AnyConnection,
+    /// When it was opened or last answered a ping.
+    alive_at: Instant,
+}
+
 impl r2d2::ManageConnection for AnyManager {
-    type Connection = AnyConnection;
+    type Connection = PoolConnection;
     type Error = diesel::r2d2::Error;
 
-    fn connect(&self) -> Result<AnyConnection, Self::Error> {
-        self.open()
+    fn connect(&self) -> Result<PoolConnection, Self::Error> {
+        let conn = self.open()?;
+        Ok(PoolConnection {
+            conn,
+            alive_at: Instant::now(),
+        })
     }
 
-    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), Self::Error> {
+    fn is_valid(&self, pooled: &mut PoolConnection) -> Result<(), Self::Error> {
         let Some(_pass) = self.gate.enter() else {
             return Err(closed());
         };
-        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+        if pooled.alive_at.elapsed() < PROVEN_ALIVE_FOR {
+            return Ok(());
+        }
+        pooled.conn.ping().map_err(diesel::r2d2::Error::QueryError)?;
+        pooled.alive_at = Instant::now();
+        Ok(())
     }
 
-    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
-        conn.is_broken()
+    fn has_broken(&self, pooled: &mut PoolConnection) -> bool {
+        pooled.conn.is_broken()
     }
 }
 

@@ -100,8 +100,9 @@ impl Store {
                 .max_size(max_size.max(1))
                 .min_idle(min_idle.map(|n| n.min(max_size.max(1))))
                 .connection_timeout(options.connection_timeout)
-                // A PostgreSQL connection can die with its server or network, so each
-                // checkout pings it first; an SQLite connection is a file handle in this
+                // A PostgreSQL connection can die with its server or network, so a
+                // checkout pings it unless it proved alive within the last
+                // `PROVEN_ALIVE_FOR`; an SQLite connection is a file handle in this
                 // process, and the ping (`SELECT 1`, compiled anew each time) was a
                 // statement more per request for nothing.
                 .test_on_check_out(backend == Backend::Postgres)

@@ -51,7 +51,7 @@ impl std::ops::Deref for Lease<'_> {
 
     fn deref(&self) -> &AnyConnection {
         match self {
-            Lease::Pooled(conn) => conn,
+            Lease::Pooled(pooled) => &pooled.conn,
             Lease::Single(conn) => conn,
         }
     }
@@ -60,7 +60,7 @@ impl std::ops::Deref for Lease<'_> {
 impl std::ops::DerefMut for Lease<'_> {
     fn deref_mut(&mut self) -> &mut AnyConnection {
         match self {
-            Lease::Pooled(conn) => conn,
+            Lease::Pooled(pooled) => &mut pooled.conn,
             Lease::Single(conn) => conn,
         }
     }

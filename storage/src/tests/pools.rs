@@ -60,3 +60,46 @@ on_both_backends!(
     the_registered_observer_hears_of_every_checkout,
     a_reachable_database_answers_the_ping,
 );
+
+#[derive(diesel::QueryableByName)]
+struct BackendPid {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pid: i32,
+}
+
+/// The PostgreSQL backend behind the pool's connection.
+fn backend_pid(store: &Store) -> i32 {
+    use diesel::RunQueryDsl;
+    let mut conn = store.read_connection();
+    let row: BackendPid = diesel::sql_query("SELECT pg_backend_pid() AS pid")
+        .get_result(&mut *conn)
+        .expect("pg_backend_pid");
+    row.pid
+}
+
+/// A checkout trusts a connection that proved alive within `PROVEN_ALIVE_FOR` and pings
+/// one that did not: a connection whose backend died while it sat in the pool is found
+/// dead at its next checkout after that and replaced, so the caller never sees it.
+#[test]
+fn a_postgresql_connection_killed_in_the_pool_is_replaced_at_checkout() {
+    use diesel::{Connection, RunQueryDsl};
+    let db = crate::test_util::TestDb::postgres();
+    let store = db.store_with(crate::StoreOptions {
+        max_connections: 1,
+        min_idle: Some(1),
+        ..crate::StoreOptions::default()
+    });
+    tenant(&store, "acme");
+    let first = backend_pid(&store);
+
+    let mut outside = diesel::PgConnection::establish(db.url()).expect("a connection outside the pool");
+    diesel::sql_query("SELECT pg_terminate_backend($1)")
+        .bind::<diesel::sql_types::Integer, _>(first)
+        .execute(&mut outside)
+        .expect("terminate the pool's backend");
+    std::thread::sleep(crate::conn::PROVEN_ALIVE_FOR + Duration::from_millis(200));
+
+    let tenants = store.list_tenants().expect("the next caller gets a live connection");
+    assert!(tenants.iter().any(|t| t.name == "acme"), "{tenants:?}");
+    assert_ne!(backend_pid(&store), first, "the dead connection was replaced");
+}
