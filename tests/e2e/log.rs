@@ -12,6 +12,7 @@ on_both_backends! {
     reads_and_failed_filters_are_not_writes_and_are_not_logged,
     admin_and_read_tokens_may_read_the_log_but_scim_tokens_may_not,
     the_log_pages_newest_first_and_filters_by_resource_and_outcome,
+    a_patch_that_changes_nothing_is_one_success_entry_naming_no_attribute,
 }
 
 const SECRET_PASSWORD: &str = "Tr0ub4dor&3-horse";
@@ -221,4 +222,28 @@ async fn the_log_pages_newest_first_and_filters_by_resource_and_outcome(backend:
         .await
         .unwrap_err();
     assert_eq!(bad.code(), Code::InvalidArgument);
+}
+
+/// Entra re-sends values it already sent: such a PATCH writes no new version, and the
+/// log still has exactly one entry for it, a success that names no attribute.
+async fn a_patch_that_changes_nothing_is_one_success_entry_naming_no_attribute(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = app
+        .created_user(&json!({"userName": "same@contoso.com", "title": "A"}))
+        .await;
+    let id = user["id"].as_str().unwrap();
+    let same = idsync_tests::patch_op(json!([{"op": "Replace", "path": "title", "value": "A"}]));
+    let changed = idsync_tests::patch_op(json!([{"op": "Replace", "path": "title", "value": "B"}]));
+    assert_eq!(app.patch_user(id, &same).await.status(), StatusCode::OK);
+    assert_eq!(app.patch_user(id, &changed).await.status(), StatusCode::OK);
+
+    let log = entries(&app, ListLogEntriesRequest::default()).await;
+    let patches: Vec<(i32, Vec<&str>)> = log
+        .iter()
+        .filter(|e| e.operation == "patch")
+        .map(|e| (e.outcome, e.attributes.iter().map(String::as_str).collect()))
+        .collect();
+    let ok = LogOutcome::Success as i32;
+    // Newest first: the change, then the PATCH that changed nothing.
+    assert_eq!(patches, [(ok, vec!["title"]), (ok, vec![])]);
 }
