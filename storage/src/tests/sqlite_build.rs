@@ -5,8 +5,9 @@ use diesel::sql_types::{BigInt, Text};
 
 use super::{tenant, user};
 use crate::conn::AnyConnection;
+use crate::error::DbResultExt;
 use crate::test_util::TestDb;
-use crate::{StorageError, Store, StoreOptions};
+use crate::{Store, StoreOptions};
 
 #[derive(QueryableByName, Debug)]
 struct Statement {
@@ -27,7 +28,7 @@ fn statements(store: &Store) -> Vec<Statement> {
             };
             diesel::sql_query("SELECT sql, reprep, run FROM sqlite_stmt")
                 .load(conn)
-                .map_err(|e| StorageError::Internal(e.to_string()))
+                .db()
         })
         .expect("read sqlite_stmt")
 }
