@@ -15,23 +15,37 @@ use tower::{BoxError, Service, ServiceExt};
 
 /// The transport under every call to sync-core. Cheap to clone.
 #[derive(Clone)]
-pub struct CoreTransport(BoxCloneSyncService<Request<Body>, Response<Body>, BoxError>);
+pub struct CoreTransport {
+    service: BoxCloneSyncService<Request<Body>, Response<Body>, BoxError>,
+    in_process: bool,
+}
 
 impl CoreTransport {
     /// Over the network: a channel to a core in another process.
     pub fn network(channel: Channel) -> Self {
-        CoreTransport::service(channel)
+        CoreTransport {
+            service: BoxCloneSyncService::new(channel.map_err(Into::into)),
+            in_process: false,
+        }
     }
 
-    /// Any service that answers gRPC's HTTP requests, such as the core's services in
-    /// this process.
+    /// Any service in this process that answers gRPC's HTTP requests, such as the
+    /// core's services.
     pub fn service<S>(service: S) -> Self
     where
         S: Service<Request<Body>, Response = Response<Body>> + Clone + Send + Sync + 'static,
         S::Error: Into<BoxError>,
         S::Future: Send + 'static,
     {
-        CoreTransport(BoxCloneSyncService::new(service.map_err(Into::into)))
+        CoreTransport {
+            service: BoxCloneSyncService::new(service.map_err(Into::into)),
+            in_process: true,
+        }
+    }
+
+    /// Whether the core runs in this process (no network between gateway and core).
+    pub fn is_in_process(&self) -> bool {
+        self.in_process
     }
 }
 
@@ -47,10 +61,10 @@ impl Service<Request<Body>> for CoreTransport {
     type Future = <BoxCloneSyncService<Request<Body>, Response<Body>, BoxError> as Service<Request<Body>>>::Future;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        self.0.poll_ready(cx)
+        self.service.poll_ready(cx)
     }
 
     fn call(&mut self, request: Request<Body>) -> Self::Future {
-        self.0.call(request)
+        self.service.call(request)
     }
 }

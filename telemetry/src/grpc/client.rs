@@ -25,7 +25,7 @@ impl<S> Layer<S> for GrpcClientLayer {
     type Service = GrpcClient<S>;
 
     fn layer(&self, inner: S) -> GrpcClient<S> {
-        GrpcClient { inner }
+        GrpcClient::new(inner)
     }
 }
 
@@ -33,12 +33,29 @@ impl<S> Layer<S> for GrpcClientLayer {
 #[derive(Debug, Clone)]
 pub struct GrpcClient<S> {
     inner: S,
+    /// Whether each call gets a client span of its own. A call to a service in this
+    /// process has no network between the two ends for a client span to time: the
+    /// server's span is then the direct child of the caller's span.
+    client_spans: bool,
 }
 
 impl<S> GrpcClient<S> {
-    /// Wraps `inner` (e.g. a `tonic::transport::Channel`).
+    /// Wraps `inner`, a channel to another process (e.g. a `tonic::transport::Channel`):
+    /// every call gets a client span, the parent of the server's.
     pub fn new(inner: S) -> Self {
-        GrpcClient { inner }
+        GrpcClient {
+            inner,
+            client_spans: true,
+        }
+    }
+
+    /// Wraps `inner`, services in this process: calls carry the current span's context
+    /// to the server, whose span becomes its child, and get no client span.
+    pub fn in_process(inner: S) -> Self {
+        GrpcClient {
+            inner,
+            client_spans: false,
+        }
     }
 }
 
@@ -59,7 +76,7 @@ where
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
         let start = Instant::now();
         let (service, method) = service_and_method(request.uri().path());
-        let span = if is_untraced(service) {
+        let span = if is_untraced(service) || !self.client_spans {
             tracing::Span::none()
         } else {
             tracing::info_span!(
@@ -74,12 +91,18 @@ where
                 server.address = request.uri().host().unwrap_or(""),
             )
         };
-        // Trace headers the caller copied in are replaced by this span's context. With
-        // tracing off they pass through untouched, so the hop stays transparent.
-        if !span.is_disabled() {
+        // Trace headers the caller copied in are replaced by this span's context (or, in
+        // process, by the caller's). With tracing off they pass through untouched, so the
+        // hop stays transparent.
+        let carried = if self.client_spans || is_untraced(service) {
+            span.clone()
+        } else {
+            tracing::Span::current()
+        };
+        if !carried.is_disabled() {
             request.headers_mut().remove("traceparent");
             request.headers_mut().remove("tracestate");
-            let context = span.context();
+            let context = carried.context();
             global::get_text_map_propagator(|p| p.inject_context(&context, &mut HeaderInjector(request.headers_mut())));
         }
         let future = {

@@ -1,6 +1,8 @@
-//! One SCIM request is one trace: gateway server span → gateway gRPC client span →
-//! core server span → storage spans; an internal gRPC caller's trace is continued.
+//! One SCIM request is one trace: gateway server span → gateway gRPC client span (when
+//! the core is in another process) → core server span → storage spans; an internal gRPC
+//! caller's trace is continued.
 
+use idsync::node::{GatewayConfig, start_gateway, tenant_url};
 use idsync_proto::v1::ListUsersRequest;
 use idsync_proto::v1::users_client::UsersClient;
 use idsync_telemetry::test_util::CollectedSpan;
@@ -27,17 +29,47 @@ fn db_system(backend: Backend) -> &'static str {
     }
 }
 
-async fn one_scim_patch_is_one_trace_from_gateway_through_core_to_storage(backend: Backend) {
+/// How the gateway that answers the PATCH reaches the core.
+#[derive(Clone, Copy, PartialEq)]
+enum Hop {
+    /// `serve`: the core's services in the gateway's process.
+    InProcess,
+    /// `gateway --core URL`: gRPC over the network.
+    Network,
+}
+
+/// Sends a traced PATCH through a gateway that reaches the core by `hop`, and checks
+/// that it is one trace: HTTP server span → (gRPC client span, over the network only)
+/// → core server span → storage spans.
+async fn one_scim_patch_is_one_trace(backend: Backend, hop: Hop) {
     let telemetry = telemetry();
     let app = TestApp::spawn(backend).await;
     let user = app
         .created_user(&json!({"userName": "traced@contoso.com", "displayName": "Before"}))
         .await;
     let id = user["id"].as_str().unwrap();
+    let gateway = match hop {
+        Hop::InProcess => None,
+        Hop::Network => Some(
+            start_gateway(GatewayConfig {
+                core_url: app.grpc_url(),
+                listen: "127.0.0.1:0".parse().unwrap(),
+                public_url: None,
+                max_body_bytes: 1 << 20,
+                bulk_max_operations: 1000,
+            })
+            .await
+            .unwrap(),
+        ),
+    };
+    let tenant_url = match &gateway {
+        Some(gateway) => tenant_url(&app.tenant, &gateway.public_url),
+        None => app.tenant_url.clone(),
+    };
     let (trace_id, caller_span) = (new_trace_id(), new_span_id());
     let response = app
         .http
-        .patch(format!("{}/Users/{id}", app.tenant_url))
+        .patch(format!("{tenant_url}/Users/{id}"))
         .bearer_auth(&app.token)
         .header("traceparent", format!("00-{trace_id}-{caller_span}-01"))
         .header("content-type", "application/scim+json")
@@ -76,30 +108,43 @@ async fn one_scim_patch_is_one_trace_from_gateway_through_core_to_storage(backen
         );
     }
 
-    let client = the(&spans, "gRPC client span", |s| {
-        s.kind == CLIENT && s.attributes.contains_key("rpc.system")
-    });
-    assert_eq!(client.name, "idsync.v1.Users/PatchUser");
-    assert_eq!(client.parent_span_id, http.span_id);
-    for (key, value) in [
-        ("rpc.system", "grpc"),
-        ("rpc.service", "idsync.v1.Users"),
-        ("rpc.method", "PatchUser"),
-        ("rpc.grpc.status_code", "0"),
-    ] {
-        assert_eq!(
-            client.attributes.get(key).map(String::as_str),
-            Some(value),
-            "{key} in {client:#?}"
-        );
-    }
+    let clients: Vec<_> = spans
+        .iter()
+        .filter(|s| s.kind == CLIENT && s.attributes.contains_key("rpc.system"))
+        .collect();
+    let core_parent = match hop {
+        Hop::InProcess => {
+            assert!(clients.is_empty(), "no gRPC client span in process: {clients:#?}");
+            &http.span_id
+        }
+        Hop::Network => {
+            let client = the(&spans, "gRPC client span", |s| {
+                s.kind == CLIENT && s.attributes.contains_key("rpc.system")
+            });
+            assert_eq!(client.name, "idsync.v1.Users/PatchUser");
+            assert_eq!(client.parent_span_id, http.span_id);
+            for (key, value) in [
+                ("rpc.system", "grpc"),
+                ("rpc.service", "idsync.v1.Users"),
+                ("rpc.method", "PatchUser"),
+                ("rpc.grpc.status_code", "0"),
+            ] {
+                assert_eq!(
+                    client.attributes.get(key).map(String::as_str),
+                    Some(value),
+                    "{key} in {client:#?}"
+                );
+            }
+            &client.span_id
+        }
+    };
 
     let core = the(&spans, "core server span", |s| {
-        s.kind == SERVER && s.name == client.name
+        s.kind == SERVER && s.name == "idsync.v1.Users/PatchUser"
     });
     assert_eq!(
-        core.parent_span_id, client.span_id,
-        "the core continues the gateway's client span"
+        &core.parent_span_id, core_parent,
+        "the core continues the gateway's span (the client span over the network)"
     );
     assert_eq!(core.attributes.get("rpc.system").map(String::as_str), Some("grpc"));
     assert_eq!(core.attributes.get("tenant"), Some(&app.tenant.id));
@@ -132,6 +177,14 @@ async fn one_scim_patch_is_one_trace_from_gateway_through_core_to_storage(backen
     }
 }
 
+async fn one_scim_patch_is_one_trace_from_gateway_through_core_to_storage(backend: Backend) {
+    one_scim_patch_is_one_trace(backend, Hop::InProcess).await;
+}
+
+async fn through_a_gateway_on_its_own_the_grpc_hop_has_a_client_span(backend: Backend) {
+    one_scim_patch_is_one_trace(backend, Hop::Network).await;
+}
+
 async fn a_grpc_call_from_an_internal_service_continues_its_trace(backend: Backend) {
     let telemetry = telemetry();
     let app = TestApp::spawn(backend).await;
@@ -156,5 +209,6 @@ async fn a_grpc_call_from_an_internal_service_continues_its_trace(backend: Backe
 
 on_both_backends!(
     one_scim_patch_is_one_trace_from_gateway_through_core_to_storage,
+    through_a_gateway_on_its_own_the_grpc_hop_has_a_client_span,
     a_grpc_call_from_an_internal_service_continues_its_trace,
 );
