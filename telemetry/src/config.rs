@@ -3,9 +3,9 @@
 //!
 //! The variables are read through a lookup function rather than from the process
 //! environment directly, so the binary decides where they come from and tests configure
-//! a pipeline without touching the environment. Values that this module does not take
-//! over (`OTEL_EXPORTER_OTLP_HEADERS`, `…_COMPRESSION`) are still honoured by the OTLP
-//! exporter itself.
+//! a pipeline without touching the environment. The metric exporter reads its own
+//! headers (`OTEL_EXPORTER_OTLP_METRICS_HEADERS`, `OTEL_EXPORTER_OTLP_HEADERS`) itself.
+//! Export is never compressed: a `…_COMPRESSION` other than `none` is refused.
 
 use std::time::Duration;
 
@@ -50,6 +50,9 @@ pub struct OtlpConfig {
     pub timeout: Duration,
     /// How often metrics are pushed (`OTEL_METRIC_EXPORT_INTERVAL`, milliseconds).
     pub metric_export_interval: Duration,
+    /// Headers sent with every span export (`OTEL_EXPORTER_OTLP_TRACES_HEADERS`, else
+    /// `OTEL_EXPORTER_OTLP_HEADERS`: `key=value` pairs, values percent-encoded).
+    pub traces_headers: Vec<(String, String)>,
 }
 
 /// The whole telemetry configuration of one process.
@@ -172,6 +175,27 @@ fn parse_otlp(get: &impl Fn(&str) -> Option<String>) -> Result<Option<OtlpConfig
             ));
         }
     }
+    for variable in [
+        "OTEL_EXPORTER_OTLP_COMPRESSION",
+        "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+        "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION",
+    ] {
+        if let Some(value) = get(variable)
+            && value != "none"
+        {
+            return Err(invalid(
+                variable,
+                format!("{value:?} is not supported; idsync exports uncompressed (none)"),
+            ));
+        }
+    }
+    let headers_variable = ["OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS"]
+        .into_iter()
+        .find_map(|variable| Some((variable, get(variable)?)));
+    let traces_headers = match headers_variable {
+        Some((variable, text)) => parse_headers(variable, &text)?,
+        None => Vec::new(),
+    };
     let traces_endpoint = endpoint("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "v1/traces");
     let metrics_endpoint = endpoint("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "v1/metrics");
     if traces_endpoint.is_none() && metrics_endpoint.is_none() {
@@ -183,6 +207,7 @@ fn parse_otlp(get: &impl Fn(&str) -> Option<String>) -> Result<Option<OtlpConfig
         metrics_endpoint,
         timeout: millis(get, "OTEL_EXPORTER_OTLP_TIMEOUT", 10_000)?,
         metric_export_interval: millis(get, "OTEL_METRIC_EXPORT_INTERVAL", 60_000)?,
+        traces_headers,
     }))
 }
 
@@ -244,6 +269,25 @@ fn parse_resource_attributes(text: &str) -> Result<Vec<KeyValue>, ConfigError> {
     Ok(out)
 }
 
+/// `key1=value1,key2=value2` with percent-encoded values: OTLP export headers.
+fn parse_headers(variable: &'static str, text: &str) -> Result<Vec<(String, String)>, ConfigError> {
+    let mut out = Vec::new();
+    for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let parsed = pair
+            .split_once('=')
+            .and_then(|(key, value)| Some((key.trim(), percent_decode(value.trim())?)))
+            .filter(|(key, _)| !key.is_empty());
+        let Some((key, value)) = parsed else {
+            return Err(invalid(
+                variable,
+                "expected key=value pairs with percent-encoded values",
+            ));
+        };
+        out.push((key.to_owned(), value));
+    }
+    Ok(out)
+}
+
 fn percent_decode(s: &str) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -298,6 +342,50 @@ mod tests {
             Some("http://collector:4318/v1/metrics")
         );
         assert_eq!(otlp.metric_export_interval, Duration::from_secs(15));
+    }
+
+    #[test]
+    fn span_export_headers_are_read_and_the_traces_ones_win() {
+        let otlp = |vars: &[(&str, &str)]| {
+            let mut all = vec![("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317")];
+            all.extend_from_slice(vars);
+            config(&all).map(|c| c.otlp.unwrap().traces_headers)
+        };
+        assert_eq!(otlp(&[]).unwrap(), Vec::<(String, String)>::new());
+        assert_eq!(
+            otlp(&[("OTEL_EXPORTER_OTLP_HEADERS", "x-api-key=abc%20def, team = idsync")]).unwrap(),
+            [
+                ("x-api-key".to_owned(), "abc def".to_owned()),
+                ("team".to_owned(), "idsync".to_owned())
+            ]
+        );
+        assert_eq!(
+            otlp(&[
+                ("OTEL_EXPORTER_OTLP_HEADERS", "a=1"),
+                ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "b=2"),
+            ])
+            .unwrap(),
+            [("b".to_owned(), "2".to_owned())]
+        );
+        let error = otlp(&[("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "no-equals-sign")]).unwrap_err();
+        assert_eq!(error.variable, "OTEL_EXPORTER_OTLP_TRACES_HEADERS");
+    }
+
+    #[test]
+    fn compressed_export_is_refused_by_name() {
+        let error = config(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"),
+            ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
+        ])
+        .unwrap_err();
+        assert_eq!(error.variable, "OTEL_EXPORTER_OTLP_COMPRESSION");
+        assert!(
+            config(&[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"),
+                ("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "none"),
+            ])
+            .is_ok()
+        );
     }
 
     #[test]

@@ -1,4 +1,6 @@
 //! OTLP exporters for spans and metrics, over gRPC (tonic) or HTTP/protobuf (hyper).
+//! Spans go through idsync's own exporter ([`crate::span_export`]), metrics through
+//! `opentelemetry-otlp`'s.
 //!
 //! The SDK's batch span processor and periodic metric reader run their exports on
 //! threads of their own. Both transports need a Tokio runtime, so they are bound to the
@@ -11,26 +13,24 @@ use std::sync::Arc;
 
 use opentelemetry_http::{Bytes, HttpClient, HttpError, Request, Response};
 use opentelemetry_otlp::{
-    ExporterBuildError, MetricExporter, Protocol, SpanExporter, WithExportConfig, WithHttpConfig, WithTonicConfig,
+    ExporterBuildError, MetricExporter, Protocol, WithExportConfig, WithHttpConfig, WithTonicConfig,
 };
 use tokio::runtime::Handle;
 use tonic::transport::ClientTlsConfig;
 
 use crate::config::{OtlpConfig, OtlpProtocol};
+use crate::span_export::OtlpSpanExporter;
 
-/// The span exporter for `endpoint`.
+/// The span exporter for `endpoint`: idsync's own ([`crate::span_export`]), which
+/// encodes each batch once, straight into the request.
 pub(crate) fn span_exporter(
     otlp: &OtlpConfig,
     endpoint: &str,
     runtime: &Handle,
-) -> Result<SpanExporter, ExporterBuildError> {
-    match otlp.protocol {
-        OtlpProtocol::Grpc => {
-            let _inside = runtime.enter();
-            over_tonic(SpanExporter::builder().with_tonic(), otlp, endpoint).build()
-        }
-        OtlpProtocol::HttpProtobuf => over_http(SpanExporter::builder().with_http(), otlp, endpoint, runtime)?.build(),
-    }
+) -> Result<OtlpSpanExporter, ExporterBuildError> {
+    OtlpSpanExporter::new(otlp, endpoint, runtime, || {
+        Ok(Arc::new(RuntimeHttpClient::new(endpoint, otlp, runtime)?))
+    })
 }
 
 /// The metric exporter for `endpoint` (cumulative temporality, as Prometheus expects).
@@ -145,6 +145,7 @@ mod tests {
             metrics_endpoint: None,
             timeout: Duration::from_secs(5),
             metric_export_interval: Duration::from_secs(60),
+            traces_headers: vec![("x-idsync-test".to_owned(), "exported".to_owned())],
         }
     }
 

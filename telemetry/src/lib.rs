@@ -13,6 +13,7 @@
 //! - `config`: reads the `OTEL_*` variables into [`TelemetryConfig`];
 //! - `pipeline`: installs providers, propagation and logging; renders `/metrics`;
 //! - `export`: builds the OTLP exporters (gRPC, HTTP/protobuf);
+//! - `span_export`: idsync's span exporter, which encodes each batch straight to OTLP;
 //! - `logs`: formats JSON log lines with trace, span and request ids;
 //! - `scope`: carries per-request facts (the tenant) back to the layer that measures;
 //! - [`http`], [`grpc`]: the server and client tower layers;
@@ -33,6 +34,7 @@ pub mod metrics;
 mod pipeline;
 pub mod provisioning;
 pub mod scope;
+mod span_export;
 #[cfg(any(test, feature = "test-util"))]
 pub mod test_util;
 

@@ -42,6 +42,10 @@ pub struct CollectedSpan {
 
 #[derive(Default)]
 struct Received {
+    /// Only count spans: keep no span and no dump (a load test's sink).
+    count_only: bool,
+    /// Spans received, kept or not.
+    span_count: usize,
     spans: Vec<CollectedSpan>,
     metric_names: BTreeSet<String>,
     /// Everything received, as debug text, to search for what must never be exported.
@@ -58,6 +62,15 @@ impl Store {
 
     fn traces(&self, request: ExportTraceServiceRequest) {
         let mut received = self.lock();
+        if received.count_only {
+            received.span_count += request
+                .resource_spans
+                .iter()
+                .flat_map(|r| &r.scope_spans)
+                .map(|s| s.spans.len())
+                .sum::<usize>();
+            return;
+        }
         received.dump.push_str(&format!("{request:?}\n"));
         for resource_spans in request.resource_spans {
             let service = resource_spans
@@ -68,6 +81,7 @@ impl Store {
                 .map(|kv| text(kv.value.as_ref()))
                 .unwrap_or_default();
             for span in resource_spans.scope_spans.into_iter().flat_map(|s| s.spans) {
+                received.span_count += 1;
                 received.spans.push(CollectedSpan {
                     trace_id: hex(&span.trace_id),
                     span_id: hex(&span.span_id),
@@ -83,6 +97,9 @@ impl Store {
 
     fn metrics(&self, request: ExportMetricsServiceRequest) {
         let mut received = self.lock();
+        if received.count_only {
+            return;
+        }
         received.dump.push_str(&format!("{request:?}\n"));
         for metric in request
             .resource_metrics
@@ -123,9 +140,21 @@ pub struct Collector {
 impl Collector {
     /// Starts an OTLP/gRPC collector on an ephemeral loopback port.
     pub async fn grpc() -> io::Result<Collector> {
+        Self::grpc_with(Store::default()).await
+    }
+
+    /// Starts an OTLP/gRPC collector that only counts the spans it receives
+    /// ([`Collector::span_count`]), as cheaply as decoding them allows: a load test's
+    /// sink, whose own work should take as little as possible from the load.
+    pub async fn grpc_counting() -> io::Result<Collector> {
+        let store = Store::default();
+        store.lock().count_only = true;
+        Self::grpc_with(store).await
+    }
+
+    async fn grpc_with(store: Store) -> io::Result<Collector> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let store = Store::default();
         let server = tonic::transport::Server::builder()
             .add_service(TraceServiceServer::new(store.clone()))
             .add_service(MetricsServiceServer::new(store.clone()))
@@ -160,6 +189,11 @@ impl Collector {
     /// Every span received so far.
     pub fn spans(&self) -> Vec<CollectedSpan> {
         self.store.lock().spans.clone()
+    }
+
+    /// How many spans were received so far, kept or only counted.
+    pub fn span_count(&self) -> usize {
+        self.store.lock().span_count
     }
 
     /// The names of every metric received so far.

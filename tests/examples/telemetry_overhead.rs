@@ -160,6 +160,7 @@ async fn measure(mode: &str) -> Result<()> {
             metrics_endpoint: Some(endpoint),
             timeout: Duration::from_secs(10),
             metric_export_interval: Duration::from_secs(10),
+            traces_headers: Vec::new(),
         }),
         ..TelemetryConfig::local("idsync-bench")
     };

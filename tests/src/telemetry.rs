@@ -50,6 +50,7 @@ pub fn telemetry() -> &'static TestTelemetry {
                 metrics_endpoint: Some(endpoint),
                 timeout: Duration::from_secs(5),
                 metric_export_interval: Duration::from_millis(500),
+                traces_headers: Vec::new(),
             }),
             ..TelemetryConfig::local("idsync-e2e")
         };
