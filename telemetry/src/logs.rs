@@ -15,13 +15,11 @@
 use std::fmt;
 
 use opentelemetry::trace::TraceContextExt;
-use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::Layer;
 use tracing_subscriber::fmt::format::Writer;
-use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
@@ -73,6 +71,10 @@ impl Visit for FindRequestId {
 }
 
 /// Formats events as single-line JSON objects with trace, span and request ids.
+///
+/// The line is written front to back into one buffer, each string escaped by
+/// `serde_json` as it goes: building a `serde_json::Value` map per line and serializing
+/// it cost about 25,000 instructions per line, a twentieth of a request's whole CPU.
 pub struct JsonLines;
 
 impl<S, N> FormatEvent<S, N> for JsonLines
@@ -82,20 +84,25 @@ where
 {
     fn format_event(&self, ctx: &FmtContext<'_, S, N>, mut writer: Writer<'_>, event: &Event<'_>) -> fmt::Result {
         let meta = event.metadata();
-        let mut line = Map::new();
-        let mut timestamp = String::new();
-        SystemTime.format_time(&mut Writer::new(&mut timestamp))?;
-        line.insert("timestamp".into(), Value::String(timestamp));
-        line.insert("level".into(), Value::String(meta.level().to_string()));
-        line.insert("target".into(), Value::String(meta.target().to_string()));
-        let mut fields = JsonFields(Map::new());
-        event.record(&mut fields);
-        line.insert("fields".into(), Value::Object(fields.0));
+        let mut line = Line(Vec::with_capacity(512));
+        line.raw("{\"timestamp\":\"");
+        line.raw(&chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+        line.raw("\",\"level\":\"");
+        line.raw(meta.level().as_str());
+        line.raw("\",\"target\":");
+        line.string(meta.target());
+        line.raw(",\"fields\":{");
+        event.record(&mut JsonFields {
+            line: &mut line,
+            first: true,
+        });
+        line.raw("}");
         if let Some(scope) = ctx.event_scope() {
             let mut request_id = None;
             for (depth, span) in scope.enumerate() {
                 if depth == 0 {
-                    line.insert("span".into(), Value::String(span.name().to_string()));
+                    line.raw(",\"span\":");
+                    line.string(span.name());
                 }
                 if let Some(id) = span.extensions().get::<RequestId>() {
                     request_id = Some(id.0.clone());
@@ -103,17 +110,65 @@ where
                 }
             }
             let context = opentelemetry::Context::current();
-            let span_context = context.span().span_context().clone();
+            let span = context.span();
+            let span_context = span.span_context();
             if span_context.is_valid() {
-                line.insert("trace_id".into(), Value::String(span_context.trace_id().to_string()));
-                line.insert("span_id".into(), Value::String(span_context.span_id().to_string()));
+                line.raw(",\"trace_id\":\"");
+                line.hex(&span_context.trace_id().to_bytes());
+                line.raw("\",\"span_id\":\"");
+                line.hex(&span_context.span_id().to_bytes());
+                line.raw("\"");
             }
             if let Some(request_id) = request_id {
-                line.insert(REQUEST_ID_FIELD.into(), Value::String(request_id));
+                line.raw(",\"");
+                line.raw(REQUEST_ID_FIELD);
+                line.raw("\":");
+                line.string(&request_id);
             }
         }
-        let text = serde_json::to_string(&Value::Object(line)).map_err(|_| fmt::Error)?;
+        line.raw("}");
+        let text = String::from_utf8(line.0).map_err(|_| fmt::Error)?;
         writeln!(writer, "{text}")
+    }
+}
+
+/// A JSON line being written.
+struct Line(Vec<u8>);
+
+impl Line {
+    /// Appends `text` as it is: JSON syntax, or text known to need no escaping.
+    fn raw(&mut self, text: &str) {
+        self.0.extend_from_slice(text.as_bytes());
+    }
+
+    /// Appends any serializable value as JSON (a string quoted and escaped; a
+    /// non-finite number as `null`).
+    fn value<T: serde::Serialize + ?Sized>(&mut self, value: &T) {
+        if serde_json::to_writer(&mut self.0, value).is_err() {
+            self.raw("null");
+        }
+    }
+
+    fn string(&mut self, text: &str) {
+        self.value(text);
+    }
+
+    /// Appends `value`'s `Debug` text as a JSON string, escaped as it is formatted.
+    fn debug(&mut self, value: &dyn fmt::Debug) {
+        use serde::Serializer as _;
+        let mut serializer = serde_json::Serializer::new(&mut self.0);
+        if serializer.collect_str(&format_args!("{value:?}")).is_err() {
+            self.raw("null");
+        }
+    }
+
+    /// Appends `bytes` as lowercase hex digits (W3C trace and span ids).
+    fn hex(&mut self, bytes: &[u8]) {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        for byte in bytes {
+            self.0.push(DIGITS[usize::from(byte >> 4)]);
+            self.0.push(DIGITS[usize::from(byte & 0x0f)]);
+        }
     }
 }
 
@@ -138,35 +193,60 @@ impl<'writer> FormatFields<'writer> for NoSpanFields {
     }
 }
 
-/// Event fields as JSON values.
-struct JsonFields(Map<String, Value>);
+/// Event fields as the members of a JSON object, in the order they are recorded.
+struct JsonFields<'a> {
+    line: &'a mut Line,
+    first: bool,
+}
 
-impl Visit for JsonFields {
+impl JsonFields<'_> {
+    /// Writes `"name":` (after a comma when a member came before).
+    fn name(&mut self, field: &Field) {
+        if !self.first {
+            self.line.raw(",");
+        }
+        self.first = false;
+        self.line.string(field.name());
+        self.line.raw(":");
+    }
+
+    fn member<T: serde::Serialize + ?Sized>(&mut self, field: &Field, value: &T) {
+        self.name(field);
+        self.line.value(value);
+    }
+}
+
+impl Visit for JsonFields<'_> {
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.0.insert(field.name().into(), Value::from(value));
+        self.member(field, &value);
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.0.insert(field.name().into(), Value::from(value));
+        self.member(field, &value);
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.0.insert(field.name().into(), Value::from(value));
+        self.member(field, &value);
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.0.insert(field.name().into(), Value::from(value));
+        self.member(field, &value);
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().into(), Value::from(value));
+        self.member(field, value);
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.0.insert(field.name().into(), Value::from(value.to_string()));
+        self.member(field, &value.to_string());
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.0.insert(field.name().into(), Value::from(format!("{value:?}")));
+        self.name(field);
+        self.line.debug(value);
     }
 }
+
+#[cfg(test)]
+#[path = "logs_tests.rs"]
+mod tests;
