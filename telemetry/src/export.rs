@@ -81,7 +81,7 @@ fn is_https(endpoint: &str) -> bool {
 }
 
 /// A hyper client whose requests run on a Tokio runtime, whatever thread asks.
-struct RuntimeHttpClient {
+pub(crate) struct RuntimeHttpClient {
     inner: Arc<dyn HttpClient>,
     runtime: Handle,
 }
@@ -93,7 +93,7 @@ impl fmt::Debug for RuntimeHttpClient {
 }
 
 impl RuntimeHttpClient {
-    fn new(endpoint: &str, otlp: &OtlpConfig, runtime: &Handle) -> Result<Self, ExporterBuildError> {
+    pub(crate) fn new(endpoint: &str, otlp: &OtlpConfig, runtime: &Handle) -> Result<Self, ExporterBuildError> {
         use opentelemetry_http::hyper::HyperClient;
         let _inside = runtime.enter();
         let inner: Arc<dyn HttpClient> = if is_https(endpoint) {

@@ -313,3 +313,6 @@ impl Decoder for PreEncoded {
         Ok(Some(()))
     }
 }
+
+#[cfg(test)]
+mod tests;
