@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand};
 use idsync::node::{self, CoreConfig, GatewayConfig, NodeConfig};
 
 use crate::cli::config::{CommandOverrides, GlobalArgs, Settings};
+use crate::cli::signals::ShutdownSignals;
 use crate::cli::{admin, log, rules, telemetry};
 
 const MANUAL: &str = "\
@@ -111,27 +112,6 @@ enum Command {
     Migrate,
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { () = ctrl_c => {}, () = term => {} }
-    tracing::info!("shutdown requested; finishing requests in flight");
-}
-
 #[tokio::main]
 async fn main() -> Result<()> {
     let cli = Cli::parse();
@@ -150,6 +130,7 @@ async fn main() -> Result<()> {
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Serve { listen, grpc_listen } => {
+            let signals = ShutdownSignals::install()?;
             let settings = Settings::load(
                 &cli.global,
                 CommandOverrides {
@@ -172,12 +153,13 @@ async fn run(cli: Cli) -> Result<()> {
                 println!("{}", node::first_start_message(first, &running.public_url));
             }
             tracing::info!(http = %running.http_addr, grpc = ?running.grpc_addr, "idsync serving");
-            running.run_until(shutdown_signal()).await
+            running.run_until(signals.received()).await
         }
         Command::Core {
             grpc_listen,
             metrics_listen,
         } => {
+            let signals = ShutdownSignals::install()?;
             let settings = Settings::load(
                 &cli.global,
                 CommandOverrides {
@@ -194,9 +176,10 @@ async fn run(cli: Cli) -> Result<()> {
             })
             .await?;
             tracing::info!(grpc = %running.grpc_addr, ops = ?running.ops_addr, "idsync core serving");
-            running.run_until(shutdown_signal()).await
+            running.run_until(signals.received()).await
         }
         Command::Gateway { core, listen } => {
+            let signals = ShutdownSignals::install()?;
             let settings = Settings::load(
                 &cli.global,
                 CommandOverrides {
@@ -214,7 +197,7 @@ async fn run(cli: Cli) -> Result<()> {
             })
             .await?;
             tracing::info!(http = %running.http_addr, core = %settings.core_url, "idsync gateway serving");
-            running.run_until(shutdown_signal()).await
+            running.run_until(signals.received()).await
         }
         Command::Tenant(cmd) => {
             let settings = Settings::load(&cli.global, CommandOverrides::default())?;

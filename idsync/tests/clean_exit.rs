@@ -221,13 +221,90 @@ fn addr(port: u16) -> String {
 }
 
 /// One `serve`: started, made to use its database, stopped by `signal`.
+///
+/// It listens on ports the system picks (port 0) and the test reads them from its
+/// `idsync serving` log line: a port picked in advance can be taken by another test's
+/// server meanwhile, whose `/readyz` would then answer for one still starting.
 async fn serve_once(database_url: &str, client: &reqwest::Client, signal: &str) -> Result<(), String> {
-    let (http, grpc) = (free_port(), free_port());
-    let args = words(&format!("serve --listen {} --grpc-listen {}", addr(http), addr(grpc)));
-    let mut serve = start("serve", &args, database_url);
-    let ready = serve.ready(client, &format!("http://{}/readyz", addr(http))).await;
+    let args = words("serve --listen 127.0.0.1:0 --grpc-listen 127.0.0.1:0");
+    let (mut serve, http) = start_logging("serve", &args, database_url)?;
+    let ready = serve.ready(client, &format!("http://{http}/readyz")).await;
     let stopped = serve.stop(signal).await;
     ready.and(stopped)
+}
+
+/// Starts `idsync args` with INFO logs on a pipe, and waits for the HTTP address its
+/// `… serving` line names; the rest of stderr is drained in the background.
+fn start_logging(what: &'static str, args: &[String], database_url: &str) -> Result<(Process, String), String> {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env("IDSYNC_DATABASE_URL", database_url)
+        .env("IDSYNC_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("idsync starts");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let process = Process { what, child };
+    let (found, address) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead as _;
+        let mut found = Some(found);
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) else {
+                continue;
+            };
+            if let Some(http) = event["fields"]["http"].as_str()
+                && let Some(found) = found.take()
+            {
+                let _ = found.send(http.to_owned());
+            }
+        }
+    });
+    match address.recv_timeout(Duration::from_secs(30)) {
+        Ok(http) => Ok((process, http)),
+        Err(_) => Err(format!("{what} named no HTTP address within 30 s")),
+    }
+}
+
+/// Whether `pid` catches SIGINT and SIGTERM (`SigCgt` in `/proc/<pid>/status`).
+fn catches_stop_signals(pid: u32) -> bool {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+        return false;
+    };
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigCgt:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .is_some_and(|mask| mask & (1 << (2 - 1)) != 0 && mask & (1 << (15 - 1)) != 0)
+}
+
+/// `serve` sent SIGTERM as soon as it catches it, while it is still starting: it must
+/// finish starting, then stop cleanly, never die by the signal.
+async fn a_stop_signal_during_start_up_ends_serve_cleanly(db: &TestDb) {
+    let mut failures = Vec::new();
+    for run in 0..OTHER_RUNS / 5 {
+        let args = words("serve --listen 127.0.0.1:0 --grpc-listen 127.0.0.1:0");
+        let serve = start("serve", &args, db.url());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !catches_stop_signals(serve.child.id()) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        if let Err(why) = serve.stop("TERM").await {
+            failures.push(format!("run {run}: {why}"));
+        }
+    }
+    assert_all_clean("`serve` stopped by SIGTERM while starting", OTHER_RUNS / 5, &failures);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_signal_during_start_up_ends_serve_cleanly_on_sqlite() {
+    a_stop_signal_during_start_up_ends_serve_cleanly(&TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_signal_during_start_up_ends_serve_cleanly_on_postgres() {
+    a_stop_signal_during_start_up_ends_serve_cleanly(&TestDb::postgres()).await;
 }
 
 async fn serve_stops_cleanly(db: &TestDb, runs: usize, signal: &str) {
