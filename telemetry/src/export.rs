@@ -76,7 +76,8 @@ fn over_http<B: WithExportConfig + WithHttpConfig>(
         .with_http_client(RuntimeHttpClient::new(endpoint, otlp, runtime)?))
 }
 
-fn is_https(endpoint: &str) -> bool {
+/// Whether `endpoint` asks for TLS.
+pub(crate) fn is_https(endpoint: &str) -> bool {
     endpoint.starts_with("https://")
 }
 

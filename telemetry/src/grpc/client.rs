@@ -76,7 +76,8 @@ where
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
         let start = Instant::now();
         let (service, method) = service_and_method(request.uri().path());
-        let span = if is_untraced(service) || !self.client_spans {
+        let traced = !is_untraced(service);
+        let span = if !traced || !self.client_spans {
             tracing::Span::none()
         } else {
             tracing::info_span!(
@@ -94,10 +95,10 @@ where
         // Trace headers the caller copied in are replaced by this span's context (or, in
         // process, by the caller's). With tracing off they pass through untouched, so the
         // hop stays transparent.
-        let carried = if self.client_spans || is_untraced(service) {
-            span.clone()
-        } else {
+        let carried = if traced && !self.client_spans {
             tracing::Span::current()
+        } else {
+            span.clone()
         };
         if !carried.is_disabled() {
             request.headers_mut().remove("traceparent");

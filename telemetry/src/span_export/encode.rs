@@ -21,12 +21,7 @@ use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status};
 use opentelemetry::{Array, InstrumentationScope, KeyValue, Value};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SpanData;
-
-/// Protobuf wire types.
-const VARINT: u32 = 0;
-const FIXED64: u32 = 1;
-const LENGTH_DELIMITED: u32 = 2;
-const FIXED32: u32 = 5;
+use prost::encoding::{WireType, encode_key, encode_varint, encoded_len_varint};
 
 /// `SpanFlags`: the parent's remoteness is known (bit 8), and is remote (bit 9).
 const CONTEXT_HAS_IS_REMOTE: u32 = 0x100;
@@ -167,31 +162,28 @@ fn attribute(w: &mut Writer<'_>, field: u32, key: &str, value: &Value) {
     let key_len = if key.is_empty() {
         0
     } else {
-        1 + varint_len(key.len() as u64) + key.len()
+        1 + encoded_len_varint(key.len() as u64) + key.len()
     };
-    w.key(field, LENGTH_DELIMITED);
-    put_varint(w.0, (key_len + 1 + varint_len(value_len as u64) + value_len) as u64);
+    encode_key(field, WireType::LengthDelimited, w.0);
+    encode_varint(
+        (key_len + 1 + encoded_len_varint(value_len as u64) + value_len) as u64,
+        w.0,
+    );
     w.string(1, key);
-    w.key(2, LENGTH_DELIMITED);
-    put_varint(w.0, value_len as u64);
+    encode_key(2, WireType::LengthDelimited, w.0);
+    encode_varint(value_len as u64, w.0);
     any_value(w, value);
 }
 
 /// The encoded size of a scalar `AnyValue`; `None` for arrays.
 fn scalar_len(value: &Value) -> Option<usize> {
     match value {
-        Value::String(s) => Some(1 + varint_len(s.as_str().len() as u64) + s.as_str().len()),
+        Value::String(s) => Some(1 + encoded_len_varint(s.as_str().len() as u64) + s.as_str().len()),
         Value::Bool(_) => Some(2),
-        Value::I64(i) => Some(1 + varint_len(*i as u64)),
+        Value::I64(i) => Some(1 + encoded_len_varint(*i as u64)),
         Value::F64(_) => Some(9),
         _ => None,
     }
-}
-
-/// How many bytes `value` takes as a varint.
-fn varint_len(value: u64) -> usize {
-    // One byte per started group of 7 bits; zero still takes one.
-    (64 - (value | 1).leading_zeros() as usize).div_ceil(7)
 }
 
 /// `AnyValue`, a oneof: the variant is written even when it holds its default.
@@ -230,11 +222,6 @@ fn any_value(w: &mut Writer<'_>, value: &Value) {
 struct Writer<'a>(&'a mut Vec<u8>);
 
 impl Writer<'_> {
-    #[inline]
-    fn key(&mut self, field: u32, wire_type: u32) {
-        put_varint(self.0, u64::from(field << 3 | wire_type));
-    }
-
     fn varint_field(&mut self, field: u32, value: u64) {
         if value != 0 {
             self.varint_always(field, value);
@@ -242,8 +229,8 @@ impl Writer<'_> {
     }
 
     fn varint_always(&mut self, field: u32, value: u64) {
-        self.key(field, VARINT);
-        put_varint(self.0, value);
+        encode_key(field, WireType::Varint, self.0);
+        encode_varint(value, self.0);
     }
 
     fn fixed64(&mut self, field: u32, value: u64) {
@@ -253,23 +240,27 @@ impl Writer<'_> {
     }
 
     fn fixed64_always(&mut self, field: u32, value: u64) {
-        self.key(field, FIXED64);
+        encode_key(field, WireType::SixtyFourBit, self.0);
         self.0.extend_from_slice(&value.to_le_bytes());
     }
 
     fn fixed32(&mut self, field: u32, value: u32) {
         if value != 0 {
-            self.key(field, FIXED32);
+            encode_key(field, WireType::ThirtyTwoBit, self.0);
             self.0.extend_from_slice(&value.to_le_bytes());
         }
     }
 
     fn bytes(&mut self, field: u32, value: &[u8]) {
         if !value.is_empty() {
-            self.key(field, LENGTH_DELIMITED);
-            put_varint(self.0, value.len() as u64);
-            self.0.extend_from_slice(value);
+            self.bytes_always(field, value);
         }
+    }
+
+    fn bytes_always(&mut self, field: u32, value: &[u8]) {
+        encode_key(field, WireType::LengthDelimited, self.0);
+        encode_varint(value.len() as u64, self.0);
+        self.0.extend_from_slice(value);
     }
 
     fn string(&mut self, field: u32, value: &str) {
@@ -277,9 +268,7 @@ impl Writer<'_> {
     }
 
     fn string_always(&mut self, field: u32, value: &str) {
-        self.key(field, LENGTH_DELIMITED);
-        put_varint(self.0, value.len() as u64);
-        self.0.extend_from_slice(value.as_bytes());
+        self.bytes_always(field, value.as_bytes());
     }
 
     /// A nested message (always written, even empty): its fields are written where they
@@ -288,32 +277,13 @@ impl Writer<'_> {
         let start = self.0.len();
         write(&mut Writer(self.0));
         let len = self.0.len() - start;
+        // Key (at most 5 bytes) and length (at most 10), written on the stack.
         let mut head = [0u8; 15];
-        let mut n = put_varint_into(&mut head, 0, u64::from(field << 3 | LENGTH_DELIMITED));
-        n = put_varint_into(&mut head, n, len as u64);
-        self.0.splice(start..start, head[..n].iter().copied());
-    }
-}
-
-#[inline]
-fn put_varint(out: &mut Vec<u8>, mut value: u64) {
-    while value >= 0x80 {
-        out.push((value as u8 & 0x7f) | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
-}
-
-/// Writes `value` as a varint into `out` from `at`; the index after it.
-fn put_varint_into<const N: usize>(out: &mut [u8; N], mut at: usize, mut value: u64) -> usize {
-    loop {
-        if value < 0x80 {
-            out[at] = value as u8;
-            return at + 1;
-        }
-        out[at] = (value as u8 & 0x7f) | 0x80;
-        value >>= 7;
-        at += 1;
+        let mut free: &mut [u8] = &mut head;
+        encode_key(field, WireType::LengthDelimited, &mut free);
+        encode_varint(len as u64, &mut free);
+        let written = 15 - free.len();
+        self.0.splice(start..start, head[..written].iter().copied());
     }
 }
 

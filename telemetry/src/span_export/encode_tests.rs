@@ -10,7 +10,7 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 use prost::Message;
 
-use super::{export_request, varint_len};
+use super::export_request;
 
 fn context(trace: u128, span: u64, remote: bool, state: &str) -> SpanContext {
     SpanContext::new(
@@ -185,23 +185,4 @@ fn the_bytes_are_the_canonical_encoding() {
     export_request(&resource, &batch, &mut bytes);
     let decoded = ExportTraceServiceRequest::decode(bytes.as_slice()).unwrap();
     assert_eq!(decoded.encode_to_vec(), bytes);
-}
-
-#[test]
-fn varint_lengths_are_exact_at_every_boundary() {
-    for (value, len) in [
-        (0, 1),
-        (1, 1),
-        (127, 1),
-        (128, 2),
-        (16_383, 2),
-        (16_384, 3),
-        (u64::MAX >> 1, 9),
-        (u64::MAX, 10),
-    ] {
-        assert_eq!(varint_len(value), len, "{value}");
-        let mut bytes = Vec::new();
-        prost::encoding::encode_varint(value, &mut bytes);
-        assert_eq!(bytes.len(), len, "{value}");
-    }
 }

@@ -30,6 +30,7 @@ use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
 use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 
 use crate::config::{OtlpConfig, OtlpProtocol};
+use crate::export::is_https;
 
 /// The gRPC method every batch is sent to.
 const EXPORT_PATH: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
@@ -82,7 +83,7 @@ impl OtlpSpanExporter {
     ) -> Result<Self, ExporterBuildError> {
         let transport = match otlp.protocol {
             OtlpProtocol::Grpc => Transport::Grpc {
-                channel: grpc_channel(endpoint, otlp.timeout, runtime)?,
+                channel: grpc_channel(endpoint, runtime)?,
                 headers: grpc_headers(&otlp.traces_headers)?,
             },
             OtlpProtocol::HttpProtobuf => Transport::Http {
@@ -100,13 +101,14 @@ impl OtlpSpanExporter {
     }
 }
 
-fn grpc_channel(endpoint: &str, timeout: Duration, runtime: &Handle) -> Result<Channel, ExporterBuildError> {
+/// A lazily connecting channel to `endpoint`. Its calls carry no timeout of their own:
+/// each attempt sends its deadline (`grpc-timeout`), and the export as a whole is bounded
+/// in [`OtlpSpanExporter::export`].
+fn grpc_channel(endpoint: &str, runtime: &Handle) -> Result<Channel, ExporterBuildError> {
     let invalid =
         |e: &dyn fmt::Display| ExporterBuildError::InvalidConfiguration(format!("OTLP endpoint {endpoint:?}: {e}"));
-    let mut builder = Endpoint::from_shared(endpoint.to_owned())
-        .map_err(|e| invalid(&e))?
-        .timeout(timeout);
-    if endpoint.starts_with("https://") {
+    let mut builder = Endpoint::from_shared(endpoint.to_owned()).map_err(|e| invalid(&e))?;
+    if is_https(endpoint) {
         builder = builder
             .tls_config(ClientTlsConfig::new().with_native_roots())
             .map_err(|e| invalid(&e))?;
