@@ -156,14 +156,21 @@ impl Drop for Process {
 }
 
 fn start(what: &'static str, args: &[String], database_url: &str) -> Process {
-    let child = Command::new(BIN)
-        .args(args)
-        .env("IDSYNC_DATABASE_URL", database_url)
-        .env("IDSYNC_LOG", "warn")
-        .stdout(Stdio::null())
+    let child = idsync_command(args, database_url, "warn")
         .spawn()
         .expect("idsync starts");
     Process { what, child }
+}
+
+/// `idsync args` on `database_url`, logging at `log_level`, its stdout discarded.
+fn idsync_command(args: &[String], database_url: &str, log_level: &str) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .env("IDSYNC_DATABASE_URL", database_url)
+        .env("IDSYNC_LOG", log_level)
+        .stdout(Stdio::null());
+    command
 }
 
 impl Process {
@@ -236,11 +243,7 @@ async fn serve_once(database_url: &str, client: &reqwest::Client, signal: &str) 
 /// Starts `idsync args` with INFO logs on a pipe, and waits for the HTTP address its
 /// `… serving` line names; the rest of stderr is drained in the background.
 fn start_logging(what: &'static str, args: &[String], database_url: &str) -> Result<(Process, String), String> {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env("IDSYNC_DATABASE_URL", database_url)
-        .env("IDSYNC_LOG", "info")
-        .stdout(Stdio::null())
+    let mut child = idsync_command(args, database_url, "info")
         .stderr(Stdio::piped())
         .spawn()
         .expect("idsync starts");
@@ -295,6 +298,28 @@ async fn a_stop_signal_during_start_up_ends_serve_cleanly(db: &TestDb) {
         }
     }
     assert_all_clean("`serve` stopped by SIGTERM while starting", OTHER_RUNS / 5, &failures);
+}
+
+/// `serve` catches SIGTERM and SIGINT while it is still starting, not only once it
+/// serves: here its database never answers (a listener that accepts and stays silent),
+/// so it stays in start-up, and it must already catch both signals there. Before the
+/// handlers moved ahead of start-up they were installed only after the servers ran.
+#[test]
+fn serve_catches_stop_signals_before_it_has_finished_starting() {
+    let silent_database = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("postgres://idsync@{}/idsync", silent_database.local_addr().unwrap());
+    let args = words("serve --listen 127.0.0.1:0 --grpc-listen 127.0.0.1:0");
+    let serve = start("serve", &args, &url);
+    // Once serve has connected to the database it is inside start-up, and stays there.
+    let (_held, _) = silent_database.accept().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !catches_stop_signals(serve.child.id()) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(
+        catches_stop_signals(serve.child.id()),
+        "serve, still starting, does not catch SIGTERM and SIGINT"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
