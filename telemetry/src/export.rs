@@ -2,8 +2,8 @@
 //! Spans go through idsync's own exporter ([`crate::span_export`]), metrics through
 //! `opentelemetry-otlp`'s.
 //!
-//! The SDK's batch span processor and periodic metric reader run their exports on
-//! threads of their own. Both transports need a Tokio runtime, so they are bound to the
+//! The SDK's batch span processor and idsync's metric pusher ([`crate::metric_push`])
+//! run their exports on threads of their own. Both transports need a Tokio runtime, so they are bound to the
 //! runtime handed to [`crate::install`]: the tonic channel is created inside it, and
 //! every HTTP request is spawned onto it. TLS (`https://` endpoints) uses rustls with
 //! the *ring* provider and the system's root certificates — no aws-lc, no OpenSSL.

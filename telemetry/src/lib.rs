@@ -30,6 +30,7 @@ mod export;
 pub mod grpc;
 pub mod http;
 mod logs;
+mod metric_push;
 pub mod metrics;
 mod pipeline;
 pub mod provisioning;

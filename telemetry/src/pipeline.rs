@@ -16,7 +16,7 @@ use opentelemetry::propagation::TextMapCompositePropagator;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::{KeyValue, global};
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
+use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
 use opentelemetry_sdk::resource::TelemetryResourceDetector;
 use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
@@ -31,6 +31,7 @@ use tracing_subscriber::{Layer, Registry};
 use crate::config::{SamplerConfig, TelemetryConfig};
 use crate::export;
 use crate::logs::{JsonLines, NoSpanFields, RequestIdLayer};
+use crate::metric_push::SharedReader;
 
 /// The instrumentation scope of every idsync span and instrument.
 pub const SCOPE: &str = "idsync";
@@ -65,6 +66,9 @@ pub enum InstallError {
     /// The Prometheus exporter could not be built.
     #[error("cannot build the Prometheus exporter: {0}")]
     Prometheus(String),
+    /// The thread that pushes metrics over OTLP could not be started.
+    #[error("cannot start the metric push thread: {0}")]
+    MetricPush(std::io::Error),
 }
 
 /// The installed pipeline; [`Telemetry::shutdown`] flushes it before the process exits.
@@ -204,19 +208,24 @@ fn meter_provider(
         .scope_info_enabled(false)
         .build()
         .map_err(|e| InstallError::Prometheus(e.to_string()))?;
-    let mut builder = SdkMeterProvider::builder()
-        .with_resource(resource)
-        .with_reader(prometheus_reader);
-    if let Some(otlp) = &config.otlp
-        && let Some(endpoint) = &otlp.metrics_endpoint
-    {
-        let exporter = export::metric_exporter(otlp, endpoint, runtime)?;
-        builder = builder.with_reader(
-            PeriodicReader::builder(exporter)
-                .with_interval(otlp.metric_export_interval)
-                .build(),
-        );
-    }
+    let push_to = config
+        .otlp
+        .as_ref()
+        .and_then(|otlp| otlp.metrics_endpoint.as_deref().map(|endpoint| (otlp, endpoint)));
+    let reader = match push_to {
+        Some((otlp, endpoint)) => {
+            let exporter = export::metric_exporter(otlp, endpoint, runtime)?;
+            SharedReader::pushing(
+                prometheus_reader,
+                exporter,
+                otlp.metric_export_interval,
+                runtime.clone(),
+            )
+            .map_err(InstallError::MetricPush)?
+        }
+        None => SharedReader::pull_only(prometheus_reader),
+    };
+    let builder = SdkMeterProvider::builder().with_resource(resource).with_reader(reader);
     PROMETHEUS.set(registry).map_err(|_| InstallError::AlreadyInstalled)?;
     Ok(builder.build())
 }

@@ -17,6 +17,7 @@ use opentelemetry_proto::tonic::collector::metrics::v1::{ExportMetricsServiceReq
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{TraceService, TraceServiceServer};
 use opentelemetry_proto::tonic::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::metrics::v1::{NumberDataPoint, metric, number_data_point};
 use prost::Message;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -48,6 +49,10 @@ struct Received {
     span_count: usize,
     spans: Vec<CollectedSpan>,
     metric_names: BTreeSet<String>,
+    /// Per counter (OTLP `Sum`), the sum of its data points in the latest export.
+    latest_sums: BTreeMap<String, f64>,
+    /// Metric export requests received.
+    metric_exports: usize,
     /// Everything received, as debug text, to search for what must never be exported.
     dump: String,
 }
@@ -101,14 +106,27 @@ impl Store {
             return;
         }
         received.dump.push_str(&format!("{request:?}\n"));
+        received.metric_exports += 1;
         for metric in request
             .resource_metrics
             .into_iter()
             .flat_map(|r| r.scope_metrics)
             .flat_map(|s| s.metrics)
         {
+            if let Some(metric::Data::Sum(sum)) = &metric.data {
+                let total = sum.data_points.iter().map(point_value).sum();
+                received.latest_sums.insert(metric.name.clone(), total);
+            }
             received.metric_names.insert(metric.name);
         }
+    }
+}
+
+fn point_value(point: &NumberDataPoint) -> f64 {
+    match point.value {
+        Some(number_data_point::Value::AsDouble(value)) => value,
+        Some(number_data_point::Value::AsInt(value)) => value as f64,
+        None => 0.0,
     }
 }
 
@@ -199,6 +217,17 @@ impl Collector {
     /// The names of every metric received so far.
     pub fn metric_names(&self) -> BTreeSet<String> {
         self.store.lock().metric_names.clone()
+    }
+
+    /// The value of counter `name` in the latest export that carried it (the sum of its
+    /// data points), if any did.
+    pub fn latest_sum(&self, name: &str) -> Option<f64> {
+        self.store.lock().latest_sums.get(name).copied()
+    }
+
+    /// How many metric export requests have arrived.
+    pub fn metric_exports(&self) -> usize {
+        self.store.lock().metric_exports
     }
 
     /// Everything received so far as debug text (names, attributes, resources).
