@@ -38,11 +38,13 @@ pub(crate) fn export_request(resource: &Resource, batch: &[SpanData], out: &mut 
                 attribute(w, 1, key.as_str(), value);
             }
         });
-        for scope in scopes_in_order(batch) {
+        let (scopes, scope_of_span) = scopes_in_order(batch);
+        for (index, scope) in scopes.iter().enumerate() {
             // ResourceSpans.scope_spans = 2
             w.message(2, |w| {
                 w.message(1, |w| instrumentation_scope(w, scope));
-                for span in batch.iter().filter(|s| &s.instrumentation_scope == scope) {
+                let spans = batch.iter().zip(&scope_of_span).filter(|(_, of)| **of == index);
+                for (span, _) in spans {
                     w.message(2, |w| span_message(w, span));
                 }
                 w.string(3, scope.schema_url().unwrap_or_default());
@@ -52,16 +54,24 @@ pub(crate) fn export_request(resource: &Resource, batch: &[SpanData], out: &mut 
     });
 }
 
-/// The distinct scopes of `batch`, in the order they first appear (a process has one
-/// or two, so a linear search beats hashing).
-fn scopes_in_order(batch: &[SpanData]) -> Vec<&InstrumentationScope> {
+/// The distinct scopes of `batch`, in the order they first appear, and the index of
+/// each span's scope among them: one comparison per span (a process has one or two
+/// scopes, so a linear search beats hashing).
+fn scopes_in_order(batch: &[SpanData]) -> (Vec<&InstrumentationScope>, Vec<usize>) {
     let mut scopes: Vec<&InstrumentationScope> = Vec::with_capacity(2);
+    let mut scope_of_span = Vec::with_capacity(batch.len());
     for span in batch {
-        if !scopes.contains(&&span.instrumentation_scope) {
-            scopes.push(&span.instrumentation_scope);
-        }
+        let scope = &span.instrumentation_scope;
+        let index = match scopes.iter().position(|known| *known == scope) {
+            Some(index) => index,
+            None => {
+                scopes.push(scope);
+                scopes.len() - 1
+            }
+        };
+        scope_of_span.push(index);
     }
-    scopes
+    (scopes, scope_of_span)
 }
 
 fn instrumentation_scope(w: &mut Writer<'_>, scope: &InstrumentationScope) {
@@ -164,14 +174,14 @@ fn attribute(w: &mut Writer<'_>, field: u32, key: &str, value: &Value) {
     } else {
         1 + encoded_len_varint(key.len() as u64) + key.len()
     };
-    encode_key(field, WireType::LengthDelimited, w.0);
-    encode_varint(
+    self::key(field, WireType::LengthDelimited, w.0);
+    varint(
         (key_len + 1 + encoded_len_varint(value_len as u64) + value_len) as u64,
         w.0,
     );
     w.string(1, key);
-    encode_key(2, WireType::LengthDelimited, w.0);
-    encode_varint(value_len as u64, w.0);
+    self::key(2, WireType::LengthDelimited, w.0);
+    varint(value_len as u64, w.0);
     any_value(w, value);
 }
 
@@ -217,6 +227,30 @@ fn any_value(w: &mut Writer<'_>, value: &Value) {
     }
 }
 
+/// Appends `value` as a varint. Nearly every varint of a span (keys, lengths of names
+/// and values, kinds) is below 128: that byte is pushed here, inline, and only longer
+/// ones go through prost's general writer (a call per varint was a fifth of the
+/// encoder's instructions).
+#[inline(always)]
+fn varint(value: u64, out: &mut Vec<u8>) {
+    if value < 0x80 {
+        out.push(value as u8);
+    } else {
+        encode_varint(value, out);
+    }
+}
+
+/// Appends the key of field `field` with wire type `wire_type` (one byte for fields
+/// below 16, which is every field of a span).
+#[inline(always)]
+fn key(field: u32, wire_type: WireType, out: &mut Vec<u8>) {
+    if field < 16 {
+        out.push(((field << 3) | wire_type as u32) as u8);
+    } else {
+        encode_key(field, wire_type, out);
+    }
+}
+
 /// Appends protobuf fields to a buffer. Scalar fields holding proto3's default are left
 /// out, as every protobuf encoder does; `*_always` writes them (oneof members).
 struct Writer<'a>(&'a mut Vec<u8>);
@@ -229,8 +263,8 @@ impl Writer<'_> {
     }
 
     fn varint_always(&mut self, field: u32, value: u64) {
-        encode_key(field, WireType::Varint, self.0);
-        encode_varint(value, self.0);
+        key(field, WireType::Varint, self.0);
+        varint(value, self.0);
     }
 
     fn fixed64(&mut self, field: u32, value: u64) {
@@ -240,13 +274,13 @@ impl Writer<'_> {
     }
 
     fn fixed64_always(&mut self, field: u32, value: u64) {
-        encode_key(field, WireType::SixtyFourBit, self.0);
+        key(field, WireType::SixtyFourBit, self.0);
         self.0.extend_from_slice(&value.to_le_bytes());
     }
 
     fn fixed32(&mut self, field: u32, value: u32) {
         if value != 0 {
-            encode_key(field, WireType::ThirtyTwoBit, self.0);
+            key(field, WireType::ThirtyTwoBit, self.0);
             self.0.extend_from_slice(&value.to_le_bytes());
         }
     }
@@ -258,8 +292,8 @@ impl Writer<'_> {
     }
 
     fn bytes_always(&mut self, field: u32, value: &[u8]) {
-        encode_key(field, WireType::LengthDelimited, self.0);
-        encode_varint(value.len() as u64, self.0);
+        key(field, WireType::LengthDelimited, self.0);
+        varint(value.len() as u64, self.0);
         self.0.extend_from_slice(value);
     }
 
