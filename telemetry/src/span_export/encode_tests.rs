@@ -186,3 +186,30 @@ fn the_bytes_are_the_canonical_encoding() {
     let decoded = ExportTraceServiceRequest::decode(bytes.as_slice()).unwrap();
     assert_eq!(decoded.encode_to_vec(), bytes);
 }
+
+#[test]
+fn lengths_of_every_size_are_canonical_and_decode_to_the_sdk_transform() {
+    // A nested message's length is put in front of its fields once they are written;
+    // these sizes need one, two, three and four bytes for it: spans under 128 bytes,
+    // under 16 KiB and over it, and a batch over 2 MiB.
+    let resource = resource();
+    let scope = InstrumentationScope::builder("idsync").build();
+    let batch: Vec<SpanData> = [0, 60, 200, 20_000, 3_000_000]
+        .into_iter()
+        .map(|size| {
+            let mut span = span("s", &scope, SpanKind::Server, Status::Unset);
+            if size > 0 {
+                span.attributes.push(KeyValue::new("padding", "x".repeat(size)));
+            }
+            span
+        })
+        .collect();
+    for cut in 1..=batch.len() {
+        let part = &batch[..cut];
+        let mut bytes = Vec::new();
+        export_request(&resource, part, &mut bytes);
+        let decoded = ExportTraceServiceRequest::decode(bytes.as_slice()).unwrap();
+        assert_eq!(decoded.encode_to_vec(), bytes, "{cut} span(s)");
+        assert_eq!(decoded, reference(&resource, part.to_vec()), "{cut} span(s)");
+    }
+}
