@@ -111,6 +111,11 @@ impl Tx<'_> {
         Ok(row.map(TenantRecord::from))
     }
 
+    /// The id of every tenant: what retention walks, one tenant at a time.
+    pub(crate) fn tenant_ids(&mut self) -> Result<Vec<String>, StorageError> {
+        tenants::table.select(tenants::id).load(self.conn).db()
+    }
+
     /// How many tenants exist.
     pub fn count_tenants(&mut self) -> Result<u64, StorageError> {
         let _span = crate::trace::db_span(self.conn, "SELECT", "tenants").entered();

@@ -52,7 +52,8 @@
 //! - *Head.* [`FeedBounds::head`] is the last sealed seq; [`Store::feed_bounds`] seals
 //!   first, so a watcher that starts "from now" does not get events committed before
 //!   the call, as before.
-//! - *Retention.* [`Store::prune_changes`] seals first, then deletes changes by age; it
+//! - *Retention.* [`Store::prune_changes`] seals first, then deletes each tenant's
+//!   changes up to its first one young enough to keep (a prefix, by seq); it
 //!   never deletes from the queue: a queued event gets its number first. A
 //!   watcher whose next seq was pruned meanwhile finds a batch that does not start at
 //!   `cursor + 1` and is told its cursor expired; it cannot skip silently.
@@ -335,13 +336,31 @@ impl Tx<'_> {
         }))
     }
 
-    /// Deletes the sealed changes of every tenant committed before `before_us`; returns
-    /// how many went. Queued events are left for the sealer: they are numbered first.
+    /// Deletes, per tenant, the sealed changes before its first one committed at or
+    /// after `before_us`; returns how many went. What goes is always a prefix of the
+    /// feed, so the retained range stays gapless even where commit times are not in seq
+    /// order, and the delete walks the `(tenant_id, seq)` key: no index on `at_us`
+    /// costs every write a B-tree. Queued events are left for the sealer: they are
+    /// numbered first.
     pub fn prune_changes(&mut self, before_us: i64) -> Result<u64, StorageError> {
-        let n = diesel::delete(changes::table.filter(changes::at_us.lt(before_us)))
-            .execute(self.conn)
-            .db()?;
-        Ok(n as u64)
+        let mut pruned = 0;
+        for tenant_id in self.tenant_ids()? {
+            let first_kept: Option<i64> = changes::table
+                .filter(changes::tenant_id.eq(&tenant_id))
+                .filter(changes::at_us.ge(before_us))
+                .order(changes::seq)
+                .select(changes::seq)
+                .first(self.conn)
+                .optional()
+                .db()?;
+            let tenant = changes::table.filter(changes::tenant_id.eq(&tenant_id));
+            pruned += match first_kept {
+                Some(seq) => diesel::delete(tenant.filter(changes::seq.lt(seq))).execute(self.conn),
+                None => diesel::delete(tenant).execute(self.conn),
+            }
+            .db()? as u64;
+        }
+        Ok(pruned)
     }
 }
 

@@ -17,6 +17,7 @@ crate::tests::on_both_backends! {
     a_rolled_back_write_gives_its_numbers_back,
     concurrent_writers_leave_no_gap_and_no_duplicate,
     pruning_moves_the_first_retained_seq_but_never_the_head,
+    pruning_takes_a_prefix_of_each_tenants_feed,
     the_log_lists_newest_first_with_filters_and_keyset_pages,
     many_events_are_appended_in_a_few_statements,
 }
@@ -156,6 +157,38 @@ fn pruning_moves_the_first_retained_seq_but_never_the_head(store: &Store) {
     assert_eq!(append(store, &t, &[change("u1", "deleted")]), Ok(()));
     assert_eq!(head(store, &t), 3);
     assert_eq!(store.feed_bounds("nope"), Ok(None));
+}
+
+fn pruning_takes_a_prefix_of_each_tenants_feed(store: &Store) {
+    let a = tenant(store, "a");
+    let b = tenant(store, "b");
+    let at = |t: &str, at_us: i64, id: &str| {
+        store
+            .write(|tx| tx.append_changes(t, at_us, None, None, &[change(id, "updated")]))
+            .expect("append");
+    };
+    // In `a`, an old event (1,500) follows a young one (5,000): commit times need not
+    // follow seq order.
+    at(&a, 1_000, "u1");
+    at(&a, 5_000, "u2");
+    at(&a, 1_500, "u3");
+    at(&a, 6_000, "u4");
+    at(&b, 1_000, "v1");
+    at(&b, 1_200, "v2");
+    assert_eq!(store.prune_changes(2_000), Ok(3), "a's first event and both of b's");
+    let bounds = |t: &str| {
+        let bounds = store.feed_bounds(t).expect("bounds").expect("tenant");
+        (bounds.first_retained, bounds.head)
+    };
+    assert_eq!(bounds(&a), (2, 4), "a keeps seq 2..=4: no gap where 1,500 was");
+    let kept: Vec<String> = store
+        .changes_after(&a, 0, 10)
+        .expect("read")
+        .into_iter()
+        .map(|c| c.change.resource_id)
+        .collect();
+    assert_eq!(kept, ["u2", "u3", "u4"]);
+    assert_eq!(bounds(&b), (3, 2), "b is empty and starts after its head");
 }
 
 fn entry(t: &str, id: &str, at_us: i64, outcome: &str, resource_id: &str) -> LogRecord {
