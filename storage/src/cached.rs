@@ -9,7 +9,7 @@
 //! `sqlite3RunParser`, `yy_reduce` and `resolveExprStep` in a profile, on PostgreSQL a
 //! parse and plan per execution.
 //!
-//! [`update`] builds the same `UPDATE … SET … WHERE … [RETURNING …]` from its parts
+//! [`update`] builds the same `UPDATE … SET … WHERE …` from its parts
 //! without that blanket refusal, and names it by a marker type `K`, so the connection
 //! prepares it once. The parts still speak for themselves: an `IN` list or raw SQL
 //! inside them still makes the statement uncacheable. It is sound only when every value
@@ -24,28 +24,21 @@
 use std::marker::PhantomData;
 
 use diesel::backend::Backend;
-use diesel::expression::Expression;
-use diesel::query_builder::{AsChangeset, AstPass, Query, QueryFragment, QueryId};
+use diesel::query_builder::{AsChangeset, AstPass, QueryFragment, QueryId};
 use diesel::query_source::Table;
 use diesel::{QueryResult, RunQueryDsl};
 
 /// `UPDATE table SET values WHERE predicate`, prepared once per connection under the
-/// marker type `K` (see the module docs); [`StaticUpdate::returning`] adds a
-/// `RETURNING` clause.
-pub(crate) struct StaticUpdate<K, F, V, P, R = NoReturning> {
+/// marker type `K` (see the module docs). It has no `RETURNING` form: SQLite gathers
+/// returned rows in a temporary B-tree per execution, which costs more than reading
+/// the row back in the same transaction.
+pub(crate) struct StaticUpdate<K, F, V, P> {
     /// The table, as diesel renders it after `UPDATE`.
     from: F,
     values: V,
     predicate: P,
-    returning: R,
     marker: PhantomData<fn() -> K>,
 }
-
-/// No `RETURNING` clause.
-pub(crate) struct NoReturning;
-
-/// ` RETURNING expression`.
-pub(crate) struct Returning<E>(E);
 
 /// `UPDATE table SET values WHERE predicate` under the marker `K`.
 ///
@@ -63,49 +56,21 @@ where
         from: table.from_clause(),
         values: values.as_changeset(),
         predicate,
-        returning: NoReturning,
         marker: PhantomData,
     }
 }
 
-impl<K, F, V, P> StaticUpdate<K, F, V, P> {
-    /// The same statement, answering `expression` of each row it updated.
-    pub(crate) fn returning<E: Expression>(self, expression: E) -> StaticUpdate<K, F, V, P, Returning<E>> {
-        StaticUpdate {
-            from: self.from,
-            values: self.values,
-            predicate: self.predicate,
-            returning: Returning(expression),
-            marker: PhantomData,
-        }
-    }
-}
-
-impl<K: 'static, F, V, P, R> QueryId for StaticUpdate<K, F, V, P, R> {
+impl<K: 'static, F, V, P> QueryId for StaticUpdate<K, F, V, P> {
     type QueryId = K;
     const HAS_STATIC_QUERY_ID: bool = true;
 }
 
-impl<DB: Backend> QueryFragment<DB> for NoReturning {
-    fn walk_ast<'b>(&'b self, _: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        Ok(())
-    }
-}
-
-impl<DB: Backend, E: QueryFragment<DB>> QueryFragment<DB> for Returning<E> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        out.push_sql(" RETURNING ");
-        self.0.walk_ast(out.reborrow())
-    }
-}
-
-impl<K, F, V, P, R, DB> QueryFragment<DB> for StaticUpdate<K, F, V, P, R>
+impl<K, F, V, P, DB> QueryFragment<DB> for StaticUpdate<K, F, V, P>
 where
     DB: Backend,
     F: QueryFragment<DB>,
     V: QueryFragment<DB>,
     P: QueryFragment<DB>,
-    R: QueryFragment<DB>,
 {
     // diesel's `UpdateStatement::walk_ast` without its `unsafe_to_cache_prepared`.
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
@@ -114,16 +79,11 @@ where
         out.push_sql(" SET ");
         self.values.walk_ast(out.reborrow())?;
         out.push_sql(" WHERE ");
-        self.predicate.walk_ast(out.reborrow())?;
-        self.returning.walk_ast(out.reborrow())
+        self.predicate.walk_ast(out.reborrow())
     }
 }
 
-impl<K, F, V, P, E: Expression> Query for StaticUpdate<K, F, V, P, Returning<E>> {
-    type SqlType = E::SqlType;
-}
-
-impl<K, F, V, P, R, Conn> RunQueryDsl<Conn> for StaticUpdate<K, F, V, P, R> {}
+impl<K, F, V, P, Conn> RunQueryDsl<Conn> for StaticUpdate<K, F, V, P> {}
 
 /// Runs `$body` with `$c` bound to the backend's own connection behind an
 /// [`crate::conn::AnyConnection`], so that `$body` is compiled once per backend.

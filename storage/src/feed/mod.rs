@@ -376,16 +376,24 @@ fn append_numbered(
     /// Marker of the cached statement below (see `crate::cached`).
     struct BumpFeedSeq;
     let n = i64::try_from(events.len()).map_err(|_| StorageError::Internal("too many events".into()))?;
-    let head: i64 = cached::update::<BumpFeedSeq, _, _, _>(
+    // The bump and the read of the new head are two statements: SQLite collects the
+    // rows of an `UPDATE … RETURNING` in a temporary B-tree, which cost more than
+    // reading the row back (the write lock is held, so nothing moves in between).
+    let bumped = cached::update::<BumpFeedSeq, _, _, _>(
         tenants::table,
         tenants::feed_seq.eq(tenants::feed_seq + n),
         tenants::id.eq(tenant_id),
     )
-    .returning(tenants::feed_seq)
-    .get_result(conn)
-    .optional()
-    .db()?
-    .ok_or(StorageError::NotFound)?;
+    .execute(conn)
+    .db()?;
+    if bumped == 0 {
+        return Err(StorageError::NotFound);
+    }
+    let head: i64 = tenants::table
+        .filter(tenants::id.eq(tenant_id))
+        .select(tenants::feed_seq)
+        .first(conn)
+        .db()?;
     let rows: Vec<NewChangeRow<'_>> = (head - n + 1..)
         .zip(events)
         .map(|(seq, e)| NewChangeRow {

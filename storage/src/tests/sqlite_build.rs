@@ -3,9 +3,10 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
-use super::{tenant, user};
+use super::{group, member, tenant, user};
 use crate::conn::AnyConnection;
 use crate::error::DbResultExt;
+use crate::records::MemberType;
 use crate::test_util::TestDb;
 use crate::{Store, StoreOptions};
 
@@ -64,12 +65,24 @@ fn a_cached_statement_with_a_bound_limit_is_not_prepared_again() {
 }
 
 /// The `UPDATE`s every PATCH and DELETE runs (the user row; the groups a deleted user
-/// leaves) are prepared once per connection, however often they run.
+/// leaves) are prepared once per connection, however often they run; deleting a user
+/// who is in no group updates no group at all.
 #[test]
 fn the_updates_of_a_patch_and_a_delete_are_prepared_once() {
     let db = TestDb::sqlite();
     let store = Store::open_single(db.url(), StoreOptions::default()).expect("open");
     let t = tenant(&store, "acme");
+    let lonely = user(&t, "lonely@contoso.com");
+    store.write(|tx| tx.insert_user(&lonely)).expect("insert");
+    store
+        .write(|tx| tx.delete_user(&t, &lonely.id, None, 1))
+        .expect("delete");
+    assert!(
+        !statements(&store).iter().any(|s| s.sql.starts_with("UPDATE `groups`")),
+        "a user in no group leaves none"
+    );
+    let team = group(&t, "team");
+    store.write(|tx| tx.insert_group(&team)).expect("group");
     let mut current = user(&t, "ada@contoso.com");
     store.write(|tx| tx.insert_user(&current)).expect("insert");
     for n in 0..4 {
@@ -84,7 +97,16 @@ fn the_updates_of_a_patch_and_a_delete_are_prepared_once() {
     for n in 0..3 {
         let gone = user(&t, &format!("gone{n}@contoso.com"));
         store.write(|tx| tx.insert_user(&gone)).expect("insert");
-        store.write(|tx| tx.delete_user(&t, &gone.id, None, 1)).expect("delete");
+        let membership = [member(&gone.id, MemberType::User)];
+        store
+            .write(|tx| tx.add_members(&t, &team.id, &membership))
+            .expect("join");
+        let left = store.write(|tx| tx.delete_user(&t, &gone.id, None, 1)).expect("delete");
+        assert_eq!(
+            left,
+            std::slice::from_ref(&team.id),
+            "the deleted user left the group it was in"
+        );
     }
     let all = statements(&store);
     for (table, runs) in [("users", 4), ("groups", 3)] {
