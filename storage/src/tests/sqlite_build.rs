@@ -118,3 +118,72 @@ fn the_updates_of_a_patch_and_a_delete_are_prepared_once() {
         assert_eq!((updates[0].run, updates[0].reprep), (runs, 0), "{:?}", updates[0]);
     }
 }
+
+#[derive(QueryableByName, Debug)]
+struct Opcode {
+    #[diesel(sql_type = Text)]
+    opcode: String,
+}
+
+/// The statements SQLite runs for an Entra cycle's writes (create, PATCH of a value,
+/// delete of a user in no group) build no temporary B-tree (`OpenEphemeral`): no
+/// `RETURNING`, no `IN (subquery)`, no `UPDATE` that may move a row's key. One
+/// exception: deleting the `users` row, whose values go by foreign-key cascade, which
+/// SQLite runs by collecting the deleted keys first.
+#[test]
+fn the_writes_of_a_cycle_build_no_temporary_b_tree() {
+    let db = TestDb::sqlite();
+    let store = Store::open_single(db.url(), StoreOptions::default()).expect("open");
+    let t = tenant(&store, "acme");
+    let stored = crate::records::UserRecord {
+        children: vec![
+            super::email("ada@contoso.com", "work", true),
+            super::phone("+1 1", "work"),
+        ],
+        ..user(&t, "ada@contoso.com")
+    };
+    let at = super::tick();
+    let change = [crate::NewChange::of(
+        crate::records::ResourceType::User,
+        &stored.id,
+        crate::ChangeEvent::Created,
+        vec!["userName".into()],
+    )];
+    store
+        .write(|tx| {
+            tx.insert_user(&stored)?;
+            tx.append_changes(&t, at, None, None, &change)
+        })
+        .expect("create");
+    let mut patched = stored.clone();
+    patched.children[1] = super::phone("+1 2", "work");
+    patched.version += 1;
+    store
+        .write(|tx| tx.update_user_from(&stored, &patched, stored.version))
+        .expect("patch");
+    store
+        .write(|tx| tx.delete_user(&t, &stored.id, None, at))
+        .expect("delete");
+
+    let writes: Vec<String> = statements(&store)
+        .into_iter()
+        .filter(|s| s.run > 0 && ["INSERT", "UPDATE", "DELETE"].iter().any(|w| s.sql.starts_with(w)))
+        .filter(|s| !s.sql.starts_with("DELETE FROM `users`"))
+        .map(|s| s.sql)
+        .collect();
+    assert!(writes.len() >= 5, "the cycle's writes were seen: {writes:#?}");
+    for sql in writes {
+        let program: Vec<Opcode> = store
+            .outside_transaction(|conn| {
+                let AnyConnection::Sqlite(conn) = conn else {
+                    unreachable!("an SQLite store")
+                };
+                diesel::sql_query(format!("EXPLAIN {sql}")).load(conn).db()
+            })
+            .expect("explain");
+        assert!(
+            !program.iter().any(|op| op.opcode == "OpenEphemeral"),
+            "{sql} builds a temporary B-tree"
+        );
+    }
+}

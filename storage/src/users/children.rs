@@ -87,8 +87,13 @@ pub(super) fn write_changed_children(
     for (row, new) in rows.iter().zip(&next.children) {
         match previous.children.get(ord_index(row)) {
             Some(old) if old == new => {}
-            Some(_) => {
-                if overwrite_child(conn, row)? != 1 {
+            Some(old) => {
+                let overwritten = if old.0 == new.0 {
+                    overwrite_value(conn, row)?
+                } else {
+                    overwrite_child(conn, row)?
+                };
+                if overwritten != 1 {
                     return replace_children(conn, next);
                 }
             }
@@ -128,6 +133,25 @@ fn overwrite_child(conn: &mut AnyConnection, row: &NewChild<'_>) -> Result<usize
             .eq(*tenant_id)
             .and(user_values::user_id.eq(*user_id))
             .and(user_values::ord.eq(*ord)),
+    );
+    on_backend!(conn, |c| statement.execute(c)).db()
+}
+
+/// Marker of the cached `UPDATE user_values` of [`overwrite_value`].
+struct OverwriteValue;
+
+/// Overwrites the value at `row.ord`, which stays with the same attribute: every column
+/// but the key, the row addressed by its whole key; how many rows it changed.
+fn overwrite_value(conn: &mut AnyConnection, row: &NewChild<'_>) -> Result<usize, StorageError> {
+    let values = row.fields.value_columns();
+    let statement = cached::update::<OverwriteValue, _, _, _>(
+        user_values::table,
+        &values,
+        user_values::tenant_id
+            .eq(row.tenant_id)
+            .and(user_values::user_id.eq(row.user_id))
+            .and(user_values::attr.eq(row.fields.attr()))
+            .and(user_values::ord.eq(row.ord)),
     );
     on_backend!(conn, |c| statement.execute(c)).db()
 }

@@ -368,6 +368,52 @@ pub(crate) struct ChildFields<'a> {
     country: Option<&'a str>,
 }
 
+/// The columns of a `user_values` row that a value's own content fills: what
+/// overwriting a value that stays with its attribute sets. Leaving `attr` (a key
+/// column) out matters on SQLite: an `UPDATE` that may change the key gathers the rows
+/// in a temporary B-tree first.
+#[derive(AsChangeset)]
+#[diesel(table_name = user_values, treat_none_as_null = true)]
+pub(crate) struct ValueFields<'a> {
+    value: Option<&'a str>,
+    value_norm: Option<&'a str>,
+    display: Option<&'a str>,
+    type_: Option<&'a str>,
+    is_primary: Option<bool>,
+    ref_: Option<&'a str>,
+    formatted: Option<&'a str>,
+    street_address: Option<&'a str>,
+    locality: Option<&'a str>,
+    region: Option<&'a str>,
+    postal_code: Option<&'a str>,
+    country: Option<&'a str>,
+}
+
+impl<'a> ChildFields<'a> {
+    /// The attribute name, as stored.
+    pub(crate) fn attr(&self) -> &'a str {
+        self.attr
+    }
+
+    /// Every column but `attr`.
+    pub(crate) fn value_columns(&self) -> ValueFields<'_> {
+        ValueFields {
+            value: self.value,
+            value_norm: self.value_norm.as_deref(),
+            display: self.display,
+            type_: self.type_,
+            is_primary: self.is_primary,
+            ref_: self.ref_,
+            formatted: self.formatted,
+            street_address: self.street_address,
+            locality: self.locality,
+            region: self.region,
+            postal_code: self.postal_code,
+            country: self.country,
+        }
+    }
+}
+
 /// The child rows of a user; `ord` is the position in `children`, so the whole list
 /// (not only each attribute's values) reads back in the order it was written, and a
 /// value is addressed by `(tenant_id, user_id, ord)` alone.
