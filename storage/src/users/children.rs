@@ -143,9 +143,10 @@ struct OverwriteValue;
 /// Overwrites the value at `row.ord`, which stays with the same attribute: every column
 /// but the key, the row addressed by its whole key; how many rows it changed.
 fn overwrite_value(conn: &mut AnyConnection, row: &NewChild<'_>) -> Result<usize, StorageError> {
+    let values = row.fields.value_columns();
     let statement = cached::update::<OverwriteValue, _, _, _>(
         user_values::table,
-        row.fields.value_columns(),
+        &values,
         user_values::tenant_id
             .eq(row.tenant_id)
             .and(user_values::user_id.eq(row.user_id))

@@ -351,22 +351,32 @@ pub(crate) struct NewChild<'a> {
 /// update of one value overwrites, always all of them (so the statement's text is
 /// fixed and its prepared statement cached).
 #[derive(Insertable, AsChangeset)]
-#[diesel(table_name = user_values)]
+#[diesel(table_name = user_values, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub(crate) struct ChildFields<'a> {
     attr: &'a str,
-    #[diesel(embed)]
-    values: ValueFields<'a>,
+    value: Option<&'a str>,
+    value_norm: Option<String>,
+    display: Option<&'a str>,
+    type_: Option<&'a str>,
+    is_primary: Option<bool>,
+    ref_: Option<&'a str>,
+    formatted: Option<&'a str>,
+    street_address: Option<&'a str>,
+    locality: Option<&'a str>,
+    region: Option<&'a str>,
+    postal_code: Option<&'a str>,
+    country: Option<&'a str>,
 }
 
 /// The columns of a `user_values` row that a value's own content fills: what
 /// overwriting a value that stays with its attribute sets. Leaving `attr` (a key
 /// column) out matters on SQLite: an `UPDATE` that may change the key gathers the rows
 /// in a temporary B-tree first.
-#[derive(Insertable, AsChangeset)]
-#[diesel(table_name = user_values, treat_none_as_null = true, treat_none_as_default_value = false)]
+#[derive(AsChangeset)]
+#[diesel(table_name = user_values, treat_none_as_null = true)]
 pub(crate) struct ValueFields<'a> {
     value: Option<&'a str>,
-    value_norm: Option<String>,
+    value_norm: Option<&'a str>,
     display: Option<&'a str>,
     type_: Option<&'a str>,
     is_primary: Option<bool>,
@@ -386,8 +396,21 @@ impl<'a> ChildFields<'a> {
     }
 
     /// Every column but `attr`.
-    pub(crate) fn value_columns(&self) -> &ValueFields<'a> {
-        &self.values
+    pub(crate) fn value_columns(&self) -> ValueFields<'_> {
+        ValueFields {
+            value: self.value,
+            value_norm: self.value_norm.as_deref(),
+            display: self.display,
+            type_: self.type_,
+            is_primary: self.is_primary,
+            ref_: self.ref_,
+            formatted: self.formatted,
+            street_address: self.street_address,
+            locality: self.locality,
+            region: self.region,
+            postal_code: self.postal_code,
+            country: self.country,
+        }
     }
 }
 
@@ -406,20 +429,18 @@ pub(crate) fn new_children(u: &UserRecord) -> Result<Vec<NewChild<'_>>, StorageE
                     .map_err(|_| StorageError::InvalidQuery("too many multi-valued attribute values".into()))?,
                 fields: ChildFields {
                     attr: attr_name(*attr),
-                    values: ValueFields {
-                        value: c.value.as_deref(),
-                        value_norm: c.value.as_deref().map(fold_case),
-                        display: c.display.as_deref(),
-                        type_: c.type_.as_deref(),
-                        is_primary: c.primary,
-                        ref_: c.ref_.as_deref(),
-                        formatted: c.formatted.as_deref(),
-                        street_address: c.street_address.as_deref(),
-                        locality: c.locality.as_deref(),
-                        region: c.region.as_deref(),
-                        postal_code: c.postal_code.as_deref(),
-                        country: c.country.as_deref(),
-                    },
+                    value: c.value.as_deref(),
+                    value_norm: c.value.as_deref().map(fold_case),
+                    display: c.display.as_deref(),
+                    type_: c.type_.as_deref(),
+                    is_primary: c.primary,
+                    ref_: c.ref_.as_deref(),
+                    formatted: c.formatted.as_deref(),
+                    street_address: c.street_address.as_deref(),
+                    locality: c.locality.as_deref(),
+                    region: c.region.as_deref(),
+                    postal_code: c.postal_code.as_deref(),
+                    country: c.country.as_deref(),
                 },
             })
         })
