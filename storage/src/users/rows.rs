@@ -371,7 +371,9 @@ pub(crate) struct ChildFields<'a> {
 /// The columns of a `user_values` row that a value's own content fills: what
 /// overwriting a value that stays with its attribute sets. Leaving `attr` (a key
 /// column) out matters on SQLite: an `UPDATE` that may change the key gathers the rows
-/// in a temporary B-tree first.
+/// in a temporary B-tree first. Its fields repeat [`ChildFields`]'s on purpose:
+/// embedding this struct there made diesel walk and bind every insert's nested tuples
+/// at about 1 % of a cycle's instructions.
 #[derive(AsChangeset)]
 #[diesel(table_name = user_values, treat_none_as_null = true)]
 pub(crate) struct ValueFields<'a> {
