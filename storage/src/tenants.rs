@@ -34,7 +34,7 @@ impl Tx<'_> {
     /// Creates a tenant. [`StorageError::Conflict`] (`tenants.name` or `tenants.id`)
     /// when the name or id is taken.
     pub fn create_tenant(&mut self, tenant: &TenantRecord) -> Result<(), StorageError> {
-        let _span = crate::trace::db_span(self.conn, "INSERT", "tenants").entered();
+        let _span = crate::trace::db_span!(self.conn, "INSERT", "tenants").entered();
         let TenantRecord {
             id,
             name,
@@ -57,7 +57,7 @@ impl Tx<'_> {
 
     /// Every tenant, ordered by name.
     pub fn list_tenants(&mut self) -> Result<Vec<TenantRecord>, StorageError> {
-        let _span = crate::trace::db_span(self.conn, "SELECT", "tenants").entered();
+        let _span = crate::trace::db_span!(self.conn, "SELECT", "tenants").entered();
         let rows = tenants::table
             .order(tenants::name)
             .select(TenantRow::as_select())
@@ -68,7 +68,7 @@ impl Tx<'_> {
 
     /// The tenant with this exact name.
     pub fn tenant_by_name(&mut self, name: &str) -> Result<Option<TenantRecord>, StorageError> {
-        let _span = crate::trace::db_span(self.conn, "SELECT", "tenants").entered();
+        let _span = crate::trace::db_span!(self.conn, "SELECT", "tenants").entered();
         let row = tenants::table
             .filter(tenants::name.eq(name))
             .select(TenantRow::as_select())
@@ -80,7 +80,7 @@ impl Tx<'_> {
 
     /// The tenant with this id.
     pub fn tenant(&mut self, id: &str) -> Result<Option<TenantRecord>, StorageError> {
-        let _span = crate::trace::db_span(self.conn, "SELECT", "tenants").entered();
+        let _span = crate::trace::db_span!(self.conn, "SELECT", "tenants").entered();
         let row = tenants::table
             .filter(tenants::id.eq(id))
             .select(TenantRow::as_select())
@@ -95,7 +95,7 @@ impl Tx<'_> {
     ///
     /// SQLite's single writer already serializes them; PostgreSQL needs the row lock.
     pub fn lock_tenant(&mut self, id: &str) -> Result<Option<TenantRecord>, StorageError> {
-        let _span = crate::trace::db_span(self.conn, "SELECT", "tenants").entered();
+        let _span = crate::trace::db_span!(self.conn, "SELECT", "tenants").entered();
         let row = match &mut *self.conn {
             AnyConnection::Postgresql(pg) => tenants::table
                 .filter(tenants::id.eq(id))
@@ -118,7 +118,7 @@ impl Tx<'_> {
 
     /// How many tenants exist.
     pub fn count_tenants(&mut self) -> Result<u64, StorageError> {
-        let _span = crate::trace::db_span(self.conn, "SELECT", "tenants").entered();
+        let _span = crate::trace::db_span!(self.conn, "SELECT", "tenants").entered();
         let n = tenants::table.count().get_result::<i64>(self.conn).db()?;
         Ok(u64::try_from(n).unwrap_or(0))
     }

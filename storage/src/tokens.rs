@@ -57,7 +57,7 @@ impl Tx<'_> {
     /// Stores a new token. [`StorageError::NotFound`] when its tenant does not exist;
     /// [`StorageError::Conflict`] (`tokens.id`, `tokens.secret_hash`) on a collision.
     pub fn insert_token(&mut self, token: &TokenRecord) -> Result<(), StorageError> {
-        let _span = crate::trace::db_span(self.conn, "INSERT", "tokens").entered();
+        let _span = crate::trace::db_span!(self.conn, "INSERT", "tokens").entered();
         let TokenRecord {
             id,
             tenant_id,
@@ -89,7 +89,7 @@ impl Tx<'_> {
     /// The token whose secret hashes to `secret_hash`, whatever its state: the caller
     /// checks expiry and revocation.
     pub fn token_by_hash(&mut self, secret_hash: &str) -> Result<Option<TokenRecord>, StorageError> {
-        let _span = crate::trace::db_span(self.conn, "SELECT", "tokens").entered();
+        let _span = crate::trace::db_span!(self.conn, "SELECT", "tokens").entered();
         tokens::table
             .filter(tokens::secret_hash.eq(secret_hash))
             .select(TokenRow::as_select())
@@ -102,7 +102,7 @@ impl Tx<'_> {
 
     /// The tokens of one tenant (`Some`) or of every tenant (`None`), oldest first.
     pub fn list_tokens(&mut self, tenant_id: Option<&str>) -> Result<Vec<TokenRecord>, StorageError> {
-        let _span = crate::trace::db_span(self.conn, "SELECT", "tokens").entered();
+        let _span = crate::trace::db_span!(self.conn, "SELECT", "tokens").entered();
         tokens_of(tenant_id)
             .order((tokens::created_us, tokens::id))
             .select(TokenRow::as_select())
@@ -122,7 +122,7 @@ impl Tx<'_> {
         id: &str,
         now_us: i64,
     ) -> Result<TokenRecord, StorageError> {
-        let _span = crate::trace::db_span(self.conn, "UPDATE", "tokens").entered();
+        let _span = crate::trace::db_span!(self.conn, "UPDATE", "tokens").entered();
         let unrevoked = tokens::table
             .filter(tokens::id.eq(id))
             .filter(tokens::revoked_us.is_null());
@@ -148,7 +148,7 @@ impl Tx<'_> {
     /// Sets `last_used_us` (never backwards). A missing token is not an error: the
     /// caller has just authenticated with it, and a concurrent delete wins.
     pub fn touch_token(&mut self, id: &str, now_us: i64) -> Result<(), StorageError> {
-        let _span = crate::trace::db_span(self.conn, "UPDATE", "tokens").entered();
+        let _span = crate::trace::db_span!(self.conn, "UPDATE", "tokens").entered();
         /// Marker of the cached statement below (see `crate::cached`).
         struct TouchToken;
         cached::update::<TouchToken, _, _, _>(

@@ -76,11 +76,12 @@ pub fn mint_secret() -> NewSecret {
 
 /// Hex SHA-256 of a secret, as stored.
 pub fn hash_secret(secret: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(secret.as_bytes());
     let mut out = String::with_capacity(64);
     for b in digest {
-        out.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
-        out.push(char::from_digit(u32::from(b & 0xf), 16).unwrap_or('0'));
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
     }
     out
 }
@@ -197,6 +198,15 @@ pub(crate) fn bearer_secret(value: &str) -> Option<&str> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn a_secret_hashes_to_its_lowercase_hex_sha256() {
+        // FIPS 180-2, appendix B.1.
+        assert_eq!(
+            hash_secret("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
 
     #[test]
     fn minted_secrets_are_long_random_and_hash_to_what_is_stored() {

@@ -26,7 +26,7 @@ impl Tx<'_> {
     /// a user or group being added as a member cannot be deleted concurrently (its delete
     /// waits, then removes the new membership row too); on SQLite writers never overlap.
     pub fn resolve_members(&mut self, tenant_id: &str, ids: &[String]) -> Result<Vec<ResolvedMember>, StorageError> {
-        let _span = crate::trace::db_span(self.conn, "SELECT", "group_members").entered();
+        let _span = crate::trace::db_span!(self.conn, "SELECT", "group_members").entered();
         let resolved = |member_type| {
             move |(id, out_of_scope)| ResolvedMember {
                 id,
@@ -74,7 +74,7 @@ impl Tx<'_> {
         group_id: &str,
         members: &[MemberRecord],
     ) -> Result<Vec<String>, StorageError> {
-        let _span = crate::trace::db_span(self.conn, "INSERT", "group_members").entered();
+        let _span = crate::trace::db_span!(self.conn, "INSERT", "group_members").entered();
         let mut added = Vec::new();
         for chunk in members.chunks(BATCH) {
             let rows: Vec<NewMember<'_>> = chunk
@@ -111,7 +111,7 @@ impl Tx<'_> {
         group_id: &str,
         ids: &[String],
     ) -> Result<Vec<MemberRecord>, StorageError> {
-        let _span = crate::trace::db_span(self.conn, "DELETE", "group_members").entered();
+        let _span = crate::trace::db_span!(self.conn, "DELETE", "group_members").entered();
         let mut removed = Vec::new();
         for chunk in ids.chunks(BATCH) {
             let delete = diesel::delete(
@@ -133,7 +133,7 @@ impl Tx<'_> {
 
     /// Removes every member of a group; returns those removed.
     pub fn clear_members(&mut self, tenant_id: &str, group_id: &str) -> Result<Vec<MemberRecord>, StorageError> {
-        let _span = crate::trace::db_span(self.conn, "DELETE", "group_members").entered();
+        let _span = crate::trace::db_span!(self.conn, "DELETE", "group_members").entered();
         let delete = diesel::delete(
             group_members::table
                 .filter(group_members::tenant_id.eq(tenant_id))
@@ -167,7 +167,7 @@ impl Tx<'_> {
         tenant_id: &str,
         user_ids: &[&str],
     ) -> Result<HashMap<String, Vec<MembershipRecord>>, StorageError> {
-        let _span = crate::trace::db_span(self.conn, "SELECT", "group_members").entered();
+        let _span = crate::trace::db_span!(self.conn, "SELECT", "group_members").entered();
         let mut by_user: HashMap<String, Vec<MembershipRecord>> = HashMap::new();
         if let [user_id] = user_ids {
             // One user (a read by id): a static statement, cached, instead of an
@@ -227,7 +227,7 @@ impl Tx<'_> {
         member_type: MemberType,
         now_us: i64,
     ) -> Result<Vec<String>, StorageError> {
-        let _span = crate::trace::db_span(self.conn, "DELETE", "group_members").entered();
+        let _span = crate::trace::db_span!(self.conn, "DELETE", "group_members").entered();
         let rows = group_members::table
             .filter(group_members::tenant_id.eq(tenant_id))
             .filter(group_members::member_id.eq(member_id))
@@ -346,7 +346,7 @@ pub(super) fn load_named_members(
     tenant_id: &str,
     group_ids: &[&str],
 ) -> Result<HashMap<String, Vec<MemberRecord>>, StorageError> {
-    let _span = crate::trace::db_span(conn, "SELECT", "group_members").entered();
+    let _span = crate::trace::db_span!(conn, "SELECT", "group_members").entered();
     let mut by_group: HashMap<String, Vec<MemberRecord>> = HashMap::with_capacity(group_ids.len());
     for chunk in group_ids.chunks(BATCH) {
         let rows: Vec<MemberRow> = named_members(tenant_id)

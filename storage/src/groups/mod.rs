@@ -33,7 +33,7 @@ impl Tx<'_> {
     /// this displayName in any letter case, `groups.id` when the id is taken;
     /// [`StorageError::NotFound`] when the tenant does not exist.
     pub fn insert_group(&mut self, group: &GroupRecord) -> Result<(), StorageError> {
-        let _span = crate::trace::db_span(self.conn, "INSERT", "groups").entered();
+        let _span = crate::trace::db_span!(self.conn, "INSERT", "groups").entered();
         diesel::insert_into(groups::table)
             .values(NewGroup::of(group))
             .execute(self.conn)
@@ -50,7 +50,7 @@ impl Tx<'_> {
         id: &str,
         with_members: bool,
     ) -> Result<Option<GroupRecord>, StorageError> {
-        let _span = crate::trace::db_span(self.conn, "SELECT", "groups").entered();
+        let _span = crate::trace::db_span!(self.conn, "SELECT", "groups").entered();
         let row = groups::table
             .filter(groups::tenant_id.eq(tenant_id))
             .filter(groups::id.eq(id))
@@ -77,7 +77,7 @@ impl Tx<'_> {
     /// [`StorageError::VersionMismatch`] when it has another version,
     /// [`StorageError::Conflict`] when the new displayName is taken.
     pub fn update_group(&mut self, group: &GroupRecord, expected_version: i64) -> Result<(), StorageError> {
-        let _span = crate::trace::db_span(self.conn, "UPDATE", "groups").entered();
+        let _span = crate::trace::db_span!(self.conn, "UPDATE", "groups").entered();
         let updated = diesel::update(
             groups::table
                 .filter(groups::tenant_id.eq(&group.tenant_id))
@@ -107,7 +107,7 @@ impl Tx<'_> {
         expected_version: Option<i64>,
         now_us: i64,
     ) -> Result<Vec<String>, StorageError> {
-        let _span = crate::trace::db_span(self.conn, "DELETE", "groups").entered();
+        let _span = crate::trace::db_span!(self.conn, "DELETE", "groups").entered();
         let target = groups::table
             .filter(groups::tenant_id.eq(tenant_id))
             .filter(groups::id.eq(id));
@@ -130,7 +130,7 @@ impl Tx<'_> {
     ///
     /// Order: by `query.sort` when given (as for users), then by creation time and id.
     pub fn list_groups(&mut self, tenant_id: &str, query: &GroupQuery) -> Result<GroupPage, StorageError> {
-        let _span = crate::trace::db_span(self.conn, "SELECT", "groups").entered();
+        let _span = crate::trace::db_span!(self.conn, "SELECT", "groups").entered();
         let (limit, offset) = paging::limit_offset(query.limit, query.offset);
         let rows = if limit == 0 {
             Vec::new()

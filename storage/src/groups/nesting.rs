@@ -52,7 +52,7 @@ impl Tx<'_> {
     /// of nesting (per 500 groups of that level). Each group is visited once, so a cycle
     /// already stored cannot make it loop.
     pub fn reaches(&mut self, tenant_id: &str, roots: &[String], target: &str) -> Result<bool, StorageError> {
-        let _span = crate::trace::db_span(self.conn, "SELECT", "group_members").entered();
+        let _span = crate::trace::db_span!(self.conn, "SELECT", "group_members").entered();
         let mut seen: std::collections::HashSet<String> = roots.iter().cloned().collect();
         let mut level: Vec<String> = roots.to_vec();
         while !level.is_empty() {

@@ -21,7 +21,7 @@ impl Tx<'_> {
     /// `query.with_members`. Costs as [`Tx::seek_users`] does: `limit + 1` rows from the
     /// position whatever its depth. Run it in a read transaction.
     pub fn seek_groups(&mut self, tenant_id: &str, query: &GroupSeek) -> Result<SeekPage<GroupRecord>, StorageError> {
-        let _span = crate::trace::db_span(self.conn, "SELECT", "groups").entered();
+        let _span = crate::trace::db_span!(self.conn, "SELECT", "groups").entered();
         let (position, window) = query.seek.window();
         let rows = if query.limit == 0 {
             Vec::new()

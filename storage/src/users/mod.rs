@@ -42,7 +42,7 @@ impl Tx<'_> {
     /// this userName in any letter case, `users.id` when the id is taken;
     /// [`StorageError::NotFound`] when the tenant does not exist.
     pub fn insert_user(&mut self, user: &UserRecord) -> Result<(), StorageError> {
-        let _span = crate::trace::db_span(self.conn, "INSERT", "users").entered();
+        let _span = crate::trace::db_span!(self.conn, "INSERT", "users").entered();
         let row = NewUser::of(user);
         on_backend!(&mut *self.conn, |c| diesel::insert_into(users::table)
             .values(&row)
@@ -53,7 +53,7 @@ impl Tx<'_> {
 
     /// One user of the tenant, with its multi-valued attributes in stored order.
     pub fn get_user(&mut self, tenant_id: &str, id: &str) -> Result<Option<UserRecord>, StorageError> {
-        let _span = crate::trace::db_span(self.conn, "SELECT", "users").entered();
+        let _span = crate::trace::db_span!(self.conn, "SELECT", "users").entered();
         let row = on_backend!(&mut *self.conn, |c| users::table
             .filter(users::tenant_id.eq(tenant_id))
             .filter(users::id.eq(id))
@@ -76,7 +76,7 @@ impl Tx<'_> {
     /// [`StorageError::VersionMismatch`] when it has another version,
     /// [`StorageError::Conflict`] when the new userName is taken.
     pub fn update_user(&mut self, user: &UserRecord, expected_version: i64) -> Result<(), StorageError> {
-        let _span = crate::trace::db_span(self.conn, "UPDATE", "users").entered();
+        let _span = crate::trace::db_span!(self.conn, "UPDATE", "users").entered();
         update_user_row(self.conn, user, expected_version)?;
         replace_children(self.conn, user)
     }
@@ -92,7 +92,7 @@ impl Tx<'_> {
         next: &UserRecord,
         expected_version: i64,
     ) -> Result<(), StorageError> {
-        let _span = crate::trace::db_span(self.conn, "UPDATE", "users").entered();
+        let _span = crate::trace::db_span!(self.conn, "UPDATE", "users").entered();
         if (&previous.tenant_id, &previous.id) != (&next.tenant_id, &next.id) {
             return Err(StorageError::Internal("update_user_from: two different users".into()));
         }
@@ -113,7 +113,7 @@ impl Tx<'_> {
         expected_version: Option<i64>,
         now_us: i64,
     ) -> Result<Vec<String>, StorageError> {
-        let _span = crate::trace::db_span(self.conn, "DELETE", "users").entered();
+        let _span = crate::trace::db_span!(self.conn, "DELETE", "users").entered();
         let target = users::table
             .filter(users::tenant_id.eq(tenant_id))
             .filter(users::id.eq(id));
@@ -141,7 +141,7 @@ impl Tx<'_> {
     /// Order: by `query.sort` when given (text case-insensitively, by code point;
     /// NULLs last ascending, first descending), then by creation time and id.
     pub fn list_users(&mut self, tenant_id: &str, query: &UserQuery) -> Result<UserPage, StorageError> {
-        let _span = crate::trace::db_span(self.conn, "SELECT", "users").entered();
+        let _span = crate::trace::db_span!(self.conn, "SELECT", "users").entered();
         let (limit, offset) = paging::limit_offset(query.limit, query.offset);
         if let Some(key) = lookup::Key::of(query) {
             return lookup::find(self.conn, tenant_id, &key, query).and_then(|(total, rows)| {

@@ -20,7 +20,7 @@ impl Tx<'_> {
     /// rows from its position, whatever its depth; the count runs unless the first page
     /// is not full. Run it in a read transaction so that page and count see one snapshot.
     pub fn seek_users(&mut self, tenant_id: &str, query: &UserSeek) -> Result<SeekPage<UserRecord>, StorageError> {
-        let _span = crate::trace::db_span(self.conn, "SELECT", "users").entered();
+        let _span = crate::trace::db_span!(self.conn, "SELECT", "users").entered();
         let (position, window) = query.seek.window();
         let rows = if query.limit == 0 {
             Vec::new()
