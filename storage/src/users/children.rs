@@ -88,12 +88,12 @@ pub(super) fn write_changed_children(
         match previous.children.get(ord_index(row)) {
             Some(old) if old == new => {}
             Some(old) => {
-                let overwritten = if old.0 == new.0 {
+                let written = if old.0 == new.0 {
                     overwrite_value(conn, row)?
                 } else {
-                    overwrite_child(conn, row)?
+                    move_child(conn, row)?
                 };
-                if overwritten != 1 {
+                if written != 1 {
                     return replace_children(conn, next);
                 }
             }
@@ -115,38 +115,15 @@ fn ord_index(row: &NewChild<'_>) -> usize {
     usize::try_from(row.ord).unwrap_or(usize::MAX)
 }
 
-/// Marker of the cached `UPDATE user_values` of [`overwrite_child`].
-struct OverwriteChild;
-
-/// Overwrites every column of the value at `row.ord`; how many rows it changed.
-fn overwrite_child(conn: &mut AnyConnection, row: &NewChild<'_>) -> Result<usize, StorageError> {
-    let NewChild {
-        tenant_id,
-        user_id,
-        ord,
-        fields,
-    } = row;
-    let statement = cached::update::<OverwriteChild, _, _, _>(
-        user_values::table,
-        fields,
-        user_values::tenant_id
-            .eq(*tenant_id)
-            .and(user_values::user_id.eq(*user_id))
-            .and(user_values::ord.eq(*ord)),
-    );
-    on_backend!(conn, |c| statement.execute(c)).db()
-}
-
 /// Marker of the cached `UPDATE user_values` of [`overwrite_value`].
 struct OverwriteValue;
 
 /// Overwrites the value at `row.ord`, which stays with the same attribute: every column
 /// but the key, the row addressed by its whole key; how many rows it changed.
 fn overwrite_value(conn: &mut AnyConnection, row: &NewChild<'_>) -> Result<usize, StorageError> {
-    let values = row.fields.value_columns();
     let statement = cached::update::<OverwriteValue, _, _, _>(
         user_values::table,
-        &values,
+        &row.fields,
         user_values::tenant_id
             .eq(row.tenant_id)
             .and(user_values::user_id.eq(row.user_id))
@@ -154,6 +131,25 @@ fn overwrite_value(conn: &mut AnyConnection, row: &NewChild<'_>) -> Result<usize
             .and(user_values::ord.eq(row.ord)),
     );
     on_backend!(conn, |c| statement.execute(c)).db()
+}
+
+/// Puts `row` at its position, where another attribute's value was: the old row goes
+/// and the new one is inserted (the key changes, so no `UPDATE`); how many rows went.
+fn move_child(conn: &mut AnyConnection, row: &NewChild<'_>) -> Result<usize, StorageError> {
+    let old = diesel::delete(
+        user_values::table
+            .filter(user_values::tenant_id.eq(row.tenant_id))
+            .filter(user_values::user_id.eq(row.user_id))
+            .filter(user_values::ord.eq(row.ord)),
+    );
+    let deleted = on_backend!(&mut *conn, |c| old.execute(c)).db()?;
+    if deleted == 1 {
+        on_backend!(&mut *conn, |c| diesel::insert_into(user_values::table)
+            .values(row)
+            .execute(c))
+        .db()?;
+    }
+    Ok(deleted)
 }
 
 /// Deletes the values of `user` at positions `from` and beyond.

@@ -347,38 +347,18 @@ pub(crate) struct NewChild<'a> {
     pub(crate) fields: ChildFields<'a>,
 }
 
-/// Every column of a `user_values` row but `(tenant_id, user_id, ord)`: what a delta
-/// update of one value overwrites, always all of them (so the statement's text is
-/// fixed and its prepared statement cached).
+/// Every column of a `user_values` row but `(tenant_id, user_id, ord)`. As a changeset
+/// (a delta update of one value that stays with its attribute) it leaves `attr` out and
+/// writes every other column, always all of them (so the statement's text is fixed and
+/// its prepared statement cached). Leaving `attr`, a key column, out matters on SQLite:
+/// an `UPDATE` that may change the key gathers the rows in a temporary B-tree first.
 #[derive(Insertable, AsChangeset)]
 #[diesel(table_name = user_values, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub(crate) struct ChildFields<'a> {
+    #[diesel(skip_update)]
     attr: &'a str,
     value: Option<&'a str>,
     value_norm: Option<String>,
-    display: Option<&'a str>,
-    type_: Option<&'a str>,
-    is_primary: Option<bool>,
-    ref_: Option<&'a str>,
-    formatted: Option<&'a str>,
-    street_address: Option<&'a str>,
-    locality: Option<&'a str>,
-    region: Option<&'a str>,
-    postal_code: Option<&'a str>,
-    country: Option<&'a str>,
-}
-
-/// The columns of a `user_values` row that a value's own content fills: what
-/// overwriting a value that stays with its attribute sets. Leaving `attr` (a key
-/// column) out matters on SQLite: an `UPDATE` that may change the key gathers the rows
-/// in a temporary B-tree first. Its fields repeat [`ChildFields`]'s on purpose:
-/// embedding this struct there made diesel walk and bind every insert's nested tuples
-/// at about 1 % of a cycle's instructions.
-#[derive(AsChangeset)]
-#[diesel(table_name = user_values, treat_none_as_null = true)]
-pub(crate) struct ValueFields<'a> {
-    value: Option<&'a str>,
-    value_norm: Option<&'a str>,
     display: Option<&'a str>,
     type_: Option<&'a str>,
     is_primary: Option<bool>,
@@ -395,24 +375,6 @@ impl<'a> ChildFields<'a> {
     /// The attribute name, as stored.
     pub(crate) fn attr(&self) -> &'a str {
         self.attr
-    }
-
-    /// Every column but `attr`.
-    pub(crate) fn value_columns(&self) -> ValueFields<'_> {
-        ValueFields {
-            value: self.value,
-            value_norm: self.value_norm.as_deref(),
-            display: self.display,
-            type_: self.type_,
-            is_primary: self.is_primary,
-            ref_: self.ref_,
-            formatted: self.formatted,
-            street_address: self.street_address,
-            locality: self.locality,
-            region: self.region,
-            postal_code: self.postal_code,
-            country: self.country,
-        }
     }
 }
 
