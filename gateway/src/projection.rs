@@ -264,8 +264,10 @@ impl AttrName {
     }
 }
 
+/// Whether `key` starts with `urn:` (any case) and has more after it. `get` rather than
+/// slicing: byte 4 may fall inside a multi-byte character of a client's name.
 fn is_urn(key: &str) -> bool {
-    key.len() > 4 && key[..4].eq_ignore_ascii_case("urn:")
+    key.len() > 4 && key.get(..4).is_some_and(|scheme| scheme.eq_ignore_ascii_case("urn:"))
 }
 
 fn schema_urns(resource: &Map<String, Value>) -> impl Iterator<Item = String> + '_ {

@@ -166,6 +166,17 @@ fn malformed_names_are_invalid_value_naming_the_parameter() {
 }
 
 #[test]
+fn names_with_multi_byte_characters_are_invalid_value_not_a_panic() {
+    // Byte 4 of each falls inside a character: `é`, `ü`, a 4-byte emoji, `€`.
+    for bad in ["abcé", "abcé.x", "urnü:x", "u\u{1F600}x", "ab€", "é"] {
+        for (attributes, excluded) in [(bad, ""), ("", bad)] {
+            let error = Projection::parse(&[attributes], &[excluded]).unwrap_err();
+            assert_eq!(error.scim_type(), Some(ScimType::InvalidValue), "{bad}");
+        }
+    }
+}
+
+#[test]
 fn may_return_tells_whether_an_attribute_can_survive_the_projection() {
     let parse = |a: &str, e: &str| Projection::parse(&[a], &[e]).unwrap();
     assert!(parse("", "").may_return("groups"));
