@@ -33,6 +33,11 @@ pub enum StorageError {
     /// The core validates first; this is defence in depth.
     #[error("invalid query: {0}")]
     InvalidQuery(String),
+    /// A value the database cannot store: NUL, or text too long for an index entry
+    /// (see [`crate::text`]). Both backends refuse the same values; the detail names the
+    /// attribute and the reason, and may be shown to the client.
+    #[error("invalid value: {0}")]
+    InvalidValue(String),
     /// The database could not be reached in time, is locked beyond the busy timeout,
     /// or dropped the connection. Retrying later may succeed.
     #[error("storage unavailable: {0}")]
@@ -70,6 +75,12 @@ fn from_database(kind: DatabaseErrorKind, info: &(dyn DatabaseErrorInformation +
         _ if is_busy(info.message()) || is_deadlock(info.message()) => {
             StorageError::Unavailable(info.message().to_owned())
         }
+        // Defence in depth behind `crate::text`: PostgreSQL's refusals of NUL
+        // (`invalid byte sequence for encoding "UTF8": 0x00`) and of an index entry
+        // beyond a third of a page (`index row size … exceeds …`, `index row requires …`).
+        _ if is_unstorable(info.message()) => {
+            StorageError::InvalidValue("a value cannot be stored: it holds NUL or is too long".into())
+        }
         _ => StorageError::Internal(info.message().to_owned()),
     }
 }
@@ -92,6 +103,13 @@ fn is_deadlock(message: &str) -> bool {
 }
 
 /// SQLite reports `SQLITE_BUSY`/`SQLITE_LOCKED` only through the message.
+fn is_unstorable(message: &str) -> bool {
+    message.starts_with("invalid byte sequence for encoding")
+        // `index row size N exceeds btree version 4 maximum 2704 …` and, past a page,
+        // `index row requires N bytes, maximum size is 8191`.
+        || message.starts_with("index row")
+}
+
 fn is_busy(message: &str) -> bool {
     message.contains("database is locked") || message.contains("database table is locked")
 }

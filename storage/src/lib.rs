@@ -74,6 +74,7 @@ mod store;
 mod tenants;
 #[cfg(any(test, feature = "test-util"))]
 pub mod test_util;
+pub mod text;
 mod tokens;
 mod trace;
 pub mod url;

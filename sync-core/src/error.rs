@@ -88,6 +88,12 @@ impl CoreError {
     }
 }
 
+/// Refuses a resource id the client named that no resource can have because it could not
+/// be stored (NUL): 400 `invalidValue`, before any lookup, on both backends alike.
+pub fn check_id(field: &str, id: &str) -> CoreResult<()> {
+    Ok(idsync_storage::text::check_text(field, id)?)
+}
+
 impl From<StorageError> for CoreError {
     fn from(e: StorageError) -> Self {
         match e {
@@ -97,6 +103,7 @@ impl From<StorageError> for CoreError {
                 "the resource has changed; its current version is W/\"{current}\""
             )),
             StorageError::InvalidQuery(detail) => CoreError::invalid(ScimType::InvalidFilter, detail),
+            StorageError::InvalidValue(detail) => CoreError::invalid_value(detail),
             StorageError::Unavailable(detail) => {
                 tracing::warn!(error = %detail, "database unavailable");
                 CoreError::Unavailable("the database is unavailable; retry later".into())

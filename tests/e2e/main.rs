@@ -25,4 +25,5 @@ mod scoping;
 mod search;
 mod shutdown;
 mod telemetry;
+mod unstorable;
 mod users;

@@ -74,6 +74,7 @@ impl Tx<'_> {
         group_id: &str,
         members: &[MemberRecord],
     ) -> Result<Vec<String>, StorageError> {
+        crate::text::check_member_ids(members)?;
         let _span = crate::trace::db_span!(self.conn, "INSERT", "group_members").entered();
         let mut added = Vec::new();
         for chunk in members.chunks(BATCH) {

@@ -9,7 +9,7 @@ use idsync_storage::records::MembershipRecord;
 
 use crate::Core;
 use crate::auth::Caller;
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, check_id};
 use crate::groups::convert::member_to_proto;
 
 impl Core {
@@ -24,6 +24,7 @@ impl Core {
             start_index,
             count,
         } = request;
+        check_id("userId", &user_id)?;
         let (start_index, offset, limit) = self.page(start_index, count);
         let lookup = user_id.clone();
         let page = self
@@ -50,6 +51,7 @@ impl Core {
             start_index,
             count,
         } = request;
+        check_id("groupId", &group_id)?;
         let (start_index, offset, limit) = self.page(start_index, count);
         let lookup = group_id.clone();
         let page = self
@@ -72,6 +74,8 @@ impl Core {
         request: CheckMembershipRequest,
     ) -> CoreResult<CheckMembershipResponse> {
         let CheckMembershipRequest { group_id, member_id } = request;
+        check_id("groupId", &group_id)?;
+        check_id("memberId", &member_id)?;
         let lookup = group_id.clone();
         let member = self
             .read_tenant(caller, move |store, tenant| {

@@ -8,6 +8,7 @@
 
 use idsync_proto::v1::{Group, GroupRef, Member, Meta};
 use idsync_storage::records::{GroupRecord, MemberRecord, MembershipRecord};
+use idsync_storage::text::check_text;
 
 use crate::clock::to_timestamp;
 use crate::error::{CoreError, CoreResult};
@@ -108,13 +109,16 @@ pub(crate) fn required_display_name(display_name: String) -> CoreResult<String> 
     Ok(display_name)
 }
 
-/// A member's `value` is the member's id and is required.
+/// A member's `value` is the member's id and is required. It names a resource by id,
+/// so it must also be text an id can be ([`check_text`]): a value holding NUL is
+/// refused here, before it is looked up, the same way on both backends.
 pub(crate) fn required_member_id(value: String) -> CoreResult<String> {
     if value.trim().is_empty() {
         return Err(CoreError::invalid_value(
             "each member needs a value: the id of a user or group of this tenant",
         ));
     }
+    check_text("members.value", &value)?;
     Ok(value)
 }
 

@@ -10,7 +10,7 @@ use tonic::{Request, Response, Status};
 
 use crate::Core;
 use crate::cursor::CursorKey;
-use crate::error::CoreError;
+use crate::error::{CoreError, check_id};
 use crate::users::service::{READERS, WRITERS};
 
 /// Serves `idsync.v1.Groups` over a [`Core`].
@@ -41,6 +41,7 @@ impl Groups for GroupsService {
     async fn get_group(&self, request: Request<GetGroupRequest>) -> Result<Response<Group>, Status> {
         let caller = self.core.authorize(request.metadata(), READERS).await?;
         let GetGroupRequest { id, exclude_members } = request.into_inner();
+        check_id("id", &id)?;
         Ok(Response::new(self.core.get_group(&caller, id, exclude_members).await?))
     }
 
@@ -60,6 +61,7 @@ impl Groups for GroupsService {
     async fn replace_group(&self, request: Request<ReplaceGroupRequest>) -> Result<Response<Group>, Status> {
         let caller = self.core.authorize(request.metadata(), WRITERS).await?;
         let ReplaceGroupRequest { id, group, if_match } = request.into_inner();
+        check_id("id", &id)?;
         let group = required(group)?;
         Ok(Response::new(
             self.core
@@ -77,6 +79,7 @@ impl Groups for GroupsService {
             return_group,
             exclude_members,
         } = request.into_inner();
+        check_id("id", &id)?;
         Ok(Response::new(
             self.core
                 .patch_group(
@@ -97,6 +100,7 @@ impl Groups for GroupsService {
     ) -> Result<Response<DeleteGroupResponse>, Status> {
         let caller = self.core.authorize(request.metadata(), WRITERS).await?;
         let DeleteGroupRequest { id, if_match } = request.into_inner();
+        check_id("id", &id)?;
         self.core.delete_group(&caller, id, if_match.map(|v| v.version)).await?;
         Ok(Response::new(DeleteGroupResponse {}))
     }

@@ -141,7 +141,14 @@ impl<'a> Lexer<'a> {
                         'n' => '\n',
                         'r' => '\r',
                         't' => '\t',
-                        'u' => self.unicode_escape(&mut chars, body, at)?,
+                        'u' => match self.unicode_escape(&mut chars, body, at)? {
+                            // No stored value can hold NUL (PostgreSQL cannot store it),
+                            // so a comparison with it is refused rather than sent.
+                            '\0' => {
+                                return Err(self.src.error(at, "`\\u0000` (NUL) in string: no value can contain it"));
+                            }
+                            decoded => decoded,
+                        },
                         other => {
                             return Err(self.src.error(
                                 at,

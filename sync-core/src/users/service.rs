@@ -10,7 +10,7 @@ use tonic::{Request, Response, Status};
 
 use crate::Core;
 use crate::cursor::CursorKey;
-use crate::error::CoreError;
+use crate::error::{CoreError, check_id};
 
 /// Who may read: `scim` (Entra) and `read` (internal services).
 pub(crate) const READERS: &[Scope] = &[Scope::Scim, Scope::Read];
@@ -45,6 +45,7 @@ impl Users for UsersService {
     async fn get_user(&self, request: Request<GetUserRequest>) -> Result<Response<User>, Status> {
         let caller = self.core.authorize(request.metadata(), READERS).await?;
         let GetUserRequest { id, exclude_groups } = request.into_inner();
+        check_id("id", &id)?;
         Ok(Response::new(self.core.get_user(&caller, id, exclude_groups).await?))
     }
 
@@ -64,6 +65,7 @@ impl Users for UsersService {
     async fn replace_user(&self, request: Request<ReplaceUserRequest>) -> Result<Response<User>, Status> {
         let caller = self.core.authorize(request.metadata(), WRITERS).await?;
         let ReplaceUserRequest { id, user, if_match } = request.into_inner();
+        check_id("id", &id)?;
         let user = required(user)?;
         Ok(Response::new(
             self.core
@@ -79,6 +81,7 @@ impl Users for UsersService {
             operations,
             if_match,
         } = request.into_inner();
+        check_id("id", &id)?;
         Ok(Response::new(
             self.core
                 .patch_user(&caller, id, operations, if_match.map(|v| v.version))
@@ -89,6 +92,7 @@ impl Users for UsersService {
     async fn delete_user(&self, request: Request<DeleteUserRequest>) -> Result<Response<DeleteUserResponse>, Status> {
         let caller = self.core.authorize(request.metadata(), WRITERS).await?;
         let DeleteUserRequest { id, if_match } = request.into_inner();
+        check_id("id", &id)?;
         self.core.delete_user(&caller, id, if_match.map(|v| v.version)).await?;
         Ok(Response::new(DeleteUserResponse {}))
     }

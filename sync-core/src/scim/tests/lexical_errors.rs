@@ -92,6 +92,12 @@ fn raw_control_characters_in_strings_are_rejected() {
 }
 
 #[test]
+fn an_escaped_nul_is_rejected_because_no_value_can_hold_it() {
+    rejects(r#"userName eq "a\u0000b""#, 15, "`\\u0000` (NUL) in string");
+    rejects(r#"emails[value eq "\u0000"]"#, 18, "NUL");
+}
+
+#[test]
 fn positions_count_characters_not_bytes() {
     rejects(r#"userName eq "ü😀" foo"#, 18, "found `foo`");
     rejects("émail pr", 1, "found `émail`");
