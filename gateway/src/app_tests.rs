@@ -418,3 +418,44 @@ async fn conflicting_projections_and_bad_if_none_match_are_400_before_the_core_i
     let (response, body) = send(get.unwrap()).await;
     assert_scim_error(&response, &body, StatusCode::BAD_REQUEST, Some("invalidValue"));
 }
+
+#[tokio::test]
+async fn a_handler_that_panics_answers_a_scim_500_instead_of_dropping_the_connection() {
+    // No route of `app` panics on purpose; this one stands for the bug that would.
+    async fn buggy() -> &'static str {
+        panic!("a bug")
+    }
+    let router = Router::new()
+        .route("/boom", get(buggy))
+        .layer(CatchPanicLayer::custom(answer_panic));
+    let response = router
+        .oneshot(request(Method::GET, "/boom").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let (parts, body) = response.into_parts();
+    let body: Value = serde_json::from_slice(&body.collect().await.unwrap().to_bytes()).unwrap();
+    let response = Response::from_parts(parts, Body::empty());
+    assert_scim_error(&response, &body, StatusCode::INTERNAL_SERVER_ERROR, None);
+    assert_eq!(
+        body["detail"], "internal error",
+        "the panic's text is logged, never shown"
+    );
+}
+
+#[tokio::test]
+async fn attribute_names_with_multi_byte_characters_are_400_not_a_dropped_connection() {
+    for query in [
+        "attributes=abc%C3%A9",
+        "excludedAttributes=abc%C3%A9",
+        "attributes=urn%C3%BC:x",
+    ] {
+        let (response, body) = send(
+            request(Method::GET, &format!("/scim/v2/Users?{query}"))
+                .header(header::AUTHORIZATION, "Bearer t")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_scim_error(&response, &body, StatusCode::BAD_REQUEST, Some("invalidValue"));
+    }
+}

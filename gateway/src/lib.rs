@@ -66,6 +66,7 @@ use idsync_telemetry::grpc::GrpcClient;
 use idsync_telemetry::http::HttpServerLayer;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 
@@ -194,7 +195,7 @@ impl AppState {
 /// The gateway's HTTP application: SCIM routes, `/healthz`, `/readyz`, `/metrics`, SCIM
 /// 404/405 fallbacks, path normalization, body limit, request ids, and a span and
 /// metrics per request (no header is ever recorded; `Authorization` is also marked
-/// sensitive for any layer that would).
+/// sensitive for any layer that would), and a panic caught as a SCIM 500.
 pub fn app(state: AppState) -> Router {
     let body_limit = state.0.settings.max_body_bytes;
     let http_layer = state.0.http_layer.clone();
@@ -225,8 +226,18 @@ pub fn app(state: AppState) -> Router {
             ]))
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
             .layer(http_layer)
-            .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            // Inside the telemetry layer, so a panic's 500 is traced and counted like any.
+            .layer(CatchPanicLayer::custom(answer_panic)),
     )
+}
+
+/// The answer to a request whose handler panicked: a SCIM 500, with the panic logged
+/// and counted (`idsync.panics`). A panic is a bug; this keeps it from dropping the
+/// connection.
+fn answer_panic(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    idsync_telemetry::panics::record_panic("http", panic.as_ref());
+    errors::ApiError::internal().into_response()
 }
 
 /// Serves [`app`] on `listener` until `shutdown` completes, then finishes the requests in

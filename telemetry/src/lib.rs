@@ -17,7 +17,7 @@
 //! - `logs`: formats JSON log lines with trace, span and request ids;
 //! - `scope`: carries per-request facts (the tenant) back to the layer that measures;
 //! - [`http`], [`grpc`]: the server and client tower layers;
-//! - [`metrics`], [`provisioning`], [`database`], [`changefeed`]: the instruments;
+//! - [`metrics`], [`provisioning`], [`database`], [`changefeed`], [`panics`]: the instruments;
 //! - `test_util` (feature `test-util`): an in-process OTLP collector for tests.
 
 // Tests may unwrap; `clippy --lib` still holds the library itself to `unwrap_used`.
@@ -32,6 +32,7 @@ pub mod http;
 mod logs;
 mod metric_push;
 pub mod metrics;
+pub mod panics;
 mod pipeline;
 pub mod provisioning;
 pub mod scope;

@@ -33,6 +33,7 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tonic::server::NamedService;
 use tonic::service::Routes;
 use tonic::transport::Server;
+use tower_http::catch_panic::CatchPanicLayer;
 
 pub use self::in_process::InProcess;
 use crate::Core;
@@ -105,10 +106,21 @@ pub async fn serve(
     let routes = routes(core).await.map_err(io::Error::other)?;
     Server::builder()
         .layer(GrpcServerLayer::new())
+        // Inside the telemetry layer, so a panic's INTERNAL is traced and timed like any.
+        .layer(CatchPanicLayer::custom(answer_panic))
         .add_routes(routes)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await
         .map_err(io::Error::other)
+}
+
+/// The answer to a call whose handler panicked: gRPC `INTERNAL`, with the panic logged
+/// and counted (`idsync.panics`, `layer="grpc"`). A panic is a bug; this keeps it from
+/// resetting the caller's HTTP/2 stream. (In `serve`, where the gateway calls the core in
+/// process, the gateway's own HTTP layer catches it.)
+fn answer_panic(panic: Box<dyn std::any::Any + Send + 'static>) -> tonic::codegen::http::Response<tonic::body::Body> {
+    idsync_telemetry::panics::record_panic("grpc", panic.as_ref());
+    tonic::Status::internal("internal error").into_http()
 }
 
 /// The core inside this process, as a tower service that the generated clients call
