@@ -301,6 +301,14 @@ pub fn resolve_user_path(path: &AttrPath) -> Result<Resolved, UnknownAttribute> 
             sub_attr,
         });
     }
+    // Entra's legacy shape (docs/entra.md, C8 and Q9): `manager` without its URN. The core
+    // schema has no `manager`, so the bare name can only mean the enterprise extension's.
+    if path.urn.is_none() && path.attr.eq_ignore_ascii_case("manager") {
+        return resolve_user_path(&AttrPath {
+            urn: Some(ENTERPRISE_URN.to_string()),
+            ..path.clone()
+        });
+    }
     let urn = match &path.urn {
         None => None,
         Some(u) if u.eq_ignore_ascii_case(USER_URN) => Some(USER_URN),
@@ -396,6 +404,15 @@ mod tests {
         let core = "urn:ietf:params:scim:schemas:core:2.0:User:name.familyName";
         assert!(matches!(resolve(core).unwrap(), Resolved::Leaf(d) if d.leaf == Leaf::NameFamilyName));
         assert!(resolve("department").is_err(), "extension attributes need their URN");
+        // …but for Entra's legacy bare `manager` (docs/entra.md, C8), which the core lacks.
+        assert!(matches!(
+            resolve("manager").unwrap(),
+            Resolved::Complex {
+                urn: ENTERPRISE_URN,
+                attr: "manager"
+            }
+        ));
+        assert!(matches!(resolve("Manager.value").unwrap(), Resolved::Leaf(d) if d.leaf == Leaf::ManagerValue));
         assert!(resolve("urn:example:other:1.0:User:department").is_err());
     }
 

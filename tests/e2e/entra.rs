@@ -138,7 +138,80 @@ async fn form_encoded_filters_decode_plus_as_space(backend: Backend) {
     assert_eq!(body["totalResults"], 1);
 }
 
+/// docs/entra.md, C8 and Q9: every shape Entra has used for the manager. The legacy
+/// documented one (`path: "manager"` without the URN, an array of `$ref`/`value`), the
+/// one observed today (a bare id on the URN path), the older reference check (`manager eq
+/// "M1"`), and both removes (`replace` with `""`, `remove` with a value filter).
+async fn every_manager_shape_entra_sends_sets_reads_and_clears_the_enterprise_manager(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let ext = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    let manager_path = format!("{ext}:manager");
+    let boss = app.created_user(&json!({"userName": "boss@contoso.com"})).await;
+    let boss = boss["id"].as_str().unwrap().to_owned();
+    let other = app.created_user(&json!({"userName": "other@contoso.com"})).await;
+    let other = other["id"].as_str().unwrap().to_owned();
+    let worker = app.created_user(&json!({"userName": "worker@contoso.com"})).await;
+    let worker = worker["id"].as_str().unwrap().to_owned();
+    let patch = |operations: serde_json::Value| json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": operations});
+    let manager_of = |user: &serde_json::Value| user[ext]["manager"]["value"].clone();
+
+    // The legacy shape.
+    let reference = format!("{}/Users/{boss}", app.tenant_url);
+    let legacy = patch(json!([{"op": "Add", "path": "manager", "value": [{"$ref": reference, "value": boss}]}]));
+    let response = app.patch_user(&worker, &legacy).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let user = app.get_json(&format!("/Users/{worker}")).await;
+    assert_eq!(manager_of(&user), json!(boss), "{user}");
+
+    // The older reference check, as written, finds the user by its manager's id.
+    let check = form_encode(&format!("id eq \"{worker}\" and manager eq \"{boss}\""));
+    let found = app.get_json(&format!("/Users?filter={check}&attributes=id")).await;
+    assert_eq!(found["totalResults"], 1, "{found}");
+    let wrong = form_encode(&format!("id eq \"{worker}\" and manager eq \"{other}\""));
+    assert_eq!(app.get_json(&format!("/Users?filter={wrong}")).await["totalResults"], 0);
+
+    // Today's shape changes it; a value-filtered remove naming another id keeps it.
+    let today = patch(json!([{"op": "replace", "path": manager_path, "value": other}]));
+    assert_eq!(app.patch_user(&worker, &today).await.status(), StatusCode::OK);
+    let filtered = |id: &str| patch(json!([{"op": "remove", "path": format!("{manager_path}[value eq \"{id}\"]")}]));
+    assert_eq!(app.patch_user(&worker, &filtered(&boss)).await.status(), StatusCode::OK);
+    assert_eq!(
+        manager_of(&app.get_json(&format!("/Users/{worker}")).await),
+        json!(other)
+    );
+    assert_eq!(
+        app.patch_user(&worker, &filtered(&other)).await.status(),
+        StatusCode::OK
+    );
+    let user = app.get_json(&format!("/Users/{worker}")).await;
+    assert!(user.get(ext).and_then(|e| e.get("manager")).is_none(), "{user}");
+
+    // Set again, then cleared with `""`.
+    assert_eq!(app.patch_user(&worker, &legacy).await.status(), StatusCode::OK);
+    let clear = patch(json!([{"op": "Replace", "path": manager_path, "value": ""}]));
+    assert_eq!(app.patch_user(&worker, &clear).await.status(), StatusCode::OK);
+    let user = app.get_json(&format!("/Users/{worker}")).await;
+    assert!(user.get(ext).and_then(|e| e.get("manager")).is_none(), "{user}");
+
+    // A value filter that would set a single-valued attribute is refused, naming the forms.
+    let refused = patch(json!([{"op": "replace", "path": "manager[value eq \"x\"]", "value": boss}]));
+    let error = assert_scim_error(
+        app.patch_user(&worker, &refused).await,
+        StatusCode::BAD_REQUEST,
+        Some("invalidPath"),
+    )
+    .await;
+    assert!(
+        error["detail"]
+            .as_str()
+            .unwrap()
+            .contains("a string id, an object or a one-element list"),
+        "{error}"
+    );
+}
+
 on_both_backends!(
+    every_manager_shape_entra_sends_sets_reads_and_clears_the_enterprise_manager,
     test_connection_probe_gets_an_empty_list,
     entra_user_lifecycle_create_match_conflict_disable_delete,
     legacy_and_flagged_attribute_updates_agree,

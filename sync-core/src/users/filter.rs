@@ -10,7 +10,7 @@ use crate::clock::parse_rfc3339_us;
 use crate::error::{CoreError, CoreResult, ScimType};
 use crate::groups::filter::{ref_comparison, ref_present, ref_value_filter};
 use crate::groups::schema::USER_GROUP_SUBS;
-use crate::schema::{AttrType, Leaf, MultiDef, Resolved, SubDef, resolve_user_path};
+use crate::schema::{AttrType, Leaf, MultiDef, Resolved, SubDef, leaf_def, resolve_user_path};
 use crate::scim::filter::{CompValue, CompareOp, Filter, parse_filter};
 use crate::scim::path::{AttrPath, parse_attr_path};
 use idsync_proto::v1::SortOrder;
@@ -95,6 +95,13 @@ fn compile(filter: &Filter) -> CoreResult<UserPredicate> {
             }
             // `groups eq "g"` and `groups.value eq "g"`: the user's membership rows.
             Resolved::Groups(sub) => UserPredicate::AnyGroup(ref_comparison(USER_GROUP_SUBS, sub, *op, value, path)?),
+            // `manager eq "M1"`, Entra's older reference check (docs/entra.md, C8): as for a
+            // multi-valued attribute, a comparison on the manager itself tests its `value`.
+            Resolved::Complex { attr: "manager", .. } => {
+                let def = leaf_def(Leaf::ManagerValue);
+                let column = def.column.ok_or_else(|| not_filterable(path))?;
+                UserPredicate::Row(comparison(column, def.ty, def.case_exact, *op, value, path)?)
+            }
             Resolved::Complex { .. } | Resolved::Extension => return Err(not_filterable(path)),
         },
         Filter::ValuePath { attr, filter } => match resolve(attr)? {

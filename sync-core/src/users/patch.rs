@@ -110,7 +110,14 @@ fn apply_at(user: &mut User, op: Op, path: &PatchPath, value: Option<&Value>) ->
             apply_resolved(user, op, resolved, &attr.to_string(), value)
         }
         PatchPath::Filtered { attr, filter, sub_attr } => {
-            let Resolved::Multi(multi, None) = resolve(attr)? else {
+            let resolved = resolve(attr)?;
+            // Entra removes a manager with `…:manager[value eq "M1"]` (docs/entra.md, C8).
+            if let Resolved::Complex { attr: "manager", .. } = resolved
+                && sub_attr.is_none()
+            {
+                return singular::remove_manager_if(user, op, filter, &attr.to_string());
+            }
+            let Resolved::Multi(multi, None) = resolved else {
                 return Err(CoreError::invalid(
                     ScimType::InvalidPath,
                     format!("{attr} is not a multi-valued attribute"),

@@ -167,7 +167,7 @@ fn bad_filter(multi: &MultiDef, filter: &Filter) -> CoreError {
     )
 }
 
-fn compare_text(have: Option<&str>, op: CompareOp, want: &str, case_exact: bool) -> bool {
+pub(super) fn compare_text(have: Option<&str>, op: CompareOp, want: &str, case_exact: bool) -> bool {
     let Some(have) = have else {
         return op == CompareOp::Ne;
     };

@@ -6,9 +6,11 @@ use idsync_proto::v1::{EnterpriseUser, Manager, Name, User};
 use prost_types::Value;
 use prost_types::value::Kind;
 
+use super::element::compare_text;
 use super::{Op, is_clear, kind};
 use crate::error::{CoreError, CoreResult, ScimType};
 use crate::schema::{ENTERPRISE_URN, Leaf, LeafDef, Mutability, USER_URN, complex_leaves};
+use crate::scim::filter::{CompValue, CompareOp, Filter};
 
 /// A whole complex singular attribute: `name`, `manager` or `meta`.
 pub(super) fn apply_complex(
@@ -96,6 +98,70 @@ fn only_element(value: Option<&Value>) -> Option<&Value> {
     } else {
         value
     }
+}
+
+/// `remove` on `manager[filter]`, as Entra sends it (`…:manager[value eq "M1"]`,
+/// docs/entra.md, C8): the manager is unassigned when it matches the filter, and left
+/// as it is when it does not (the filter selects nothing to remove). A single-valued
+/// attribute has nothing else a filter could select, so `add` and `replace` are refused.
+pub(super) fn remove_manager_if(user: &mut User, op: Op, filter: &Filter, shown: &str) -> CoreResult<()> {
+    if op != Op::Remove {
+        return Err(CoreError::invalid(
+            ScimType::InvalidPath,
+            format!(
+                "{shown} is single-valued: a value filter can select it only for remove; \
+                 set it with path `{ENTERPRISE_URN}:manager` (or `manager`) and a string id, \
+                 an object or a one-element list"
+            ),
+        ));
+    }
+    // The filter is checked even when there is no manager to remove.
+    let current = user.enterprise.as_ref().and_then(|e| e.manager.clone());
+    let present = current.is_some();
+    if manager_matches(&current.unwrap_or_default(), filter)? && present {
+        enterprise(user).manager = None;
+    }
+    Ok(())
+}
+
+/// Evaluates a filter over the manager's sub-attributes (`value`, `$ref`,
+/// `displayName`), with the letter-case rules of the schema table.
+fn manager_matches(manager: &Manager, filter: &Filter) -> CoreResult<bool> {
+    let leaf = |name: &str| {
+        complex_leaves(ENTERPRISE_URN, "manager")
+            .find(|d| d.sub.is_some_and(|s| s.eq_ignore_ascii_case(name)))
+            .ok_or_else(|| CoreError::invalid(ScimType::InvalidPath, format!("manager has no sub-attribute {name:?}")))
+    };
+    let text = |def: &LeafDef| match def.leaf {
+        Leaf::ManagerValue => manager.value.as_deref(),
+        Leaf::ManagerRef => manager.r#ref.as_deref(),
+        _ => manager.display_name.as_deref(),
+    };
+    Ok(match filter {
+        Filter::And(a, b) => manager_matches(manager, a)? && manager_matches(manager, b)?,
+        Filter::Or(a, b) => manager_matches(manager, a)? || manager_matches(manager, b)?,
+        Filter::Not(a) => !manager_matches(manager, a)?,
+        Filter::Present(path) if path.urn.is_none() && path.sub_attr.is_none() => {
+            text(leaf(&path.attr)?).is_some_and(|t| !t.is_empty())
+        }
+        Filter::Compare { path, op, value } if path.urn.is_none() && path.sub_attr.is_none() => {
+            let def = leaf(&path.attr)?;
+            match (value, op) {
+                (CompValue::Str(want), _) => compare_text(text(def), *op, want, def.case_exact),
+                (CompValue::Null, CompareOp::Eq) => text(def).is_none(),
+                (CompValue::Null, CompareOp::Ne) => text(def).is_some(),
+                _ => return Err(bad_manager_filter(filter)),
+            }
+        }
+        _ => return Err(bad_manager_filter(filter)),
+    })
+}
+
+fn bad_manager_filter(filter: &Filter) -> CoreError {
+    CoreError::invalid(
+        ScimType::InvalidPath,
+        format!("[{filter}] is not a valid filter on manager: compare its value, $ref or displayName"),
+    )
 }
 
 /// A singular scalar: `op` with `value` on the leaf `def`.

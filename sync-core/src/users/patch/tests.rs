@@ -180,6 +180,63 @@ fn manager_is_accepted_as_a_string_an_object_or_a_one_element_list() {
 }
 
 #[test]
+fn entras_legacy_manager_shape_without_the_urn_sets_the_enterprise_manager() {
+    // docs/entra.md, C8 and Q9: the documented legacy form, and its bare sub-attribute.
+    let legacy = json!([{"$ref": "https://app.example.com/scim/v2/Users/M1", "value": "M1"}]);
+    let mut user = ada();
+    apply_patch(&mut user, &[op("Add", Some("manager"), Some(legacy))]).unwrap();
+    let manager = user.enterprise.clone().unwrap().manager.unwrap();
+    assert_eq!(manager.value.as_deref(), Some("M1"));
+    assert_eq!(
+        manager.r#ref.as_deref(),
+        Some("https://app.example.com/scim/v2/Users/M1")
+    );
+    apply_patch(&mut user, &[op("Replace", Some("manager.value"), Some(json!("M2")))]).unwrap();
+    assert_eq!(
+        user.enterprise.clone().unwrap().manager.unwrap().value.as_deref(),
+        Some("M2")
+    );
+    apply_patch(&mut user, &[op("Remove", Some("manager"), None)]).unwrap();
+    assert_eq!(user.enterprise.unwrap().manager, None);
+}
+
+#[test]
+fn a_value_filtered_remove_of_the_manager_clears_it_only_when_it_matches() {
+    let urn_path = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager";
+    for path in [
+        format!("{urn_path}[value eq \"M1\"]"),
+        "manager[value eq \"M1\"]".to_string(),
+    ] {
+        let mut user = ada();
+        apply_patch(&mut user, &[op("add", Some(urn_path), Some(json!("M2")))]).unwrap();
+        apply_patch(&mut user, &[op("remove", Some(&path), None)]).unwrap();
+        let kept = user.enterprise.clone().unwrap().manager.unwrap();
+        assert_eq!(kept.value.as_deref(), Some("M2"), "{path}: another manager is kept");
+        apply_patch(&mut user, &[op("replace", Some(urn_path), Some(json!("M1")))]).unwrap();
+        apply_patch(&mut user, &[op("remove", Some(&path), None)]).unwrap();
+        assert_eq!(user.enterprise.unwrap().manager, None, "{path}");
+    }
+}
+
+#[test]
+fn a_value_filter_on_the_manager_other_than_remove_is_400_naming_the_accepted_forms() {
+    let mut user = ada();
+    let error = apply_patch(
+        &mut user,
+        &[op("replace", Some("manager[value eq \"M1\"]"), Some(json!("M3")))],
+    )
+    .unwrap_err();
+    let detail = error.public_detail();
+    assert!(
+        detail.contains("only for remove") && detail.contains("a string id, an object or a one-element list"),
+        "{detail}"
+    );
+    assert_eq!(scim_type(error), ScimType::InvalidPath);
+    let error = apply_patch(&mut user, &[op("remove", Some("manager[shoeSize eq \"9\"]"), None)]).unwrap_err();
+    assert_eq!(scim_type(error), ScimType::InvalidPath);
+}
+
+#[test]
 fn a_schemas_key_in_a_value_object_is_ignored_not_refused() {
     let ext = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
     // scim2-tester sends the extension as its model serialises it, `schemas` included.
