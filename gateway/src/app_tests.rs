@@ -21,6 +21,7 @@ fn state_with_limit(max_body_bytes: usize) -> AppState {
             public_url: "https://app.example.com".into(),
             max_body_bytes,
             bulk_max_operations: DEFAULT_BULK_MAX_OPERATIONS,
+            shield: ShieldSettings::default(),
         },
     )
 }

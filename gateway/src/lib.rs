@@ -42,6 +42,7 @@ mod projection;
 mod query;
 mod response;
 mod search;
+mod shield;
 mod transport;
 mod users;
 mod wire;
@@ -75,6 +76,7 @@ use crate::observe::CoreChannel;
 pub use errors::{ApiError, SCIM_ERROR_DOMAIN, ScimType};
 pub use forward::REQUEST_ID;
 pub use response::SCIM_CONTENT_TYPE;
+pub use shield::ShieldSettings;
 pub use transport::CoreTransport;
 
 /// Path of the SCIM base under the public URL: the Tenant URL is `<public_url>/scim/v2`.
@@ -96,6 +98,8 @@ pub struct GatewaySettings {
     pub max_body_bytes: usize,
     /// Most operations one `/Bulk` request may carry (`maxOperations`); more get 413.
     pub bulk_max_operations: usize,
+    /// Load shedding and the throttling of failed authentications.
+    pub shield: ShieldSettings,
 }
 
 impl GatewaySettings {
@@ -105,6 +109,7 @@ impl GatewaySettings {
             public_url: public_url.into(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             bulk_max_operations: DEFAULT_BULK_MAX_OPERATIONS,
+            shield: ShieldSettings::default(),
         }
     }
 }
@@ -125,6 +130,7 @@ struct Shared {
     groups: GroupsClient<CoreChannel>,
     search: SearchClient<CoreChannel>,
     http_layer: HttpServerLayer,
+    shield: Arc<shield::Shield>,
     settings: GatewaySettings,
     /// `<public_url>/scim/v2`, computed once.
     scim_base_url: String,
@@ -151,6 +157,7 @@ impl AppState {
             search: SearchClient::new(core.clone()),
             core,
             http_layer: HttpServerLayer::new(),
+            shield: Arc::new(shield::Shield::new(settings.shield)),
             settings,
             scim_base_url,
         }))
@@ -199,6 +206,7 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let body_limit = state.0.settings.max_body_bytes;
     let http_layer = state.0.http_layer.clone();
+    let shield = state.0.shield.clone();
     let routes = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(observe::readyz))
@@ -227,6 +235,8 @@ pub fn app(state: AppState) -> Router {
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
             .layer(http_layer)
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            // Inside the telemetry layer: a shed or throttled request is traced and counted.
+            .layer(axum::middleware::from_fn_with_state(shield, shield::shield))
             // Inside the telemetry layer, so a panic's 500 is traced and counted like any.
             .layer(CatchPanicLayer::custom(answer_panic)),
     )
@@ -256,7 +266,9 @@ pub async fn serve(
             tracing::debug!(%error, "could not set TCP_NODELAY");
         }
     });
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+    // The peer's address reaches the handlers, for the throttling of failed logins.
+    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 
 /// `GET /healthz`: the process is up and serving HTTP.

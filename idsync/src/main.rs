@@ -147,6 +147,7 @@ async fn run(cli: Cli) -> Result<()> {
                 core: settings.core_settings(),
                 max_body_bytes: settings.max_body_bytes,
                 bulk_max_operations: settings.bulk_max_operations,
+                shield: settings.shield,
             })
             .await?;
             if let Some(first) = &running.bootstrap {
@@ -194,6 +195,7 @@ async fn run(cli: Cli) -> Result<()> {
                 public_url: settings.public_url.clone(),
                 max_body_bytes: settings.max_body_bytes,
                 bulk_max_operations: settings.bulk_max_operations,
+                shield: settings.shield,
             })
             .await?;
             tracing::info!(http = %running.http_addr, core = %settings.core_url, "idsync gateway serving");

@@ -5,7 +5,14 @@
 //! nothing, and a fast one lets every request authenticate with a single indexed lookup.
 //! Successful lookups are cached for a short TTL so the hot path does no database work;
 //! revocation through the core evicts the cache entry at once, other revocations take
-//! effect within the TTL. The secret never reaches a log: only the token id does.
+//! effect within the TTL. Unknown secrets are remembered for the same TTL, so a client
+//! guessing (or retrying a wrong token) costs one database read per TTL, not one per
+//! call. A token's `last_used_at` is written after the answer, best-effort, so a busy
+//! SQLite writer never delays or fails an authentication.
+//!
+//! Every refusal says the same thing ([`UNAUTHENTICATED`]): a client cannot tell an
+//! unknown token from a revoked or expired one. The reason goes to the log and to
+//! `idsync.auth.failures`. The secret never reaches a log: only the token id does.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +31,10 @@ use crate::error::{CoreError, CoreResult};
 use crate::telemetry::in_current_span;
 
 const TOKEN_PREFIX: &str = "idsync_";
+
+/// The one text of every 401.
+pub const UNAUTHENTICATED: &str =
+    "a valid bearer token is required: the token is missing, malformed, unknown, revoked or expired";
 
 /// Who is calling: the tenant and rights a verified token grants.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,19 +102,20 @@ pub fn hash_secret(secret: &str) -> String {
 pub struct Authenticator {
     store: Store,
     cache: Cache<String, Arc<TokenRecord>>,
+    /// Hashes of secrets no token has, remembered for the same TTL.
+    unknown: Cache<String, ()>,
     metrics: ProvisioningMetrics,
 }
 
 impl Authenticator {
-    /// An authenticator that caches verified tokens for `ttl` (zero disables the cache).
+    /// An authenticator that caches verified tokens, and unknown secrets, for `ttl`
+    /// (zero disables both caches).
     pub fn new(store: Store, ttl: Duration) -> Self {
-        let cache = Cache::builder()
-            .max_capacity(100_000)
-            .time_to_live(ttl.max(Duration::from_nanos(1)))
-            .build();
+        let ttl = ttl.max(Duration::from_nanos(1));
         Authenticator {
             store,
-            cache,
+            cache: Cache::builder().max_capacity(100_000).time_to_live(ttl).build(),
+            unknown: Cache::builder().max_capacity(100_000).time_to_live(ttl).build(),
             metrics: ProvisioningMetrics::new(),
         }
     }
@@ -111,9 +123,10 @@ impl Authenticator {
     /// Resolves the `authorization` metadata of a call to its caller. Every refusal is
     /// counted in `idsync.auth.failures` by reason.
     pub async fn authenticate(&self, metadata: &MetadataMap) -> CoreResult<Caller> {
-        let refuse = |reason: AuthFailure, tenant: Option<&str>, message: &str| {
+        let refuse = |reason: AuthFailure, tenant: Option<&str>, why: &str| {
             self.metrics.auth_failed(reason, tenant);
-            CoreError::Unauthenticated(message.into())
+            tracing::info!(reason = reason.as_str(), tenant, why, "authentication refused");
+            CoreError::Unauthenticated(UNAUTHENTICATED.into())
         };
         let header = metadata
             .get("authorization")
@@ -126,18 +139,20 @@ impl Authenticator {
         let hash = hash_secret(secret);
         let record = match self.cache.get(&hash) {
             Some(r) => r,
+            None if self.unknown.contains_key(&hash) => {
+                return Err(refuse(AuthFailure::Unknown, None, "unknown token (remembered)"));
+            }
             None => {
                 let store = self.store.clone();
                 let lookup = hash.clone();
-                let found = tokio::task::spawn_blocking(in_current_span(move || -> CoreResult<Option<TokenRecord>> {
-                    let found = store.token_by_hash(&lookup)?;
-                    if let Some(t) = &found {
-                        store.touch_token(&t.id, now_us())?;
-                    }
-                    Ok(found)
-                }))
-                .await??;
-                let record = Arc::new(found.ok_or_else(|| refuse(AuthFailure::Unknown, None, "unknown token"))?);
+                let found =
+                    tokio::task::spawn_blocking(in_current_span(move || store.token_by_hash(&lookup))).await??;
+                let Some(found) = found else {
+                    self.unknown.insert(hash, ());
+                    return Err(refuse(AuthFailure::Unknown, None, "unknown token"));
+                };
+                self.touch_later(&found.id);
+                let record = Arc::new(found);
                 self.cache.insert(hash, record.clone());
                 record
             }
@@ -163,6 +178,21 @@ impl Authenticator {
             request_id: metadata_text(metadata, "x-request-id", 200),
             trace_id: metadata_text(metadata, "traceparent", 200).and_then(|t| trace_id(&t)),
         })
+    }
+
+    /// Records that token `token_id` was used, after the call's answer and without
+    /// failing it: on SQLite this write waits for the single writer, which a burst of
+    /// provisioning can keep busy for seconds. A lost touch only leaves `last_used_at`
+    /// older than it could be (it is written once per cache TTL at most anyway).
+    fn touch_later(&self, token_id: &str) {
+        let store = self.store.clone();
+        let token_id = token_id.to_owned();
+        let touch = tokio::task::spawn_blocking(in_current_span(move || {
+            if let Err(error) = store.touch_token(&token_id, now_us()) {
+                tracing::debug!(%error, token_id, "could not record the token's last use");
+            }
+        }));
+        drop(touch);
     }
 
     /// Forgets a token at once (after revocation).

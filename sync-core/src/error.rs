@@ -63,6 +63,14 @@ pub enum CoreError {
     /// A limit is reached (too many streams); retry later.
     #[error("{0}")]
     ResourceExhausted(String),
+    /// The tenant is over its request rate (429 with `Retry-After`).
+    #[error("{detail}")]
+    Throttled {
+        /// What happened, for a person.
+        detail: String,
+        /// When the caller may try again.
+        retry_after: std::time::Duration,
+    },
     /// Anything else (500). The text is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -132,7 +140,7 @@ impl CoreError {
             CoreError::VersionMismatch(_) | CoreError::CursorExpired { .. } => (Code::FailedPrecondition, None),
             CoreError::Unavailable(_) => (Code::Unavailable, None),
             CoreError::OutOfRange(_) => (Code::OutOfRange, None),
-            CoreError::ResourceExhausted(_) => (Code::ResourceExhausted, None),
+            CoreError::ResourceExhausted(_) | CoreError::Throttled { .. } => (Code::ResourceExhausted, None),
             CoreError::Internal(_) => (Code::Internal, None),
         }
     }
@@ -158,6 +166,9 @@ impl From<CoreError> for Status {
             let details =
                 ErrorDetails::with_error_info(idsync_proto::scim::CURSOR_EXPIRED, CHANGES_ERROR_DOMAIN, metadata);
             return Status::with_error_details(code, message, details);
+        }
+        if let CoreError::Throttled { retry_after, .. } = &e {
+            return Status::with_error_details(code, message, ErrorDetails::with_retry_info(Some(*retry_after)));
         }
         idsync_proto::scim::status(code, message, scim_type)
     }

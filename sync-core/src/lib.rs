@@ -49,6 +49,7 @@ pub mod server;
 pub mod telemetry;
 #[cfg(test)]
 mod test_support;
+mod throttle;
 pub mod users;
 mod write;
 
@@ -64,6 +65,7 @@ use crate::auth::{Authenticator, Caller};
 pub use crate::discovery::BulkSettings;
 use crate::error::CoreResult;
 use crate::telemetry::CoreTelemetry;
+pub use crate::throttle::TenantRate;
 
 /// Tunables of the core.
 #[derive(Debug, Clone)]
@@ -91,6 +93,8 @@ pub struct CoreSettings {
     pub watch_poll_interval: Duration,
     /// Most change streams open at once on this process.
     pub max_watch_streams: usize,
+    /// Each tenant's request rate limit on this process (`None`: unlimited).
+    pub tenant_rate: Option<TenantRate>,
 }
 
 impl Default for CoreSettings {
@@ -106,6 +110,7 @@ impl Default for CoreSettings {
             prune_interval: Duration::from_secs(60),
             watch_poll_interval: Duration::from_millis(250),
             max_watch_streams: 1024,
+            tenant_rate: Some(TenantRate::DEFAULT),
         }
     }
 }
@@ -126,6 +131,8 @@ pub struct Core {
     telemetry: Arc<CoreTelemetry>,
     /// Each tenant's rules, compiled; checked against the database's stamp on every write.
     rules: Arc<rules::cache::RulesCache>,
+    /// Each tenant's request rate limit.
+    throttle: Arc<throttle::TenantThrottle>,
 }
 
 impl Core {
@@ -136,6 +143,7 @@ impl Core {
         let telemetry = Arc::new(CoreTelemetry::new(&store));
         let auth = Authenticator::new(store.clone(), settings.token_cache_ttl);
         let feed = changes::FeedHub::new(settings.max_watch_streams.max(1));
+        let throttle = Arc::new(throttle::TenantThrottle::new(settings.tenant_rate));
         let pruner = tokio::runtime::Handle::try_current().ok().map(|runtime| {
             let task = runtime.spawn(changes::maintain_forever(
                 store.clone(),
@@ -153,6 +161,7 @@ impl Core {
             feed,
             _pruner: pruner,
             rules: Arc::default(),
+            throttle,
         }
     }
 
@@ -199,6 +208,7 @@ impl Core {
     pub async fn authorize(&self, metadata: &MetadataMap, allowed: &[Scope]) -> CoreResult<Caller> {
         let caller = self.auth.authenticate(metadata).await?;
         idsync_telemetry::scope::set_tenant(&caller.tenant_id);
+        self.throttle.admit(&caller.tenant_id)?;
         caller.require(allowed).inspect_err(|_| {
             self.telemetry
                 .provisioning()

@@ -134,6 +134,7 @@ pub fn failure_of(error: &CoreError) -> Failure {
         CoreError::CursorExpired { .. } => ("cursor_expired", None),
         CoreError::OutOfRange(_) => ("out_of_range", None),
         CoreError::ResourceExhausted(_) => ("resource_exhausted", None),
+        CoreError::Throttled { .. } => ("throttled", None),
         CoreError::Unavailable(_) => ("unavailable", None),
         CoreError::Internal(_) => ("internal", None),
     };

@@ -17,7 +17,7 @@
 //! - `logs`: formats JSON log lines with trace, span and request ids;
 //! - `scope`: carries per-request facts (the tenant) back to the layer that measures;
 //! - [`http`], [`grpc`]: the server and client tower layers;
-//! - [`metrics`], [`provisioning`], [`database`], [`changefeed`], [`panics`]: the instruments;
+//! - [`metrics`], [`provisioning`], [`database`], [`changefeed`], [`panics`], [`throttling`]: the instruments;
 //! - `test_util` (feature `test-util`): an in-process OTLP collector for tests.
 
 // Tests may unwrap; `clippy --lib` still holds the library itself to `unwrap_used`.
@@ -39,6 +39,7 @@ pub mod scope;
 mod span_export;
 #[cfg(any(test, feature = "test-util"))]
 pub mod test_util;
+pub mod throttling;
 
 pub use config::{ConfigError, OtlpConfig, OtlpProtocol, SamplerConfig, TelemetryConfig};
 pub use logs::REQUEST_ID_FIELD;

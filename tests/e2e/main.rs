@@ -25,5 +25,6 @@ mod scoping;
 mod search;
 mod shutdown;
 mod telemetry;
+mod throttling;
 mod unstorable;
 mod users;

@@ -179,6 +179,7 @@ async fn measure(mode: &str) -> Result<()> {
         core: CoreSettings::default(),
         max_body_bytes: 1024 * 1024,
         bulk_max_operations: 1000,
+        shield: idsync_tests::ShieldSettings::default(),
     })
     .await?;
     let boot = node.bootstrap.as_ref().context("a fresh database bootstraps")?;

@@ -21,6 +21,7 @@ pub mod telemetry;
 
 use std::net::SocketAddr;
 
+pub use idsync::node::ShieldSettings;
 use idsync::node::{NodeConfig, RunningNode, start_single_node};
 use idsync_core::CoreSettings;
 use idsync_core::admin;
@@ -95,11 +96,16 @@ impl TestApp {
 
     /// Like [`TestApp::spawn`], with the core's tunables (page sizes, bulk limits) given.
     pub async fn spawn_with(backend: Backend, core: CoreSettings) -> TestApp {
+        Self::spawn_shielded(backend, core, ShieldSettings::default()).await
+    }
+
+    /// Like [`TestApp::spawn_with`], with the gateway's load and failure limits given.
+    pub async fn spawn_shielded(backend: Backend, core: CoreSettings, shield: ShieldSettings) -> TestApp {
         let db = match backend {
             Backend::Sqlite => TestDb::sqlite(),
             Backend::Postgres => TestDb::postgres(),
         };
-        let node = start_node(db.url(), core).await;
+        let node = start_node(db.url(), core, shield).await;
         let boot = node.bootstrap.as_ref().expect("a fresh database bootstraps a tenant");
         let tenant_url = node.tenant_url(&boot.tenant);
         let token = boot.secret.clone();
@@ -126,7 +132,7 @@ impl TestApp {
             _db,
         } = self;
         node.shutdown().await.expect("the node stops");
-        let node = start_node(_db.url(), core).await;
+        let node = start_node(_db.url(), core, ShieldSettings::default()).await;
         let tenant_url = node.tenant_url(&tenant);
         TestApp {
             node,
@@ -140,7 +146,7 @@ impl TestApp {
 
     /// Another node (gateway + core replica) on the same database, as in scale-out.
     pub async fn replica(&self, core: CoreSettings) -> RunningNode {
-        start_node(self._db.url(), core).await
+        start_node(self._db.url(), core, ShieldSettings::default()).await
     }
 
     /// The core's gRPC URL.
@@ -518,7 +524,7 @@ pub fn scoping_rule(resource: RuleResource, filter: &str, create: CreatePolicy, 
 }
 
 /// Starts a single node on `database_url` on ephemeral ports.
-async fn start_node(database_url: &str, core: CoreSettings) -> RunningNode {
+async fn start_node(database_url: &str, core: CoreSettings, shield: ShieldSettings) -> RunningNode {
     start_single_node(NodeConfig {
         database_url: database_url.to_string(),
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -527,6 +533,7 @@ async fn start_node(database_url: &str, core: CoreSettings) -> RunningNode {
         core,
         max_body_bytes: 1024 * 1024,
         bulk_max_operations: 1000,
+        shield,
     })
     .await
     .expect("idsync starts")

@@ -107,6 +107,18 @@ impl ApiError {
         }
     }
 
+    /// 503 with `Retry-After`: the gateway is serving as many requests as it may.
+    pub fn overloaded(retry_after_secs: u64) -> Self {
+        ApiError {
+            retry_after: Some(retry_after_secs),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                None,
+                "the service is at capacity; retry after the time given",
+            )
+        }
+    }
+
     /// 500 with a generic detail; log the cause before building it.
     pub fn internal() -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, None, "internal error")

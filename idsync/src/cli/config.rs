@@ -38,6 +38,16 @@ pub struct GlobalArgs {
     /// [default: http://<listen address>]
     #[arg(long, global = true, env = "IDSYNC_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
+
+    /// Requests per second each tenant may make, sustained, on each core (`serve`,
+    /// `core`); beyond it and its burst, 429 with Retry-After. 0 turns the limit off.
+    /// [default: 250]
+    #[arg(long, global = true, env = "IDSYNC_TENANT_RPS", value_name = "N")]
+    pub tenant_rps: Option<u32>,
+
+    /// Requests a tenant may make at once after a quiet spell. [default: twice the rate]
+    #[arg(long, global = true, env = "IDSYNC_TENANT_BURST", value_name = "N")]
+    pub tenant_burst: Option<u32>,
 }
 
 /// Every setting a subcommand may read, after layering.
@@ -56,6 +66,8 @@ pub struct Settings {
     pub bulk_max_operations: usize,
     pub change_retention: Duration,
     pub log_retention: Duration,
+    pub tenant_rate: Option<idsync_core::TenantRate>,
+    pub shield: idsync_gateway::ShieldSettings,
 }
 
 /// The TOML file; every key optional.
@@ -76,6 +88,11 @@ struct FileConfig {
     bulk_max_operations: Option<usize>,
     change_retention_days: Option<u64>,
     log_retention_days: Option<u64>,
+    tenant_rps: Option<u32>,
+    tenant_burst: Option<u32>,
+    max_in_flight: Option<usize>,
+    auth_failure_burst: Option<u32>,
+    auth_failures_per_minute: Option<u32>,
 }
 
 /// Flags that only some subcommands have.
@@ -133,7 +150,24 @@ impl Settings {
                 .unwrap_or(idsync_gateway::DEFAULT_BULK_MAX_OPERATIONS),
             change_retention: days(file.change_retention_days.unwrap_or(7)),
             log_retention: days(file.log_retention_days.unwrap_or(30)),
+            tenant_rate: tenant_rate(
+                global.tenant_rps.or(file.tenant_rps),
+                global.tenant_burst.or(file.tenant_burst),
+            )?,
+            shield: {
+                let default = idsync_gateway::ShieldSettings::default();
+                idsync_gateway::ShieldSettings {
+                    max_in_flight: file.max_in_flight.unwrap_or(default.max_in_flight),
+                    auth_failure_burst: file.auth_failure_burst.unwrap_or(default.auth_failure_burst),
+                    auth_failures_per_minute: file
+                        .auth_failures_per_minute
+                        .unwrap_or(default.auth_failures_per_minute),
+                }
+            },
         };
+        if settings.shield.max_in_flight == 0 {
+            anyhow::bail!("max_in_flight must be at least 1");
+        }
         if settings.default_page_size == 0 || settings.default_page_size > settings.max_page_size {
             anyhow::bail!("default_page_size must be between 1 and max_page_size");
         }
@@ -154,9 +188,26 @@ impl Settings {
             bulk: idsync::node::bulk_settings(self.bulk_max_operations, self.max_body_bytes),
             change_retention: self.change_retention,
             log_retention: self.log_retention,
+            tenant_rate: self.tenant_rate,
             ..idsync_core::CoreSettings::default()
         }
     }
+}
+
+/// The tenant rate limit from `--tenant-rps` and `--tenant-burst`: the default when
+/// neither is given, none when the rate is 0, and a burst of twice the rate unless named.
+fn tenant_rate(rps: Option<u32>, burst: Option<u32>) -> Result<Option<idsync_core::TenantRate>> {
+    use std::num::NonZeroU32;
+    let default = idsync_core::TenantRate::DEFAULT;
+    let Some(per_second) = NonZeroU32::new(rps.unwrap_or(default.per_second.get())) else {
+        return Ok(None);
+    };
+    let burst = match burst {
+        None if rps.is_none() => default.burst,
+        None => per_second.saturating_mul(NonZeroU32::MIN.saturating_add(1)),
+        Some(b) => NonZeroU32::new(b).context("tenant_burst must be at least 1")?,
+    };
+    Ok(Some(idsync_core::TenantRate { per_second, burst }))
 }
 
 fn days(n: u64) -> Duration {
@@ -166,4 +217,27 @@ fn days(n: u64) -> Duration {
 fn read_file(path: &Path) -> Result<FileConfig> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading config file {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn rate(rps: Option<u32>, burst: Option<u32>) -> Option<(u32, u32)> {
+        tenant_rate(rps, burst)
+            .unwrap()
+            .map(|r| (r.per_second.get(), r.burst.get()))
+    }
+
+    #[test]
+    fn the_tenant_rate_defaults_turns_off_at_zero_and_bursts_twice_the_rate() {
+        assert_eq!(rate(None, None), Some((250, 500)));
+        assert_eq!(rate(Some(0), None), None);
+        assert_eq!(rate(Some(0), Some(9)), None);
+        assert_eq!(rate(Some(40), None), Some((40, 80)));
+        assert_eq!(rate(Some(40), Some(45)), Some((40, 45)));
+        assert_eq!(rate(None, Some(1000)), Some((250, 1000)));
+        assert!(tenant_rate(Some(5), Some(0)).is_err());
+    }
 }

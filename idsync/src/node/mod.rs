@@ -22,6 +22,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use idsync_core::admin::{self, Bootstrap};
 use idsync_core::{BulkSettings, Core, CoreSettings};
+pub use idsync_gateway::ShieldSettings;
 use idsync_gateway::observe::{self, ReadinessCheck};
 use idsync_gateway::{AppState, CoreTransport, GatewaySettings};
 use idsync_storage::records::TenantRecord;
@@ -50,6 +51,8 @@ pub struct NodeConfig {
     pub max_body_bytes: usize,
     /// Most operations in one `/Bulk` request.
     pub bulk_max_operations: usize,
+    /// The gateway's load shedding and throttling of failed authentications.
+    pub shield: ShieldSettings,
 }
 
 /// What a core on its own needs.
@@ -78,6 +81,8 @@ pub struct GatewayConfig {
     pub max_body_bytes: usize,
     /// Most operations in one `/Bulk` request.
     pub bulk_max_operations: usize,
+    /// The gateway's load shedding and throttling of failed authentications.
+    pub shield: ShieldSettings,
 }
 
 /// Opens (and migrates) the database, failing fast if it cannot be reached.
@@ -129,6 +134,7 @@ pub async fn start_single_node(config: NodeConfig) -> Result<RunningNode> {
         &public_url,
         config.max_body_bytes,
         config.bulk_max_operations,
+        config.shield,
     );
     let stopped = services.stopped();
     services.spawn(idsync_gateway::serve(listener, state, stopped));
@@ -183,6 +189,7 @@ pub async fn start_gateway(config: GatewayConfig) -> Result<RunningGateway> {
         &public_url,
         config.max_body_bytes,
         config.bulk_max_operations,
+        config.shield,
     );
     let mut services = Services::new(None, None);
     let stopped = services.stopped();
@@ -195,13 +202,20 @@ pub async fn start_gateway(config: GatewayConfig) -> Result<RunningGateway> {
 }
 
 /// The gateway's state over `core` (in-process or network), for `public_url`.
-fn gateway_state(core: CoreTransport, public_url: &str, max_body_bytes: usize, bulk_max_operations: usize) -> AppState {
+fn gateway_state(
+    core: CoreTransport,
+    public_url: &str,
+    max_body_bytes: usize,
+    bulk_max_operations: usize,
+    shield: ShieldSettings,
+) -> AppState {
     AppState::new(
         core,
         GatewaySettings {
             public_url: public_url.to_owned(),
             max_body_bytes,
             bulk_max_operations,
+            shield,
         },
     )
 }

@@ -2,8 +2,10 @@
 //! and every metric their queries use is one idsync really exports.
 
 use std::collections::BTreeSet;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 
+use idsync_core::{CoreSettings, TenantRate};
 use idsync_tests::prometheus::samples;
 use idsync_tests::telemetry::telemetry;
 use idsync_tests::{Backend, TestApp};
@@ -145,7 +147,15 @@ fn metric_names_are_told_apart_from_functions_labels_and_variables() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dashboards_and_alerts_use_only_metrics_that_idsync_exports() {
     telemetry();
-    let app = TestApp::spawn(Backend::Sqlite).await;
+    let rate = TenantRate {
+        per_second: NonZeroU32::MIN,
+        burst: NonZeroU32::new(10).unwrap(),
+    };
+    let core = CoreSettings {
+        tenant_rate: Some(rate),
+        ..CoreSettings::default()
+    };
+    let app = TestApp::spawn_with(Backend::Sqlite, core).await;
     let user = app.created_user(&json!({"userName": "dashboard@contoso.com"})).await;
     let taken = app.create_user(&json!({"userName": "dashboard@contoso.com"})).await;
     assert_eq!(taken.status(), StatusCode::CONFLICT);
@@ -160,6 +170,15 @@ async fn dashboards_and_alerts_use_only_metrics_that_idsync_exports() {
     // The change-feed series exist once a watcher has received an event.
     let mut watcher = app.watch(Some(0)).await;
     assert_eq!(watcher.next(1).await[0].event, "created");
+    // `idsync_throttled_total` exists once a request was throttled: spend the bucket.
+    let mut throttled = false;
+    for _ in 0..50 {
+        if app.get("/Users").await.status() == StatusCode::TOO_MANY_REQUESTS {
+            throttled = true;
+            break;
+        }
+    }
+    assert!(throttled, "a burst of 10 at 1 request/s runs out within 50 requests");
     let exported: BTreeSet<String> = samples(&scrape(&app).await).into_iter().map(|s| s.name).collect();
     drop(watcher);
 

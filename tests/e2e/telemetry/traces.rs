@@ -57,6 +57,7 @@ async fn one_scim_patch_is_one_trace(backend: Backend, hop: Hop) {
                 public_url: None,
                 max_body_bytes: 1 << 20,
                 bulk_max_operations: 1000,
+                shield: idsync_tests::ShieldSettings::default(),
             })
             .await
             .unwrap(),
