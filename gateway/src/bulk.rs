@@ -4,13 +4,15 @@
 //! Each operation is replayed through this same router as an ordinary request with the
 //! caller's own headers, so a bulk `POST /Users` is validated, authorized and answered
 //! exactly like a single one — there is no second implementation of any endpoint here.
-//! Operations run in request order, except that one referring to a `bulkId` created by
-//! a later operation waits until that one has run (RFC 7644 §3.7.2); references that can
-//! never resolve (unknown, circular, or to a failed operation) fail with 409.
+//! The token is checked before the body is read (401/403 at once). Operations run in
+//! request order, except that one referring to a `bulkId` created by a later operation
+//! waits until that one has run (RFC 7644 §3.7.2), in one topological pass; references
+//! that can never resolve (unknown, circular, or to a failed operation) fail with 409.
+//! Each operation counts against the tenant's request rate like a request of its own.
 //! `failOnErrors` stops processing after that many failures. Limits: at most
 //! `bulk_max_operations` operations and `max_body_bytes` of payload (413 otherwise).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -25,10 +27,12 @@ use tower::ServiceExt;
 
 use crate::errors::ApiError;
 use crate::extract::{check_body_content_type, parse_json};
+use crate::forward::Forwarded;
 use crate::response::Scim;
 use crate::{AppState, SCIM_BASE_PATH};
 
 use idsync_proto::scim::{BULK_REQUEST_URN as BULK_REQUEST, BULK_RESPONSE_URN as BULK_RESPONSE};
+use idsync_proto::v1::{TokenScope, WhoAmIRequest};
 const BULK_ID_PREFIX: &str = "bulkId:";
 
 /// The `/Bulk` route.
@@ -70,6 +74,7 @@ struct BulkResponse {
 
 async fn bulk(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
+    authorize_writer(&state, &parts.headers).await?;
     check_body_content_type(&parts.headers)?;
     let bytes = read_limited(body, state.settings().max_body_bytes).await?;
     let (operations, fail_on_errors) = parse_bulk(&parse_json(&bytes)?, state.settings().bulk_max_operations)?;
@@ -87,6 +92,22 @@ async fn bulk(State(state): State<AppState>, request: Request) -> Result<Respons
         operations: results,
     })
     .into_response())
+}
+
+/// Asks the core who the token is before the body is read: a bad token costs one call,
+/// not a parse and a replay of every operation. Bulk only writes, so it needs `scim`.
+async fn authorize_writer(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let who = state
+        .discovery()
+        .who_am_i(Forwarded::from_headers(headers).request(WhoAmIRequest {}))
+        .await?
+        .into_inner();
+    if who.scope != TokenScope::Scim as i32 {
+        return Err(ApiError::forbidden(
+            "/Bulk writes resources: it needs a token with the scim scope",
+        ));
+    }
+    Ok(())
 }
 
 async fn read_limited(body: Body, limit: usize) -> Result<Bytes, ApiError> {
@@ -207,7 +228,10 @@ fn parse_operation(index: usize, value: &Value) -> Result<Operation, ApiError> {
     })
 }
 
-/// Runs the operations, deferring those whose `bulkId` references are not yet known.
+/// Runs the operations in one topological pass over their `bulkId` references: an
+/// operation waits for every other operation that defines a `bulkId` it refers to, and
+/// of those ready to run the first in request order goes next (Kahn's algorithm with the
+/// ready set ordered by index), so each operation is looked at once.
 async fn run(
     router: &Router,
     base_url: &str,
@@ -215,57 +239,66 @@ async fn run(
     operations: Vec<Operation>,
     fail_on_errors: Option<usize>,
 ) -> Vec<OperationResult> {
-    let defined: HashMap<String, usize> = operations
+    let defined: HashMap<&str, usize> = operations
         .iter()
         .enumerate()
-        .filter_map(|(i, op)| op.bulk_id.clone().map(|b| (b, i)))
+        .filter_map(|(i, op)| op.bulk_id.as_deref().map(|b| (b, i)))
         .collect();
-    // Each operation's references, found once: the passes below revisit waiting ones.
     let references: Vec<Vec<String>> = operations.iter().map(references).collect();
+    let mut waiting_on = vec![0_usize; operations.len()];
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); operations.len()];
+    for (i, refs) in references.iter().enumerate() {
+        let mut definers: Vec<usize> = refs
+            .iter()
+            .filter_map(|r| defined.get(r.as_str()).copied())
+            .filter(|&j| j != i)
+            .collect();
+        definers.sort_unstable();
+        definers.dedup();
+        waiting_on[i] = definers.len();
+        for j in definers {
+            dependents[j].push(i);
+        }
+    }
+    let mut ready: BTreeSet<usize> = (0..operations.len()).filter(|&i| waiting_on[i] == 0).collect();
     let mut created: HashMap<String, String> = HashMap::new();
     let mut failed: HashSet<String> = HashSet::new();
     let mut results: Vec<Option<OperationResult>> = operations.iter().map(|_| None).collect();
     let mut errors = 0;
-    loop {
-        let mut progressed = false;
-        for (i, op) in operations.iter().enumerate() {
-            if results[i].is_some() || fail_on_errors.is_some_and(|limit| errors >= limit) {
-                continue;
-            }
-            let refs = &references[i];
-            let waiting = refs
-                .iter()
-                .any(|r| !created.contains_key(r) && defined.get(r).is_some_and(|&j| j != i && results[j].is_none()));
-            if waiting {
-                continue;
-            }
-            progressed = true;
-            let result = match refs.iter().find(|r| !created.contains_key(*r)) {
-                Some(missing) => unresolved(op, missing, failed.contains(missing.as_str())),
-                None => execute(router, base_url, headers, op, &created).await,
-            };
-            let ok = result.status.starts_with('2');
-            match (&op.bulk_id, ok, op.method == Method::POST) {
-                (Some(b), true, true) => {
-                    if let Some(id) = result.location.as_deref().and_then(|l| l.rsplit('/').next()) {
-                        created.insert(b.clone(), id.to_string());
-                    }
-                }
-                (Some(b), false, _) => {
-                    failed.insert(b.clone());
-                }
-                _ => {}
-            }
-            if !ok {
-                errors += 1;
-            }
-            results[i] = Some(result);
-        }
-        if !progressed {
+    while let Some(i) = ready.pop_first() {
+        if fail_on_errors.is_some_and(|limit| errors >= limit) {
             break;
         }
+        let op = &operations[i];
+        // A reference no operation defines (or the operation's own) cannot resolve.
+        let result = match references[i].iter().find(|r| !created.contains_key(*r)) {
+            Some(missing) => unresolved(op, missing, failed.contains(missing.as_str())),
+            None => execute(router, base_url, headers, op, &created).await,
+        };
+        let ok = result.status.starts_with('2');
+        match (&op.bulk_id, ok, op.method == Method::POST) {
+            (Some(b), true, true) => {
+                if let Some(id) = result.location.as_deref().and_then(|l| l.rsplit('/').next()) {
+                    created.insert(b.clone(), id.to_string());
+                }
+            }
+            (Some(b), false, _) => {
+                failed.insert(b.clone());
+            }
+            _ => {}
+        }
+        if !ok {
+            errors += 1;
+        }
+        results[i] = Some(result);
+        for &d in &dependents[i] {
+            waiting_on[d] -= 1;
+            if waiting_on[d] == 0 {
+                ready.insert(d);
+            }
+        }
     }
-    // Whatever is left waits on a cycle, unless failOnErrors stopped the run.
+    // Whatever never became ready waits on a cycle, unless failOnErrors stopped the run.
     let stopped = fail_on_errors.is_some_and(|limit| errors >= limit);
     results
         .into_iter()

@@ -129,21 +129,57 @@ async fn bulk_limits_and_malformed_requests_are_refused_whole(backend: Backend) 
         let response = app.send(Method::POST, "/Bulk", Some(&app.token), Some(&bad)).await;
         assert_scim_error(response, StatusCode::BAD_REQUEST, Some("invalidValue")).await;
     }
-    let anonymous = app
-        .send(
-            Method::POST,
-            "/Bulk",
-            None,
-            Some(&request(
-                json!([{"method": "POST", "path": "/Users", "bulkId": "a", "data": {"userName": "anon@x"}}]),
-            )),
-        )
-        .await;
-    let body: Value = anonymous.json().await.unwrap();
-    assert_eq!(
-        body["Operations"][0]["status"], "401",
-        "each operation is authenticated: {body}"
-    );
+}
+
+/// The token is checked before the body is read: a bad one is refused whole, even with a
+/// body that would be 400 or 413, and a token that may not write gets 403.
+async fn bulk_authenticates_before_it_reads_or_replays_anything(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let valid = request(json!([{"method": "POST", "path": "/Users", "bulkId": "a", "data": {"userName": "anon@x"}}]));
+    let malformed = json!({"Operations": "nope"});
+    for (token, body) in [(None, &valid), (Some("idsync_unknown"), &valid), (None, &malformed)] {
+        let response = app.send(Method::POST, "/Bulk", token, Some(body)).await;
+        assert_scim_error(response, StatusCode::UNAUTHORIZED, None).await;
+    }
+    let reader = app.new_token(idsync_storage::records::Scope::Read).await;
+    let response = app.send(Method::POST, "/Bulk", Some(&reader), Some(&valid)).await;
+    let error = assert_scim_error(response, StatusCode::FORBIDDEN, None).await;
+    assert!(error["detail"].as_str().unwrap().contains("scim scope"), "{error}");
+    assert_eq!(app.get_json("/Users").await["totalResults"], 0, "nothing ran");
+}
+
+/// 300 operations, each referring to the next one's bulkId: they run last to first.
+async fn a_long_chain_of_bulk_ids_in_reverse_order_resolves(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let ext = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    let n = 300;
+    let operations: Vec<Value> = (0..n)
+        .map(|k| {
+            let mut data = json!({"userName": format!("chain{k}@bulk.example")});
+            if k + 1 < n {
+                data[ext] = json!({"manager": {"value": format!("bulkId:u{}", k + 1)}});
+            }
+            json!({"method": "POST", "path": "/Users", "bulkId": format!("u{k}"), "data": data})
+        })
+        .collect();
+    let (status, response) = bulk(&app, &request(json!(operations))).await;
+    assert_eq!(status, StatusCode::OK);
+    let ops = response["Operations"].as_array().unwrap();
+    assert_eq!(ops.len(), n);
+    assert!(ops.iter().all(|op| op["status"] == "201"), "{response}");
+    let id = |k: usize| {
+        ops[k]["location"]
+            .as_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    for k in [0, 150, n - 2] {
+        let user = app.get_json(&format!("/Users/{}", id(k))).await;
+        assert_eq!(user[ext]["manager"]["value"], id(k + 1), "operation {k}");
+    }
 }
 
 on_both_backends!(
@@ -151,4 +187,6 @@ on_both_backends!(
     fail_on_errors_stops_processing_after_that_many_failures,
     unresolvable_and_circular_bulk_ids_are_409,
     bulk_limits_and_malformed_requests_are_refused_whole,
+    bulk_authenticates_before_it_reads_or_replays_anything,
+    a_long_chain_of_bulk_ids_in_reverse_order_resolves,
 );

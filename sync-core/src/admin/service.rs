@@ -67,7 +67,7 @@ pub fn token_to_proto(t: &TokenRecord) -> TokenInfo {
     }
 }
 
-fn scope_to_proto(s: Scope) -> TokenScope {
+pub(crate) fn scope_to_proto(s: Scope) -> TokenScope {
     match s {
         Scope::Scim => TokenScope::Scim,
         Scope::Read => TokenScope::Read,

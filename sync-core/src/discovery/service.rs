@@ -10,12 +10,14 @@ use idsync_proto::v1::discovery_server::Discovery;
 use idsync_proto::v1::{
     GetResourceTypeRequest, GetSchemaRequest, GetServiceProviderConfigRequest, ListResourceTypesRequest,
     ListResourceTypesResponse, ListSchemasRequest, ListSchemasResponse, ResourceType, Schema, ServiceProviderConfig,
+    WhoAmIRequest, WhoAmIResponse,
 };
 use idsync_storage::records::Scope;
 use tonic::metadata::MetadataMap;
 use tonic::{Request, Response, Status};
 
 use crate::Core;
+use crate::admin::service::scope_to_proto;
 
 const ANY_SCOPE: &[Scope] = &[Scope::Scim, Scope::Read, Scope::Admin];
 
@@ -39,6 +41,15 @@ impl DiscoveryService {
 
 #[tonic::async_trait]
 impl Discovery for DiscoveryService {
+    async fn who_am_i(&self, request: Request<WhoAmIRequest>) -> Result<Response<WhoAmIResponse>, Status> {
+        let caller = self.core.authorize(request.metadata(), ANY_SCOPE).await?;
+        Ok(Response::new(WhoAmIResponse {
+            tenant_id: caller.tenant_id,
+            token_id: caller.token_id,
+            scope: scope_to_proto(caller.scope) as i32,
+        }))
+    }
+
     async fn get_service_provider_config(
         &self,
         request: Request<GetServiceProviderConfigRequest>,
