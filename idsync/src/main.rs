@@ -145,6 +145,7 @@ async fn run(cli: Cli) -> Result<()> {
                 grpc_listen: Some(settings.grpc_listen),
                 public_url: settings.public_url.clone(),
                 core: settings.core_settings(),
+                store: settings.store.clone(),
                 max_body_bytes: settings.max_body_bytes,
                 bulk_max_operations: settings.bulk_max_operations,
                 shield: settings.shield,
@@ -174,6 +175,7 @@ async fn run(cli: Cli) -> Result<()> {
                 grpc_listen: settings.grpc_listen,
                 metrics_listen: settings.metrics_listen,
                 core: settings.core_settings(),
+                store: settings.store.clone(),
             })
             .await?;
             tracing::info!(grpc = %running.grpc_addr, ops = ?running.ops_addr, "idsync core serving");
@@ -219,7 +221,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Migrate => {
             let settings = Settings::load(&cli.global, CommandOverrides::default())?;
-            node::open_store_for_command(&settings.database_url).await?;
+            node::open_store_for_command(&settings.database_url, settings.store.clone()).await?;
             eprintln!("database is up to date");
             Ok(())
         }

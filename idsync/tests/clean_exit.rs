@@ -11,11 +11,12 @@
 mod support;
 
 use std::net::TcpListener;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use idsync_storage::test_util::TestDb;
+use support::process::{start, start_logging, words};
 use support::{BIN, describe, explain, killed_by_signal};
 
 /// Runs of each of the two busiest one-shot commands on PostgreSQL.
@@ -65,10 +66,6 @@ fn run_many(runs: usize, database_url: &str, args_of: impl Fn(usize) -> Vec<Stri
         }
     });
     failures.into_inner().unwrap()
-}
-
-fn words(s: &str) -> Vec<String> {
-    s.split_whitespace().map(str::to_owned).collect()
 }
 
 fn assert_all_clean(what: &str, runs: usize, failures: &[String]) {
@@ -142,87 +139,6 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// An idsync process under test, killed if the test ends early.
-struct Process {
-    what: &'static str,
-    child: Child,
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(what: &'static str, args: &[String], database_url: &str) -> Process {
-    let child = idsync_command(args, database_url, "warn")
-        .spawn()
-        .expect("idsync starts");
-    Process { what, child }
-}
-
-/// `idsync args` on `database_url`, logging at `log_level`, its stdout discarded.
-fn idsync_command(args: &[String], database_url: &str, log_level: &str) -> Command {
-    let mut command = Command::new(BIN);
-    command
-        .args(args)
-        .env("IDSYNC_DATABASE_URL", database_url)
-        .env("IDSYNC_LOG", log_level)
-        .stdout(Stdio::null());
-    command
-}
-
-impl Process {
-    /// Waits until `url` answers 200. `/readyz` asks the database, so the pool has just
-    /// lent out a connection and may be opening a replacement when a signal arrives.
-    async fn ready(&mut self, client: &reqwest::Client, url: &str) -> Result<(), String> {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(r) = client.get(url).send().await
-                && r.status().is_success()
-            {
-                return Ok(());
-            }
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return Err(format!("{} ended before it was ready: {}", self.what, describe(status)));
-            }
-            if Instant::now() > deadline {
-                return Err(format!("{} was not ready within 30 s", self.what));
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// Sends `signal` (`TERM` or `INT`) and waits for a clean exit.
-    async fn stop(mut self, signal: &str) -> Result<(), String> {
-        let sent = Command::new("kill")
-            .args([format!("-{signal}"), self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(sent.success(), "kill -{signal}");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            if Instant::now() > deadline {
-                return Err(format!("{} did not stop within 20 s of SIG{signal}", self.what));
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        };
-        if status.success() && !killed_by_signal(status) {
-            Ok(())
-        } else {
-            Err(format!(
-                "{} stopped by SIG{signal} ended with {}",
-                self.what,
-                describe(status)
-            ))
-        }
-    }
-}
-
 fn addr(port: u16) -> String {
     format!("127.0.0.1:{port}")
 }
@@ -238,36 +154,6 @@ async fn serve_once(database_url: &str, client: &reqwest::Client, signal: &str) 
     let ready = serve.ready(client, &format!("http://{http}/readyz")).await;
     let stopped = serve.stop(signal).await;
     ready.and(stopped)
-}
-
-/// Starts `idsync args` with INFO logs on a pipe, and waits for the HTTP address its
-/// `… serving` line names; the rest of stderr is drained in the background.
-fn start_logging(what: &'static str, args: &[String], database_url: &str) -> Result<(Process, String), String> {
-    let mut child = idsync_command(args, database_url, "info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("idsync starts");
-    let stderr = child.stderr.take().expect("stderr is piped");
-    let process = Process { what, child };
-    let (found, address) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead as _;
-        let mut found = Some(found);
-        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
-            let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) else {
-                continue;
-            };
-            if let Some(http) = event["fields"]["http"].as_str()
-                && let Some(found) = found.take()
-            {
-                let _ = found.send(http.to_owned());
-            }
-        }
-    });
-    match address.recv_timeout(Duration::from_secs(30)) {
-        Ok(http) => Ok((process, http)),
-        Err(_) => Err(format!("{what} named no HTTP address within 30 s")),
-    }
 }
 
 /// Whether `pid` catches SIGINT and SIGTERM (`SigCgt` in `/proc/<pid>/status`).

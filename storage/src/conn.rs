@@ -17,6 +17,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::{DbResultExt, StorageError};
 use crate::gate::ConnectGate;
+use crate::store::{SqliteSynchronous, StoreOptions};
 
 pub(crate) const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub(crate) const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -99,16 +100,40 @@ impl DatabaseUrl {
         })
     }
 
-    /// Creates the SQLite file's folder if it is missing.
+    /// Creates the SQLite file's folder (mode 0700) and the file itself (mode 0600)
+    /// when they are missing, so that only the service's user can read tokens' hashes
+    /// and identity data. SQLite gives its `-wal` and `-shm` files the database file's
+    /// mode. Existing files and folders are left as they are.
     pub(crate) fn ensure_parent_dir(&self) -> Result<(), StorageError> {
-        let Some(parent) = self.sqlite_path.as_deref().and_then(|p| p.parent()) else {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        let Some(path) = self.sqlite_path.as_deref() else {
             return Ok(());
         };
-        if parent.as_os_str().is_empty() || parent.exists() {
-            return Ok(());
+        if let Some(parent) = path.parent()
+            && !parent.as_os_str().is_empty()
+            && !parent.exists()
+        {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(parent)
+                .map_err(|e| {
+                    StorageError::Config(format!("cannot create the database folder {}: {e}", parent.display()))
+                })?;
         }
-        std::fs::create_dir_all(parent)
-            .map_err(|e| StorageError::Config(format!("cannot create the database folder {}: {e}", parent.display())))
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            Err(e) => Err(StorageError::Config(format!(
+                "cannot create the database file {}: {e}",
+                path.display()
+            ))),
+        }
     }
 }
 
@@ -133,7 +158,7 @@ fn file_uri_path(rest: &str) -> String {
 #[derive(Debug, Clone)]
 pub(crate) struct AnyManager {
     url: DatabaseUrl,
-    busy_timeout: Duration,
+    session: SessionSettings,
     /// Connections of the SQLite read pool refuse writes (`PRAGMA query_only`), so a
     /// write can never bypass the single writer.
     read_only: bool,
@@ -142,10 +167,15 @@ pub(crate) struct AnyManager {
 }
 
 impl AnyManager {
-    pub(crate) fn new(url: DatabaseUrl, busy_timeout: Duration, read_only: bool, gate: Arc<ConnectGate>) -> AnyManager {
+    pub(crate) fn new(
+        url: DatabaseUrl,
+        session: SessionSettings,
+        read_only: bool,
+        gate: Arc<ConnectGate>,
+    ) -> AnyManager {
         AnyManager {
             url,
-            busy_timeout,
+            session,
             read_only,
             gate,
         }
@@ -158,32 +188,73 @@ impl AnyManager {
         match self.url.backend {
             Backend::Postgres => {
                 keep_openssl_alive_until_exit();
-                PgConnection::establish(&self.url.url)
-                    .map(AnyConnection::Postgresql)
-                    .map_err(diesel::r2d2::Error::ConnectionError)
+                let mut conn = PgConnection::establish(&self.url.url).map_err(diesel::r2d2::Error::ConnectionError)?;
+                prepare_postgres(&mut conn, &self.session).map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(AnyConnection::Postgresql(conn))
             }
             Backend::Sqlite => {
                 let mut conn =
                     SqliteConnection::establish(&self.url.url).map_err(diesel::r2d2::Error::ConnectionError)?;
-                prepare_sqlite(&mut conn, self.busy_timeout, self.read_only)
-                    .map_err(diesel::r2d2::Error::QueryError)?;
+                prepare_sqlite(&mut conn, &self.session, self.read_only).map_err(diesel::r2d2::Error::QueryError)?;
                 Ok(AnyConnection::Sqlite(conn))
             }
         }
     }
 }
 
+/// What every connection of a store is set to when it opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SessionSettings {
+    sqlite_busy_timeout: Duration,
+    sqlite_synchronous: SqliteSynchronous,
+    pg_statement_timeout: Duration,
+    pg_lock_timeout: Duration,
+}
+
+impl SessionSettings {
+    pub(crate) fn of(options: &StoreOptions) -> SessionSettings {
+        SessionSettings {
+            sqlite_busy_timeout: options.sqlite_busy_timeout,
+            sqlite_synchronous: options.sqlite_synchronous,
+            pg_statement_timeout: options.pg_statement_timeout,
+            pg_lock_timeout: options.pg_lock_timeout,
+        }
+    }
+}
+
+/// Per-connection PostgreSQL settings: no statement runs, and no lock is waited for,
+/// beyond the configured bounds (0 turns either off).
+fn prepare_postgres(conn: &mut PgConnection, session: &SessionSettings) -> QueryResult<()> {
+    conn.batch_execute(&format!(
+        "SET statement_timeout = {}; SET lock_timeout = {};",
+        session.pg_statement_timeout.as_millis(),
+        session.pg_lock_timeout.as_millis(),
+    ))
+}
+
+/// Lifts `statement_timeout` and `lock_timeout` for the rest of the current
+/// PostgreSQL transaction (`SET LOCAL`): for migrations and retention, which may
+/// rightly take long on a large database. Nothing on SQLite.
+pub(crate) fn without_timeouts(conn: &mut AnyConnection) -> Result<(), StorageError> {
+    if let AnyConnection::Postgresql(c) = conn {
+        c.batch_execute("SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0;")
+            .db()?;
+    }
+    Ok(())
+}
+
 /// Per-connection SQLite settings. None of them persist in the file except WAL.
-fn prepare_sqlite(conn: &mut SqliteConnection, busy_timeout: Duration, read_only: bool) -> QueryResult<()> {
+fn prepare_sqlite(conn: &mut SqliteConnection, session: &SessionSettings, read_only: bool) -> QueryResult<()> {
     // busy_timeout first, so that switching to WAL waits for a concurrent opener.
     conn.batch_execute(&format!(
         "PRAGMA busy_timeout = {};
          PRAGMA journal_mode = WAL;
-         PRAGMA synchronous = NORMAL;
+         PRAGMA synchronous = {};
          PRAGMA foreign_keys = ON;
          PRAGMA case_sensitive_like = ON;
          PRAGMA query_only = {};",
-        busy_timeout.as_millis(),
+        session.sqlite_busy_timeout.as_millis(),
+        session.sqlite_synchronous.as_str(),
         if read_only { "ON" } else { "OFF" },
     ))?;
     // `case_sensitive_like` makes LIKE case-sensitive as on PostgreSQL; the filter
@@ -277,6 +348,8 @@ pub(crate) fn run_migrations(conn: &mut AnyConnection) -> Result<Vec<String>, St
         let applied = match conn {
             AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
             AnyConnection::Postgresql(c) => {
+                c.batch_execute("SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0;")
+                    .db()?;
                 diesel::sql_query(format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
                     .execute(c)
                     .db()?;

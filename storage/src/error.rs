@@ -72,7 +72,7 @@ fn from_database(kind: DatabaseErrorKind, info: &(dyn DatabaseErrorInformation +
         DatabaseErrorKind::ClosedConnection
         | DatabaseErrorKind::UnableToSendCommand
         | DatabaseErrorKind::SerializationFailure => StorageError::Unavailable(info.message().to_owned()),
-        _ if is_busy(info.message()) || is_deadlock(info.message()) => {
+        _ if is_busy(info.message()) || is_deadlock(info.message()) || is_timeout(info.message()) => {
             StorageError::Unavailable(info.message().to_owned())
         }
         // Defence in depth behind `crate::text`: PostgreSQL's refusals of NUL
@@ -98,6 +98,13 @@ pub(crate) fn stale_or_missing(current_version: Result<Option<i64>, StorageError
 
 /// PostgreSQL aborted the transaction to break a lock cycle (SQLSTATE 40P01, which diesel
 /// does not classify): transient, the client may retry.
+/// PostgreSQL's `lock_timeout` and `statement_timeout` (SQLSTATE 55P03, 57014): the
+/// database is too busy for this call now, which a retry may not be.
+fn is_timeout(message: &str) -> bool {
+    message.starts_with("canceling statement due to lock timeout")
+        || message.starts_with("canceling statement due to statement timeout")
+}
+
 fn is_deadlock(message: &str) -> bool {
     message.contains("deadlock detected")
 }

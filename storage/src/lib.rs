@@ -87,4 +87,6 @@ pub use conn::Backend;
 pub use error::StorageError;
 pub use feed::{ChangeEvent, ChangeRecord, FeedBounds, NewChange};
 pub use log::{AttributeNames, LogOperation, LogOutcome, LogQuery, LogRecord};
-pub use store::{PoolObserver, PoolState, READ_POOL, SHARED_POOL, Store, StoreOptions, Tx, WRITE_POOL};
+pub use store::{
+    PoolObserver, PoolState, READ_POOL, SHARED_POOL, SqliteSynchronous, Store, StoreOptions, Tx, WRITE_POOL,
+};

@@ -237,6 +237,7 @@ impl Tx<'_> {
     /// One tenant at a time, through the `(tenant_id, at_us, id)` index its listing
     /// uses: a second index on `at_us` alone would cost every write one more B-tree.
     pub fn prune_log(&mut self, before_us: i64) -> Result<u64, StorageError> {
+        crate::conn::without_timeouts(self.conn)?;
         let mut pruned = 0;
         for tenant_id in self.tenant_ids()? {
             let old = log::table

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 pub use pool::{PoolObserver, PoolState, READ_POOL, SHARED_POOL, WRITE_POOL};
 
-use crate::conn::{self, AnyConnection, AnyManager, Backend, DatabaseUrl, TxMode};
+use crate::conn::{self, AnyConnection, AnyManager, Backend, DatabaseUrl, SessionSettings, TxMode};
 use crate::error::{StorageError, from_pool};
 use crate::gate::ConnectGate;
 #[cfg(test)]
@@ -29,6 +29,37 @@ pub struct StoreOptions {
     pub connection_timeout: Duration,
     /// How long SQLite waits on a lock held by another process before it gives up.
     pub sqlite_busy_timeout: Duration,
+    /// How SQLite syncs its write-ahead log (see [`SqliteSynchronous`]).
+    pub sqlite_synchronous: SqliteSynchronous,
+    /// PostgreSQL's `statement_timeout` on every connection: a statement running longer
+    /// is cancelled (and its call answers 503). Migrations and retention run without it.
+    pub pg_statement_timeout: Duration,
+    /// PostgreSQL's `lock_timeout` on every connection: a statement waiting longer for a
+    /// row or table lock gives up (503) rather than queueing behind a stuck writer.
+    pub pg_lock_timeout: Duration,
+}
+
+/// SQLite's `synchronous` setting in WAL mode, i.e. what a commit survives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SqliteSynchronous {
+    /// The WAL is synced at checkpoints, not at each commit: a committed write survives
+    /// the process crashing (or `kill -9`), but the last commits before a power loss or
+    /// an operating-system crash may be lost (the database stays consistent).
+    #[default]
+    Normal,
+    /// The WAL is synced at every commit: a committed write survives power loss too, at
+    /// the cost of an fsync per write.
+    Full,
+}
+
+impl SqliteSynchronous {
+    /// The PRAGMA value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SqliteSynchronous::Normal => "NORMAL",
+            SqliteSynchronous::Full => "FULL",
+        }
+    }
 }
 
 impl Default for StoreOptions {
@@ -38,6 +69,9 @@ impl Default for StoreOptions {
             min_idle: Some(1),
             connection_timeout: Duration::from_secs(5),
             sqlite_busy_timeout: Duration::from_secs(5),
+            sqlite_synchronous: SqliteSynchronous::Normal,
+            pg_statement_timeout: Duration::from_secs(30),
+            pg_lock_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -86,7 +120,7 @@ impl Store {
         let backend = url.backend;
 
         let gate = Arc::new(ConnectGate::default());
-        let bootstrap = AnyManager::new(url.clone(), options.sqlite_busy_timeout, false, gate.clone());
+        let bootstrap = AnyManager::new(url.clone(), SessionSettings::of(&options), false, gate.clone());
         let mut first = conn::connect_once(&bootstrap)?;
         let applied = conn::run_migrations(&mut first)?;
         if !applied.is_empty() {
@@ -126,7 +160,7 @@ impl Store {
                 (pool.clone(), pool)
             }
             Backend::Sqlite => {
-                let readers = AnyManager::new(url, options.sqlite_busy_timeout, true, gate.clone());
+                let readers = AnyManager::new(url, SessionSettings::of(&options), true, gate.clone());
                 (
                     pool(READ_POOL, readers, options.max_connections, options.min_idle)?,
                     pool(WRITE_POOL, bootstrap, 1, Some(1))?,
@@ -153,7 +187,7 @@ impl Store {
         url.ensure_parent_dir()?;
         let backend = url.backend;
         let gate = Arc::new(ConnectGate::default());
-        let manager = AnyManager::new(url, options.sqlite_busy_timeout, false, gate.clone());
+        let manager = AnyManager::new(url, SessionSettings::of(&options), false, gate.clone());
         let mut conn = conn::connect_once(&manager)?;
         let applied = conn::run_migrations(&mut conn)?;
         if !applied.is_empty() {

@@ -177,6 +177,7 @@ async fn measure(mode: &str) -> Result<()> {
         grpc_listen: None,
         public_url: None,
         core: CoreSettings::default(),
+        store: idsync_storage::StoreOptions::default(),
         max_body_bytes: 1024 * 1024,
         bulk_max_operations: 1000,
         shield: idsync_tests::ShieldSettings::default(),

@@ -531,6 +531,7 @@ async fn start_node(database_url: &str, core: CoreSettings, shield: ShieldSettin
         grpc_listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
         public_url: None,
         core,
+        store: idsync_storage::StoreOptions::default(),
         max_body_bytes: 1024 * 1024,
         bulk_max_operations: 1000,
         shield,

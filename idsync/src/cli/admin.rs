@@ -63,7 +63,7 @@ fn when(us: Option<i64>) -> String {
 
 /// Runs a tenant subcommand.
 pub async fn tenant(cmd: TenantCommand, settings: &Settings) -> Result<()> {
-    let store = node::open_store_for_command(&settings.database_url).await?;
+    let store = node::open_store_for_command(&settings.database_url, settings.store.clone()).await?;
     let server_url = settings.public_url_or(settings.listen);
     let tenant_public_url = settings.public_url.clone();
     tokio::task::spawn_blocking(move || -> Result<()> {
@@ -92,7 +92,7 @@ pub async fn tenant(cmd: TenantCommand, settings: &Settings) -> Result<()> {
 
 /// Runs a token subcommand.
 pub async fn token(cmd: TokenCommand, settings: &Settings) -> Result<()> {
-    let store = node::open_store_for_command(&settings.database_url).await?;
+    let store = node::open_store_for_command(&settings.database_url, settings.store.clone()).await?;
     tokio::task::spawn_blocking(move || -> Result<()> {
         match cmd {
             TokenCommand::Create {

@@ -68,6 +68,7 @@ pub struct Settings {
     pub log_retention: Duration,
     pub tenant_rate: Option<idsync_core::TenantRate>,
     pub shield: idsync_gateway::ShieldSettings,
+    pub store: idsync_storage::StoreOptions,
 }
 
 /// The TOML file; every key optional.
@@ -93,6 +94,17 @@ struct FileConfig {
     max_in_flight: Option<usize>,
     auth_failure_burst: Option<u32>,
     auth_failures_per_minute: Option<u32>,
+    sqlite_synchronous: Option<Synchronous>,
+    pg_statement_timeout_secs: Option<u64>,
+    pg_lock_timeout_secs: Option<u64>,
+}
+
+/// `sqlite_synchronous` in the TOML file.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Synchronous {
+    Normal,
+    Full,
 }
 
 /// Flags that only some subcommands have.
@@ -111,6 +123,7 @@ impl Settings {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
         };
+        let store = store_options(&file);
         let data_dir = global
             .data_dir
             .clone()
@@ -164,6 +177,7 @@ impl Settings {
                         .unwrap_or(default.auth_failures_per_minute),
                 }
             },
+            store,
         };
         if settings.shield.max_in_flight == 0 {
             anyhow::bail!("max_in_flight must be at least 1");
@@ -191,6 +205,24 @@ impl Settings {
             tenant_rate: self.tenant_rate,
             ..idsync_core::CoreSettings::default()
         }
+    }
+}
+
+/// How the database is opened, from the file's keys.
+fn store_options(file: &FileConfig) -> idsync_storage::StoreOptions {
+    let defaults = idsync_storage::StoreOptions::default();
+    idsync_storage::StoreOptions {
+        sqlite_synchronous: match file.sqlite_synchronous {
+            Some(Synchronous::Full) => idsync_storage::SqliteSynchronous::Full,
+            Some(Synchronous::Normal) | None => idsync_storage::SqliteSynchronous::Normal,
+        },
+        pg_statement_timeout: file
+            .pg_statement_timeout_secs
+            .map_or(defaults.pg_statement_timeout, Duration::from_secs),
+        pg_lock_timeout: file
+            .pg_lock_timeout_secs
+            .map_or(defaults.pg_lock_timeout, Duration::from_secs),
+        ..defaults
     }
 }
 
@@ -239,5 +271,19 @@ mod tests {
         assert_eq!(rate(Some(40), Some(45)), Some((40, 45)));
         assert_eq!(rate(None, Some(1000)), Some((250, 1000)));
         assert!(tenant_rate(Some(5), Some(0)).is_err());
+    }
+
+    #[test]
+    fn database_keys_reach_the_store_options() {
+        let defaults = store_options(&FileConfig::default());
+        assert_eq!(defaults, idsync_storage::StoreOptions::default());
+        let file: FileConfig =
+            toml::from_str("sqlite_synchronous = \"full\"\npg_statement_timeout_secs = 5\npg_lock_timeout_secs = 0\n")
+                .unwrap();
+        let options = store_options(&file);
+        assert_eq!(options.sqlite_synchronous, idsync_storage::SqliteSynchronous::Full);
+        assert_eq!(options.pg_statement_timeout, Duration::from_secs(5));
+        assert_eq!(options.pg_lock_timeout, Duration::ZERO);
+        assert!(toml::from_str::<FileConfig>("sqlite_synchronous = \"off\"").is_err());
     }
 }

@@ -29,7 +29,7 @@ pub struct LogArgs {
 /// Prints the log.
 pub async fn log(args: LogArgs, settings: &Settings) -> Result<()> {
     let since_us = args.since.as_deref().map(parse_since).transpose()?;
-    let store = node::open_store_for_command(&settings.database_url).await?;
+    let store = node::open_store_for_command(&settings.database_url, settings.store.clone()).await?;
     tokio::task::spawn_blocking(move || -> Result<()> {
         let tenant = admin::tenant_by_name(&store, &args.tenant)?;
         let query = LogQuery {

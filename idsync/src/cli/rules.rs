@@ -84,7 +84,7 @@ pub enum RulesCommand {
 
 /// Runs a rules subcommand.
 pub async fn rules(cmd: RulesCommand, settings: &Settings) -> Result<()> {
-    let store = node::open_store_for_command(&settings.database_url).await?;
+    let store = node::open_store_for_command(&settings.database_url, settings.store.clone()).await?;
     tokio::task::spawn_blocking(move || -> Result<()> {
         match cmd {
             RulesCommand::Show { tenant } => {

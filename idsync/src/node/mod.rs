@@ -47,6 +47,8 @@ pub struct NodeConfig {
     pub public_url: Option<String>,
     /// Core tunables.
     pub core: CoreSettings,
+    /// How the database is opened (pool, SQLite sync, PostgreSQL timeouts).
+    pub store: StoreOptions,
     /// Largest accepted request body.
     pub max_body_bytes: usize,
     /// Most operations in one `/Bulk` request.
@@ -66,6 +68,8 @@ pub struct CoreConfig {
     pub metrics_listen: Option<SocketAddr>,
     /// Core tunables.
     pub core: CoreSettings,
+    /// How the database is opened (pool, SQLite sync, PostgreSQL timeouts).
+    pub store: StoreOptions,
 }
 
 /// What a gateway on its own needs.
@@ -86,25 +90,25 @@ pub struct GatewayConfig {
 }
 
 /// Opens (and migrates) the database, failing fast if it cannot be reached.
-pub async fn open_store(database_url: &str) -> Result<Store> {
+pub async fn open_store(database_url: &str, options: StoreOptions) -> Result<Store> {
     let url = database_url.to_string();
-    tokio::task::spawn_blocking(move || Store::open(&url, StoreOptions::default()))
+    tokio::task::spawn_blocking(move || Store::open(&url, options))
         .await?
         .with_context(|| format!("opening database {}", redact(database_url)))
 }
 
 /// Opens (and migrates) the database on one connection, for a one-shot command: no
 /// pool, so no background thread is left talking to the database when it exits.
-pub async fn open_store_for_command(database_url: &str) -> Result<Store> {
+pub async fn open_store_for_command(database_url: &str, options: StoreOptions) -> Result<Store> {
     let url = database_url.to_string();
-    tokio::task::spawn_blocking(move || Store::open_single(&url, StoreOptions::default()))
+    tokio::task::spawn_blocking(move || Store::open_single(&url, options))
         .await?
         .with_context(|| format!("opening database {}", redact(database_url)))
 }
 
 /// Starts gateway and core in this process.
 pub async fn start_single_node(config: NodeConfig) -> Result<RunningNode> {
-    let store = open_store(&config.database_url).await?;
+    let store = open_store(&config.database_url, config.store.clone()).await?;
     let boot_store = store.clone();
     let bootstrap = tokio::task::spawn_blocking(move || admin::bootstrap_if_empty(&boot_store)).await??;
     // The gateway serves /Bulk; the core advertises it. One source for both.
@@ -150,7 +154,7 @@ pub async fn start_single_node(config: NodeConfig) -> Result<RunningNode> {
 
 /// Starts a core on its own: gRPC, and metrics and health when asked.
 pub async fn start_core(config: CoreConfig) -> Result<RunningCore> {
-    let store = open_store(&config.database_url).await?;
+    let store = open_store(&config.database_url, config.store.clone()).await?;
     let core = Core::new(store.clone(), config.core);
     let mut services = Services::new(Some(store.clone()), Some(core.clone()));
     let listener = bind(config.grpc_listen, "gRPC").await?;

@@ -62,3 +62,5 @@ fn signal_name(signal: i32) -> (&'static str, &'static str) {
         _ => ("unknown signal", "see `man 7 signal`"),
     }
 }
+
+pub mod process;

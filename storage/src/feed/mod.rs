@@ -343,6 +343,7 @@ impl Tx<'_> {
     /// costs every write a B-tree. Queued events are left for the sealer: they are
     /// numbered first.
     pub fn prune_changes(&mut self, before_us: i64) -> Result<u64, StorageError> {
+        crate::conn::without_timeouts(self.conn)?;
         let mut pruned = 0;
         for tenant_id in self.tenant_ids()? {
             let first_kept: Option<i64> = changes::table

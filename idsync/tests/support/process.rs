@@ -1,0 +1,126 @@
+//! Running `idsync serve` (and its siblings) as child processes: started with their logs
+//! on a pipe, ready when they answer, stopped by a signal, killed if a test ends early.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::{BIN, describe, killed_by_signal};
+
+/// Splits a command line on whitespace.
+pub fn words(s: &str) -> Vec<String> {
+    s.split_whitespace().map(str::to_owned).collect()
+}
+
+/// An idsync process under test, killed if the test ends early.
+pub struct Process {
+    /// What it is, for messages.
+    pub what: &'static str,
+    /// The child process.
+    pub child: Child,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `idsync args` on `database_url`, logging warnings only.
+pub fn start(what: &'static str, args: &[String], database_url: &str) -> Process {
+    let child = idsync_command(args, database_url, "warn")
+        .spawn()
+        .expect("idsync starts");
+    Process { what, child }
+}
+
+/// `idsync args` on `database_url`, logging at `log_level`, its stdout discarded.
+pub fn idsync_command(args: &[String], database_url: &str, log_level: &str) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .env("IDSYNC_DATABASE_URL", database_url)
+        .env("IDSYNC_LOG", log_level)
+        .stdout(Stdio::null());
+    command
+}
+
+impl Process {
+    /// Waits until `url` answers 200. `/readyz` asks the database, so the pool has just
+    /// lent out a connection and may be opening a replacement when a signal arrives.
+    pub async fn ready(&mut self, client: &reqwest::Client, url: &str) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(r) = client.get(url).send().await
+                && r.status().is_success()
+            {
+                return Ok(());
+            }
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Err(format!("{} ended before it was ready: {}", self.what, describe(status)));
+            }
+            if Instant::now() > deadline {
+                return Err(format!("{} was not ready within 30 s", self.what));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Sends `signal` (`TERM` or `INT`) and waits for a clean exit.
+    pub async fn stop(mut self, signal: &str) -> Result<(), String> {
+        let sent = Command::new("kill")
+            .args([format!("-{signal}"), self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -{signal}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                return Err(format!("{} did not stop within 20 s of SIG{signal}", self.what));
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        if status.success() && !killed_by_signal(status) {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} stopped by SIG{signal} ended with {}",
+                self.what,
+                describe(status)
+            ))
+        }
+    }
+}
+
+/// Starts `idsync args` with INFO logs on a pipe, and waits for the HTTP address its
+/// `… serving` line names; the rest of stderr is drained in the background.
+pub fn start_logging(what: &'static str, args: &[String], database_url: &str) -> Result<(Process, String), String> {
+    let mut child = idsync_command(args, database_url, "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("idsync starts");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let process = Process { what, child };
+    let (found, address) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead as _;
+        let mut found = Some(found);
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) else {
+                continue;
+            };
+            if let Some(http) = event["fields"]["http"].as_str()
+                && let Some(found) = found.take()
+            {
+                let _ = found.send(http.to_owned());
+            }
+        }
+    });
+    match address.recv_timeout(Duration::from_secs(30)) {
+        Ok(http) => Ok((process, http)),
+        Err(_) => Err(format!("{what} named no HTTP address within 30 s")),
+    }
+}
