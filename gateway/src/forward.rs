@@ -8,6 +8,7 @@
 //! child; it passes through verbatim only when tracing is off.
 
 use std::convert::Infallible;
+use std::time::{Duration, Instant};
 
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
@@ -16,20 +17,24 @@ use axum::http::request::Parts;
 use tonic::Extensions;
 use tonic::metadata::{AsciiMetadataValue, MetadataMap};
 
+use crate::shield::RequestDeadline;
+
 /// `x-request-id`: set by the gateway when the client sent none, echoed on the response.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Headers copied into gRPC metadata under the same (lowercase) names.
 const FORWARDED: [&str; 4] = ["authorization", "x-request-id", "traceparent", "tracestate"];
 
-/// The metadata every call to sync-core carries, taken from the HTTP request.
-pub(crate) struct Forwarded(MetadataMap);
+/// The metadata every call to sync-core carries, taken from the HTTP request, and the
+/// request's deadline.
+pub(crate) struct Forwarded(MetadataMap, Option<Instant>);
 
 impl<S: Send + Sync> FromRequestParts<S> for Forwarded {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Infallible> {
-        Ok(Forwarded::from_headers(&parts.headers))
+        let deadline = parts.extensions.get::<RequestDeadline>().map(|d| d.0);
+        Ok(Forwarded::from_headers(&parts.headers).until(deadline))
     }
 }
 
@@ -51,12 +56,26 @@ impl Forwarded {
                 Err(_) => tracing::debug!(header = name, "header not representable as gRPC metadata; dropped"),
             }
         }
-        Forwarded(metadata)
+        Forwarded(metadata, None)
     }
 
-    /// A request to sync-core carrying `message` and this metadata.
+    /// The same, for a request that must be answered by `deadline`.
+    pub(crate) fn until(self, deadline: Option<Instant>) -> Self {
+        Forwarded(self.0, deadline)
+    }
+
+    /// A request to sync-core carrying `message` and this metadata, with what is left of
+    /// the HTTP request's time as its gRPC deadline (`grpc-timeout`).
     pub(crate) fn request<T>(self, message: T) -> tonic::Request<T> {
-        tonic::Request::from_parts(self.0, Extensions::default(), message)
+        let mut request = tonic::Request::from_parts(self.0, Extensions::default(), message);
+        if let Some(deadline) = self.1 {
+            request.set_timeout(
+                deadline
+                    .saturating_duration_since(Instant::now())
+                    .max(Duration::from_millis(1)),
+            );
+        }
+        request
     }
 }
 
@@ -65,6 +84,24 @@ mod tests {
     use axum::http::HeaderValue;
 
     use super::*;
+
+    #[test]
+    fn the_time_left_of_the_request_becomes_the_grpc_deadline() {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let request = Forwarded::from_headers(&HeaderMap::new())
+            .until(Some(deadline))
+            .request(());
+        let timeout = request
+            .metadata()
+            .get("grpc-timeout")
+            .expect("a deadline")
+            .to_str()
+            .unwrap();
+        let micros: u64 = timeout.strip_suffix('u').expect("in microseconds").parse().unwrap();
+        assert!((4_000_000..=5_000_000).contains(&micros), "{timeout}");
+        let none = Forwarded::from_headers(&HeaderMap::new()).request(());
+        assert!(none.metadata().get("grpc-timeout").is_none());
+    }
 
     #[test]
     fn the_token_request_id_and_trace_context_are_forwarded_verbatim() {

@@ -36,6 +36,7 @@ mod errors;
 mod extract;
 mod forward;
 mod groups;
+mod listen;
 mod normalize;
 pub mod observe;
 mod projection;
@@ -58,7 +59,6 @@ use axum::extract::{DefaultBodyLimit, OriginalUri};
 use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use idsync_proto::v1::discovery_client::DiscoveryClient;
 use idsync_proto::v1::groups_client::GroupsClient;
 use idsync_proto::v1::search_client::SearchClient;
@@ -260,15 +260,8 @@ pub async fn serve(
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, scim_base_url = state.scim_base_url(), "SCIM gateway listening");
     }
-    // Small SCIM answers on keep-alive connections must not wait for Nagle's algorithm.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(error) = tcp.set_nodelay(true) {
-            tracing::debug!(%error, "could not set TCP_NODELAY");
-        }
-    });
-    // The peer's address reaches the handlers, for the throttling of failed logins.
-    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    let header_read_timeout = state.settings().shield.header_read_timeout;
+    listen::serve(listener, app(state), header_read_timeout, shutdown).await
 }
 
 /// `GET /healthz`: the process is up and serving HTTP.

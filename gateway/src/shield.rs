@@ -11,7 +11,14 @@
 //!   Guessing tokens from one address is slowed to that rate; a client with a valid token
 //!   never fails and is never throttled here.
 //!
-//! Both are counted in `idsync.throttled` (`overloaded`, `auth_failures`).
+//! * **Deadlines.** A request not answered within [`ShieldSettings::request_timeout`] is
+//!   answered 504; its calls to sync-core carry what is left of that time as their gRPC
+//!   deadline, so the core stops working for an answer nobody waits for. A client that
+//!   takes longer than [`ShieldSettings::header_read_timeout`] to send its headers is
+//!   disconnected (`listen`).
+//!
+//! Shedding and throttling are counted in `idsync.throttled` (`overloaded`,
+//! `auth_failures`).
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -41,6 +48,10 @@ pub struct ShieldSettings {
     /// Failed authentications an address may have per minute after its burst (0: no
     /// throttling of failures).
     pub auth_failures_per_minute: u32,
+    /// How long a request may take, end to end, before it is answered 504.
+    pub request_timeout: Duration,
+    /// How long a client may take to send a request's headers.
+    pub header_read_timeout: Duration,
 }
 
 impl Default for ShieldSettings {
@@ -49,6 +60,8 @@ impl Default for ShieldSettings {
             max_in_flight: 1024,
             auth_failure_burst: 20,
             auth_failures_per_minute: 10,
+            request_timeout: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -59,6 +72,7 @@ const TRIM_EVERY: u64 = 1024;
 /// The state behind [`shield`].
 pub(crate) struct Shield {
     in_flight: Semaphore,
+    request_timeout: Duration,
     failures: Option<DefaultKeyedRateLimiter<IpAddr>>,
     /// Addresses out of failures, and until when.
     blocked: Cache<IpAddr, Instant>,
@@ -75,6 +89,7 @@ impl Shield {
         });
         Shield {
             in_flight: Semaphore::new(settings.max_in_flight.max(1)),
+            request_timeout: settings.request_timeout,
             failures,
             blocked: Cache::builder()
                 .max_capacity(100_000)
@@ -112,9 +127,15 @@ fn retry_after_secs(wait: Duration) -> u64 {
     wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }
 
+/// When the request being served must be answered by: its handlers' calls to sync-core
+/// carry the time left as their gRPC deadline (`forward::Forwarded`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RequestDeadline(pub(crate) Instant);
+
 /// The middleware: sheds load beyond the in-flight limit, refuses addresses out of
-/// failures, and counts the 401s it lets through.
-pub(crate) async fn shield(State(shield): State<Arc<Shield>>, request: Request, next: Next) -> Response {
+/// failures, answers 504 past the request's deadline, and counts the 401s it lets
+/// through.
+pub(crate) async fn shield(State(shield): State<Arc<Shield>>, mut request: Request, next: Next) -> Response {
     let Ok(_permit) = shield.in_flight.try_acquire() else {
         shield.metrics.throttled(ThrottleReason::Overloaded, None);
         return ApiError::overloaded(1).into_response();
@@ -131,7 +152,13 @@ pub(crate) async fn shield(State(shield): State<Arc<Shield>>, request: Request, 
         )
         .into_response();
     }
-    let response = next.run(request).await;
+    request
+        .extensions_mut()
+        .insert(RequestDeadline(Instant::now() + shield.request_timeout));
+    let Ok(response) = tokio::time::timeout(shield.request_timeout, next.run(request)).await else {
+        tracing::info!(timeout = ?shield.request_timeout, "request not answered within its deadline");
+        return ApiError::deadline_exceeded().into_response();
+    };
     if let Some(ip) = ip
         && response.status() == StatusCode::UNAUTHORIZED
     {
@@ -157,6 +184,7 @@ mod tests {
             max_in_flight: 1,
             auth_failure_burst: 3,
             auth_failures_per_minute: 1,
+            ..ShieldSettings::default()
         });
         let guesser: IpAddr = [192, 0, 2, 1].into();
         let other: IpAddr = [192, 0, 2, 2].into();

@@ -135,6 +135,7 @@ impl ScimType {
 /// | `RESOURCE_EXHAUSTED` | 429 with `Retry-After` |
 /// | `UNIMPLEMENTED` | 501 |
 /// | `UNAVAILABLE` | 503 |
+/// | `DEADLINE_EXCEEDED`, `CANCELLED` | 504: the call's deadline passed (tonic answers an expired `grpc-timeout` with `CANCELLED`) |
 /// | anything else | 500, no internal detail |
 pub fn http_status(code: Code) -> u16 {
     match code {
@@ -148,13 +149,8 @@ pub fn http_status(code: Code) -> u16 {
         Code::ResourceExhausted => 429,
         Code::Unimplemented => 501,
         Code::Unavailable => 503,
-        Code::Cancelled
-        | Code::Unknown
-        | Code::DeadlineExceeded
-        | Code::Aborted
-        | Code::OutOfRange
-        | Code::Internal
-        | Code::DataLoss => 500,
+        Code::DeadlineExceeded | Code::Cancelled => 504,
+        Code::Unknown | Code::Aborted | Code::OutOfRange | Code::Internal | Code::DataLoss => 500,
     }
 }
 
@@ -250,6 +246,8 @@ mod tests {
             (Code::FailedPrecondition, 412, "FAILED_PRECONDITION"),
             (Code::ResourceExhausted, 429, "RESOURCE_EXHAUSTED"),
             (Code::Unavailable, 503, "UNAVAILABLE"),
+            (Code::DeadlineExceeded, 504, "DEADLINE_EXCEEDED"),
+            (Code::Cancelled, 504, "CANCELLED"),
             (Code::Internal, 500, "INTERNAL"),
             (Code::Unknown, 500, "UNKNOWN"),
             (Code::DataLoss, 500, "DATA_LOSS"),

@@ -78,6 +78,10 @@ mod tests {
             hash.await.unwrap().unwrap();
         }
         let peak = PEAK.load(Ordering::SeqCst);
-        assert!((1..=hashing_limit()).contains(&peak), "peak {peak}, limit {}", hashing_limit());
+        assert!(
+            (1..=hashing_limit()).contains(&peak),
+            "peak {peak}, limit {}",
+            hashing_limit()
+        );
     }
 }

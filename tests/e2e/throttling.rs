@@ -227,3 +227,59 @@ async fn a_gateway_at_its_in_flight_limit_answers_503_with_retry_after(backend: 
     drop(slow);
     assert_eq!(app.get("/Users").await.status(), StatusCode::OK);
 }
+
+/// A request the core cannot answer in time gets 504 at its deadline, not whenever the
+/// database lets go. SQLite, whose one writer a test can hold.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_past_its_deadline_is_504() {
+    let shield = ShieldSettings {
+        request_timeout: Duration::from_millis(300),
+        ..ShieldSettings::default()
+    };
+    let app = TestApp::spawn_shielded(Backend::Sqlite, CoreSettings::default(), shield).await;
+    let store = app.node.store.clone();
+    let (held, holding) = std::sync::mpsc::channel();
+    let writer = std::thread::spawn(move || {
+        store.write(|_| {
+            held.send(()).unwrap();
+            std::thread::sleep(Duration::from_secs(2));
+            Ok::<_, idsync_storage::StorageError>(())
+        })
+    });
+    holding.recv().unwrap();
+    let started = std::time::Instant::now();
+    let body = serde_json::json!({"userName": "late@contoso.com"});
+    let response = app.create_user(&body).await;
+    let waited = started.elapsed();
+    let error = assert_scim_error(response, StatusCode::GATEWAY_TIMEOUT, None).await;
+    assert!(error["detail"].as_str().unwrap().contains("deadline"), "{error}");
+    assert!(waited < Duration::from_millis(1500), "answered after {waited:?}");
+    writer.join().unwrap().unwrap();
+}
+
+/// A client that sends its headers too slowly is disconnected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_too_slow_with_its_headers_is_disconnected() {
+    let shield = ShieldSettings {
+        header_read_timeout: Duration::from_millis(300),
+        ..ShieldSettings::default()
+    };
+    let app = TestApp::spawn_shielded(Backend::Sqlite, CoreSettings::default(), shield).await;
+    let mut slow = TcpStream::connect(app.node.http_addr).await.unwrap();
+    slow.write_all(b"GET /scim/v2/Users HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), slow.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "the connection is still open after 5 s");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "closed after {:?}",
+        started.elapsed()
+    );
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 408"), "{answer}");
+    // Others are served meanwhile and after.
+    assert_eq!(app.get("/Users").await.status(), StatusCode::OK);
+}

@@ -42,6 +42,7 @@ fn from_status(status: &Status) -> ApiError {
         412 => ApiError::precondition_failed(detail("version mismatch")),
         429 => ApiError::too_many_requests(detail("too many requests"), retry_after(&status.get_error_details())),
         501 => ApiError::not_implemented(detail("not implemented")),
+        504 => ApiError::deadline_exceeded(),
         503 => {
             // Transport failures read like "tcp connect error …": log them, do not echo them.
             tracing::warn!(message = status.message(), "sync-core unavailable");
@@ -135,6 +136,8 @@ mod tests {
             (Code::ResourceExhausted, StatusCode::TOO_MANY_REQUESTS, None),
             (Code::Unimplemented, StatusCode::NOT_IMPLEMENTED, None),
         ];
+        let (status, _, _) = mapped(Status::deadline_exceeded("late"));
+        assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);
         for (code, http, scim_type) in table {
             let (status, got_type, detail) = mapped(Status::new(code, "the core's words"));
             assert_eq!(
@@ -156,9 +159,7 @@ mod tests {
     fn every_other_code_is_500_with_a_generic_detail() {
         for code in [
             Code::Ok,
-            Code::Cancelled,
             Code::Unknown,
-            Code::DeadlineExceeded,
             Code::Aborted,
             Code::OutOfRange,
             Code::Internal,

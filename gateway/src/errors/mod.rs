@@ -119,6 +119,17 @@ impl ApiError {
         }
     }
 
+    /// 504: the request's deadline (`request_timeout_secs`) passed before it was
+    /// answered. A write may still have been applied; retrying it is safe with the
+    /// usual SCIM answers (409 for a create that happened).
+    pub fn deadline_exceeded() -> Self {
+        Self::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            None,
+            "the request was not answered within its deadline; retry later",
+        )
+    }
+
     /// 500 with a generic detail; log the cause before building it.
     pub fn internal() -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, None, "internal error")

@@ -94,6 +94,8 @@ struct FileConfig {
     max_in_flight: Option<usize>,
     auth_failure_burst: Option<u32>,
     auth_failures_per_minute: Option<u32>,
+    request_timeout_secs: Option<u64>,
+    header_read_timeout_secs: Option<u64>,
     sqlite_synchronous: Option<Synchronous>,
     pg_statement_timeout_secs: Option<u64>,
     pg_lock_timeout_secs: Option<u64>,
@@ -175,12 +177,21 @@ impl Settings {
                     auth_failures_per_minute: file
                         .auth_failures_per_minute
                         .unwrap_or(default.auth_failures_per_minute),
+                    request_timeout: file
+                        .request_timeout_secs
+                        .map_or(default.request_timeout, Duration::from_secs),
+                    header_read_timeout: file
+                        .header_read_timeout_secs
+                        .map_or(default.header_read_timeout, Duration::from_secs),
                 }
             },
             store,
         };
         if settings.shield.max_in_flight == 0 {
             anyhow::bail!("max_in_flight must be at least 1");
+        }
+        if settings.shield.request_timeout.is_zero() || settings.shield.header_read_timeout.is_zero() {
+            anyhow::bail!("request_timeout_secs and header_read_timeout_secs must be at least 1");
         }
         if settings.default_page_size == 0 || settings.default_page_size > settings.max_page_size {
             anyhow::bail!("default_page_size must be between 1 and max_page_size");
