@@ -9,7 +9,7 @@
 use diesel::prelude::*;
 
 use crate::cached;
-use crate::conn::MultiBackend;
+use crate::conn::{AnyConnection, MultiBackend};
 use crate::error::{DbResultExt, StorageError};
 use crate::feed::{join_names, split_names};
 use crate::filter_sql;
@@ -356,6 +356,31 @@ impl Tx<'_> {
             .first::<bool>(self.conn)
             .optional()
             .db()
+    }
+
+    /// Holds, until the transaction ends, a lock on each of `identities` (the values a
+    /// matching rule compares, e.g. `externalId=ext-7`) of the tenant: two creates of the
+    /// same identity through two replicas then look for candidates one after the other,
+    /// so the second finds (and adopts, or refuses) what the first stored, instead of
+    /// both finding nothing and storing two accounts. PostgreSQL: transaction-scoped
+    /// advisory locks, taken in sorted order so two writers cannot deadlock on them;
+    /// SQLite has one writer anyway.
+    pub fn lock_identities(&mut self, tenant_id: &str, identities: &[String]) -> Result<(), StorageError> {
+        const IDENTITY_LOCK_CLASS: i32 = 0x1d5d;
+        let AnyConnection::Postgresql(c) = &mut *self.conn else {
+            return Ok(());
+        };
+        let mut keys: Vec<String> = identities.iter().map(|i| format!("{tenant_id}\u{1f}{i}")).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for key in keys {
+            diesel::sql_query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+                .bind::<diesel::sql_types::Integer, _>(IDENTITY_LOCK_CLASS)
+                .bind::<diesel::sql_types::Text, _>(key)
+                .execute(c)
+                .db()?;
+        }
+        Ok(())
     }
 
     /// The ids of up to `limit` users of the tenant that satisfy `predicate` and are not

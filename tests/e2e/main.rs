@@ -19,6 +19,7 @@ mod grpc;
 mod log;
 mod matching;
 mod query;
+mod races;
 mod rules_admin;
 mod rules_feed;
 mod scoping;

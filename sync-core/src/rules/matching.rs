@@ -27,6 +27,14 @@ pub(crate) fn user_to_adopt(
     let Some((attributes, policy)) = &rules.matching else {
         return Ok(None);
     };
+    let identities: Vec<String> = attributes
+        .iter()
+        .filter_map(|&a| {
+            a.value_of(incoming)
+                .map(|v| format!("{}={}", a.as_str(), v.to_lowercase()))
+        })
+        .collect();
+    tx.lock_identities(&incoming.tenant_id, &identities)?;
     for &attribute in attributes {
         let Some(value) = attribute.value_of(incoming) else {
             continue;
