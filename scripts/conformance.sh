@@ -100,7 +100,7 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/idsync-conformance.XXXXXX")
 env -u IDSYNC_DATABASE_URL -u IDSYNC_CONFIG -u IDSYNC_PUBLIC_URL -u IDSYNC_LISTEN \
   -u IDSYNC_GRPC_LISTEN -u IDSYNC_DATA_DIR IDSYNC_LOG="${IDSYNC_LOG:-info}" \
-  "$idsync" serve --data-dir "$work/data" --listen 127.0.0.1:0 --grpc-listen 127.0.0.1:0 \
+  "$idsync" serve --data-dir "$work/data" --listen 127.0.0.1:0 --grpc-listen 127.0.0.1:0 --ops-listen 127.0.0.1:0 \
   >"$work/stdout" 2>"$work/idsync.log" &
 idsync_pid=$!
 

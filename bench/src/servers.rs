@@ -85,7 +85,9 @@ pub fn idsync(spec: &Idsync<'_>) -> Result<Server> {
         .env("IDSYNC_DATABASE_URL", spec.database.url())
         // The per-tenant rate limit guards against abuse; the harness measures how fast
         // idsync can go, so it is off (a variable, which binaries without it ignore).
-        .env("IDSYNC_TENANT_RPS", "0");
+        .env("IDSYNC_TENANT_RPS", "0")
+        // The operator's listener on a port the system picks.
+        .env("IDSYNC_OPS_LISTEN", "127.0.0.1:0");
     if let Some(filter) = spec.log_filter {
         command.env("IDSYNC_LOG", filter);
     }

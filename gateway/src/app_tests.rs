@@ -14,6 +14,10 @@ use tower::ServiceExt;
 use super::*;
 
 fn state_with_limit(max_body_bytes: usize) -> AppState {
+    state_with(max_body_bytes, false)
+}
+
+fn state_with(max_body_bytes: usize, ops_on_public_listener: bool) -> AppState {
     let channel = Endpoint::from_static("http://127.0.0.1:1").connect_lazy();
     AppState::new(
         channel,
@@ -22,6 +26,7 @@ fn state_with_limit(max_body_bytes: usize) -> AppState {
             max_body_bytes,
             bulk_max_operations: DEFAULT_BULK_MAX_OPERATIONS,
             shield: ShieldSettings::default(),
+            ops_on_public_listener,
         },
     )
 }
@@ -72,7 +77,8 @@ async fn healthz_answers_ok_as_plain_json() {
 
 #[tokio::test]
 async fn readyz_answers_503_when_the_core_cannot_be_reached() {
-    let (response, body) = send(request(Method::GET, "/readyz").body(Body::empty()).unwrap()).await;
+    let state = state_with(DEFAULT_MAX_BODY_BYTES, true);
+    let (response, body) = send_to(state, request(Method::GET, "/readyz").body(Body::empty()).unwrap()).await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
     assert_eq!(body, json!({"status": "unavailable"}));
@@ -80,7 +86,7 @@ async fn readyz_answers_503_when_the_core_cannot_be_reached() {
 
 #[tokio::test]
 async fn metrics_need_no_token_and_speak_the_prometheus_text_format() {
-    let state = state_with_limit(DEFAULT_MAX_BODY_BYTES);
+    let state = state_with(DEFAULT_MAX_BODY_BYTES, true);
     let response = app(state)
         .oneshot(request(Method::GET, "/metrics").body(Body::empty()).unwrap())
         .await
@@ -92,6 +98,16 @@ async fn metrics_need_no_token_and_speak_the_prometheus_text_format() {
             .unwrap()
             .starts_with("text/plain; version=0.0.4")
     );
+}
+
+#[tokio::test]
+async fn metrics_and_readyz_are_not_on_the_public_listener_unless_asked() {
+    for path in ["/metrics", "/readyz"] {
+        let (response, body) = send(request(Method::GET, path).body(Body::empty()).unwrap()).await;
+        assert_scim_error(&response, &body, StatusCode::NOT_FOUND, None);
+    }
+    let (response, _) = send(request(Method::GET, "/healthz").body(Body::empty()).unwrap()).await;
+    assert_eq!(response.status(), StatusCode::OK, "/healthz stays");
 }
 
 #[tokio::test]

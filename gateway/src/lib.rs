@@ -98,8 +98,11 @@ pub struct GatewaySettings {
     pub max_body_bytes: usize,
     /// Most operations one `/Bulk` request may carry (`maxOperations`); more get 413.
     pub bulk_max_operations: usize,
-    /// Load shedding and the throttling of failed authentications.
+    /// Load shedding, the throttling of failed authentications, deadlines.
     pub shield: ShieldSettings,
+    /// Whether `/metrics` and `/readyz` are served on this (public) listener too; by
+    /// default they are only on the operator's listener (`observe::serve_ops`).
+    pub ops_on_public_listener: bool,
 }
 
 impl GatewaySettings {
@@ -110,6 +113,7 @@ impl GatewaySettings {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             bulk_max_operations: DEFAULT_BULK_MAX_OPERATIONS,
             shield: ShieldSettings::default(),
+            ops_on_public_listener: false,
         }
     }
 }
@@ -199,7 +203,8 @@ impl AppState {
     }
 }
 
-/// The gateway's HTTP application: SCIM routes, `/healthz`, `/readyz`, `/metrics`, SCIM
+/// The gateway's HTTP application: SCIM routes, `/healthz` (and `/readyz`, `/metrics`
+/// when [`GatewaySettings::ops_on_public_listener`]), SCIM
 /// 404/405 fallbacks, path normalization, body limit, request ids, and a span and
 /// metrics per request (no header is ever recorded; `Authorization` is also marked
 /// sensitive for any layer that would), and a panic caught as a SCIM 500.
@@ -207,10 +212,15 @@ pub fn app(state: AppState) -> Router {
     let body_limit = state.0.settings.max_body_bytes;
     let http_layer = state.0.http_layer.clone();
     let shield = state.0.shield.clone();
+    let ops = match state.0.settings.ops_on_public_listener {
+        true => Router::new()
+            .route("/readyz", get(observe::readyz))
+            .route("/metrics", get(observe::metrics)),
+        false => Router::new(),
+    };
     let routes = Router::new()
         .route("/healthz", get(healthz))
-        .route("/readyz", get(observe::readyz))
-        .route("/metrics", get(observe::metrics))
+        .merge(ops)
         .merge(users::routes())
         .merge(bulk::routes())
         .merge(search::routes())

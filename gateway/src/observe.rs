@@ -58,9 +58,22 @@ pub(crate) async fn metrics() -> Response {
 /// `GET /readyz`: 200 when the core answers its health check with SERVING (which it
 /// does only while its database answers), 503 otherwise.
 pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
-    let mut health = HealthClient::new(state.core_channel());
+    readiness_response(core_is_serving(state.core_channel()).await)
+}
+
+impl AppState {
+    /// Whether the core answers its health check with SERVING: the readiness of this
+    /// gateway, for its operational listener ([`serve_ops`]).
+    pub fn readiness(&self) -> ReadinessCheck {
+        let channel = self.core_channel();
+        Arc::new(move || Box::pin(core_is_serving(channel.clone())))
+    }
+}
+
+async fn core_is_serving(channel: CoreChannel) -> bool {
+    let mut health = HealthClient::new(channel);
     let check = health.check(HealthCheckRequest { service: String::new() });
-    let ready = match tokio::time::timeout(READINESS_TIMEOUT, check).await {
+    match tokio::time::timeout(READINESS_TIMEOUT, check).await {
         Ok(Ok(answer)) => answer.into_inner().status == ServingStatus::Serving as i32,
         Ok(Err(status)) => {
             tracing::debug!(code = ?status.code(), "readiness: the core's health check failed");
@@ -70,8 +83,7 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
             tracing::debug!("readiness: the core did not answer in time");
             false
         }
-    };
-    readiness_response(ready)
+    }
 }
 
 fn readiness_response(ready: bool) -> Response {
@@ -91,15 +103,15 @@ fn readiness_response(ready: bool) -> Response {
 /// Answers whether the process is ready (e.g. the core's database ping).
 pub type ReadinessCheck = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = bool> + Send>> + Send + Sync>;
 
-/// The stand-alone operational listener (`idsync core --metrics-listen`): `/metrics`,
-/// `/healthz` and `/readyz` (by `ready`), until `shutdown` completes.
+/// The operational listener (`--ops-listen`): `/metrics`, `/healthz` and `/readyz` (by
+/// `ready`), until `shutdown` completes. Meant for the operator's network: no token.
 pub async fn serve_ops(
     listener: TcpListener,
     ready: ReadinessCheck,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, "metrics and health listening");
+        tracing::info!(%addr, "metrics and health (operations) listening");
     }
     let app = Router::new()
         .route("/metrics", get(metrics))

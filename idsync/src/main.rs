@@ -54,8 +54,9 @@ TELEMETRY
   OTEL_EXPORTER_OTLP_ENDPOINT (nothing is exported without it), OTEL_EXPORTER_OTLP_PROTOCOL
   (grpc | http/protobuf), OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER
   and _ARG, OTEL_METRIC_EXPORT_INTERVAL, OTEL_SDK_DISABLED. Prometheus scrapes
-  GET /metrics on the gateway's listener, or on --metrics-listen of `idsync core`.
-  GET /healthz: the process is up; GET /readyz: the core and its database answer.";
+  GET /metrics on the operator's listener (--ops-listen, 127.0.0.1:9464 by default for
+  `serve` and `gateway`; none unless given for `core`). GET /healthz: the process is up
+  (also on the SCIM listener); GET /readyz: the core and its database answer.";
 
 #[derive(Debug, Parser)]
 #[command(name = "idsync", version, about = "SCIM 2.0 provisioning endpoint for Microsoft Entra ID", long_about = MANUAL)]
@@ -77,6 +78,8 @@ enum Command {
         /// gRPC address of the core, for internal services. [default: 127.0.0.1:50051]
         #[arg(long, env = "IDSYNC_GRPC_LISTEN", value_name = "ADDR")]
         grpc_listen: Option<SocketAddr>,
+        #[command(flatten)]
+        ops: OpsArgs,
     },
     /// Run only the core (gRPC), for a gateway or internal services in other processes.
     Core {
@@ -84,9 +87,9 @@ enum Command {
         #[arg(long, env = "IDSYNC_GRPC_LISTEN", value_name = "ADDR")]
         grpc_listen: Option<SocketAddr>,
         /// HTTP address serving GET /metrics (Prometheus), /healthz and /readyz (the
-        /// database answers). [default: none]
-        #[arg(long, env = "IDSYNC_METRICS_LISTEN", value_name = "ADDR")]
-        metrics_listen: Option<SocketAddr>,
+        /// database answers), for the operator's network. [default: none]
+        #[arg(long, alias = "metrics-listen", env = "IDSYNC_OPS_LISTEN", value_name = "ADDR")]
+        ops_listen: Option<SocketAddr>,
     },
     /// Run only the SCIM gateway (HTTP), talking to a core over gRPC.
     Gateway {
@@ -96,6 +99,8 @@ enum Command {
         /// HTTP address. [default: 127.0.0.1:8080]
         #[arg(long, env = "IDSYNC_LISTEN", value_name = "ADDR")]
         listen: Option<SocketAddr>,
+        #[command(flatten)]
+        ops: OpsArgs,
     },
     /// Create and list tenants.
     #[command(subcommand)]
@@ -111,6 +116,23 @@ enum Command {
     /// Apply pending database migrations and exit.
     Migrate,
 }
+
+/// The operator's listener of `serve` and `gateway`.
+#[derive(Debug, clap::Args)]
+struct OpsArgs {
+    /// HTTP address serving GET /metrics (Prometheus), /healthz and /readyz (the core
+    /// and its database answer), without a token: bind it to the operator's network
+    /// only. [default: 127.0.0.1:9464]
+    #[arg(long, env = "IDSYNC_OPS_LISTEN", value_name = "ADDR")]
+    ops_listen: Option<SocketAddr>,
+    /// Also serve /metrics and /readyz on the public SCIM listener (--listen), e.g. when
+    /// a proxy exposes only that port to the scraper. /healthz is always there.
+    #[arg(long, env = "IDSYNC_OPS_ON_PUBLIC_LISTENER")]
+    ops_on_public_listener: bool,
+}
+
+/// The default of `--ops-listen` for `serve` and `gateway`.
+const DEFAULT_OPS_LISTEN: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 9464);
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -129,13 +151,19 @@ async fn main() -> Result<()> {
 
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Serve { listen, grpc_listen } => {
+        Command::Serve {
+            listen,
+            grpc_listen,
+            ops,
+        } => {
             let signals = ShutdownSignals::install()?;
             let settings = Settings::load(
                 &cli.global,
                 CommandOverrides {
                     listen,
                     grpc_listen,
+                    ops_listen: ops.ops_listen,
+                    ops_on_public_listener: ops.ops_on_public_listener,
                     ..Default::default()
                 },
             )?;
@@ -146,34 +174,32 @@ async fn run(cli: Cli) -> Result<()> {
                 public_url: settings.public_url.clone(),
                 core: settings.core_settings(),
                 store: settings.store.clone(),
-                max_body_bytes: settings.max_body_bytes,
-                bulk_max_operations: settings.bulk_max_operations,
-                shield: settings.shield,
+                gateway: gateway_options(&settings),
             })
             .await?;
             if let Some(first) = &running.bootstrap {
                 println!("{}", node::first_start_message(first, &running.public_url));
             }
-            tracing::info!(http = %running.http_addr, grpc = ?running.grpc_addr, "idsync serving");
+            tracing::info!(http = %running.http_addr, grpc = ?running.grpc_addr, ops = ?running.ops_addr, "idsync serving");
             running.run_until(signals.received()).await
         }
         Command::Core {
             grpc_listen,
-            metrics_listen,
+            ops_listen,
         } => {
             let signals = ShutdownSignals::install()?;
             let settings = Settings::load(
                 &cli.global,
                 CommandOverrides {
                     grpc_listen,
-                    metrics_listen,
+                    ops_listen,
                     ..Default::default()
                 },
             )?;
             let running = node::start_core(CoreConfig {
                 database_url: settings.database_url.clone(),
                 grpc_listen: settings.grpc_listen,
-                metrics_listen: settings.metrics_listen,
+                ops_listen: settings.ops_listen,
                 core: settings.core_settings(),
                 store: settings.store.clone(),
             })
@@ -181,13 +207,15 @@ async fn run(cli: Cli) -> Result<()> {
             tracing::info!(grpc = %running.grpc_addr, ops = ?running.ops_addr, "idsync core serving");
             running.run_until(signals.received()).await
         }
-        Command::Gateway { core, listen } => {
+        Command::Gateway { core, listen, ops } => {
             let signals = ShutdownSignals::install()?;
             let settings = Settings::load(
                 &cli.global,
                 CommandOverrides {
                     listen,
                     core_url: core,
+                    ops_listen: ops.ops_listen,
+                    ops_on_public_listener: ops.ops_on_public_listener,
                     ..Default::default()
                 },
             )?;
@@ -195,12 +223,10 @@ async fn run(cli: Cli) -> Result<()> {
                 core_url: settings.core_url.clone(),
                 listen: settings.listen,
                 public_url: settings.public_url.clone(),
-                max_body_bytes: settings.max_body_bytes,
-                bulk_max_operations: settings.bulk_max_operations,
-                shield: settings.shield,
+                gateway: gateway_options(&settings),
             })
             .await?;
-            tracing::info!(http = %running.http_addr, core = %settings.core_url, "idsync gateway serving");
+            tracing::info!(http = %running.http_addr, ops = ?running.ops_addr, core = %settings.core_url, "idsync gateway serving");
             running.run_until(signals.received()).await
         }
         Command::Tenant(cmd) => {
@@ -225,5 +251,17 @@ async fn run(cli: Cli) -> Result<()> {
             eprintln!("database is up to date");
             Ok(())
         }
+    }
+}
+
+/// The gateway's options from the settings; the operator's listener defaults to
+/// [`DEFAULT_OPS_LISTEN`].
+fn gateway_options(settings: &Settings) -> node::GatewayOptions {
+    node::GatewayOptions {
+        max_body_bytes: settings.max_body_bytes,
+        bulk_max_operations: settings.bulk_max_operations,
+        shield: settings.shield,
+        ops_listen: Some(settings.ops_listen.unwrap_or(DEFAULT_OPS_LISTEN)),
+        ops_on_public_listener: settings.ops_on_public_listener,
     }
 }

@@ -150,8 +150,9 @@ fn addr(port: u16) -> String {
 /// server meanwhile, whose `/readyz` would then answer for one still starting.
 async fn serve_once(database_url: &str, client: &reqwest::Client, signal: &str) -> Result<(), String> {
     let args = words("serve --listen 127.0.0.1:0 --grpc-listen 127.0.0.1:0");
-    let (mut serve, http) = start_logging("serve", &args, database_url)?;
-    let ready = serve.ready(client, &format!("http://{http}/readyz")).await;
+    let (mut serve, listening) = start_logging("serve", &args, database_url)?;
+    let ops = listening.ops.ok_or("serve named no operations listener")?;
+    let ready = serve.ready(client, &format!("http://{ops}/readyz")).await;
     let stopped = serve.stop(signal).await;
     ready.and(stopped)
 }
@@ -258,17 +259,24 @@ async fn core_and_gateway_stopped_by_sigterm_or_sigint_exit_cleanly_on_postgres(
     let mut failures = Vec::new();
     for run in 0..SPLIT_RUNS {
         let signal = if run % 2 == 0 { "TERM" } else { "INT" };
-        let (grpc, ops, http) = (free_port(), free_port(), free_port());
+        let (grpc, ops, http, gateway_ops) = (free_port(), free_port(), free_port(), free_port());
         let core_args = words(&format!(
             "core --grpc-listen {} --metrics-listen {}",
             addr(grpc),
             addr(ops)
         ));
         let mut core = start("core", &core_args, url);
-        let gateway_args = words(&format!("gateway --core http://{} --listen {}", addr(grpc), addr(http)));
+        let gateway_args = words(&format!(
+            "gateway --core http://{} --listen {} --ops-listen {}",
+            addr(grpc),
+            addr(http),
+            addr(gateway_ops)
+        ));
         let mut gateway = start("gateway", &gateway_args, url);
         let core_ready = core.ready(&client, &format!("http://{}/readyz", addr(ops))).await;
-        let gateway_ready = gateway.ready(&client, &format!("http://{}/readyz", addr(http))).await;
+        let gateway_ready = gateway
+            .ready(&client, &format!("http://{}/readyz", addr(gateway_ops)))
+            .await;
         let gateway_stopped = gateway.stop(signal).await;
         let core_stopped = core.stop(signal).await;
         for result in [core_ready, gateway_ready, gateway_stopped, core_stopped] {

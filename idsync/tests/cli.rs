@@ -19,6 +19,7 @@ fn idsync(args: &[&str], database_url: &str) -> Output {
         .env("IDSYNC_DATABASE_URL", database_url)
         .env_remove("IDSYNC_PUBLIC_URL")
         .env("IDSYNC_LOG", "warn")
+        .env("IDSYNC_OPS_LISTEN", "127.0.0.1:0")
         .output()
         .expect("idsync runs");
     assert!(output.status.success(), "{}", explain(args, &output));
@@ -51,6 +52,7 @@ fn spawn(args: &[&str], database_url: &str) -> Running {
         .args(args)
         .env("IDSYNC_DATABASE_URL", database_url)
         .env("IDSYNC_LOG", "warn")
+        .env("IDSYNC_OPS_LISTEN", "127.0.0.1:0")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -190,6 +192,7 @@ async fn serve_bootstraps_a_tenant_answers_entra_and_stops_gracefully() {
         .arg(dir.path())
         .env_remove("IDSYNC_DATABASE_URL")
         .env("IDSYNC_LOG", "warn")
+        .env("IDSYNC_OPS_LISTEN", "127.0.0.1:0")
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -240,6 +243,7 @@ async fn serve_bootstraps_a_tenant_answers_entra_and_stops_gracefully() {
         .arg("--data-dir")
         .arg(dir.path())
         .env("IDSYNC_LOG", "warn")
+        .env("IDSYNC_OPS_LISTEN", "127.0.0.1:0")
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -321,6 +325,7 @@ fn idsync_fails(args: &[&str], database_url: &str) -> String {
         .args(args)
         .env("IDSYNC_DATABASE_URL", database_url)
         .env("IDSYNC_LOG", "warn")
+        .env("IDSYNC_OPS_LISTEN", "127.0.0.1:0")
         .output()
         .expect("idsync runs");
     assert!(!output.status.success(), "idsync {args:?} succeeded");

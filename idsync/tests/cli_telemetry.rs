@@ -46,10 +46,11 @@ async fn wait_until_ok(url: &str) {
 async fn serve_exports_over_otlp_http_and_flushes_when_stopped() {
     let collector = Collector::http().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (http, grpc) = (free_port(), free_port());
+    let (http, grpc, ops) = (free_port(), free_port(), free_port());
     let child = Command::new(BIN)
         .args(["serve", "--listen", &format!("127.0.0.1:{http}")])
         .args(["--grpc-listen", &format!("127.0.0.1:{grpc}")])
+        .args(["--ops-listen", &format!("127.0.0.1:{ops}")])
         .arg("--data-dir")
         .arg(dir.path())
         .env_remove("IDSYNC_DATABASE_URL")
@@ -83,7 +84,7 @@ async fn serve_exports_over_otlp_http_and_flushes_when_stopped() {
         }
         line.clear();
     }
-    wait_until_ok(&format!("http://127.0.0.1:{http}/readyz")).await;
+    wait_until_ok(&format!("http://127.0.0.1:{ops}/readyz")).await;
     let listed = reqwest::Client::new()
         .get(format!("{tenant_url}/Users"))
         .bearer_auth(&token)

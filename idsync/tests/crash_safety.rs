@@ -134,13 +134,11 @@ async fn acknowledged_writes_survive_kill_9(db: &TestDb) -> (usize, usize) {
     let token = command(&words("token create --tenant acme --scope scim --label crash"), url);
     // The tenant rate limit is off: the clients write as fast as the server goes.
     let args = words("serve --listen 127.0.0.1:0 --grpc-listen 127.0.0.1:0 --tenant-rps 0");
-    let (mut serve, http_addr) = start_logging("serve", &args, url).unwrap();
+    let (mut serve, listening) = start_logging("serve", &args, url).unwrap();
     let http = reqwest::Client::new();
-    serve
-        .ready(&http, &format!("http://{http_addr}/healthz"))
-        .await
-        .unwrap();
-    let base = format!("http://{http_addr}/scim/v2");
+    let ops = listening.ops.expect("an operations listener");
+    serve.ready(&http, &format!("http://{ops}/readyz")).await.unwrap();
+    let base = format!("http://{}/scim/v2", listening.http);
 
     let stop = Arc::new(AtomicBool::new(false));
     let clients: Vec<_> = (0..CLIENTS)
@@ -157,9 +155,10 @@ async fn acknowledged_writes_survive_kill_9(db: &TestDb) -> (usize, usize) {
     }
     drop(serve);
 
-    let (mut again, http_addr) = start_logging("serve after kill -9", &args, url).unwrap();
-    again.ready(&http, &format!("http://{http_addr}/readyz")).await.unwrap();
-    let base = format!("http://{http_addr}/scim/v2");
+    let (mut again, listening) = start_logging("serve after kill -9", &args, url).unwrap();
+    let ops = listening.ops.expect("an operations listener");
+    again.ready(&http, &format!("http://{ops}/readyz")).await.unwrap();
+    let base = format!("http://{}/scim/v2", listening.http);
     let creates: usize = seen.iter().map(|c| c.creates_acknowledged).sum();
     let patches: usize = seen.iter().map(|c| c.patches_acknowledged).sum();
     assert!(creates >= 5 * CLIENTS, "the load ran: {creates} creates acknowledged");

@@ -178,9 +178,7 @@ async fn measure(mode: &str) -> Result<()> {
         public_url: None,
         core: CoreSettings::default(),
         store: idsync_storage::StoreOptions::default(),
-        max_body_bytes: 1024 * 1024,
-        bulk_max_operations: 1000,
-        shield: idsync_tests::ShieldSettings::default(),
+        gateway: idsync::node::GatewayOptions::default(),
     })
     .await?;
     let boot = node.bootstrap.as_ref().context("a fresh database bootstraps")?;

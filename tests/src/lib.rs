@@ -22,7 +22,7 @@ pub mod telemetry;
 use std::net::SocketAddr;
 
 pub use idsync::node::ShieldSettings;
-use idsync::node::{NodeConfig, RunningNode, start_single_node};
+use idsync::node::{GatewayOptions, NodeConfig, RunningNode, start_single_node};
 use idsync_core::CoreSettings;
 use idsync_core::admin;
 use idsync_proto::v1::admin_client::AdminClient;
@@ -532,9 +532,11 @@ async fn start_node(database_url: &str, core: CoreSettings, shield: ShieldSettin
         public_url: None,
         core,
         store: idsync_storage::StoreOptions::default(),
-        max_body_bytes: 1024 * 1024,
-        bulk_max_operations: 1000,
-        shield,
+        gateway: GatewayOptions {
+            shield,
+            ops_listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+            ..GatewayOptions::default()
+        },
     })
     .await
     .expect("idsync starts")

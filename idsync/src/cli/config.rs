@@ -57,7 +57,8 @@ pub struct Settings {
     pub public_url: Option<String>,
     pub listen: SocketAddr,
     pub grpc_listen: SocketAddr,
-    pub metrics_listen: Option<SocketAddr>,
+    pub ops_listen: Option<SocketAddr>,
+    pub ops_on_public_listener: bool,
     pub core_url: String,
     pub token_cache_ttl: Duration,
     pub default_page_size: u32,
@@ -80,7 +81,9 @@ struct FileConfig {
     public_url: Option<String>,
     listen: Option<SocketAddr>,
     grpc_listen: Option<SocketAddr>,
-    metrics_listen: Option<SocketAddr>,
+    #[serde(alias = "metrics_listen")]
+    ops_listen: Option<SocketAddr>,
+    ops_on_public_listener: Option<bool>,
     core_url: Option<String>,
     token_cache_ttl_secs: Option<u64>,
     default_page_size: Option<u32>,
@@ -114,7 +117,8 @@ enum Synchronous {
 pub struct CommandOverrides {
     pub listen: Option<SocketAddr>,
     pub grpc_listen: Option<SocketAddr>,
-    pub metrics_listen: Option<SocketAddr>,
+    pub ops_listen: Option<SocketAddr>,
+    pub ops_on_public_listener: bool,
     pub core_url: Option<String>,
 }
 
@@ -151,7 +155,8 @@ impl Settings {
                 .grpc_listen
                 .or(file.grpc_listen)
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 50051))),
-            metrics_listen: overrides.metrics_listen.or(file.metrics_listen),
+            ops_listen: overrides.ops_listen.or(file.ops_listen),
+            ops_on_public_listener: overrides.ops_on_public_listener || file.ops_on_public_listener.unwrap_or(false),
             core_url: overrides
                 .core_url
                 .or(file.core_url)

@@ -49,12 +49,38 @@ pub struct NodeConfig {
     pub core: CoreSettings,
     /// How the database is opened (pool, SQLite sync, PostgreSQL timeouts).
     pub store: StoreOptions,
+    /// The gateway's limits and listeners beside the SCIM one.
+    pub gateway: GatewayOptions,
+}
+
+/// What the gateway needs besides its core and its SCIM listener.
+#[derive(Debug, Clone)]
+pub struct GatewayOptions {
     /// Largest accepted request body.
     pub max_body_bytes: usize,
     /// Most operations in one `/Bulk` request.
     pub bulk_max_operations: usize,
-    /// The gateway's load shedding and throttling of failed authentications.
+    /// Load shedding, throttling of failed authentications, deadlines.
     pub shield: ShieldSettings,
+    /// Where `/metrics`, `/healthz` and `/readyz` listen for the operator (`None`: no
+    /// such listener).
+    pub ops_listen: Option<SocketAddr>,
+    /// Whether the public SCIM listener serves `/metrics` and `/readyz` too (for a
+    /// deployment whose proxy exposes only that port to the scraper, and not to the
+    /// internet).
+    pub ops_on_public_listener: bool,
+}
+
+impl Default for GatewayOptions {
+    fn default() -> Self {
+        GatewayOptions {
+            max_body_bytes: idsync_gateway::DEFAULT_MAX_BODY_BYTES,
+            bulk_max_operations: idsync_gateway::DEFAULT_BULK_MAX_OPERATIONS,
+            shield: ShieldSettings::default(),
+            ops_listen: None,
+            ops_on_public_listener: false,
+        }
+    }
 }
 
 /// What a core on its own needs.
@@ -65,7 +91,7 @@ pub struct CoreConfig {
     /// gRPC address (port 0 picks one).
     pub grpc_listen: SocketAddr,
     /// Address of `/metrics`, `/healthz` and `/readyz`; `None` serves none.
-    pub metrics_listen: Option<SocketAddr>,
+    pub ops_listen: Option<SocketAddr>,
     /// Core tunables.
     pub core: CoreSettings,
     /// How the database is opened (pool, SQLite sync, PostgreSQL timeouts).
@@ -81,12 +107,8 @@ pub struct GatewayConfig {
     pub listen: SocketAddr,
     /// Externally visible base URL; `None` derives `http://<listen>`.
     pub public_url: Option<String>,
-    /// Largest accepted request body.
-    pub max_body_bytes: usize,
-    /// Most operations in one `/Bulk` request.
-    pub bulk_max_operations: usize,
-    /// The gateway's load shedding and throttling of failed authentications.
-    pub shield: ShieldSettings,
+    /// The gateway's limits and listeners beside the SCIM one.
+    pub gateway: GatewayOptions,
 }
 
 /// Opens (and migrates) the database, failing fast if it cannot be reached.
@@ -113,7 +135,7 @@ pub async fn start_single_node(config: NodeConfig) -> Result<RunningNode> {
     let bootstrap = tokio::task::spawn_blocking(move || admin::bootstrap_if_empty(&boot_store)).await??;
     // The gateway serves /Bulk; the core advertises it. One source for both.
     let mut core_settings = config.core.clone();
-    core_settings.bulk = bulk_settings(config.bulk_max_operations, config.max_body_bytes);
+    core_settings.bulk = bulk_settings(config.gateway.bulk_max_operations, config.gateway.max_body_bytes);
     let core = Core::new(store.clone(), core_settings);
     let mut services = Services::new(Some(store.clone()), Some(core.clone()));
 
@@ -133,17 +155,13 @@ pub async fn start_single_node(config: NodeConfig) -> Result<RunningNode> {
     let listener = bind(config.listen, "HTTP").await?;
     let http_addr = listener.local_addr()?;
     let public_url = public_url_or(config.public_url, http_addr);
-    let state = gateway_state(
-        CoreTransport::service(in_process),
-        &public_url,
-        config.max_body_bytes,
-        config.bulk_max_operations,
-        config.shield,
-    );
+    let state = gateway_state(CoreTransport::service(in_process), &public_url, &config.gateway);
+    let ops_addr = serve_gateway_ops(&mut services, &state, config.gateway.ops_listen).await?;
     let stopped = services.stopped();
     services.spawn(idsync_gateway::serve(listener, state, stopped));
     Ok(RunningNode {
         http_addr,
+        ops_addr,
         grpc_addr,
         public_url,
         bootstrap,
@@ -159,9 +177,9 @@ pub async fn start_core(config: CoreConfig) -> Result<RunningCore> {
     let mut services = Services::new(Some(store.clone()), Some(core.clone()));
     let listener = bind(config.grpc_listen, "gRPC").await?;
     let grpc_addr = listener.local_addr()?;
-    let ops_addr = match config.metrics_listen {
+    let ops_addr = match config.ops_listen {
         Some(addr) => {
-            let ops_listener = bind(addr, "metrics").await?;
+            let ops_listener = bind(addr, "operations").await?;
             let bound = ops_listener.local_addr()?;
             let stopped = services.stopped();
             services.spawn(observe::serve_ops(
@@ -188,40 +206,48 @@ pub async fn start_gateway(config: GatewayConfig) -> Result<RunningGateway> {
     let listener = bind(config.listen, "HTTP").await?;
     let http_addr = listener.local_addr()?;
     let public_url = public_url_or(config.public_url, http_addr);
-    let state = gateway_state(
-        CoreTransport::network(channel),
-        &public_url,
-        config.max_body_bytes,
-        config.bulk_max_operations,
-        config.shield,
-    );
+    let state = gateway_state(CoreTransport::network(channel), &public_url, &config.gateway);
     let mut services = Services::new(None, None);
+    let ops_addr = serve_gateway_ops(&mut services, &state, config.gateway.ops_listen).await?;
     let stopped = services.stopped();
     services.spawn(idsync_gateway::serve(listener, state, stopped));
     Ok(RunningGateway {
         http_addr,
+        ops_addr,
         public_url,
         services,
     })
 }
 
 /// The gateway's state over `core` (in-process or network), for `public_url`.
-fn gateway_state(
-    core: CoreTransport,
-    public_url: &str,
-    max_body_bytes: usize,
-    bulk_max_operations: usize,
-    shield: ShieldSettings,
-) -> AppState {
+fn gateway_state(core: CoreTransport, public_url: &str, options: &GatewayOptions) -> AppState {
     AppState::new(
         core,
         GatewaySettings {
             public_url: public_url.to_owned(),
-            max_body_bytes,
-            bulk_max_operations,
-            shield,
+            max_body_bytes: options.max_body_bytes,
+            bulk_max_operations: options.bulk_max_operations,
+            shield: options.shield,
+            ops_on_public_listener: options.ops_on_public_listener,
         },
     )
+}
+
+/// The gateway's operational listener, when asked for: `/metrics`, `/healthz`, and
+/// `/readyz` (the core answers its health check). Returns where it listens.
+async fn serve_gateway_ops(
+    services: &mut Services,
+    state: &AppState,
+    ops_listen: Option<SocketAddr>,
+) -> Result<Option<SocketAddr>> {
+    let Some(addr) = ops_listen else {
+        return Ok(None);
+    };
+    let listener = bind(addr, "operations").await?;
+    let bound = listener.local_addr()?;
+    let stopped = services.stopped();
+    services.spawn(observe::serve_ops(listener, state.readiness(), stopped));
+    Ok(Some(bound))
 }
 
 /// `/readyz` of a core on its own: the database answers within two seconds.

@@ -16,6 +16,8 @@ use tokio::task::JoinHandle;
 pub struct RunningNode {
     /// Where the SCIM gateway listens.
     pub http_addr: SocketAddr,
+    /// Where `/metrics`, `/healthz` and `/readyz` listen, if they do.
+    pub ops_addr: Option<SocketAddr>,
     /// Where the core's gRPC listens, if it does.
     pub grpc_addr: Option<SocketAddr>,
     /// The server's public base URL.
@@ -40,6 +42,8 @@ pub struct RunningCore {
 pub struct RunningGateway {
     /// Where the SCIM gateway listens.
     pub http_addr: SocketAddr,
+    /// Where `/metrics`, `/healthz` and `/readyz` listen, if they do.
+    pub ops_addr: Option<SocketAddr>,
     /// The server's public base URL.
     pub public_url: String,
     pub(super) services: Services,

@@ -40,6 +40,8 @@ pub fn idsync_command(args: &[String], database_url: &str, log_level: &str) -> C
     command
         .args(args)
         .env("IDSYNC_DATABASE_URL", database_url)
+        // The operator's listener on a port the system picks, never the shared default.
+        .env("IDSYNC_OPS_LISTEN", "127.0.0.1:0")
         .env("IDSYNC_LOG", log_level)
         .stdout(Stdio::null());
     command
@@ -95,9 +97,17 @@ impl Process {
     }
 }
 
-/// Starts `idsync args` with INFO logs on a pipe, and waits for the HTTP address its
+/// Where a started server listens, as its `… serving` log line names it.
+pub struct Listening {
+    /// The SCIM listener.
+    pub http: String,
+    /// The operator's listener (`/metrics`, `/healthz`, `/readyz`).
+    pub ops: Option<String>,
+}
+
+/// Starts `idsync args` with INFO logs on a pipe, and waits for the addresses its
 /// `… serving` line names; the rest of stderr is drained in the background.
-pub fn start_logging(what: &'static str, args: &[String], database_url: &str) -> Result<(Process, String), String> {
+pub fn start_logging(what: &'static str, args: &[String], database_url: &str) -> Result<(Process, Listening), String> {
     let mut child = idsync_command(args, database_url, "info")
         .stderr(Stdio::piped())
         .spawn()
@@ -115,12 +125,19 @@ pub fn start_logging(what: &'static str, args: &[String], database_url: &str) ->
             if let Some(http) = event["fields"]["http"].as_str()
                 && let Some(found) = found.take()
             {
-                let _ = found.send(http.to_owned());
+                // `ops` is logged as an `Option`: `Some(127.0.0.1:9464)` or `None`.
+                let ops = event["fields"]["ops"]
+                    .as_str()
+                    .and_then(|o| o.strip_prefix("Some(")?.strip_suffix(')').map(str::to_owned));
+                let _ = found.send(Listening {
+                    http: http.to_owned(),
+                    ops,
+                });
             }
         }
     });
     match address.recv_timeout(Duration::from_secs(30)) {
-        Ok(http) => Ok((process, http)),
+        Ok(listening) => Ok((process, listening)),
         Err(_) => Err(format!("{what} named no HTTP address within 30 s")),
     }
 }

@@ -22,11 +22,14 @@ fn new_span_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..16].to_string()
 }
 
-/// `GET /metrics` on the node's HTTP listener, without any token.
+/// `GET /metrics` on the node's operations listener, without any token.
 async fn scrape(app: &TestApp) -> String {
     let response = app
         .http
-        .get(format!("http://{}/metrics", app.node.http_addr))
+        .get(format!(
+            "http://{}/metrics",
+            app.node.ops_addr.expect("the test node has an operations listener")
+        ))
         .send()
         .await
         .unwrap();

@@ -55,9 +55,7 @@ async fn one_scim_patch_is_one_trace(backend: Backend, hop: Hop) {
                 core_url: app.grpc_url(),
                 listen: "127.0.0.1:0".parse().unwrap(),
                 public_url: None,
-                max_body_bytes: 1 << 20,
-                bulk_max_operations: 1000,
-                shield: idsync_tests::ShieldSettings::default(),
+                gateway: idsync::node::GatewayOptions::default(),
             })
             .await
             .unwrap(),
