@@ -38,6 +38,17 @@ pub enum StorageError {
     /// attribute and the reason, and may be shown to the client.
     #[error("invalid value: {0}")]
     InvalidValue(String),
+    /// A group has more members than a read returns inline
+    /// ([`crate::StoreOptions::max_inline_members`]).
+    #[error("group {group_id} has {members} members, more than the {max} returned inline")]
+    TooManyMembers {
+        /// The group.
+        group_id: String,
+        /// How many members it has.
+        members: u64,
+        /// The cap.
+        max: usize,
+    },
     /// The database could not be reached in time, is locked beyond the busy timeout,
     /// or dropped the connection. Retrying later may succeed.
     #[error("storage unavailable: {0}")]

@@ -37,6 +37,10 @@ pub struct StoreOptions {
     /// PostgreSQL's `lock_timeout` on every connection: a statement waiting longer for a
     /// row or table lock gives up (503) rather than queueing behind a stuck writer.
     pub pg_lock_timeout: Duration,
+    /// Most members a read ([`Store::read`]) returns inline with a group; a group with
+    /// more is [`StorageError::TooManyMembers`], and its members are paged through
+    /// [`Tx::group_members`] instead. A write's own read-back is not capped.
+    pub max_inline_members: usize,
 }
 
 /// SQLite's `synchronous` setting in WAL mode, i.e. what a commit survives.
@@ -72,6 +76,7 @@ impl Default for StoreOptions {
             sqlite_synchronous: SqliteSynchronous::Normal,
             pg_statement_timeout: Duration::from_secs(30),
             pg_lock_timeout: Duration::from_secs(10),
+            max_inline_members: 10_000,
         }
     }
 }
@@ -97,6 +102,7 @@ pub struct Store {
     observer: pool::ObserverSlot,
     gate: Arc<ConnectGate>,
     connection_timeout: Duration,
+    max_inline_members: usize,
 }
 
 impl std::fmt::Debug for Store {
@@ -174,6 +180,7 @@ impl Store {
             observer,
             gate,
             connection_timeout: options.connection_timeout,
+            max_inline_members: options.max_inline_members,
         })
     }
 
@@ -201,6 +208,7 @@ impl Store {
             observer: pool::ObserverSlot::default(),
             gate,
             connection_timeout: options.connection_timeout,
+            max_inline_members: options.max_inline_members,
         })
     }
 
@@ -239,13 +247,14 @@ impl Store {
     /// would wait for the one write connection that `f` holds.
     pub fn write<T, E: From<StorageError>>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T, E>) -> Result<T, E> {
         let mut conn = self.write.get()?;
-        conn::transaction(&mut conn, TxMode::Write, |conn| f(&mut Tx { conn }))
+        conn::transaction(&mut conn, TxMode::Write, |conn| f(&mut Tx { conn, member_cap: None }))
     }
 
     /// Runs `f` in one read-only transaction, which sees a single consistent snapshot.
     pub fn read<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T, StorageError>) -> Result<T, StorageError> {
         let mut conn = self.read.get()?;
-        conn::transaction(&mut conn, TxMode::Read, |conn| f(&mut Tx { conn }))
+        let member_cap = Some(self.max_inline_members);
+        conn::transaction(&mut conn, TxMode::Read, |conn| f(&mut Tx { conn, member_cap }))
     }
 
     /// Runs `f` on a connection of the write pool outside any transaction: for a
@@ -280,6 +289,9 @@ impl Store {
 /// `impl Tx` blocks in `tenants`, `tokens`, `users`, `groups`, `rules`, `feed` and `log`.
 pub struct Tx<'c> {
     pub(crate) conn: &'c mut AnyConnection,
+    /// Most members returned inline with a group (reads only; see
+    /// [`StoreOptions::max_inline_members`]).
+    pub(crate) member_cap: Option<usize>,
 }
 
 impl std::fmt::Debug for Tx<'_> {

@@ -112,6 +112,14 @@ impl From<StorageError> for CoreError {
             )),
             StorageError::InvalidQuery(detail) => CoreError::invalid(ScimType::InvalidFilter, detail),
             StorageError::InvalidValue(detail) => CoreError::invalid_value(detail),
+            StorageError::TooManyMembers { group_id, members, max } => CoreError::invalid(
+                ScimType::TooMany,
+                format!(
+                    "group {group_id:?} has {members} members, more than the {max} returned inline: read it with \
+                     excludedAttributes=members and page its members through the Directory API \
+                     (idsync.v1.Directory/ListGroupMembers)"
+                ),
+            ),
             StorageError::Unavailable(detail) => {
                 tracing::warn!(error = %detail, "database unavailable");
                 CoreError::Unavailable("the database is unavailable; retry later".into())

@@ -95,6 +95,11 @@ pub struct CoreSettings {
     pub max_watch_streams: usize,
     /// Each tenant's request rate limit on this process (`None`: unlimited).
     pub tenant_rate: Option<TenantRate>,
+    /// Most operations one PATCH request may carry; more is 400 `invalidValue`.
+    pub max_patch_operations: usize,
+    /// Most values a user's multi-valued attribute (emails, phoneNumbers, …) may hold;
+    /// more is 400 `invalidValue`.
+    pub max_values_per_attribute: usize,
 }
 
 impl Default for CoreSettings {
@@ -111,6 +116,8 @@ impl Default for CoreSettings {
             watch_poll_interval: Duration::from_millis(250),
             max_watch_streams: 1024,
             tenant_rate: Some(TenantRate::DEFAULT),
+            max_patch_operations: 1000,
+            max_values_per_attribute: 100,
         }
     }
 }
@@ -202,6 +209,17 @@ impl Core {
             .unwrap_or(self.settings.default_page_size)
             .min(self.settings.max_page_size);
         (start_index, u64::from(start_index - 1), u64::from(count))
+    }
+
+    /// Refuses a PATCH of more than `max_patch_operations` operations.
+    pub(crate) fn check_patch_size(&self, operations: usize) -> CoreResult<()> {
+        let max = self.settings.max_patch_operations;
+        if operations > max {
+            return Err(crate::error::CoreError::invalid_value(format!(
+                "a PATCH request may carry at most {max} operations; this one has {operations}"
+            )));
+        }
+        Ok(())
     }
 
     /// Authenticates a call and checks that its token has one of `allowed`.

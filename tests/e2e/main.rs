@@ -16,6 +16,7 @@ mod entra;
 mod entra_groups;
 mod groups;
 mod grpc;
+mod limits;
 mod log;
 mod matching;
 mod query;

@@ -32,6 +32,7 @@ use idsync_proto::v1::{
     CreatePolicy, CreateUserRequest, GetRulesRequest, MatchPolicy, MatchingRule, RuleResource, Rules, ScopingRule,
     SetRulesRequest, UpdatePolicy, User,
 };
+pub use idsync_storage::StoreOptions;
 use idsync_storage::records::UserRecord;
 use idsync_storage::records::{Scope, TenantRecord};
 use idsync_storage::test_util::TestDb;
@@ -101,11 +102,21 @@ impl TestApp {
 
     /// Like [`TestApp::spawn_with`], with the gateway's load and failure limits given.
     pub async fn spawn_shielded(backend: Backend, core: CoreSettings, shield: ShieldSettings) -> TestApp {
+        Self::spawn_configured(backend, core, shield, StoreOptions::default()).await
+    }
+
+    /// Like [`TestApp::spawn_shielded`], with the store's options given too.
+    pub async fn spawn_configured(
+        backend: Backend,
+        core: CoreSettings,
+        shield: ShieldSettings,
+        store: StoreOptions,
+    ) -> TestApp {
         let db = match backend {
             Backend::Sqlite => TestDb::sqlite(),
             Backend::Postgres => TestDb::postgres(),
         };
-        let node = start_node(db.url(), core, shield).await;
+        let node = start_node(db.url(), core, shield, store).await;
         let boot = node.bootstrap.as_ref().expect("a fresh database bootstraps a tenant");
         let tenant_url = node.tenant_url(&boot.tenant);
         let token = boot.secret.clone();
@@ -132,7 +143,7 @@ impl TestApp {
             _db,
         } = self;
         node.shutdown().await.expect("the node stops");
-        let node = start_node(_db.url(), core, ShieldSettings::default()).await;
+        let node = start_node(_db.url(), core, ShieldSettings::default(), StoreOptions::default()).await;
         let tenant_url = node.tenant_url(&tenant);
         TestApp {
             node,
@@ -146,7 +157,7 @@ impl TestApp {
 
     /// Another node (gateway + core replica) on the same database, as in scale-out.
     pub async fn replica(&self, core: CoreSettings) -> RunningNode {
-        start_node(self._db.url(), core, ShieldSettings::default()).await
+        start_node(self._db.url(), core, ShieldSettings::default(), StoreOptions::default()).await
     }
 
     /// The core's gRPC URL.
@@ -524,14 +535,19 @@ pub fn scoping_rule(resource: RuleResource, filter: &str, create: CreatePolicy, 
 }
 
 /// Starts a single node on `database_url` on ephemeral ports.
-async fn start_node(database_url: &str, core: CoreSettings, shield: ShieldSettings) -> RunningNode {
+async fn start_node(
+    database_url: &str,
+    core: CoreSettings,
+    shield: ShieldSettings,
+    store: StoreOptions,
+) -> RunningNode {
     start_single_node(NodeConfig {
         database_url: database_url.to_string(),
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         grpc_listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
         public_url: None,
         core,
-        store: idsync_storage::StoreOptions::default(),
+        store,
         gateway: GatewayOptions {
             shield,
             ops_listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),

@@ -70,6 +70,8 @@ pub struct Settings {
     pub tenant_rate: Option<idsync_core::TenantRate>,
     pub shield: idsync_gateway::ShieldSettings,
     pub store: idsync_storage::StoreOptions,
+    pub max_patch_operations: usize,
+    pub max_values_per_attribute: usize,
 }
 
 /// The TOML file; every key optional.
@@ -98,6 +100,9 @@ struct FileConfig {
     auth_failure_burst: Option<u32>,
     auth_failures_per_minute: Option<u32>,
     request_timeout_secs: Option<u64>,
+    max_patch_operations: Option<usize>,
+    max_values_per_attribute: Option<usize>,
+    max_inline_members: Option<usize>,
     header_read_timeout_secs: Option<u64>,
     sqlite_synchronous: Option<Synchronous>,
     pg_statement_timeout_secs: Option<u64>,
@@ -191,6 +196,8 @@ impl Settings {
                 }
             },
             store,
+            max_patch_operations: file.max_patch_operations.unwrap_or(1000),
+            max_values_per_attribute: file.max_values_per_attribute.unwrap_or(100),
         };
         if settings.shield.max_in_flight == 0 {
             anyhow::bail!("max_in_flight must be at least 1");
@@ -219,6 +226,8 @@ impl Settings {
             change_retention: self.change_retention,
             log_retention: self.log_retention,
             tenant_rate: self.tenant_rate,
+            max_patch_operations: self.max_patch_operations,
+            max_values_per_attribute: self.max_values_per_attribute,
             ..idsync_core::CoreSettings::default()
         }
     }
@@ -238,6 +247,7 @@ fn store_options(file: &FileConfig) -> idsync_storage::StoreOptions {
         pg_lock_timeout: file
             .pg_lock_timeout_secs
             .map_or(defaults.pg_lock_timeout, Duration::from_secs),
+        max_inline_members: file.max_inline_members.unwrap_or(defaults.max_inline_members),
         ..defaults
     }
 }

@@ -341,15 +341,48 @@ pub(super) fn named_members<'a>(tenant_id: &'a str) -> _ {
 }
 
 /// The members of each of `group_ids`, ordered by member id, with their current names:
-/// one query per `BATCH` groups.
+/// one query per `BATCH` groups. With a `cap`, a group with more members than that is
+/// [`StorageError::TooManyMembers`], found by counting before anything is loaded.
+/// [`StorageError::TooManyMembers`] for the first of `group_ids` with more than `max`
+/// members: one index-only count per batch.
+fn refuse_groups_over(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    group_ids: &[&str],
+    max: usize,
+) -> Result<(), StorageError> {
+    let counts: Vec<(String, i64)> = group_members::table
+        .filter(group_members::tenant_id.eq(tenant_id))
+        .filter(group_members::group_id.eq_any(group_ids))
+        .group_by(group_members::group_id)
+        .select((group_members::group_id, diesel::dsl::count_star()))
+        .load(conn)
+        .db()?;
+    match counts
+        .into_iter()
+        .find(|(_, n)| usize::try_from(*n).unwrap_or(usize::MAX) > max)
+    {
+        Some((group_id, members)) => Err(StorageError::TooManyMembers {
+            group_id,
+            members: u64::try_from(members).unwrap_or(0),
+            max,
+        }),
+        None => Ok(()),
+    }
+}
+
 pub(super) fn load_named_members(
     conn: &mut AnyConnection,
     tenant_id: &str,
     group_ids: &[&str],
+    cap: Option<usize>,
 ) -> Result<HashMap<String, Vec<MemberRecord>>, StorageError> {
     let _span = crate::trace::db_span!(conn, "SELECT", "group_members").entered();
     let mut by_group: HashMap<String, Vec<MemberRecord>> = HashMap::with_capacity(group_ids.len());
     for chunk in group_ids.chunks(BATCH) {
+        if let Some(max) = cap {
+            refuse_groups_over(conn, tenant_id, chunk, max)?;
+        }
         let rows: Vec<MemberRow> = named_members(tenant_id)
             .filter(group_members::group_id.eq_any(chunk))
             .order((group_members::group_id, group_members::member_id))

@@ -61,7 +61,7 @@ impl Tx<'_> {
             .db()?;
         let Some(row) = row else { return Ok(None) };
         let members = if with_members {
-            members::load_named_members(self.conn, tenant_id, &[id])?
+            members::load_named_members(self.conn, tenant_id, &[id], self.member_cap)?
                 .remove(id)
                 .unwrap_or_default()
         } else {
@@ -160,7 +160,7 @@ impl Tx<'_> {
 
         let mut members = if query.with_members && !rows.is_empty() {
             let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-            members::load_named_members(self.conn, tenant_id, &ids)?
+            members::load_named_members(self.conn, tenant_id, &ids, self.member_cap)?
         } else {
             Default::default()
         };

@@ -56,7 +56,7 @@ impl Tx<'_> {
 
         let mut members = if query.with_members && !rows.is_empty() {
             let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-            members::load_named_members(self.conn, tenant_id, &ids)?
+            members::load_named_members(self.conn, tenant_id, &ids, self.member_cap)?
         } else {
             Default::default()
         };

@@ -138,7 +138,7 @@ pub(crate) fn count_statements<T>(
             counter.fetch_add(1, Ordering::Relaxed);
         }
     });
-    let result = conn::transaction(&mut conn, mode, |conn| f(&mut Tx { conn })).expect("transaction");
+    let result = conn::transaction(&mut conn, mode, |conn| f(&mut Tx { conn, member_cap: None })).expect("transaction");
     conn.set_instrumentation(|_: InstrumentationEvent<'_>| {});
     (result, statements.load(Ordering::Relaxed))
 }

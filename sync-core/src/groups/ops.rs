@@ -163,6 +163,7 @@ impl Core {
         return_group: bool,
         exclude_members: bool,
     ) -> CoreResult<PatchGroupResponse> {
+        self.check_patch_size(operations.len())?;
         let intent = Intent::new(Operation::Patch, ResourceType::Group, Some(&id));
         self.logged(caller, intent, |intent| async move {
             let change = plan_patch(&operations)?;

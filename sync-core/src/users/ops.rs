@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use idsync_proto::v1::{GroupRef, ListUsersRequest, ListUsersResponse, PatchOperation, User};
+use idsync_storage::query::MultiValuedAttr;
 use idsync_storage::records::ResourceType;
 use idsync_storage::records::{UserQuery, UserRecord};
 use idsync_storage::{ChangeEvent, StorageError, Tx};
@@ -31,7 +32,7 @@ impl Core {
         tracing::debug!(user_name = %user.user_name, "creating a user");
         let intent = Intent::new(Operation::Create, ResourceType::User, None);
         self.logged(caller, intent, |intent| async move {
-            let (mut record, password) = user_to_record(user)?;
+            let (mut record, password) = self.user_record(user)?;
             // A new account is active unless the client says otherwise.
             record.active.get_or_insert(true);
             // The one readOnly leaf a User body can carry (`id`, `groups` and `meta` never
@@ -163,6 +164,7 @@ impl Core {
         operations: Vec<PatchOperation>,
         if_match: Option<i64>,
     ) -> CoreResult<User> {
+        self.check_patch_size(operations.len())?;
         let intent = Intent::new(Operation::Patch, ResourceType::User, Some(&id));
         self.logged(caller, intent, |intent| async move {
             let (record, groups) = self
@@ -188,6 +190,28 @@ impl Core {
             |tx, tenant, id, version, now| tx.delete_user(tenant, id, version, now),
         )
         .await
+    }
+
+    /// The record a User stands for ([`user_to_record`]), refused when one of its
+    /// multi-valued attributes holds more than `max_values_per_attribute` values.
+    fn user_record(&self, user: User) -> CoreResult<(UserRecord, Option<String>)> {
+        let (record, password) = user_to_record(user)?;
+        let max = self.settings.max_values_per_attribute;
+        let mut counts: HashMap<MultiValuedAttr, usize> = HashMap::new();
+        for (attr, _) in &record.children {
+            let n = counts.entry(*attr).or_default();
+            *n += 1;
+            if *n > max {
+                return Err(CoreError::invalid_value(format!(
+                    "a multi-valued attribute may hold at most {max} values; {} has more",
+                    crate::schema::USER_MULTI
+                        .iter()
+                        .find(|m| m.attr == *attr)
+                        .map_or("one", |m| m.name)
+                )));
+            }
+        }
+        Ok((record, password))
     }
 
     /// One user and, when `with_groups`, the groups it is a direct member of: one
@@ -229,7 +253,7 @@ impl Core {
         self.retrying(ResourceType::User, id, if_match, || async {
             let (current, groups) = self.load_user(caller, id, true).await?;
             check_version(ResourceType::User, if_match, current.version)?;
-            let (mut next, password) = user_to_record(change(&current)?)?;
+            let (mut next, password) = self.user_record(change(&current)?)?;
             next.tenant_id = current.tenant_id.clone();
             next.id = current.id.clone();
             next.created_us = current.created_us;
