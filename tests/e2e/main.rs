@@ -14,6 +14,7 @@ mod discovery_groups;
 mod edges;
 mod entra;
 mod entra_groups;
+mod fuzz_http;
 mod groups;
 mod grpc;
 mod limits;
