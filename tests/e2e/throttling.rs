@@ -38,6 +38,15 @@ fn token(tenant_id: &str, id: &str, secret: &str, expires_us: Option<i64>) -> To
     }
 }
 
+/// Stores a token with `secret` straight in the database, without the core knowing.
+async fn insert_behind_the_cores_back(app: &TestApp, id: &'static str, secret: &'static str) {
+    let store = app.node.store.clone();
+    let tenant_id = app.tenant.id.clone();
+    tokio::task::spawn_blocking(move || store.insert_token(&token(&tenant_id, id, secret, None)).unwrap())
+        .await
+        .unwrap();
+}
+
 async fn every_refused_token_gets_the_same_401(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let store = app.node.store.clone();
@@ -73,15 +82,7 @@ async fn an_unknown_token_is_remembered_for_the_cache_ttl(backend: Backend) {
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     // The secret becomes a real token behind the core's back. Within the TTL the core
     // answers from what it remembers, without reading the database: still 401.
-    let store = app.node.store.clone();
-    let tenant_id = app.tenant.id.clone();
-    tokio::task::spawn_blocking(move || {
-        store
-            .insert_token(&token(&tenant_id, "t-guessed", secret, None))
-            .unwrap();
-    })
-    .await
-    .unwrap();
+    insert_behind_the_cores_back(&app, "t-guessed", secret).await;
     let remembered = app.send(Method::GET, "/Users", Some(secret), None).await;
     assert_eq!(
         remembered.status(),
@@ -103,15 +104,7 @@ async fn an_unknown_token_is_remembered_for_the_cache_ttl(backend: Backend) {
         uncached.send(Method::GET, "/Users", Some(secret), None).await.status(),
         StatusCode::UNAUTHORIZED
     );
-    let store = uncached.node.store.clone();
-    let tenant_id = uncached.tenant.id.clone();
-    tokio::task::spawn_blocking(move || {
-        store
-            .insert_token(&token(&tenant_id, "t-another", secret, None))
-            .unwrap();
-    })
-    .await
-    .unwrap();
+    insert_behind_the_cores_back(&uncached, "t-another", secret).await;
     assert_eq!(
         uncached.send(Method::GET, "/Users", Some(secret), None).await.status(),
         StatusCode::OK

@@ -187,12 +187,8 @@ impl Settings {
                     auth_failures_per_minute: file
                         .auth_failures_per_minute
                         .unwrap_or(default.auth_failures_per_minute),
-                    request_timeout: file
-                        .request_timeout_secs
-                        .map_or(default.request_timeout, Duration::from_secs),
-                    header_read_timeout: file
-                        .header_read_timeout_secs
-                        .map_or(default.header_read_timeout, Duration::from_secs),
+                    request_timeout: secs_or(file.request_timeout_secs, default.request_timeout),
+                    header_read_timeout: secs_or(file.header_read_timeout_secs, default.header_read_timeout),
                 }
             },
             store,
@@ -241,12 +237,8 @@ fn store_options(file: &FileConfig) -> idsync_storage::StoreOptions {
             Some(Synchronous::Full) => idsync_storage::SqliteSynchronous::Full,
             Some(Synchronous::Normal) | None => idsync_storage::SqliteSynchronous::Normal,
         },
-        pg_statement_timeout: file
-            .pg_statement_timeout_secs
-            .map_or(defaults.pg_statement_timeout, Duration::from_secs),
-        pg_lock_timeout: file
-            .pg_lock_timeout_secs
-            .map_or(defaults.pg_lock_timeout, Duration::from_secs),
+        pg_statement_timeout: secs_or(file.pg_statement_timeout_secs, defaults.pg_statement_timeout),
+        pg_lock_timeout: secs_or(file.pg_lock_timeout_secs, defaults.pg_lock_timeout),
         max_inline_members: file.max_inline_members.unwrap_or(defaults.max_inline_members),
         ..defaults
     }
@@ -266,6 +258,11 @@ fn tenant_rate(rps: Option<u32>, burst: Option<u32>) -> Result<Option<idsync_cor
         Some(b) => NonZeroU32::new(b).context("tenant_burst must be at least 1")?,
     };
     Ok(Some(idsync_core::TenantRate { per_second, burst }))
+}
+
+/// A number of seconds from the file, or `default`.
+fn secs_or(secs: Option<u64>, default: Duration) -> Duration {
+    secs.map_or(default, Duration::from_secs)
 }
 
 fn days(n: u64) -> Duration {
