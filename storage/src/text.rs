@@ -20,6 +20,9 @@ pub const MAX_TEXT_BYTES: usize = 2048;
 /// Refuses `value` for `field` when it holds NUL or is longer than [`MAX_TEXT_BYTES`]
 /// (or lower-cases to something longer).
 pub fn check_text(field: &str, value: &str) -> Result<(), StorageError> {
+    if storable(value) {
+        return Ok(());
+    }
     if value.contains('\0') {
         return Err(StorageError::InvalidValue(format!(
             "{field} contains a NUL character (U+0000), which cannot be stored"
@@ -34,6 +37,12 @@ pub fn check_text(field: &str, value: &str) -> Result<(), StorageError> {
         )));
     }
     Ok(())
+}
+
+/// Whether `value` passes [`check_text`]: the cheap test every value takes, so that
+/// the error (and its field name) is only built for a value that fails.
+fn storable(value: &str) -> bool {
+    value.len() * 3 / 2 <= MAX_TEXT_BYTES && !value.as_bytes().contains(&0)
 }
 
 fn check_optional(field: &str, value: Option<&String>) -> Result<(), StorageError> {
@@ -87,7 +96,7 @@ impl UserRecord {
                 ("country", &child.country),
             ];
             for (sub, value) in subs {
-                if let Some(value) = value {
+                if let Some(value) = value.as_deref().filter(|v| !storable(v)) {
                     check_text(&format!("{name}.{sub}"), value)?;
                 }
             }
