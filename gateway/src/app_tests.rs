@@ -27,6 +27,7 @@ fn state_with(max_body_bytes: usize, ops_on_public_listener: bool) -> AppState {
             bulk_max_operations: DEFAULT_BULK_MAX_OPERATIONS,
             shield: ShieldSettings::default(),
             ops_on_public_listener,
+            tls: None,
         },
     )
 }

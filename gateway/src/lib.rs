@@ -44,6 +44,7 @@ mod query;
 mod response;
 mod search;
 mod shield;
+mod tls;
 mod transport;
 mod users;
 mod wire;
@@ -77,6 +78,7 @@ pub use errors::{ApiError, SCIM_ERROR_DOMAIN, ScimType};
 pub use forward::REQUEST_ID;
 pub use response::SCIM_CONTENT_TYPE;
 pub use shield::ShieldSettings;
+pub use tls::TlsFiles;
 pub use transport::CoreTransport;
 
 /// Path of the SCIM base under the public URL: the Tenant URL is `<public_url>/scim/v2`.
@@ -103,6 +105,8 @@ pub struct GatewaySettings {
     /// Whether `/metrics` and `/readyz` are served on this (public) listener too; by
     /// default they are only on the operator's listener (`observe::serve_ops`).
     pub ops_on_public_listener: bool,
+    /// HTTPS only, with this certificate and key; `None` serves plain HTTP.
+    pub tls: Option<TlsFiles>,
 }
 
 impl GatewaySettings {
@@ -114,6 +118,7 @@ impl GatewaySettings {
             bulk_max_operations: DEFAULT_BULK_MAX_OPERATIONS,
             shield: ShieldSettings::default(),
             ops_on_public_listener: false,
+            tls: None,
         }
     }
 }
@@ -271,7 +276,24 @@ pub async fn serve(
         tracing::info!(%addr, scim_base_url = state.scim_base_url(), "SCIM gateway listening");
     }
     let header_read_timeout = state.settings().shield.header_read_timeout;
-    listen::serve(listener, app(state), header_read_timeout, shutdown).await
+    let (acceptor, _watching) = match &state.settings().tls {
+        None => (None, None),
+        Some(files) => {
+            let reloader = tls::CertReloader::new(files.clone())?;
+            let watching = AbortOnDrop(tokio::spawn(reloader.clone().watch()));
+            (Some(reloader.acceptor()?), Some(watching))
+        }
+    };
+    listen::serve(listener, app(state), acceptor, header_read_timeout, shutdown).await
+}
+
+/// Stops a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// `GET /healthz`: the process is up and serving HTTP.

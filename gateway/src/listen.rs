@@ -1,14 +1,15 @@
 //! The accept loop of the gateway's HTTP listener: axum's `serve`, plus what it does not
-//! expose — a deadline for reading a request's headers. A client that opens connections
-//! and sends its headers a byte at a time (slowloris) would otherwise hold each
-//! connection, and its task, for as long as it likes; past the deadline hyper answers
-//! 408 and closes it. Every connection's requests carry the peer's address
-//! (`ConnectInfo`), and a shutdown stops accepting, lets requests in flight finish and
-//! closes idle keep-alive connections.
+//! expose — TLS (`tls`), and a deadline for reading a request's headers. A client that
+//! opens connections and sends its headers a byte at a time (slowloris) would otherwise
+//! hold each connection, and its task, for as long as it likes; past the deadline hyper
+//! answers 408 and closes it (and a TLS handshake gets the same time). Every
+//! connection's requests carry the peer's address (`ConnectInfo`), and a shutdown stops
+//! accepting, lets requests in flight finish and closes idle keep-alive connections.
 
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::pin::pin;
 use std::time::Duration;
 
 use axum::Router;
@@ -16,18 +17,21 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::Request;
 use hyper::body::Incoming;
+use hyper::rt::{Read, Write};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
-/// Serves `app` on `listener` until `shutdown` completes, then waits for the open
-/// connections to finish their requests.
+/// Serves `app` on `listener` (over TLS when `tls` is given) until `shutdown`
+/// completes, then waits for the open connections to finish their requests.
 pub(crate) async fn serve(
     listener: TcpListener,
     app: Router,
+    tls: Option<TlsAcceptor>,
     header_read_timeout: Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
@@ -37,8 +41,11 @@ pub(crate) async fn serve(
         .timer(TokioTimer::new())
         .header_read_timeout(header_read_timeout);
     builder.http2().timer(TokioTimer::new());
-    let graceful = GracefulShutdown::new();
-    tokio::pin!(shutdown);
+    // Connections watch `stop` and finish gracefully when it closes; the loop waits
+    // for every connection to drop its `done` receiver.
+    let (stop, stopping) = watch::channel(());
+    let (done_tx, done) = watch::channel(());
+    let mut shutdown = pin!(shutdown);
     loop {
         let (tcp, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -62,17 +69,52 @@ pub(crate) async fn serve(
             request.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
             request
         });
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(tcp), TowerToHyperService::new(service))
-            .into_owned();
-        let connection = graceful.watch(connection);
+        let (builder, tls, stop, done) = (builder.clone(), tls.clone(), stop.clone(), done.clone());
         tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::trace!(%error, %peer, "connection ended with an error");
+            let _done = done;
+            match tls {
+                None => drive(&builder, TokioIo::new(tcp), service, &stop, peer).await,
+                Some(acceptor) => match tokio::time::timeout(header_read_timeout, acceptor.accept(tcp)).await {
+                    Ok(Ok(stream)) => drive(&builder, TokioIo::new(stream), service, &stop, peer).await,
+                    Ok(Err(error)) => tracing::debug!(%error, %peer, "TLS handshake failed"),
+                    Err(_) => tracing::debug!(%peer, "TLS handshake not finished in time"),
+                },
             }
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    drop(stopping);
+    drop(done);
+    done_tx.closed().await;
     Ok(())
+}
+
+/// Serves one connection until it ends, finishing it gracefully once `stop` closes.
+async fn drive<I, S>(builder: &Builder<TokioExecutor>, io: I, service: S, stop: &watch::Sender<()>, peer: SocketAddr)
+where
+    I: Read + Write + Unpin + Send + 'static,
+    S: tower::Service<Request<Incoming>, Response = axum::response::Response, Error = std::convert::Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let connection = builder.serve_connection_with_upgrades(io, TowerToHyperService::new(service));
+    let mut connection = pin!(connection);
+    let mut stopped = pin!(stop.closed());
+    let mut stopping = false;
+    loop {
+        tokio::select! {
+            ended = connection.as_mut() => {
+                if let Err(error) = ended {
+                    tracing::trace!(%error, %peer, "connection ended with an error");
+                }
+                return;
+            }
+            () = &mut stopped, if !stopping => {
+                stopping = true;
+                connection.as_mut().graceful_shutdown();
+            }
+        }
+    }
 }

@@ -8,7 +8,7 @@ mod cli;
 
 use std::net::SocketAddr;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use idsync::node::{self, CoreConfig, GatewayConfig, NodeConfig};
 
@@ -129,6 +129,17 @@ struct OpsArgs {
     /// a proxy exposes only that port to the scraper. /healthz is always there.
     #[arg(long, env = "IDSYNC_OPS_ON_PUBLIC_LISTENER")]
     ops_on_public_listener: bool,
+    /// Serve HTTPS only on --listen with this PEM certificate chain (with --tls-key). A
+    /// renewed file is picked up within seconds, without a restart.
+    #[arg(long, env = "IDSYNC_TLS_CERT", value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, env = "IDSYNC_TLS_KEY", value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
+    /// Allow plain HTTP on an address other than loopback (behind a proxy that
+    /// terminates TLS). Without TLS and without this, such an address is refused.
+    #[arg(long, env = "IDSYNC_ALLOW_PLAINTEXT")]
+    allow_plaintext: bool,
 }
 
 /// The default of `--ops-listen` for `serve` and `gateway`.
@@ -164,6 +175,9 @@ async fn run(cli: Cli) -> Result<()> {
                     grpc_listen,
                     ops_listen: ops.ops_listen,
                     ops_on_public_listener: ops.ops_on_public_listener,
+                    tls_cert: ops.tls_cert,
+                    tls_key: ops.tls_key,
+                    allow_plaintext: ops.allow_plaintext,
                     ..Default::default()
                 },
             )?;
@@ -174,7 +188,7 @@ async fn run(cli: Cli) -> Result<()> {
                 public_url: settings.public_url.clone(),
                 core: settings.core_settings(),
                 store: settings.store.clone(),
-                gateway: gateway_options(&settings),
+                gateway: gateway_options(&settings)?,
             })
             .await?;
             if let Some(first) = &running.bootstrap {
@@ -216,6 +230,9 @@ async fn run(cli: Cli) -> Result<()> {
                     core_url: core,
                     ops_listen: ops.ops_listen,
                     ops_on_public_listener: ops.ops_on_public_listener,
+                    tls_cert: ops.tls_cert,
+                    tls_key: ops.tls_key,
+                    allow_plaintext: ops.allow_plaintext,
                     ..Default::default()
                 },
             )?;
@@ -223,7 +240,7 @@ async fn run(cli: Cli) -> Result<()> {
                 core_url: settings.core_url.clone(),
                 listen: settings.listen,
                 public_url: settings.public_url.clone(),
-                gateway: gateway_options(&settings),
+                gateway: gateway_options(&settings)?,
             })
             .await?;
             tracing::info!(http = %running.http_addr, ops = ?running.ops_addr, core = %settings.core_url, "idsync gateway serving");
@@ -256,12 +273,35 @@ async fn run(cli: Cli) -> Result<()> {
 
 /// The gateway's options from the settings; the operator's listener defaults to
 /// [`DEFAULT_OPS_LISTEN`].
-fn gateway_options(settings: &Settings) -> node::GatewayOptions {
-    node::GatewayOptions {
+/// Plain HTTP on any address but loopback needs `--allow-plaintext`, and gets a warning.
+fn gateway_options(settings: &Settings) -> Result<node::GatewayOptions> {
+    let tls = match (&settings.tls_cert, &settings.tls_key) {
+        (Some(cert), Some(key)) => {
+            let files = node::TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            };
+            files.check().context("loading the TLS certificate")?;
+            Some(files)
+        }
+        (None, None) => None,
+        _ => anyhow::bail!("--tls-cert and --tls-key go together"),
+    };
+    if tls.is_none() && !settings.listen.ip().is_loopback() {
+        if !settings.allow_plaintext {
+            anyhow::bail!(
+                "refusing plain HTTP on {}: give --tls-cert and --tls-key, or --allow-plaintext behind a proxy that terminates TLS",
+                settings.listen
+            );
+        }
+        tracing::warn!(listen = %settings.listen, "serving plain HTTP on a non-loopback address (--allow-plaintext)");
+    }
+    Ok(node::GatewayOptions {
         max_body_bytes: settings.max_body_bytes,
         bulk_max_operations: settings.bulk_max_operations,
         shield: settings.shield,
         ops_listen: Some(settings.ops_listen.unwrap_or(DEFAULT_OPS_LISTEN)),
         ops_on_public_listener: settings.ops_on_public_listener,
-    }
+        tls,
+    })
 }

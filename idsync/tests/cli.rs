@@ -530,3 +530,39 @@ fn log_prints_a_tenants_write_attempts_newest_first_and_filters_failures() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--since"));
 }
+
+#[test]
+fn plain_http_on_a_public_address_needs_allow_plaintext_and_tls_needs_both_files() {
+    let db = TestDb::sqlite();
+    let url = db.url();
+    let stderr = idsync_fails(&["serve", "--listen", "0.0.0.0:0", "--grpc-listen", "127.0.0.1:0"], url);
+    assert!(
+        stderr.contains("refusing plain HTTP") && stderr.contains("--allow-plaintext"),
+        "{stderr}"
+    );
+    let stderr = idsync_fails(
+        &["gateway", "--listen", "0.0.0.0:0", "--core", "http://127.0.0.1:1"],
+        url,
+    );
+    assert!(stderr.contains("--allow-plaintext"), "{stderr}");
+    let stderr = idsync_fails(&["serve", "--tls-cert", "/nonexistent/cert.pem"], url);
+    assert!(stderr.contains("--tls-key"), "{stderr}");
+    let stderr = idsync_fails(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--grpc-listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            "/nonexistent/cert.pem",
+            "--tls-key",
+            "/nonexistent/key.pem",
+        ],
+        url,
+    );
+    assert!(
+        stderr.contains("/nonexistent/cert.pem"),
+        "a missing file is named: {stderr}"
+    );
+}

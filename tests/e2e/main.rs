@@ -29,5 +29,6 @@ mod search;
 mod shutdown;
 mod telemetry;
 mod throttling;
+mod tls;
 mod unstorable;
 mod users;

@@ -59,6 +59,9 @@ pub struct Settings {
     pub grpc_listen: SocketAddr,
     pub ops_listen: Option<SocketAddr>,
     pub ops_on_public_listener: bool,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub allow_plaintext: bool,
     pub core_url: String,
     pub token_cache_ttl: Duration,
     pub default_page_size: u32,
@@ -86,6 +89,9 @@ struct FileConfig {
     #[serde(alias = "metrics_listen")]
     ops_listen: Option<SocketAddr>,
     ops_on_public_listener: Option<bool>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    allow_plaintext: Option<bool>,
     core_url: Option<String>,
     token_cache_ttl_secs: Option<u64>,
     default_page_size: Option<u32>,
@@ -124,6 +130,9 @@ pub struct CommandOverrides {
     pub grpc_listen: Option<SocketAddr>,
     pub ops_listen: Option<SocketAddr>,
     pub ops_on_public_listener: bool,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub allow_plaintext: bool,
     pub core_url: Option<String>,
 }
 
@@ -162,6 +171,9 @@ impl Settings {
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 50051))),
             ops_listen: overrides.ops_listen.or(file.ops_listen),
             ops_on_public_listener: overrides.ops_on_public_listener || file.ops_on_public_listener.unwrap_or(false),
+            tls_cert: overrides.tls_cert.or(file.tls_cert),
+            tls_key: overrides.tls_key.or(file.tls_key),
+            allow_plaintext: overrides.allow_plaintext || file.allow_plaintext.unwrap_or(false),
             core_url: overrides
                 .core_url
                 .or(file.core_url)

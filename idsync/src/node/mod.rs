@@ -22,9 +22,9 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use idsync_core::admin::{self, Bootstrap};
 use idsync_core::{BulkSettings, Core, CoreSettings};
-pub use idsync_gateway::ShieldSettings;
 use idsync_gateway::observe::{self, ReadinessCheck};
 use idsync_gateway::{AppState, CoreTransport, GatewaySettings};
+pub use idsync_gateway::{ShieldSettings, TlsFiles};
 use idsync_storage::records::TenantRecord;
 use idsync_storage::url::redact;
 use idsync_storage::{Store, StoreOptions};
@@ -69,6 +69,8 @@ pub struct GatewayOptions {
     /// deployment whose proxy exposes only that port to the scraper, and not to the
     /// internet).
     pub ops_on_public_listener: bool,
+    /// HTTPS only on the SCIM listener, with this certificate and key.
+    pub tls: Option<TlsFiles>,
 }
 
 impl Default for GatewayOptions {
@@ -79,6 +81,7 @@ impl Default for GatewayOptions {
             shield: ShieldSettings::default(),
             ops_listen: None,
             ops_on_public_listener: false,
+            tls: None,
         }
     }
 }
@@ -154,7 +157,7 @@ pub async fn start_single_node(config: NodeConfig) -> Result<RunningNode> {
         .context("starting the in-process core")?;
     let listener = bind(config.listen, "HTTP").await?;
     let http_addr = listener.local_addr()?;
-    let public_url = public_url_or(config.public_url, http_addr);
+    let public_url = public_url_or(config.public_url, http_addr, config.gateway.tls.is_some());
     let state = gateway_state(CoreTransport::service(in_process), &public_url, &config.gateway);
     let ops_addr = serve_gateway_ops(&mut services, &state, config.gateway.ops_listen).await?;
     let stopped = services.stopped();
@@ -205,7 +208,7 @@ pub async fn start_gateway(config: GatewayConfig) -> Result<RunningGateway> {
     let channel = connect_core(&config.core_url)?;
     let listener = bind(config.listen, "HTTP").await?;
     let http_addr = listener.local_addr()?;
-    let public_url = public_url_or(config.public_url, http_addr);
+    let public_url = public_url_or(config.public_url, http_addr, config.gateway.tls.is_some());
     let state = gateway_state(CoreTransport::network(channel), &public_url, &config.gateway);
     let mut services = Services::new(None, None);
     let ops_addr = serve_gateway_ops(&mut services, &state, config.gateway.ops_listen).await?;
@@ -229,6 +232,7 @@ fn gateway_state(core: CoreTransport, public_url: &str, options: &GatewayOptions
             bulk_max_operations: options.bulk_max_operations,
             shield: options.shield,
             ops_on_public_listener: options.ops_on_public_listener,
+            tls: options.tls.clone(),
         },
     )
 }
@@ -268,8 +272,9 @@ async fn bind(addr: SocketAddr, what: &str) -> Result<TcpListener> {
         .with_context(|| format!("binding {what} {addr}"))
 }
 
-fn public_url_or(public_url: Option<String>, bound: SocketAddr) -> String {
-    public_url.unwrap_or_else(|| format!("http://{bound}"))
+fn public_url_or(public_url: Option<String>, bound: SocketAddr, tls: bool) -> String {
+    let scheme = if tls { "https" } else { "http" };
+    public_url.unwrap_or_else(|| format!("{scheme}://{bound}"))
 }
 
 /// The Tenant URL of `tenant` on a server whose public base URL is `public_url`.

@@ -196,8 +196,12 @@ async fn a_grpc_call_from_an_internal_service_continues_its_trace(backend: Backe
     );
     users.list_users(request).await.unwrap();
 
+    // The server span ends after its children, so it can be exported in a later batch:
+    // wait for both before looking.
     let spans = telemetry
-        .spans_of(&trace_id, |spans| spans.iter().any(|s| s.name == "SELECT users"))
+        .spans_of(&trace_id, |spans| {
+            spans.iter().any(|s| s.name == "SELECT users") && spans.iter().any(|s| s.kind == SERVER)
+        })
         .await;
     let core = the(&spans, "core server span", |s| s.kind == SERVER);
     assert_eq!(core.name, "idsync.v1.Users/ListUsers");
