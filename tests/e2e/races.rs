@@ -13,12 +13,10 @@ use serde_json::{Value, json};
 /// Sends `count` requests at once, alternately to `urls[0]` and `urls[1]`; their statuses
 /// and bodies.
 async fn at_once(
-    app: &TestApp,
     urls: [&str; 2],
     count: usize,
     request: impl Fn(usize, &str) -> reqwest::RequestBuilder,
 ) -> Vec<(StatusCode, Value)> {
-    let _ = app;
     let sends: Vec<_> = (0..count)
         .map(|i| {
             let sent = request(i, urls[i % 2]).send();
@@ -47,7 +45,7 @@ async fn fifty_creates_of_one_name_across_two_replicas_make_one_resource() {
     let other = replica.tenant_url(&app.tenant);
     let urls = [app.tenant_url.as_str(), other.as_str()];
 
-    let users = at_once(&app, urls, 50, |i, base| {
+    let users = at_once(urls, 50, |i, base| {
         app.http
             .post(format!("{base}/Users"))
             .bearer_auth(&app.token)
@@ -66,7 +64,7 @@ async fn fifty_creates_of_one_name_across_two_replicas_make_one_resource() {
     let found = app.find_users("userName eq \"race@contoso.com\"").await;
     assert_eq!(found["totalResults"], 1, "one row stored");
 
-    let groups = at_once(&app, urls, 50, |_, base| {
+    let groups = at_once(urls, 50, |_, base| {
         app.http
             .post(format!("{base}/Groups"))
             .bearer_auth(&app.token)
@@ -91,7 +89,7 @@ async fn concurrent_if_match_patches_let_one_writer_through_per_version() {
 
     let mut winners = 0;
     for version in 1..=3 {
-        let answers = at_once(&app, urls, 20, |i, base| {
+        let answers = at_once(urls, 20, |i, base| {
             let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
                                "Operations": [{"op": "replace", "path": "displayName", "value": format!("v{version} writer {i}")}]});
             app.http
