@@ -157,3 +157,28 @@ async fn an_in_process_change_stream_follows_commits_and_ends_when_streams_close
     let closed = stream.message().await.unwrap_err();
     assert_eq!(closed.code(), Code::Unavailable);
 }
+
+#[tokio::test]
+async fn a_handler_that_panics_answers_grpc_internal_instead_of_resetting_the_stream() {
+    use tower::{Layer, ServiceExt};
+    use tower_http::catch_panic::CatchPanicLayer;
+    // No service of the core panics on purpose; this one stands for the bug that would.
+    let buggy = tower::service_fn(|_: tonic::codegen::http::Request<tonic::body::Body>| async move {
+        if true {
+            panic!("a bug");
+        }
+        Ok::<_, std::convert::Infallible>(tonic::codegen::http::Response::new(tonic::body::Body::empty()))
+    });
+    let response = CatchPanicLayer::custom(super::answer_panic)
+        .layer(buggy)
+        .oneshot(tonic::codegen::http::Request::new(tonic::body::Body::empty()))
+        .await
+        .unwrap();
+    let status = tonic::Status::from_header_map(response.headers()).expect("a gRPC status in the headers");
+    assert_eq!(status.code(), Code::Internal);
+    assert_eq!(
+        status.message(),
+        "internal error",
+        "the panic's text is logged, never sent"
+    );
+}
