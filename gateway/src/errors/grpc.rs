@@ -27,6 +27,12 @@ impl From<Status> for ApiError {
 /// the contract's one table ([`scim::http_status`]), the `scimType` from its `ErrorInfo`,
 /// and a default detail when the core sent none.
 fn from_status(status: &Status) -> ApiError {
+    if broken_transport(status) {
+        // Not the core's answer: the call never reached it or its connection broke (a
+        // refused TLS handshake, a reset). Logged, not echoed; the client may retry.
+        tracing::warn!(code = ?status.code(), message = status.message(), "sync-core unreachable");
+        return ApiError::unavailable();
+    }
     let detail = |fallback: &'static str| -> Cow<'static, str> {
         match status.message() {
             "" => Cow::Borrowed(fallback),
@@ -53,6 +59,24 @@ fn from_status(status: &Status) -> ApiError {
             ApiError::internal()
         }
     }
+}
+
+/// Whether `status` was made by this side's transport from a connection failure, rather
+/// than sent by the core: tonic keeps the failure as the status's `source`. The call's
+/// own deadline expiring (`TimeoutExpired`, which tonic reports as `CANCELLED`) is not
+/// a broken transport; it stays a 504.
+fn broken_transport(status: &Status) -> bool {
+    let mut cause = std::error::Error::source(status);
+    if cause.is_none() {
+        return false;
+    }
+    while let Some(error) = cause {
+        if error.is::<tonic::TimeoutExpired>() {
+            return false;
+        }
+        cause = error.source();
+    }
+    true
 }
 
 /// Whole seconds from `RetryInfo`, rounded up, at least one.
@@ -153,6 +177,20 @@ mod tests {
         let (status, _, detail) = mapped(Status::unavailable("tcp connect error: 10.0.0.7:50051"));
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert!(!detail.contains("10.0.0.7"));
+    }
+
+    #[test]
+    fn a_status_made_from_a_broken_connection_is_503_and_an_expired_deadline_504() {
+        for code_hint in ["connection reset by peer", "received fatal alert: CertificateRequired"] {
+            let broken = Status::from_error(Box::new(std::io::Error::other(code_hint)));
+            assert_eq!(broken.code(), Code::Unknown);
+            let (status, _, detail) = mapped(broken);
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+            assert!(!detail.contains(code_hint), "{detail}");
+        }
+        let late = Status::from_error(Box::new(tonic::TimeoutExpired(())));
+        assert_eq!(late.code(), Code::Cancelled);
+        assert_eq!(mapped(late).0, StatusCode::GATEWAY_TIMEOUT);
     }
 
     #[test]
