@@ -25,6 +25,7 @@
 //! - `normalize`: tolerance of sloppy slashes;
 //! - [`observe`]: `/metrics`, `/readyz` and route names for traces and metrics;
 //! - `transport`: [`CoreTransport`], the way to sync-core (network or in-process);
+//! - [`tls`]: certificates and acceptors of the SCIM listener and the core's gRPC one;
 //! - `app_tests`: router-level tests.
 
 // Tests may unwrap; `clippy --lib` still holds the library itself to `unwrap_used`.
@@ -44,7 +45,7 @@ mod query;
 mod response;
 mod search;
 mod shield;
-mod tls;
+pub mod tls;
 mod transport;
 mod users;
 mod wire;
@@ -279,9 +280,9 @@ pub async fn serve(
     let (acceptor, _watching) = match &state.settings().tls {
         None => (None, None),
         Some(files) => {
-            let reloader = tls::CertReloader::new(files.clone())?;
-            let watching = AbortOnDrop(tokio::spawn(reloader.clone().watch()));
-            (Some(reloader.acceptor()?), Some(watching))
+            let tls = tls::ServerTls::https(files)?;
+            let acceptor = tls.acceptor();
+            (Some(acceptor), Some(AbortOnDrop(tokio::spawn(tls.watch()))))
         }
     };
     listen::serve(listener, app(state), acceptor, header_read_timeout, shutdown).await

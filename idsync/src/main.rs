@@ -8,12 +8,13 @@ mod cli;
 
 use std::net::SocketAddr;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Parser, Subcommand};
 use idsync::node::{self, CoreConfig, GatewayConfig, NodeConfig};
 
 use crate::cli::config::{CommandOverrides, GlobalArgs, Settings};
 use crate::cli::signals::ShutdownSignals;
+use crate::cli::tls::{self, CoreTlsArgs, GrpcTlsArgs};
 use crate::cli::{admin, log, rules, telemetry};
 
 const MANUAL: &str = "\
@@ -43,6 +44,9 @@ ADMINISTRATION (directly on the database; the service may be running)
 SCALE-OUT
   idsync core --database-url postgres://…       one or more cores on one PostgreSQL
   idsync gateway --core http://core:50051       stateless gateways in front of them
+  Across a network, give the core --grpc-tls-cert/--grpc-tls-key (and --grpc-client-ca
+  for mutual TLS), and the gateway --core https://core:50051 --core-ca ca.pem (and
+  --core-client-cert/--core-client-key).
 
 CONFIGURATION
   Built-in defaults, then the TOML file named by --config, then IDSYNC_* environment
@@ -79,6 +83,8 @@ enum Command {
         #[arg(long, env = "IDSYNC_GRPC_LISTEN", value_name = "ADDR")]
         grpc_listen: Option<SocketAddr>,
         #[command(flatten)]
+        grpc_tls: GrpcTlsArgs,
+        #[command(flatten)]
         ops: OpsArgs,
     },
     /// Run only the core (gRPC), for a gateway or internal services in other processes.
@@ -90,12 +96,21 @@ enum Command {
         /// database answers), for the operator's network. [default: none]
         #[arg(long, alias = "metrics-listen", env = "IDSYNC_OPS_LISTEN", value_name = "ADDR")]
         ops_listen: Option<SocketAddr>,
+        #[command(flatten)]
+        grpc_tls: GrpcTlsArgs,
+        /// Allow plain gRPC on an address other than loopback (on a private network).
+        /// Without TLS and without this, such an address is refused.
+        #[arg(long, env = "IDSYNC_ALLOW_PLAINTEXT")]
+        allow_plaintext: bool,
     },
     /// Run only the SCIM gateway (HTTP), talking to a core over gRPC.
     Gateway {
-        /// The core's gRPC URL. [default: http://127.0.0.1:50051]
+        /// The core's gRPC URL; `https://…` speaks TLS, verified with --core-ca.
+        /// [default: http://127.0.0.1:50051]
         #[arg(long, env = "IDSYNC_CORE_URL", value_name = "URL")]
         core: Option<String>,
+        #[command(flatten)]
+        core_tls: CoreTlsArgs,
         /// HTTP address. [default: 127.0.0.1:8080]
         #[arg(long, env = "IDSYNC_LISTEN", value_name = "ADDR")]
         listen: Option<SocketAddr>,
@@ -136,8 +151,9 @@ struct OpsArgs {
     /// The PEM private key of --tls-cert.
     #[arg(long, env = "IDSYNC_TLS_KEY", value_name = "FILE", requires = "tls_cert")]
     tls_key: Option<std::path::PathBuf>,
-    /// Allow plain HTTP on an address other than loopback (behind a proxy that
-    /// terminates TLS). Without TLS and without this, such an address is refused.
+    /// Allow plain HTTP (and, for `serve`, plain gRPC) on an address other than
+    /// loopback (behind a proxy that terminates TLS, on a private network). Without TLS
+    /// and without this, such an address is refused.
     #[arg(long, env = "IDSYNC_ALLOW_PLAINTEXT")]
     allow_plaintext: bool,
 }
@@ -165,6 +181,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Serve {
             listen,
             grpc_listen,
+            grpc_tls,
             ops,
         } => {
             let signals = ShutdownSignals::install()?;
@@ -178,17 +195,21 @@ async fn run(cli: Cli) -> Result<()> {
                     tls_cert: ops.tls_cert,
                     tls_key: ops.tls_key,
                     allow_plaintext: ops.allow_plaintext,
+                    grpc_tls,
                     ..Default::default()
                 },
             )?;
+            let gateway = gateway_options(&settings)?;
+            let grpc_tls = grpc_tls_or_plaintext(&settings)?;
             let running = node::start_single_node(NodeConfig {
                 database_url: settings.database_url.clone(),
                 listen: settings.listen,
                 grpc_listen: Some(settings.grpc_listen),
+                grpc_tls,
                 public_url: settings.public_url.clone(),
                 core: settings.core_settings(),
                 store: settings.store.clone(),
-                gateway: gateway_options(&settings)?,
+                gateway,
             })
             .await?;
             if let Some(first) = &running.bootstrap {
@@ -200,6 +221,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Core {
             grpc_listen,
             ops_listen,
+            grpc_tls,
+            allow_plaintext,
         } => {
             let signals = ShutdownSignals::install()?;
             let settings = Settings::load(
@@ -207,12 +230,16 @@ async fn run(cli: Cli) -> Result<()> {
                 CommandOverrides {
                     grpc_listen,
                     ops_listen,
+                    grpc_tls,
+                    allow_plaintext,
                     ..Default::default()
                 },
             )?;
+            let grpc_tls = grpc_tls_or_plaintext(&settings)?;
             let running = node::start_core(CoreConfig {
                 database_url: settings.database_url.clone(),
                 grpc_listen: settings.grpc_listen,
+                grpc_tls,
                 ops_listen: settings.ops_listen,
                 core: settings.core_settings(),
                 store: settings.store.clone(),
@@ -221,13 +248,19 @@ async fn run(cli: Cli) -> Result<()> {
             tracing::info!(grpc = %running.grpc_addr, ops = ?running.ops_addr, "idsync core serving");
             running.run_until(signals.received()).await
         }
-        Command::Gateway { core, listen, ops } => {
+        Command::Gateway {
+            core,
+            core_tls,
+            listen,
+            ops,
+        } => {
             let signals = ShutdownSignals::install()?;
             let settings = Settings::load(
                 &cli.global,
                 CommandOverrides {
                     listen,
                     core_url: core,
+                    core_tls,
                     ops_listen: ops.ops_listen,
                     ops_on_public_listener: ops.ops_on_public_listener,
                     tls_cert: ops.tls_cert,
@@ -238,6 +271,7 @@ async fn run(cli: Cli) -> Result<()> {
             )?;
             let running = node::start_gateway(GatewayConfig {
                 core_url: settings.core_url.clone(),
+                core_tls: tls::core_client_tls(&settings)?,
                 listen: settings.listen,
                 public_url: settings.public_url.clone(),
                 gateway: gateway_options(&settings)?,
@@ -272,30 +306,17 @@ async fn run(cli: Cli) -> Result<()> {
 }
 
 /// The gateway's options from the settings; the operator's listener defaults to
-/// [`DEFAULT_OPS_LISTEN`].
-/// Plain HTTP on any address but loopback needs `--allow-plaintext`, and gets a warning.
+/// [`DEFAULT_OPS_LISTEN`]. Plain HTTP on any address but loopback needs
+/// `--allow-plaintext`, and gets a warning.
 fn gateway_options(settings: &Settings) -> Result<node::GatewayOptions> {
-    let tls = match (&settings.tls_cert, &settings.tls_key) {
-        (Some(cert), Some(key)) => {
-            let files = node::TlsFiles {
-                cert: cert.clone(),
-                key: key.clone(),
-            };
-            files.check().context("loading the TLS certificate")?;
-            Some(files)
-        }
-        (None, None) => None,
-        _ => anyhow::bail!("--tls-cert and --tls-key go together"),
-    };
-    if tls.is_none() && !settings.listen.ip().is_loopback() {
-        if !settings.allow_plaintext {
-            anyhow::bail!(
-                "refusing plain HTTP on {}: give --tls-cert and --tls-key, or --allow-plaintext behind a proxy that terminates TLS",
-                settings.listen
-            );
-        }
-        tracing::warn!(listen = %settings.listen, "serving plain HTTP on a non-loopback address (--allow-plaintext)");
-    }
+    let tls = tls::scim_tls(settings)?;
+    tls::refuse_plaintext(
+        "HTTP",
+        settings.listen,
+        tls.is_some(),
+        settings.allow_plaintext,
+        "--tls-cert and --tls-key",
+    )?;
     Ok(node::GatewayOptions {
         max_body_bytes: settings.max_body_bytes,
         bulk_max_operations: settings.bulk_max_operations,
@@ -304,4 +325,18 @@ fn gateway_options(settings: &Settings) -> Result<node::GatewayOptions> {
         ops_on_public_listener: settings.ops_on_public_listener,
         tls,
     })
+}
+
+/// TLS on the core's gRPC listener, if configured; without it, an address other than
+/// loopback needs `--allow-plaintext`, as the SCIM listener does.
+fn grpc_tls_or_plaintext(settings: &Settings) -> Result<Option<node::GrpcServerTls>> {
+    let grpc_tls = tls::grpc_server_tls(settings)?;
+    tls::refuse_plaintext(
+        "gRPC",
+        settings.grpc_listen,
+        grpc_tls.is_some(),
+        settings.allow_plaintext,
+        "--grpc-tls-cert and --grpc-tls-key",
+    )?;
+    Ok(grpc_tls)
 }

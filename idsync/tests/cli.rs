@@ -566,3 +566,55 @@ fn plain_http_on_a_public_address_needs_allow_plaintext_and_tls_needs_both_files
         "a missing file is named: {stderr}"
     );
 }
+
+#[test]
+fn plain_grpc_on_a_public_address_needs_allow_plaintext_and_grpc_tls_files_are_checked_at_start() {
+    let db = TestDb::sqlite();
+    let url = db.url();
+    let stderr = idsync_fails(&["core", "--grpc-listen", "0.0.0.0:0"], url);
+    assert!(
+        stderr.contains("refusing plain gRPC") && stderr.contains("--grpc-tls-cert"),
+        "{stderr}"
+    );
+    let stderr = idsync_fails(&["serve", "--listen", "127.0.0.1:0", "--grpc-listen", "0.0.0.0:0"], url);
+    assert!(stderr.contains("refusing plain gRPC"), "{stderr}");
+    let stderr = idsync_fails(&["core", "--grpc-client-ca", "/nonexistent/ca.pem"], url);
+    assert!(stderr.contains("--grpc-tls-cert"), "{stderr}");
+    // The same keys in the config file, checked the same way.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("idsync.toml");
+    std::fs::write(
+        &config,
+        "grpc_listen = \"127.0.0.1:0\"\ngrpc_tls_cert = \"/nonexistent/grpc.pem\"\ngrpc_tls_key = \"/nonexistent/grpc.key\"\n",
+    )
+    .unwrap();
+    let stderr = idsync_fails(&["core", "--config", config.to_str().unwrap()], url);
+    assert!(stderr.contains("/nonexistent/grpc.pem"), "{stderr}");
+    std::fs::write(&config, "core_client_cert = \"/nonexistent/client.pem\"\n").unwrap();
+    let stderr = idsync_fails(
+        &[
+            "gateway",
+            "--config",
+            config.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--core",
+            "https://127.0.0.1:1",
+        ],
+        url,
+    );
+    assert!(stderr.contains("--core-client-key"), "{stderr}");
+    let stderr = idsync_fails(
+        &[
+            "gateway",
+            "--listen",
+            "127.0.0.1:0",
+            "--core",
+            "https://127.0.0.1:1",
+            "--core-ca",
+            "/nonexistent/core-ca.pem",
+        ],
+        url,
+    );
+    assert!(stderr.contains("/nonexistent/core-ca.pem"), "{stderr}");
+}

@@ -175,6 +175,7 @@ async fn measure(mode: &str) -> Result<()> {
         database_url: dir.path().join("bench.db").display().to_string(),
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         grpc_listen: None,
+        grpc_tls: None,
         public_url: None,
         core: CoreSettings::default(),
         store: idsync_storage::StoreOptions::default(),

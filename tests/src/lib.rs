@@ -545,6 +545,7 @@ async fn start_node(
         database_url: database_url.to_string(),
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         grpc_listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+        grpc_tls: None,
         public_url: None,
         core,
         store,

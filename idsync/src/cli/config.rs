@@ -9,6 +9,8 @@ use anyhow::{Context, Result};
 use clap::Args;
 use serde::Deserialize;
 
+use super::tls::{CoreTlsArgs, GrpcTlsArgs};
+
 /// Options shared by every subcommand.
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
@@ -62,7 +64,9 @@ pub struct Settings {
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub allow_plaintext: bool,
+    pub grpc_tls: GrpcTlsArgs,
     pub core_url: String,
+    pub core_tls: CoreTlsArgs,
     pub token_cache_ttl: Duration,
     pub default_page_size: u32,
     pub max_page_size: u32,
@@ -92,7 +96,13 @@ struct FileConfig {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     allow_plaintext: Option<bool>,
+    grpc_tls_cert: Option<PathBuf>,
+    grpc_tls_key: Option<PathBuf>,
+    grpc_client_ca: Option<PathBuf>,
     core_url: Option<String>,
+    core_ca: Option<PathBuf>,
+    core_client_cert: Option<PathBuf>,
+    core_client_key: Option<PathBuf>,
     token_cache_ttl_secs: Option<u64>,
     default_page_size: Option<u32>,
     max_page_size: Option<u32>,
@@ -133,7 +143,9 @@ pub struct CommandOverrides {
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub allow_plaintext: bool,
+    pub grpc_tls: GrpcTlsArgs,
     pub core_url: Option<String>,
+    pub core_tls: CoreTlsArgs,
 }
 
 impl Settings {
@@ -174,10 +186,20 @@ impl Settings {
             tls_cert: overrides.tls_cert.or(file.tls_cert),
             tls_key: overrides.tls_key.or(file.tls_key),
             allow_plaintext: overrides.allow_plaintext || file.allow_plaintext.unwrap_or(false),
+            grpc_tls: GrpcTlsArgs {
+                grpc_tls_cert: overrides.grpc_tls.grpc_tls_cert.or(file.grpc_tls_cert),
+                grpc_tls_key: overrides.grpc_tls.grpc_tls_key.or(file.grpc_tls_key),
+                grpc_client_ca: overrides.grpc_tls.grpc_client_ca.or(file.grpc_client_ca),
+            },
             core_url: overrides
                 .core_url
                 .or(file.core_url)
                 .unwrap_or_else(|| "http://127.0.0.1:50051".into()),
+            core_tls: CoreTlsArgs {
+                core_ca: overrides.core_tls.core_ca.or(file.core_ca),
+                core_client_cert: overrides.core_tls.core_client_cert.or(file.core_client_cert),
+                core_client_key: overrides.core_tls.core_client_key.or(file.core_client_key),
+            },
             token_cache_ttl: Duration::from_secs(file.token_cache_ttl_secs.unwrap_or(10)),
             default_page_size: file.default_page_size.unwrap_or(100),
             max_page_size: file.max_page_size.unwrap_or(1000),

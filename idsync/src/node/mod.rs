@@ -13,6 +13,7 @@
 //! This is where the binary wires the rooms together: the gateway library never sees
 //! sync-core or storage.
 
+mod grpc_tls;
 mod running;
 
 use std::net::SocketAddr;
@@ -23,14 +24,15 @@ use anyhow::{Context, Result};
 use idsync_core::admin::{self, Bootstrap};
 use idsync_core::{BulkSettings, Core, CoreSettings};
 use idsync_gateway::observe::{self, ReadinessCheck};
+use idsync_gateway::tls::ServerTls;
 use idsync_gateway::{AppState, CoreTransport, GatewaySettings};
 pub use idsync_gateway::{ShieldSettings, TlsFiles};
 use idsync_storage::records::TenantRecord;
 use idsync_storage::url::redact;
 use idsync_storage::{Store, StoreOptions};
 use tokio::net::TcpListener;
-use tonic::transport::{Channel, Endpoint};
 
+pub use grpc_tls::{CoreClientTls, GrpcServerTls, connect_core};
 use running::Services;
 pub use running::{RunningCore, RunningGateway, RunningNode};
 
@@ -43,6 +45,8 @@ pub struct NodeConfig {
     pub listen: SocketAddr,
     /// gRPC address of the core for internal services; `None` keeps it in-process only.
     pub grpc_listen: Option<SocketAddr>,
+    /// TLS (and optionally client certificates) on `grpc_listen`.
+    pub grpc_tls: Option<GrpcServerTls>,
     /// Externally visible base URL; `None` derives `http://<listen>`.
     pub public_url: Option<String>,
     /// Core tunables.
@@ -93,6 +97,8 @@ pub struct CoreConfig {
     pub database_url: String,
     /// gRPC address (port 0 picks one).
     pub grpc_listen: SocketAddr,
+    /// TLS (and optionally client certificates) on `grpc_listen`.
+    pub grpc_tls: Option<GrpcServerTls>,
     /// Address of `/metrics`, `/healthz` and `/readyz`; `None` serves none.
     pub ops_listen: Option<SocketAddr>,
     /// Core tunables.
@@ -104,8 +110,10 @@ pub struct CoreConfig {
 /// What a gateway on its own needs.
 #[derive(Debug, Clone)]
 pub struct GatewayConfig {
-    /// The core's gRPC URL, e.g. `http://core:50051`.
+    /// The core's gRPC URL, e.g. `http://core:50051` or `https://core:50051`.
     pub core_url: String,
+    /// How an `https://` core is verified, and the certificate shown to it.
+    pub core_tls: CoreClientTls,
     /// HTTP address (port 0 picks one).
     pub listen: SocketAddr,
     /// Externally visible base URL; `None` derives `http://<listen>`.
@@ -146,8 +154,7 @@ pub async fn start_single_node(config: NodeConfig) -> Result<RunningNode> {
         Some(addr) => {
             let listener = bind(addr, "gRPC").await?;
             let bound = listener.local_addr()?;
-            let stopped = services.stopped();
-            services.spawn(idsync_core::server::serve(core.clone(), listener, stopped));
+            serve_grpc(&mut services, core.clone(), listener, config.grpc_tls.as_ref())?;
             Some(bound)
         }
         None => None,
@@ -194,8 +201,7 @@ pub async fn start_core(config: CoreConfig) -> Result<RunningCore> {
         }
         None => None,
     };
-    let stopped = services.stopped();
-    services.spawn(idsync_core::server::serve(core, listener, stopped));
+    serve_grpc(&mut services, core, listener, config.grpc_tls.as_ref())?;
     Ok(RunningCore {
         grpc_addr,
         ops_addr,
@@ -205,7 +211,7 @@ pub async fn start_core(config: CoreConfig) -> Result<RunningCore> {
 
 /// Starts a gateway on its own, in front of the core at `config.core_url`.
 pub async fn start_gateway(config: GatewayConfig) -> Result<RunningGateway> {
-    let channel = connect_core(&config.core_url)?;
+    let channel = connect_core(&config.core_url, &config.core_tls)?;
     let listener = bind(config.listen, "HTTP").await?;
     let http_addr = listener.local_addr()?;
     let public_url = public_url_or(config.public_url, http_addr, config.gateway.tls.is_some());
@@ -266,6 +272,22 @@ fn database_answers(store: Store) -> ReadinessCheck {
     })
 }
 
+/// Serves the core's gRPC on `listener`, over TLS when `tls` is given, until the
+/// services stop.
+fn serve_grpc(services: &mut Services, core: Core, listener: TcpListener, tls: Option<&GrpcServerTls>) -> Result<()> {
+    let stopped = services.stopped();
+    match tls {
+        None => services.spawn(idsync_core::server::serve(core, listener, stopped)),
+        Some(tls) => {
+            let acceptor =
+                ServerTls::grpc(&tls.files, tls.client_ca.as_deref()).context("loading the gRPC TLS certificate")?;
+            let incoming = grpc_tls::tls_incoming(listener, acceptor);
+            services.spawn(idsync_core::server::serve_incoming(core, incoming, stopped));
+        }
+    }
+    Ok(())
+}
+
 async fn bind(addr: SocketAddr, what: &str) -> Result<TcpListener> {
     TcpListener::bind(addr)
         .await
@@ -298,13 +320,4 @@ pub fn bulk_settings(max_operations: usize, max_payload_bytes: usize) -> BulkSet
         max_operations: u32::try_from(max_operations).unwrap_or(u32::MAX),
         max_payload_size: u64::try_from(max_payload_bytes).unwrap_or(u64::MAX),
     }
-}
-
-/// A lazily connecting, persistent HTTP/2 channel to a core (reconnects on its own).
-pub fn connect_core(core_url: &str) -> Result<Channel> {
-    Ok(Endpoint::from_shared(core_url.to_string())
-        .with_context(|| format!("invalid core URL {core_url}"))?
-        .http2_keep_alive_interval(Duration::from_secs(30))
-        .tcp_nodelay(true)
-        .connect_lazy())
 }

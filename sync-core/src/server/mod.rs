@@ -1,5 +1,5 @@
 //! The gRPC server: the idsync services plus `grpc.health.v1` and server reflection, on a
-//! TCP listener (for internal services and separate gateways) or in-process as a tower
+//! TCP listener or any stream of connections such as TLS ones (for internal services and separate gateways) or in-process as a tower
 //! service (single-node mode: the same tonic services, messages, metadata, status codes
 //! and deadlines, without HTTP/2 framing, a pipe or a task per call).
 //!
@@ -28,11 +28,14 @@ use idsync_proto::v1::provisioning_log_server::ProvisioningLogServer;
 use idsync_proto::v1::search_server::SearchServer;
 use idsync_proto::v1::users_server::UsersServer;
 use idsync_telemetry::grpc::GrpcServerLayer;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
+use tokio_stream::Stream;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::server::NamedService;
 use tonic::service::Routes;
 use tonic::transport::Server;
+use tonic::transport::server::Connected;
 use tower_http::catch_panic::CatchPanicLayer;
 
 pub use self::in_process::InProcess;
@@ -98,6 +101,21 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    serve_incoming(core, TcpListenerStream::new(listener), shutdown).await
+}
+
+/// Serves the core on the connections `incoming` yields (TLS streams, for one) until
+/// `shutdown` completes, as [`serve`] does on a TCP listener.
+pub async fn serve_incoming<I, IO, IE>(
+    core: Core,
+    incoming: I,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()>
+where
+    I: Stream<Item = Result<IO, IE>>,
+    IO: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static,
+    IE: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let closer = core.clone();
     let shutdown = async move {
         shutdown.await;
@@ -109,7 +127,7 @@ pub async fn serve(
         // Inside the telemetry layer, so a panic's INTERNAL is traced and timed like any.
         .layer(CatchPanicLayer::custom(answer_panic))
         .add_routes(routes)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .serve_with_incoming_shutdown(incoming, shutdown)
         .await
         .map_err(io::Error::other)
 }

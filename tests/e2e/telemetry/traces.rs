@@ -53,6 +53,7 @@ async fn one_scim_patch_is_one_trace(backend: Backend, hop: Hop) {
         Hop::Network => Some(
             start_gateway(GatewayConfig {
                 core_url: app.grpc_url(),
+                core_tls: idsync::node::CoreClientTls::default(),
                 listen: "127.0.0.1:0".parse().unwrap(),
                 public_url: None,
                 gateway: idsync::node::GatewayOptions::default(),

@@ -1,5 +1,8 @@
 //! HTTPS on the SCIM listener: TLS with ALPN for h2 and http/1.1, a renewed certificate
-//! picked up without a restart, and no plain HTTP on the TLS port.
+//! picked up without a restart, and no plain HTTP on the TLS port. `grpc`: TLS and
+//! mutual TLS between a gateway and a core.
+
+mod grpc;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -16,14 +19,14 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
-/// A test CA, and a leaf for `localhost` it signs.
-struct Pki {
+/// A test CA, and the leaves it signs.
+pub(crate) struct Pki {
     ca: rcgen::Certificate,
     ca_key: KeyPair,
 }
 
 impl Pki {
-    fn new() -> Pki {
+    pub(crate) fn new() -> Pki {
         let ca_key = KeyPair::generate().unwrap();
         let mut params = CertificateParams::new(Vec::new()).unwrap();
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -31,14 +34,32 @@ impl Pki {
         Pki { ca, ca_key }
     }
 
-    /// A new leaf: its PEM chain, its PEM key, and its DER.
-    fn leaf(&self) -> (String, String, Vec<u8>) {
+    /// A new leaf for `localhost` and `127.0.0.1`: its PEM chain, its PEM key, and its DER.
+    pub(crate) fn leaf(&self) -> (String, String, Vec<u8>) {
         let key = KeyPair::generate().unwrap();
-        let leaf = CertificateParams::new(vec!["localhost".into()])
+        let leaf = CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()])
             .unwrap()
             .signed_by(&key, &self.ca, &self.ca_key)
             .unwrap();
         (leaf.pem(), key.serialize_pem(), leaf.der().to_vec())
+    }
+
+    /// The CA certificate, PEM.
+    pub(crate) fn ca_pem(&self) -> String {
+        self.ca.pem()
+    }
+
+    /// Writes a new leaf to `<dir>/<name>.pem` and `<dir>/<name>.key`; their paths and
+    /// the leaf's DER.
+    pub(crate) fn write_leaf(&self, dir: &std::path::Path, name: &str) -> (TlsFiles, Vec<u8>) {
+        let (cert, key, der) = self.leaf();
+        let files = TlsFiles {
+            cert: dir.join(format!("{name}.pem")),
+            key: dir.join(format!("{name}.key")),
+        };
+        std::fs::write(&files.cert, cert).unwrap();
+        std::fs::write(&files.key, key).unwrap();
+        (files, der)
     }
 
     fn connector(&self, alpn: &[&[u8]]) -> TlsConnector {
@@ -87,6 +108,7 @@ async fn the_scim_listener_speaks_tls_with_alpn_and_picks_up_a_renewed_certifica
         database_url: db.url().to_owned(),
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         grpc_listen: None,
+        grpc_tls: None,
         public_url: None,
         core: CoreSettings::default(),
         store: StoreOptions::default(),
