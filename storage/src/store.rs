@@ -41,6 +41,10 @@ pub struct StoreOptions {
     /// more is [`StorageError::TooManyMembers`], and its members are paged through
     /// [`Tx::group_members`] instead. A write's own read-back is not capped.
     pub max_inline_members: usize,
+    /// Longest string value written, in bytes of UTF-8 as sent and as lower-cased; at
+    /// most [`crate::text::MAX_TEXT_BYTES`], what PostgreSQL can index (a larger value
+    /// is lowered to it).
+    pub max_string_bytes: usize,
 }
 
 /// SQLite's `synchronous` setting in WAL mode, i.e. what a commit survives.
@@ -77,6 +81,7 @@ impl Default for StoreOptions {
             pg_statement_timeout: Duration::from_secs(30),
             pg_lock_timeout: Duration::from_secs(10),
             max_inline_members: 10_000,
+            max_string_bytes: crate::text::MAX_TEXT_BYTES,
         }
     }
 }
@@ -103,6 +108,7 @@ pub struct Store {
     gate: Arc<ConnectGate>,
     connection_timeout: Duration,
     max_inline_members: usize,
+    max_string_bytes: usize,
 }
 
 impl std::fmt::Debug for Store {
@@ -181,6 +187,7 @@ impl Store {
             gate,
             connection_timeout: options.connection_timeout,
             max_inline_members: options.max_inline_members,
+            max_string_bytes: options.max_string_bytes.min(crate::text::MAX_TEXT_BYTES),
         })
     }
 
@@ -209,6 +216,7 @@ impl Store {
             gate,
             connection_timeout: options.connection_timeout,
             max_inline_members: options.max_inline_members,
+            max_string_bytes: options.max_string_bytes.min(crate::text::MAX_TEXT_BYTES),
         })
     }
 
@@ -247,14 +255,28 @@ impl Store {
     /// would wait for the one write connection that `f` holds.
     pub fn write<T, E: From<StorageError>>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T, E>) -> Result<T, E> {
         let mut conn = self.write.get()?;
-        conn::transaction(&mut conn, TxMode::Write, |conn| f(&mut Tx { conn, member_cap: None }))
+        let text_cap = self.max_string_bytes;
+        conn::transaction(&mut conn, TxMode::Write, |conn| {
+            f(&mut Tx {
+                conn,
+                member_cap: None,
+                text_cap,
+            })
+        })
     }
 
     /// Runs `f` in one read-only transaction, which sees a single consistent snapshot.
     pub fn read<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T, StorageError>) -> Result<T, StorageError> {
         let mut conn = self.read.get()?;
         let member_cap = Some(self.max_inline_members);
-        conn::transaction(&mut conn, TxMode::Read, |conn| f(&mut Tx { conn, member_cap }))
+        let text_cap = self.max_string_bytes;
+        conn::transaction(&mut conn, TxMode::Read, |conn| {
+            f(&mut Tx {
+                conn,
+                member_cap,
+                text_cap,
+            })
+        })
     }
 
     /// Runs `f` on a connection of the write pool outside any transaction: for a
@@ -292,6 +314,8 @@ pub struct Tx<'c> {
     /// Most members returned inline with a group (reads only; see
     /// [`StoreOptions::max_inline_members`]).
     pub(crate) member_cap: Option<usize>,
+    /// Longest string value written ([`StoreOptions::max_string_bytes`]).
+    pub(crate) text_cap: usize,
 }
 
 impl std::fmt::Debug for Tx<'_> {

@@ -20,7 +20,13 @@ pub const MAX_TEXT_BYTES: usize = 2048;
 /// Refuses `value` for `field` when it holds NUL or is longer than [`MAX_TEXT_BYTES`]
 /// (or lower-cases to something longer).
 pub fn check_text(field: &str, value: &str) -> Result<(), StorageError> {
-    if storable(value) {
+    check_text_within(field, value, MAX_TEXT_BYTES)
+}
+
+/// [`check_text`] with `max` bytes instead of [`MAX_TEXT_BYTES`] (the operator's
+/// `max_string_bytes`).
+pub fn check_text_within(field: &str, value: &str, max: usize) -> Result<(), StorageError> {
+    if storable(value, max) {
         return Ok(());
     }
     if value.contains('\0') {
@@ -28,11 +34,11 @@ pub fn check_text(field: &str, value: &str) -> Result<(), StorageError> {
             "{field} contains a NUL character (U+0000), which cannot be stored"
         )));
     }
-    let too_long = |len: usize| len > MAX_TEXT_BYTES;
+    let too_long = |len: usize| len > max;
     // Lower-casing at most grows a string by half; only then is it worth doing.
     if too_long(value.len()) || (too_long(value.len() * 3 / 2) && too_long(value.to_lowercase().len())) {
         return Err(StorageError::InvalidValue(format!(
-            "{field} is {} bytes long; at most {MAX_TEXT_BYTES} bytes of UTF-8 are stored",
+            "{field} is {} bytes long; at most {max} bytes of UTF-8 are stored",
             value.len()
         )));
     }
@@ -41,18 +47,19 @@ pub fn check_text(field: &str, value: &str) -> Result<(), StorageError> {
 
 /// Whether `value` passes [`check_text`]: the cheap test every value takes, so that
 /// the error (and its field name) is only built for a value that fails.
-fn storable(value: &str) -> bool {
-    value.len() * 3 / 2 <= MAX_TEXT_BYTES && !value.as_bytes().contains(&0)
+fn storable(value: &str, max: usize) -> bool {
+    value.len() * 3 / 2 <= max && !value.as_bytes().contains(&0)
 }
 
-fn check_optional(field: &str, value: Option<&String>) -> Result<(), StorageError> {
-    value.map_or(Ok(()), |v| check_text(field, v))
+fn check_optional(field: &str, value: Option<&String>, max: usize) -> Result<(), StorageError> {
+    value.map_or(Ok(()), |v| check_text_within(field, v, max))
 }
 
 impl UserRecord {
-    /// [`check_text`] over every string the client wrote, named as SCIM names it.
-    pub fn check_text(&self) -> Result<(), StorageError> {
-        check_text("userName", &self.user_name)?;
+    /// [`check_text_within`] `max` over every string the client wrote, named as SCIM
+    /// names it.
+    pub fn check_text(&self, max: usize) -> Result<(), StorageError> {
+        check_text_within("userName", &self.user_name, max)?;
         let single = [
             ("externalId", &self.external_id),
             ("displayName", &self.display_name),
@@ -79,7 +86,7 @@ impl UserRecord {
             ("manager.displayName", &self.manager_display_name),
         ];
         for (field, value) in single {
-            check_optional(field, value.as_ref())?;
+            check_optional(field, value.as_ref(), max)?;
         }
         for (attr, child) in &self.children {
             let name = attr_name(*attr);
@@ -96,8 +103,8 @@ impl UserRecord {
                 ("country", &child.country),
             ];
             for (sub, value) in subs {
-                if let Some(value) = value.as_deref().filter(|v| !storable(v)) {
-                    check_text(&format!("{name}.{sub}"), value)?;
+                if let Some(value) = value.as_deref().filter(|v| !storable(v, max)) {
+                    check_text_within(&format!("{name}.{sub}"), value, max)?;
                 }
             }
         }
@@ -106,15 +113,15 @@ impl UserRecord {
 }
 
 impl GroupRecord {
-    /// [`check_text`] over the group's own strings (its members' ids are checked as
-    /// they are added: [`check_member_ids`]).
-    pub fn check_text(&self) -> Result<(), StorageError> {
-        check_text("displayName", &self.display_name)?;
-        check_optional("externalId", self.external_id.as_ref())
+    /// [`check_text_within`] `max` over the group's own strings (its members' ids are
+    /// checked as they are added: [`check_member_ids`]).
+    pub fn check_text(&self, max: usize) -> Result<(), StorageError> {
+        check_text_within("displayName", &self.display_name, max)?;
+        check_optional("externalId", self.external_id.as_ref(), max)
     }
 }
 
-/// [`check_text`] over members' ids (`members.value`).
+/// [`check_text`] over members' ids (`members.value`): ids keep the built-in ceiling.
 pub fn check_member_ids(members: &[MemberRecord]) -> Result<(), StorageError> {
     members.iter().try_for_each(|m| check_text("members.value", &m.id))
 }
@@ -157,7 +164,7 @@ mod tests {
             user_name: "ada".into(),
             ..UserRecord::default()
         };
-        assert!(user.check_text().is_ok());
+        assert!(user.check_text(MAX_TEXT_BYTES).is_ok());
         user.children.push((
             MultiValuedAttr::Addresses,
             ChildValue {
@@ -165,18 +172,25 @@ mod tests {
                 ..ChildValue::default()
             },
         ));
-        assert!(invalid(user.check_text()).starts_with("addresses.streetAddress contains a NUL"));
+        assert!(invalid(user.check_text(MAX_TEXT_BYTES)).starts_with("addresses.streetAddress contains a NUL"));
         user.children.clear();
         user.department = Some("d".repeat(MAX_TEXT_BYTES + 1));
-        assert!(invalid(user.check_text()).starts_with("department is 2049 bytes"));
+        assert!(invalid(user.check_text(MAX_TEXT_BYTES)).starts_with("department is 2049 bytes"));
+        // The operator's lower cap.
+        user.department = Some("d".repeat(101));
+        assert!(user.check_text(101).is_ok());
+        assert_eq!(
+            invalid(user.check_text(100)),
+            "department is 101 bytes long; at most 100 bytes of UTF-8 are stored"
+        );
 
         let mut group = GroupRecord {
             display_name: "g".into(),
             ..GroupRecord::default()
         };
-        assert!(group.check_text().is_ok());
+        assert!(group.check_text(MAX_TEXT_BYTES).is_ok());
         group.external_id = Some("e\0".into());
-        assert!(invalid(group.check_text()).starts_with("externalId contains a NUL"));
+        assert!(invalid(group.check_text(MAX_TEXT_BYTES)).starts_with("externalId contains a NUL"));
         let members = [MemberRecord {
             id: "x\0".into(),
             member_type: crate::records::ResourceType::User,

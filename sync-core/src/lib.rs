@@ -97,6 +97,8 @@ pub struct CoreSettings {
     pub tenant_rate: Option<TenantRate>,
     /// Most operations one PATCH request may carry; more is 400 `invalidValue`.
     pub max_patch_operations: usize,
+    /// How long and complex a request's filter may be (rules keep the built-in ceilings).
+    pub filter_limits: scim::FilterLimits,
     /// Most values a user's multi-valued attribute (emails, phoneNumbers, …) may hold;
     /// more is 400 `invalidValue`.
     pub max_values_per_attribute: usize,
@@ -117,6 +119,7 @@ impl Default for CoreSettings {
             max_watch_streams: 1024,
             tenant_rate: Some(TenantRate::DEFAULT),
             max_patch_operations: 1000,
+            filter_limits: scim::FilterLimits::DEFAULT,
             max_values_per_attribute: 100,
         }
     }

@@ -79,6 +79,7 @@ pub struct Settings {
     pub store: idsync_storage::StoreOptions,
     pub max_patch_operations: usize,
     pub max_values_per_attribute: usize,
+    pub filter_limits: idsync_core::scim::FilterLimits,
 }
 
 /// The TOML file; every key optional.
@@ -119,6 +120,10 @@ struct FileConfig {
     max_patch_operations: Option<usize>,
     max_values_per_attribute: Option<usize>,
     max_inline_members: Option<usize>,
+    max_string_bytes: Option<usize>,
+    max_filter_bytes: Option<usize>,
+    max_filter_operators: Option<usize>,
+    max_filter_nesting: Option<usize>,
     header_read_timeout_secs: Option<u64>,
     sqlite_synchronous: Option<Synchronous>,
     pg_statement_timeout_secs: Option<u64>,
@@ -156,6 +161,7 @@ impl Settings {
             None => FileConfig::default(),
         };
         let store = store_options(&file);
+        let filter_limits = filter_limits(&file)?;
         let data_dir = global
             .data_dir
             .clone()
@@ -228,7 +234,12 @@ impl Settings {
             store,
             max_patch_operations: file.max_patch_operations.unwrap_or(1000),
             max_values_per_attribute: file.max_values_per_attribute.unwrap_or(100),
+            filter_limits,
         };
+        let text_ceiling = idsync_storage::text::MAX_TEXT_BYTES;
+        if settings.store.max_string_bytes == 0 || settings.store.max_string_bytes > text_ceiling {
+            anyhow::bail!("max_string_bytes must be between 1 and {text_ceiling} (what PostgreSQL can index)");
+        }
         if settings.shield.max_in_flight == 0 {
             anyhow::bail!("max_in_flight must be at least 1");
         }
@@ -258,6 +269,7 @@ impl Settings {
             tenant_rate: self.tenant_rate,
             max_patch_operations: self.max_patch_operations,
             max_values_per_attribute: self.max_values_per_attribute,
+            filter_limits: self.filter_limits,
             ..idsync_core::CoreSettings::default()
         }
     }
@@ -274,8 +286,30 @@ fn store_options(file: &FileConfig) -> idsync_storage::StoreOptions {
         pg_statement_timeout: secs_or(file.pg_statement_timeout_secs, defaults.pg_statement_timeout),
         pg_lock_timeout: secs_or(file.pg_lock_timeout_secs, defaults.pg_lock_timeout),
         max_inline_members: file.max_inline_members.unwrap_or(defaults.max_inline_members),
+        max_string_bytes: file.max_string_bytes.unwrap_or(defaults.max_string_bytes),
         ..defaults
     }
+}
+
+/// The filter caps from the file: each at least 1, nesting at most the parser's
+/// ceiling (which keeps recursion within a thread's stack).
+fn filter_limits(file: &FileConfig) -> Result<idsync_core::scim::FilterLimits> {
+    let defaults = idsync_core::scim::FilterLimits::DEFAULT;
+    let limits = idsync_core::scim::FilterLimits {
+        max_bytes: file.max_filter_bytes.unwrap_or(defaults.max_bytes),
+        max_nesting: file.max_filter_nesting.unwrap_or(defaults.max_nesting),
+        max_operators: file.max_filter_operators.unwrap_or(defaults.max_operators),
+    };
+    if limits.max_bytes == 0 || limits.max_operators == 0 {
+        anyhow::bail!("max_filter_bytes and max_filter_operators must be at least 1");
+    }
+    if limits.max_nesting == 0 || limits.max_nesting > idsync_core::scim::MAX_NESTING {
+        anyhow::bail!(
+            "max_filter_nesting must be between 1 and {}",
+            idsync_core::scim::MAX_NESTING
+        );
+    }
+    Ok(limits)
 }
 
 /// The tenant rate limit from `--tenant-rps` and `--tenant-burst`: the default when
@@ -342,5 +376,30 @@ mod tests {
         assert_eq!(options.pg_statement_timeout, Duration::from_secs(5));
         assert_eq!(options.pg_lock_timeout, Duration::ZERO);
         assert!(toml::from_str::<FileConfig>("sqlite_synchronous = \"off\"").is_err());
+        let file: FileConfig = toml::from_str("max_string_bytes = 300\n").unwrap();
+        assert_eq!(store_options(&file).max_string_bytes, 300);
+    }
+
+    #[test]
+    fn filter_keys_reach_the_core_and_nesting_stays_under_the_parsers_ceiling() {
+        assert_eq!(
+            filter_limits(&FileConfig::default()).unwrap(),
+            idsync_core::scim::FilterLimits::DEFAULT
+        );
+        let file: FileConfig =
+            toml::from_str("max_filter_bytes = 500\nmax_filter_operators = 7\nmax_filter_nesting = 3\n").unwrap();
+        let limits = filter_limits(&file).unwrap();
+        assert_eq!(
+            (limits.max_bytes, limits.max_operators, limits.max_nesting),
+            (500, 7, 3)
+        );
+        for refused in [
+            "max_filter_nesting = 65",
+            "max_filter_nesting = 0",
+            "max_filter_bytes = 0",
+        ] {
+            let file: FileConfig = toml::from_str(refused).unwrap();
+            assert!(filter_limits(&file).is_err(), "{refused}");
+        }
     }
 }

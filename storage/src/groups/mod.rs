@@ -33,7 +33,7 @@ impl Tx<'_> {
     /// this displayName in any letter case, `groups.id` when the id is taken;
     /// [`StorageError::NotFound`] when the tenant does not exist.
     pub fn insert_group(&mut self, group: &GroupRecord) -> Result<(), StorageError> {
-        group.check_text()?;
+        group.check_text(self.text_cap)?;
         let _span = crate::trace::db_span!(self.conn, "INSERT", "groups").entered();
         diesel::insert_into(groups::table)
             .values(NewGroup::of(group))
@@ -78,7 +78,7 @@ impl Tx<'_> {
     /// [`StorageError::VersionMismatch`] when it has another version,
     /// [`StorageError::Conflict`] when the new displayName is taken.
     pub fn update_group(&mut self, group: &GroupRecord, expected_version: i64) -> Result<(), StorageError> {
-        group.check_text()?;
+        group.check_text(self.text_cap)?;
         let _span = crate::trace::db_span!(self.conn, "UPDATE", "groups").entered();
         let updated = diesel::update(
             groups::table

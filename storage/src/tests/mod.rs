@@ -138,7 +138,14 @@ pub(crate) fn count_statements<T>(
             counter.fetch_add(1, Ordering::Relaxed);
         }
     });
-    let result = conn::transaction(&mut conn, mode, |conn| f(&mut Tx { conn, member_cap: None })).expect("transaction");
+    let result = conn::transaction(&mut conn, mode, |conn| {
+        f(&mut Tx {
+            conn,
+            member_cap: None,
+            text_cap: crate::text::MAX_TEXT_BYTES,
+        })
+    })
+    .expect("transaction");
     conn.set_instrumentation(|_: InstrumentationEvent<'_>| {});
     (result, statements.load(Ordering::Relaxed))
 }

@@ -42,7 +42,7 @@ impl Tx<'_> {
     /// this userName in any letter case, `users.id` when the id is taken;
     /// [`StorageError::NotFound`] when the tenant does not exist.
     pub fn insert_user(&mut self, user: &UserRecord) -> Result<(), StorageError> {
-        user.check_text()?;
+        user.check_text(self.text_cap)?;
         let _span = crate::trace::db_span!(self.conn, "INSERT", "users").entered();
         let row = NewUser::of(user);
         on_backend!(&mut *self.conn, |c| diesel::insert_into(users::table)
@@ -77,7 +77,7 @@ impl Tx<'_> {
     /// [`StorageError::VersionMismatch`] when it has another version,
     /// [`StorageError::Conflict`] when the new userName is taken.
     pub fn update_user(&mut self, user: &UserRecord, expected_version: i64) -> Result<(), StorageError> {
-        user.check_text()?;
+        user.check_text(self.text_cap)?;
         let _span = crate::trace::db_span!(self.conn, "UPDATE", "users").entered();
         update_user_row(self.conn, user, expected_version)?;
         replace_children(self.conn, user)
@@ -98,7 +98,7 @@ impl Tx<'_> {
         if (&previous.tenant_id, &previous.id) != (&next.tenant_id, &next.id) {
             return Err(StorageError::Internal("update_user_from: two different users".into()));
         }
-        next.check_text()?;
+        next.check_text(self.text_cap)?;
         update_user_row(self.conn, next, expected_version)?;
         write_changed_children(self.conn, previous, next)
     }

@@ -10,5 +10,5 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     idsync_core_fuzz::check_filter_round_trip(text);
-    let _ = idsync_core::users::filter::compile_user_filter(text);
+    let _ = idsync_core::users::filter::compile_user_filter(text, &idsync_core::scim::FilterLimits::DEFAULT);
 });

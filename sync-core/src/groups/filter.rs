@@ -13,16 +13,17 @@ use idsync_storage::records::GroupSortKey;
 
 use super::schema::{GroupLeaf, GroupResolved, MEMBER_SUBS, RefSubDef, ref_sub, resolve_group_path};
 use crate::error::{CoreError, CoreResult, ScimType};
-use crate::scim::filter::{CompValue, CompareOp, Filter, parse_filter};
+use crate::scim::FilterLimits;
+use crate::scim::filter::{CompValue, CompareOp, Filter, parse_filter_within};
 use crate::scim::path::{AttrPath, parse_attr_path};
 use crate::users::filter::{comparison, invalid, not_filterable};
 
 /// Parses and compiles a filter string; empty means every group.
-pub fn compile_group_filter(text: &str) -> CoreResult<GroupPredicate> {
+pub fn compile_group_filter(text: &str, limits: &FilterLimits) -> CoreResult<GroupPredicate> {
     if text.trim().is_empty() {
         return Ok(GroupPredicate::all());
     }
-    let filter = parse_filter(text).map_err(|e| invalid(e.to_string()))?;
+    let filter = parse_filter_within(text, limits).map_err(|e| invalid(e.to_string()))?;
     compile(&filter)
 }
 

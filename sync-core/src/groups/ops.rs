@@ -99,7 +99,7 @@ impl Core {
         } = request;
         let (start_index, offset, limit) = self.page(start_index, count);
         let query = GroupQuery {
-            predicate: compile_group_filter(&filter)?,
+            predicate: compile_group_filter(&filter, &self.settings.filter_limits)?,
             sort: group_sort_key(&sort_by, sort_order)?,
             offset,
             limit,

@@ -29,7 +29,7 @@ impl Core {
             cursor,
         } = request;
         refuse_mixed_paging(start_index)?;
-        let predicate = compile_group_filter(&filter)?;
+        let predicate = compile_group_filter(&filter, &self.settings.filter_limits)?;
         let sort = group_sort_key(&sort_by, sort_order)?;
         let cursors = self.cursors(key, Listing::Groups, &format!("{predicate:?} {sort:?}"));
         let query = GroupSeek {

@@ -7,6 +7,7 @@ use idsync_storage::records::{
 
 use crate::error::{CoreError, CoreResult, ScimType};
 use crate::groups::filter::compile_group_filter;
+use crate::scim::FilterLimits;
 use crate::scim::filter::{CompValue, CompareOp, Filter};
 use crate::scim::path::AttrPath;
 use crate::users::filter::{compile_parsed_user_filter, compile_user_filter};
@@ -31,8 +32,8 @@ pub(crate) fn compile_scoping_filter(resource: RuleResource, filter: &str) -> Co
         ));
     }
     let compiled = match resource {
-        RuleResource::User => compile_user_filter(filter).map(Compiled::User),
-        RuleResource::Group => compile_group_filter(filter).map(Compiled::Group),
+        RuleResource::User => compile_user_filter(filter, &FilterLimits::DEFAULT).map(Compiled::User),
+        RuleResource::Group => compile_group_filter(filter, &FilterLimits::DEFAULT).map(Compiled::Group),
     };
     compiled.map_err(|e| match e {
         CoreError::Invalid { scim_type, detail } => CoreError::invalid(

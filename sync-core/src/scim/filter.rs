@@ -1,7 +1,7 @@
 //! The filter AST (RFC 7644 §3.4.2.2) and its entry point [`parse_filter`].
 
 use super::error::ScimSyntaxError;
-use super::parser::Parser;
+use super::parser::{FilterLimits, Parser};
 use super::path::AttrPath;
 
 /// An attribute operator (RFC 7644 §3.4.2.2, Table 3); `pr` is [`Filter::Present`].
@@ -168,4 +168,21 @@ impl Filter {
 /// `emails[type eq "work" and value eq "x"]`.
 pub fn parse_filter(s: &str) -> Result<Filter, ScimSyntaxError> {
     Parser::new(s).filter()
+}
+
+/// [`parse_filter`] within `limits`: a longer filter is refused before it is read, at
+/// the character where it goes past `limits.max_bytes`.
+pub fn parse_filter_within(s: &str, limits: &FilterLimits) -> Result<Filter, ScimSyntaxError> {
+    if s.len() > limits.max_bytes {
+        let max = limits.max_bytes;
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        return Err(ScimSyntaxError {
+            position: s[..end].chars().count() + 1,
+            message: format!("the filter is {} bytes long; at most {max} are allowed", s.len()),
+        });
+    }
+    Parser::within(s, *limits).filter()
 }

@@ -41,7 +41,8 @@
 //!   value filter may not contain another `[` (RFC 7644 Figure 1, `valFilter`).
 //! * At most [`MAX_NESTING`] levels of brackets and [`MAX_LOGICAL_OPERATORS`]
 //!   `and`/`or` per input, so no input can exhaust the stack (parsing, printing or
-//!   dropping the tree).
+//!   dropping the tree); a request's filter also keeps within the operator's
+//!   [`FilterLimits`] ([`parse_filter_within`]).
 
 pub mod error;
 mod expr;
@@ -53,8 +54,8 @@ pub mod path;
 mod print;
 
 pub use error::ScimSyntaxError;
-pub use filter::{CompValue, CompareOp, Filter, parse_filter};
-pub use parser::{MAX_LOGICAL_OPERATORS, MAX_NESTING};
+pub use filter::{CompValue, CompareOp, Filter, parse_filter, parse_filter_within};
+pub use parser::{FilterLimits, MAX_LOGICAL_OPERATORS, MAX_NESTING};
 pub use path::{AttrPath, PatchPath, parse_attr_path, parse_patch_path};
 
 #[cfg(test)]

@@ -29,6 +29,34 @@ pub const MAX_NESTING: usize = 64;
 /// Most `and`/`or` operators allowed in one filter or path.
 pub const MAX_LOGICAL_OPERATORS: usize = 1000;
 
+/// How large a filter a request may send. The defaults are the parser's ceilings;
+/// an operator may lower them (`max_filter_*`). Nesting cannot go above
+/// [`MAX_NESTING`], which keeps recursion within a thread's stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FilterLimits {
+    /// Longest filter, in bytes of UTF-8.
+    pub max_bytes: usize,
+    /// Deepest nesting of `(` and `[`, at most [`MAX_NESTING`].
+    pub max_nesting: usize,
+    /// Most `and`/`or` operators.
+    pub max_operators: usize,
+}
+
+impl FilterLimits {
+    /// 64 KiB, [`MAX_NESTING`] levels, [`MAX_LOGICAL_OPERATORS`] operators.
+    pub const DEFAULT: FilterLimits = FilterLimits {
+        max_bytes: 64 * 1024,
+        max_nesting: MAX_NESTING,
+        max_operators: MAX_LOGICAL_OPERATORS,
+    };
+}
+
+impl Default for FilterLimits {
+    fn default() -> Self {
+        FilterLimits::DEFAULT
+    }
+}
+
 /// A parsed (sub)expression. Boxed, because the recursive functions pass it up
 /// through every bracket level and a pointer keeps their stack frames small.
 pub(super) type Parsed = Result<Box<Filter>, ScimSyntaxError>;
@@ -51,16 +79,27 @@ pub(crate) struct Parser<'a> {
     taken: [Option<&'a str>; 2],
     depth: usize,
     logical_operators: usize,
+    limits: FilterLimits,
 }
 
 impl<'a> Parser<'a> {
     pub(crate) fn new(text: &'a str) -> Self {
+        Self::within(text, FilterLimits::DEFAULT)
+    }
+
+    /// A parser that enforces `limits` (nesting capped at [`MAX_NESTING`]).
+    pub(crate) fn within(text: &'a str, limits: FilterLimits) -> Self {
+        let limits = FilterLimits {
+            max_nesting: limits.max_nesting.min(MAX_NESTING),
+            ..limits
+        };
         Self {
             lexer: Lexer::new(text),
             peeked: None,
             taken: [None, None],
             depth: 0,
             logical_operators: 0,
+            limits,
         }
     }
 
@@ -108,8 +147,9 @@ impl<'a> Parser<'a> {
 
     pub(super) fn enter(&mut self, open: &Token<'a>) -> Result<(), ScimSyntaxError> {
         self.depth += 1;
-        if self.depth > MAX_NESTING {
-            return Err(self.error_at(open, format!("brackets are nested more than {MAX_NESTING} levels deep")));
+        if self.depth > self.limits.max_nesting {
+            let max = self.limits.max_nesting;
+            return Err(self.error_at(open, format!("brackets are nested more than {max} levels deep")));
         }
         Ok(())
     }
@@ -126,10 +166,11 @@ impl<'a> Parser<'a> {
 
     pub(super) fn logical_operator_at(&mut self, token: &Token<'a>) -> Result<(), ScimSyntaxError> {
         self.logical_operators += 1;
-        if self.logical_operators > MAX_LOGICAL_OPERATORS {
+        if self.logical_operators > self.limits.max_operators {
+            let max = self.limits.max_operators;
             return Err(self.error_at(
                 token,
-                format!("too many conditions: at most {MAX_LOGICAL_OPERATORS} `and`/`or` are allowed"),
+                format!("too many conditions: at most {max} `and`/`or` are allowed"),
             ));
         }
         Ok(())

@@ -22,7 +22,8 @@ use crate::error::{CoreError, CoreResult, ScimType};
 use crate::groups::filter::compile_parsed_group_filter;
 use crate::groups::schema::resolve_group_path;
 use crate::schema::resolve_user_path;
-use crate::scim::filter::{Filter, parse_filter};
+use crate::scim::FilterLimits;
+use crate::scim::filter::{Filter, parse_filter_within};
 use crate::scim::path::AttrPath;
 use crate::users::filter::compile_parsed_user_filter;
 
@@ -37,14 +38,14 @@ pub struct RootFilter {
 
 /// Parses a root filter and compiles it for Users and for Groups; empty selects
 /// everything.
-pub fn compile_root_filter(text: &str) -> CoreResult<RootFilter> {
+pub fn compile_root_filter(text: &str, limits: &FilterLimits) -> CoreResult<RootFilter> {
     if text.trim().is_empty() {
         return Ok(RootFilter {
             users: Some(UserPredicate::all()),
             groups: Some(GroupPredicate::all()),
         });
     }
-    let filter = parse_filter(text).map_err(|e| invalid(e.to_string()))?;
+    let filter = parse_filter_within(text, limits).map_err(|e| invalid(e.to_string()))?;
     validate(&filter)?;
     let users = truth(&filter, &|path| resolve_user_path(path).is_ok()).when_true;
     let groups = truth(&filter, &|path| resolve_group_path(path).is_ok()).when_true;

@@ -54,7 +54,7 @@ impl Core {
                  sort with /Users/.search or /Groups/.search",
             ));
         }
-        let RootFilter { users, groups } = compile_root_filter(&filter)?;
+        let RootFilter { users, groups } = compile_root_filter(&filter, &self.settings.filter_limits)?;
         let (start_index, offset, limit) = self.page(start_index, count);
         let page = self.read_tenant(caller, move |store, tenant| {
             store.read(|tx| {

@@ -11,17 +11,18 @@ use crate::error::{CoreError, CoreResult, ScimType};
 use crate::groups::filter::{ref_comparison, ref_present, ref_value_filter};
 use crate::groups::schema::USER_GROUP_SUBS;
 use crate::schema::{AttrType, Leaf, MultiDef, Resolved, SubDef, leaf_def, resolve_user_path};
-use crate::scim::filter::{CompValue, CompareOp, Filter, parse_filter};
+use crate::scim::FilterLimits;
+use crate::scim::filter::{CompValue, CompareOp, Filter, parse_filter_within};
 use crate::scim::path::{AttrPath, parse_attr_path};
 use idsync_proto::v1::SortOrder;
 use idsync_storage::records::SortKey;
 
-/// Parses and compiles a filter string; empty means every user.
-pub fn compile_user_filter(text: &str) -> CoreResult<UserPredicate> {
+/// Parses (within `limits`) and compiles a filter string; empty means every user.
+pub fn compile_user_filter(text: &str, limits: &FilterLimits) -> CoreResult<UserPredicate> {
     if text.trim().is_empty() {
         return Ok(UserPredicate::all());
     }
-    let filter = parse_filter(text).map_err(|e| invalid(e.to_string()))?;
+    let filter = parse_filter_within(text, limits).map_err(|e| invalid(e.to_string()))?;
     compile(&filter)
 }
 

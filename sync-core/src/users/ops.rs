@@ -109,7 +109,7 @@ impl Core {
             cursor: _,
         } = request;
         tracing::debug!(%filter, "listing users");
-        let predicate = compile_user_filter(&filter)?;
+        let predicate = compile_user_filter(&filter, &self.settings.filter_limits)?;
         let (start_index, offset, limit) = self.page(start_index, count);
         let query = UserQuery {
             predicate,

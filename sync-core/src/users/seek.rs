@@ -38,7 +38,7 @@ impl Core {
             cursor,
         } = request;
         refuse_mixed_paging(start_index)?;
-        let predicate = compile_user_filter(&filter)?;
+        let predicate = compile_user_filter(&filter, &self.settings.filter_limits)?;
         let sort = user_sort_key(&sort_by, sort_order)?;
         let cursors = self.cursors(key, Listing::Users, &format!("{predicate:?} {sort:?}"));
         let query = UserSeek {

@@ -4,13 +4,14 @@ use idsync_storage::query::{CompareOp, GroupColumn, GroupPredicate, Literal, Mem
 
 use super::{compile_group_filter, group_sort_key};
 use crate::error::{CoreError, ScimType};
+use crate::scim::FilterLimits;
 
 fn compiled(f: &str) -> GroupPredicate {
-    compile_group_filter(f).unwrap()
+    compile_group_filter(f, &FilterLimits::DEFAULT).unwrap()
 }
 
 fn refused(f: &str) -> String {
-    match compile_group_filter(f).unwrap_err() {
+    match compile_group_filter(f, &FilterLimits::DEFAULT).unwrap_err() {
         CoreError::Invalid {
             scim_type: ScimType::InvalidFilter,
             detail,

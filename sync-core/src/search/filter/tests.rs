@@ -5,22 +5,23 @@ use idsync_storage::query::{GroupPredicate, Predicate, UserPredicate};
 use super::{RootFilter, compile_root_filter};
 use crate::error::{CoreError, ScimType};
 use crate::groups::filter::compile_group_filter;
+use crate::scim::FilterLimits;
 use crate::users::filter::compile_user_filter;
 
 fn root(text: &str) -> RootFilter {
-    compile_root_filter(text).unwrap()
+    compile_root_filter(text, &FilterLimits::DEFAULT).unwrap()
 }
 
 fn users(text: &str) -> Option<UserPredicate> {
-    Some(compile_user_filter(text).unwrap())
+    Some(compile_user_filter(text, &FilterLimits::DEFAULT).unwrap())
 }
 
 fn groups(text: &str) -> Option<GroupPredicate> {
-    Some(compile_group_filter(text).unwrap())
+    Some(compile_group_filter(text, &FilterLimits::DEFAULT).unwrap())
 }
 
 fn refused(text: &str) -> String {
-    match compile_root_filter(text).unwrap_err() {
+    match compile_root_filter(text, &FilterLimits::DEFAULT).unwrap_err() {
         CoreError::Invalid {
             scim_type: ScimType::InvalidFilter,
             detail,

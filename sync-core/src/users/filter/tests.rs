@@ -4,13 +4,14 @@ use idsync_storage::query::{ChildColumn, CompareOp, Literal, MultiValuedAttr, Pr
 
 use super::compile_user_filter;
 use crate::error::{CoreError, ScimType};
+use crate::scim::FilterLimits;
 
 fn compiled(f: &str) -> UserPredicate {
-    compile_user_filter(f).unwrap()
+    compile_user_filter(f, &FilterLimits::DEFAULT).unwrap()
 }
 
 fn refused(f: &str) -> String {
-    match compile_user_filter(f).unwrap_err() {
+    match compile_user_filter(f, &FilterLimits::DEFAULT).unwrap_err() {
         CoreError::Invalid {
             scim_type: ScimType::InvalidFilter,
             detail,
