@@ -3,14 +3,22 @@
 //! backends answer the same 400 before anything is stored, and an `attributes` name
 //! with a multi-byte character is a 400, not a dropped connection.
 
-use idsync_tests::{Backend, TestApp, assert_scim_error, on_both_backends, patch_op};
+use idsync_proto::v1::admin_client::AdminClient;
+use idsync_proto::v1::provisioning_log_client::ProvisioningLogClient;
+use idsync_proto::v1::{
+    CreateTokenRequest, ListLogEntriesRequest, ListUserGroupsRequest, RevokeTokenRequest, TokenScope,
+};
+use idsync_storage::records::Scope;
+use idsync_tests::{Backend, TestApp, assert_scim_error, authed, on_both_backends, patch_op};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use tonic::Code;
 
 on_both_backends!(
     nul_anywhere_is_400_on_both_backends_and_nothing_is_stored,
     text_too_long_to_index_is_400_on_both_backends,
     attribute_names_with_multi_byte_characters_are_400,
+    nul_in_the_fields_only_grpc_reaches_is_invalid_argument_on_both_backends,
 );
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -134,4 +142,60 @@ async fn attribute_names_with_multi_byte_characters_are_400(backend: Backend) {
         let anonymous = app.send(Method::GET, &format!("/Users?{query}"), None, None).await;
         assert!(anonymous.status().is_client_error(), "{query}: {}", anonymous.status());
     }
+}
+
+/// Ids and names that only the gRPC API takes (the admin and log services, and the
+/// Directory) refuse NUL the same way on both backends, before any lookup.
+async fn nul_in_the_fields_only_grpc_reaches_is_invalid_argument_on_both_backends(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin_token = app.new_token(Scope::Admin).await;
+    let mut admin = AdminClient::connect(app.grpc_url()).await.unwrap();
+    let mut log = ProvisioningLogClient::connect(app.grpc_url()).await.unwrap();
+    let mut directory = app.directory().await;
+    let codes = [
+        admin
+            .create_token(authed(
+                &admin_token,
+                CreateTokenRequest {
+                    scope: TokenScope::Read as i32,
+                    label: "a\u{0}b".into(),
+                    expires: None,
+                },
+            ))
+            .await
+            .map(|_| ()),
+        admin
+            .revoke_token(authed(&admin_token, RevokeTokenRequest { id: "\u{0}".into() }))
+            .await
+            .map(|_| ()),
+        log.list_log_entries(authed(
+            &admin_token,
+            ListLogEntriesRequest {
+                resource_id: "x\u{0}".into(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .map(|_| ()),
+        directory
+            .list_user_groups(authed(
+                &app.token,
+                ListUserGroupsRequest {
+                    user_id: "\u{0}".into(),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .map(|_| ()),
+    ];
+    for (i, result) in codes.into_iter().enumerate() {
+        let status = result.expect_err("refused");
+        assert_eq!(status.code(), Code::InvalidArgument, "call {i}: {status:?}");
+        assert!(status.message().contains("NUL"), "call {i}: {status:?}");
+    }
+    let refused = idsync_core::admin::create_tenant(&app.node.store, "nul", Some("https://a\u{0}".into()), false);
+    assert!(
+        matches!(&refused, Err(idsync_core::error::CoreError::Invalid { .. })),
+        "{refused:?}"
+    );
 }

@@ -37,6 +37,9 @@ pub fn create_tenant(
     operator: bool,
 ) -> CoreResult<TenantRecord> {
     validate_tenant_name(name)?;
+    if let Some(url) = &public_url {
+        crate::error::check_id("publicUrl", url)?;
+    }
     if let Some(url) = &public_url
         && !(url.starts_with("http://") || url.starts_with("https://"))
     {
@@ -73,6 +76,7 @@ pub fn create_token(
     label: &str,
     expires_us: Option<i64>,
 ) -> CoreResult<(TokenRecord, String)> {
+    crate::error::check_id("label", label)?;
     let now = now_us();
     if expires_us.is_some_and(|e| e <= now) {
         return Err(CoreError::invalid_value("the expiry must be in the future"));

@@ -151,6 +151,7 @@ impl Admin for AdminService {
     ) -> Result<Response<RevokeTokenResponse>, Status> {
         let caller = self.core.authorize(request.metadata(), &[Scope::Admin]).await?;
         let RevokeTokenRequest { id } = request.into_inner();
+        crate::error::check_id("id", &id)?;
         let store = self.core.store.clone();
         let token = tokio::task::spawn_blocking(in_current_span(move || {
             store.revoke_token(Some(&caller.tenant_id), &id, now_us())

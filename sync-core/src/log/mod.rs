@@ -34,6 +34,7 @@ impl Core {
             page_size,
             page_token,
         } = request;
+        crate::error::check_id("resourceId", &resource_id)?;
         let limit = page_size.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE);
         let outcome = match LogOutcome::try_from(outcome) {
             Ok(LogOutcome::Unspecified) => None,
