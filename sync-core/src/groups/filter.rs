@@ -16,14 +16,14 @@ use crate::error::{CoreError, CoreResult, ScimType};
 use crate::scim::FilterLimits;
 use crate::scim::filter::{CompValue, CompareOp, Filter, parse_filter_within};
 use crate::scim::path::{AttrPath, parse_attr_path};
-use crate::users::filter::{comparison, invalid, not_filterable};
+use crate::users::filter::{comparison, invalid, not_filterable, unparsable};
 
 /// Parses and compiles a filter string; empty means every group.
 pub fn compile_group_filter(text: &str, limits: &FilterLimits) -> CoreResult<GroupPredicate> {
     if text.trim().is_empty() {
         return Ok(GroupPredicate::all());
     }
-    let filter = parse_filter_within(text, limits).map_err(|e| invalid(e.to_string()))?;
+    let filter = parse_filter_within(text, limits).map_err(unparsable)?;
     compile(&filter)
 }
 

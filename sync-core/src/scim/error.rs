@@ -21,6 +21,10 @@ pub struct ScimSyntaxError {
     /// What was expected and what was found, e.g. ``expected a comparison operator
     /// (eq, ne, co, sw, ew, gt, lt, ge, le), `pr` or `[` after `userName`, found `is` ``.
     pub message: String,
+    /// The input goes past a size limit (length, nesting, `and`/`or` count) rather than
+    /// breaking the grammar: a request filter so refused is `tooMany`, not
+    /// `invalidFilter`.
+    pub over_limit: bool,
 }
 
 /// The text being parsed, so that byte offsets can be reported as character positions.
@@ -36,6 +40,7 @@ impl Source<'_> {
         ScimSyntaxError {
             position: before.chars().count() + 1,
             message: message.into(),
+            over_limit: false,
         }
     }
 }

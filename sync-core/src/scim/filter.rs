@@ -182,6 +182,7 @@ pub fn parse_filter_within(s: &str, limits: &FilterLimits) -> Result<Filter, Sci
         return Err(ScimSyntaxError {
             position: s[..end].chars().count() + 1,
             message: format!("the filter is {} bytes long; at most {max} are allowed", s.len()),
+            over_limit: true,
         });
     }
     Parser::within(s, *limits).filter()

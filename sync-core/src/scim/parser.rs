@@ -57,6 +57,14 @@ impl Default for FilterLimits {
     }
 }
 
+/// Marks `error` as a limit reached rather than a grammar broken.
+fn over_limit(error: ScimSyntaxError) -> ScimSyntaxError {
+    ScimSyntaxError {
+        over_limit: true,
+        ..error
+    }
+}
+
 /// A parsed (sub)expression. Boxed, because the recursive functions pass it up
 /// through every bracket level and a pointer keeps their stack frames small.
 pub(super) type Parsed = Result<Box<Filter>, ScimSyntaxError>;
@@ -149,7 +157,9 @@ impl<'a> Parser<'a> {
         self.depth += 1;
         if self.depth > self.limits.max_nesting {
             let max = self.limits.max_nesting;
-            return Err(self.error_at(open, format!("brackets are nested more than {max} levels deep")));
+            return Err(over_limit(
+                self.error_at(open, format!("brackets are nested more than {max} levels deep")),
+            ));
         }
         Ok(())
     }
@@ -168,10 +178,10 @@ impl<'a> Parser<'a> {
         self.logical_operators += 1;
         if self.logical_operators > self.limits.max_operators {
             let max = self.limits.max_operators;
-            return Err(self.error_at(
+            return Err(over_limit(self.error_at(
                 token,
                 format!("too many conditions: at most {max} `and`/`or` are allowed"),
-            ));
+            )));
         }
         Ok(())
     }

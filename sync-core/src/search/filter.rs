@@ -45,7 +45,7 @@ pub fn compile_root_filter(text: &str, limits: &FilterLimits) -> CoreResult<Root
             groups: Some(GroupPredicate::all()),
         });
     }
-    let filter = parse_filter_within(text, limits).map_err(|e| invalid(e.to_string()))?;
+    let filter = parse_filter_within(text, limits).map_err(crate::users::filter::unparsable)?;
     validate(&filter)?;
     let users = truth(&filter, &|path| resolve_user_path(path).is_ok()).when_true;
     let groups = truth(&filter, &|path| resolve_group_path(path).is_ok()).when_true;

@@ -11,9 +11,9 @@ use crate::error::{CoreError, CoreResult, ScimType};
 use crate::groups::filter::{ref_comparison, ref_present, ref_value_filter};
 use crate::groups::schema::USER_GROUP_SUBS;
 use crate::schema::{AttrType, Leaf, MultiDef, Resolved, SubDef, leaf_def, resolve_user_path};
-use crate::scim::FilterLimits;
 use crate::scim::filter::{CompValue, CompareOp, Filter, parse_filter_within};
 use crate::scim::path::{AttrPath, parse_attr_path};
+use crate::scim::{FilterLimits, ScimSyntaxError};
 use idsync_proto::v1::SortOrder;
 use idsync_storage::records::SortKey;
 
@@ -22,7 +22,7 @@ pub fn compile_user_filter(text: &str, limits: &FilterLimits) -> CoreResult<User
     if text.trim().is_empty() {
         return Ok(UserPredicate::all());
     }
-    let filter = parse_filter_within(text, limits).map_err(|e| invalid(e.to_string()))?;
+    let filter = parse_filter_within(text, limits).map_err(unparsable)?;
     compile(&filter)
 }
 
@@ -52,6 +52,17 @@ pub fn user_sort_key(sort_by: &str, order: i32) -> CoreResult<Option<SortKey>> {
 /// A 400 `invalidFilter`.
 pub(crate) fn invalid(detail: impl Into<String>) -> CoreError {
     CoreError::invalid(ScimType::InvalidFilter, detail)
+}
+
+/// A request filter that does not parse: 400 `invalidFilter`, or `tooMany` when it is
+/// beyond the operator's [`FilterLimits`] (too long, too many `and`/`or`, too deep).
+pub(crate) fn unparsable(error: ScimSyntaxError) -> CoreError {
+    let scim_type = if error.over_limit {
+        ScimType::TooMany
+    } else {
+        ScimType::InvalidFilter
+    };
+    CoreError::invalid(scim_type, error.to_string())
 }
 
 fn compile(filter: &Filter) -> CoreResult<UserPredicate> {

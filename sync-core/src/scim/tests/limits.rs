@@ -51,3 +51,37 @@ fn the_largest_accepted_tree_prints_compares_and_drops_on_a_small_stack() {
         .join()
         .unwrap();
 }
+
+#[test]
+fn the_operators_lower_limits_apply_and_are_marked_as_limits() {
+    use super::super::{FilterLimits, parse_filter_within};
+    let limits = FilterLimits {
+        max_bytes: 30,
+        max_nesting: 1,
+        max_operators: 1,
+    };
+    assert!(parse_filter_within("(a pr) and b pr", &limits).is_ok());
+    for (text, position, said) in [
+        ("((a pr))", 2, "nested more than 1 levels deep"),
+        ("a pr and b pr or c pr", 15, "at most 1 `and`/`or`"),
+        (
+            "userName eq \"ééééééééééééééééééé\"",
+            22,
+            "is 52 bytes long; at most 30",
+        ),
+    ] {
+        let error = parse_filter_within(text, &limits).unwrap_err();
+        assert!(error.over_limit, "{text}: {error}");
+        assert_eq!(error.position, position, "{text}: {error}");
+        assert!(error.message.contains(said), "{text}: {error}");
+    }
+    // Nesting cannot be raised past the stack's bound.
+    let raised = FilterLimits {
+        max_nesting: MAX_NESTING * 10,
+        ..FilterLimits::DEFAULT
+    };
+    let deep = format!("{}a pr{}", "(".repeat(MAX_NESTING + 1), ")".repeat(MAX_NESTING + 1));
+    assert!(parse_filter_within(&deep, &raised).unwrap_err().over_limit);
+    // A grammar error is not a limit.
+    assert!(!parse_filter("a eq").unwrap_err().over_limit);
+}
