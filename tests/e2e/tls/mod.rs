@@ -63,11 +63,16 @@ impl Pki {
     }
 
     fn connector(&self, alpn: &[&[u8]]) -> TlsConnector {
+        self.connector_for(alpn, rustls::ALL_VERSIONS)
+    }
+
+    /// A client that offers only `versions` of TLS.
+    fn connector_for(&self, alpn: &[&[u8]], versions: &[&'static rustls::SupportedProtocolVersion]) -> TlsConnector {
         let mut roots = RootCertStore::empty();
         roots.add(CertificateDer::from(self.ca.der().to_vec())).unwrap();
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
+            .with_protocol_versions(versions)
             .unwrap()
             .with_root_certificates(roots)
             .with_no_client_auth();
@@ -126,6 +131,10 @@ async fn the_scim_listener_speaks_tls_with_alpn_and_picks_up_a_renewed_certifica
     let (_, alpn, leaf) = handshake(&pki.connector(&[b"h2", b"http/1.1"]), addr).await;
     assert_eq!(alpn.as_deref(), Some(&b"h2"[..]), "h2 first");
     assert_eq!(leaf, first);
+    for version in [&rustls::version::TLS12, &rustls::version::TLS13] {
+        let (stream, _, _) = handshake(&pki.connector_for(&[b"h2"], &[version]), addr).await;
+        assert_eq!(stream.get_ref().1.protocol_version(), Some(version.version));
+    }
     let (mut stream, alpn, _) = handshake(&pki.connector(&[b"http/1.1"]), addr).await;
     assert_eq!(alpn.as_deref(), Some(&b"http/1.1"[..]));
     stream
