@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use crate::cached::on_backend;
 use crate::error::{DbResultExt, StorageError};
-use crate::feed::{join_names, split_names};
+use crate::feed::{pack_names, unpack_names};
 use crate::records::ResourceType;
 use crate::schema::provisioning_log as log;
 use crate::{Store, Tx};
@@ -144,13 +144,13 @@ pub struct LogRecord {
     pub trace_id: Option<String>,
 }
 
-/// Attribute names, stored comma-separated.
+/// Attribute names, stored packed (`feed::names`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AttributeNames(pub Vec<String>);
 
 impl From<String> for AttributeNames {
     fn from(joined: String) -> AttributeNames {
-        AttributeNames(split_names(&joined))
+        AttributeNames(unpack_names(&joined))
     }
 }
 
@@ -193,7 +193,7 @@ impl Tx<'_> {
             log::http_status.eq(e.http_status),
             log::scim_type.eq(e.scim_type.as_deref()),
             log::detail.eq(e.detail.as_deref()),
-            log::attributes.eq(join_names(&e.attributes.0)),
+            log::attributes.eq(pack_names(&e.attributes.0)),
             log::request_id.eq(e.request_id.as_deref()),
             log::trace_id.eq(e.trace_id.as_deref()),
         ));

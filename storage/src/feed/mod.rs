@@ -62,7 +62,10 @@
 //! - *Upkeep.* Sealing leaves dead queue rows. After moving rows the background seal
 //!   vacuums the queue itself, so it stays small whether or not autovacuum runs.
 
+mod names;
 mod queue;
+
+pub(crate) use names::{pack_names, unpack_names};
 
 use diesel::prelude::*;
 
@@ -251,7 +254,7 @@ impl TryFrom<ChangeRow> for ChangeRecord {
                 resource_type,
                 resource_id: r.resource_id,
                 event,
-                attributes: split_names(&r.attributes),
+                attributes: unpack_names(&r.attributes),
                 member,
             },
             token_id: r.token_id,
@@ -404,7 +407,7 @@ fn append_numbered(
             resource_type: e.resource_type.as_str(),
             resource_id: &e.resource_id,
             event: e.event.as_str(),
-            attributes: join_names(&e.attributes),
+            attributes: pack_names(&e.attributes),
             member_id: e.member.as_ref().map(|(id, _)| id.as_str()),
             member_type: e.member.as_ref().map(|(_, t)| t.as_str()),
             token_id,

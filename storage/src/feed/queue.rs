@@ -6,7 +6,7 @@ use diesel::pg::PgConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text};
 
-use super::{INSERT_BATCH, NewChange, join_names};
+use super::{INSERT_BATCH, NewChange, pack_names};
 use crate::conn::AnyConnection;
 use crate::error::{DbResultExt, StorageError};
 use crate::schema::change_queue;
@@ -50,7 +50,7 @@ pub(super) fn append(
             resource_type: e.resource_type.as_str(),
             resource_id: &e.resource_id,
             event: e.event.as_str(),
-            attributes: join_names(&e.attributes),
+            attributes: pack_names(&e.attributes),
             member_id: e.member.as_ref().map(|(id, _)| id.as_str()),
             member_type: e.member.as_ref().map(|(_, t)| t.as_str()),
             token_id,
