@@ -161,7 +161,7 @@ diesel::table! {
 
 diesel::table! {
     /// The provisioning log: one row per write attempt, successful or not.
-    provisioning_log (tenant_id, id) {
+    provisioning_log (tenant_id, at_us, id) {
         tenant_id -> Text,
         id -> Text,
         at_us -> BigInt,

@@ -29,6 +29,13 @@ const PREVIOUS_RELEASE_ROWS: &str = "
         VALUES ('t1', 'ada', 'emails', 0, 'Ada@contoso.com', 'ada@contoso.com', 'work', TRUE),
                ('t1', 'ada', 'emails', 1, 'ada@home.example', 'ada@home.example', 'home', FALSE),
                ('t1', 'bob', 'emails', 0, 'bob@contoso.com', 'bob@contoso.com', NULL, FALSE);
+    INSERT INTO provisioning_log (tenant_id, id, at_us, operation, resource_type, resource_id, outcome, attributes)
+        VALUES ('t1', 'log-b', 20, 'patch', 'User', 'ada', 'success', 'displayName,emails'),
+               ('t1', 'log-a', 10, 'create', 'User', 'ada', 'success', 'userName,emails'),
+               ('t1', 'log-c', 20, 'create', 'User', 'bob', 'success', '');
+    INSERT INTO changes (tenant_id, seq, at_us, resource_type, resource_id, event, attributes)
+        VALUES ('t1', 1, 10, 'User', 'ada', 'created', 'userName,emails');
+    UPDATE tenants SET feed_seq = 1 WHERE id = 't1';
 ";
 
 /// The version of the migration under test (`2025-04-01-000000_as_sent`, as diesel
@@ -106,6 +113,30 @@ fn the_newest_migration_keeps_users_values_and_their_flags(db: &TestDb) {
         .expect("bob survives");
     assert_eq!(bob.active, Some(false));
     assert_eq!(bob.children.len(), 1, "every user keeps its values");
+
+    // Log and feed rows written before names were packed, and before the log was keyed
+    // by time, read as they did, newest first.
+    let log = store
+        .list_log(
+            "t1",
+            &crate::LogQuery {
+                limit: 10,
+                ..crate::LogQuery::default()
+            },
+        )
+        .unwrap();
+    let listed: Vec<_> = log.iter().map(|e| (e.id.as_str(), e.attributes.0.join(","))).collect();
+    assert_eq!(
+        listed,
+        [
+            ("log-c", String::new()),
+            ("log-b", "displayName,emails".to_string()),
+            ("log-a", "userName,emails".to_string()),
+        ]
+    );
+    let feed = store.changes_after("t1", 0, 10).unwrap();
+    assert_eq!(feed.len(), 1);
+    assert_eq!(feed[0].change.attributes, ["userName", "emails"]);
 
     // The unique userName index and the cascade to values work after the rebuild.
     let mut again = ada.clone();
