@@ -39,7 +39,7 @@ impl Core {
             let now = now_us();
             let record = GroupRecord {
                 tenant_id: caller.tenant_id.clone(),
-                id: uuid::Uuid::new_v4().to_string(),
+                id: crate::new_resource_id(),
                 created_us: now,
                 last_modified_us: now,
                 version: 1,

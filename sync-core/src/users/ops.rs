@@ -40,7 +40,7 @@ impl Core {
             record.manager_display_name = None;
             let now = now_us();
             record.tenant_id = caller.tenant_id.clone();
-            record.id = uuid::Uuid::new_v4().to_string();
+            record.id = crate::new_resource_id();
             record.created_us = now;
             record.last_modified_us = now;
             record.version = 1;
