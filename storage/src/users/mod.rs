@@ -23,7 +23,7 @@ use crate::cached::{self, on_backend};
 use crate::conn::{AnyConnection, MultiBackend};
 use crate::error::{DbResultExt, StorageError, stale_or_missing};
 use crate::query::MultiValuedAttr;
-use crate::records::{ChildValue, MemberType, SortKey, UserPage, UserQuery, UserRecord};
+use crate::records::{ChildValue, MemberType, UserPage, UserQuery, UserRecord};
 use crate::schema::{user_values, users};
 use crate::{Tx, filter_sql, paging};
 
@@ -34,6 +34,10 @@ use rows::{ChildRow, NewUser, UserFields, UserRow};
 /// Rows per multi-row insert and ids per `IN (…)` list, well below both backends'
 /// bind-parameter limits.
 pub(crate) const BATCH: usize = 500;
+
+/// From this `OFFSET` on, a list counts its rows first and reads a page in their second
+/// half from the end ([`Tx::list_users`]).
+pub(crate) const FAR_OFFSET: u64 = 10_000;
 
 impl Tx<'_> {
     /// Stores a new user and its multi-valued attributes.
@@ -143,7 +147,22 @@ impl Tx<'_> {
     ///
     /// Order: by `query.sort` when given (text case-insensitively, by code point;
     /// NULLs last ascending, first descending), then by creation time and id.
+    ///
+    /// From an `OFFSET` of [`FAR_OFFSET`] on, the count comes first, and a page in the
+    /// second half is read from the end in the exact reverse order, then turned around:
+    /// the page at offset 999,900 of a million costs a count and 100 rows, not a
+    /// million rows.
     pub fn list_users(&mut self, tenant_id: &str, query: &UserQuery) -> Result<UserPage, StorageError> {
+        self.list_users_counting_from(tenant_id, query, FAR_OFFSET)
+    }
+
+    /// [`Tx::list_users`], counting first from `OFFSET` `far_offset` on (tests lower it).
+    pub(crate) fn list_users_counting_from(
+        &mut self,
+        tenant_id: &str,
+        query: &UserQuery,
+        far_offset: u64,
+    ) -> Result<UserPage, StorageError> {
         let _span = crate::trace::db_span!(self.conn, "SELECT", "users").entered();
         let (limit, offset) = paging::limit_offset(query.limit, query.offset);
         if let Some(key) = lookup::Key::of(query) {
@@ -154,29 +173,56 @@ impl Tx<'_> {
                 })
             });
         }
-        let rows = if limit == 0 {
-            Vec::new()
-        } else {
-            let page = users::table
+        let matching = || -> Result<_, StorageError> {
+            Ok(users::table
                 .into_boxed::<MultiBackend>()
                 .filter(users::tenant_id.eq(tenant_id.to_owned()))
-                .filter(filter_sql::compile(&query.predicate)?);
-            order(page, query.sort)
-                .limit(limit)
-                .offset(offset)
-                .select(UserRow::as_select())
-                .load::<UserRow>(self.conn)
-                .db()?
+                .filter(filter_sql::compile(&query.predicate)?))
         };
-
-        let total = paging::total(query.offset, query.limit, rows.len(), || {
+        let count = |conn: &mut AnyConnection| {
             users::table
                 .filter(users::tenant_id.eq(tenant_id))
                 .filter(filter_sql::compile(&query.predicate)?)
                 .count()
-                .get_result::<i64>(self.conn)
+                .get_result::<i64>(conn)
                 .db()
-        })?;
+        };
+        // A far page by OFFSET steps over every row before it. Past FAR_OFFSET, count
+        // first (the count reads only an index), and read a page in the second half
+        // from the end, in the exact reverse order: the last page of a million costs
+        // what the first does.
+        let counted = if limit > 0 && query.offset >= far_offset {
+            Some(u64::try_from(count(self.conn)?).unwrap_or(0))
+        } else {
+            None
+        };
+        let rows = match counted {
+            _ if limit == 0 => Vec::new(),
+            Some(total) if query.offset >= total => Vec::new(),
+            Some(total) if query.offset > total / 2 => {
+                let after = total - query.offset;
+                let len = after.min(query.limit);
+                let (len, from_end) = paging::limit_offset(len, after - len);
+                let mut rows = seek::order(matching()?, query.sort, true)
+                    .limit(len)
+                    .offset(from_end)
+                    .select(UserRow::as_select())
+                    .load::<UserRow>(self.conn)
+                    .db()?;
+                rows.reverse();
+                rows
+            }
+            _ => seek::order(matching()?, query.sort, false)
+                .limit(limit)
+                .offset(offset)
+                .select(UserRow::as_select())
+                .load::<UserRow>(self.conn)
+                .db()?,
+        };
+        let total = match counted {
+            Some(total) => total,
+            None => paging::total(query.offset, query.limit, rows.len(), || count(self.conn))?,
+        };
 
         Ok(UserPage {
             total,
@@ -242,21 +288,6 @@ fn why_unchanged(conn: &mut AnyConnection, tenant_id: &str, id: &str) -> Storage
             .optional()
             .db(),
     )
-}
-
-/// Applies the sort key, then creation order and id so that pages are stable.
-fn order(
-    mut query: diesel::helper_types::IntoBoxed<'static, users::table, MultiBackend>,
-    sort: Option<SortKey>,
-) -> diesel::helper_types::IntoBoxed<'static, users::table, MultiBackend> {
-    if let Some(SortKey { column, descending }) = sort {
-        for term in filter_sql::order_terms(filter_sql::user_column(column), descending) {
-            query = query.then_order_by(term);
-        }
-    }
-    query
-        .then_order_by(users::created_us.asc())
-        .then_order_by(users::id.asc())
 }
 
 /// The children of a page of users, in order, by user id: one query per page (split

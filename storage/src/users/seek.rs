@@ -72,7 +72,7 @@ impl Tx<'_> {
 }
 
 /// The order of [`Tx::list_users`], or its exact reverse.
-fn order(mut page: Page, sort: Option<SortKey>, backwards: bool) -> Page {
+pub(super) fn order(mut page: Page, sort: Option<SortKey>, backwards: bool) -> Page {
     if let Some(SortKey { column, descending }) = sort {
         for term in filter_sql::order_terms(filter_sql::user_column(column), descending != backwards) {
             page = page.then_order_by(term);
