@@ -27,3 +27,41 @@ pub(crate) fn total(
     }
     Ok(u64::try_from(count()?).unwrap_or(0))
 }
+
+/// From this `OFFSET` on, a list counts its rows first and reads a page in their second
+/// half from the end ([`far_page`]).
+pub(crate) const FAR_OFFSET: u64 = 10_000;
+
+/// How to read the page at `offset` (`limit` rows) of a list of `total` rows: `None`
+/// when plain `LIMIT`/`OFFSET` is the cheaper way, else `Some((limit, offset))` to use in
+/// the list's exact reverse order, whose rows, turned around, are the page. A page by
+/// `OFFSET` steps over every row before it, so the last page of a million rows costs a
+/// million rows forward and only its own rows backward.
+pub(crate) fn far_page(offset: u64, limit: u64, total: u64) -> Option<(i64, i64)> {
+    if offset >= total || offset <= total / 2 {
+        return None;
+    }
+    let after = total - offset;
+    let len = after.min(limit);
+    Some(limit_offset(len, after - len))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_in_the_second_half_is_read_from_the_end() {
+        // 100 rows: rows 90..100 are the first 10 from the end.
+        assert_eq!(far_page(90, 10, 100), Some((10, 0)));
+        assert_eq!(far_page(60, 10, 100), Some((10, 30)));
+        // A page running past the end holds what is left.
+        assert_eq!(far_page(95, 10, 100), Some((5, 0)));
+        assert_eq!(far_page(51, u64::MAX, 100), Some((49, 0)));
+        // The first half, and past the end, read forward.
+        assert_eq!(far_page(50, 10, 100), None);
+        assert_eq!(far_page(0, 10, 100), None);
+        assert_eq!(far_page(100, 10, 100), None);
+        assert_eq!(far_page(500, 10, 100), None);
+    }
+}

@@ -21,7 +21,7 @@ use rows::{GroupFields, GroupRow, NewGroup};
 
 use crate::conn::{AnyConnection, MultiBackend};
 use crate::error::{DbResultExt, StorageError, stale_or_missing};
-use crate::records::{GroupPage, GroupQuery, GroupRecord, GroupSortKey, MemberType};
+use crate::records::{GroupPage, GroupQuery, GroupRecord, MemberType};
 use crate::schema::groups;
 use crate::{Store, Tx, filter_sql, paging};
 
@@ -132,31 +132,64 @@ impl Tx<'_> {
     ///
     /// Order: by `query.sort` when given (as for users), then by creation time and id.
     pub fn list_groups(&mut self, tenant_id: &str, query: &GroupQuery) -> Result<GroupPage, StorageError> {
+        self.list_groups_counting_from(tenant_id, query, paging::FAR_OFFSET)
+    }
+
+    /// [`Tx::list_groups`], counting first from `OFFSET` `far_offset` on (tests lower it).
+    pub(crate) fn list_groups_counting_from(
+        &mut self,
+        tenant_id: &str,
+        query: &GroupQuery,
+        far_offset: u64,
+    ) -> Result<GroupPage, StorageError> {
         let _span = crate::trace::db_span!(self.conn, "SELECT", "groups").entered();
         let (limit, offset) = paging::limit_offset(query.limit, query.offset);
-        let rows = if limit == 0 {
-            Vec::new()
-        } else {
-            let page = groups::table
+        let matching = || -> Result<_, StorageError> {
+            Ok(groups::table
                 .into_boxed::<MultiBackend>()
                 .filter(groups::tenant_id.eq(tenant_id.to_owned()))
-                .filter(filter_sql::compile_group(&query.predicate)?);
-            order(page, query.sort)
-                .limit(limit)
-                .offset(offset)
-                .select(GroupRow::as_select())
-                .load::<GroupRow>(self.conn)
-                .db()?
+                .filter(filter_sql::compile_group(&query.predicate)?))
         };
-
-        let total = paging::total(query.offset, query.limit, rows.len(), || {
+        let count = |conn: &mut AnyConnection| {
             groups::table
                 .filter(groups::tenant_id.eq(tenant_id))
                 .filter(filter_sql::compile_group(&query.predicate)?)
                 .count()
-                .get_result::<i64>(self.conn)
+                .get_result::<i64>(conn)
                 .db()
-        })?;
+        };
+        // As for users: a far page counts first, and one in the second half is read
+        // from the end (`paging::far_page`).
+        let counted = if limit > 0 && query.offset >= far_offset {
+            Some(u64::try_from(count(self.conn)?).unwrap_or(0))
+        } else {
+            None
+        };
+        let backward = counted.and_then(|total| paging::far_page(query.offset, query.limit, total));
+        let rows = match (counted, backward) {
+            _ if limit == 0 => Vec::new(),
+            (Some(total), _) if query.offset >= total => Vec::new(),
+            (_, Some((len, from_end))) => {
+                let mut rows = seek::order(matching()?, query.sort, true)
+                    .limit(len)
+                    .offset(from_end)
+                    .select(GroupRow::as_select())
+                    .load::<GroupRow>(self.conn)
+                    .db()?;
+                rows.reverse();
+                rows
+            }
+            _ => seek::order(matching()?, query.sort, false)
+                .limit(limit)
+                .offset(offset)
+                .select(GroupRow::as_select())
+                .load::<GroupRow>(self.conn)
+                .db()?,
+        };
+        let total = match counted {
+            Some(total) => total,
+            None => paging::total(query.offset, query.limit, rows.len(), || count(self.conn))?,
+        };
 
         let mut members = if query.with_members && !rows.is_empty() {
             let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
@@ -186,21 +219,6 @@ fn why_unchanged(conn: &mut AnyConnection, tenant_id: &str, id: &str) -> Storage
             .optional()
             .db(),
     )
-}
-
-/// Applies the sort key, then creation order and id so that pages are stable.
-fn order(
-    mut query: diesel::helper_types::IntoBoxed<'static, groups::table, MultiBackend>,
-    sort: Option<GroupSortKey>,
-) -> diesel::helper_types::IntoBoxed<'static, groups::table, MultiBackend> {
-    if let Some(GroupSortKey { column, descending }) = sort {
-        for term in filter_sql::order_terms(filter_sql::group_column(column), descending) {
-            query = query.then_order_by(term);
-        }
-    }
-    query
-        .then_order_by(groups::created_us.asc())
-        .then_order_by(groups::id.asc())
 }
 
 impl Store {

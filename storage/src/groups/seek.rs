@@ -85,7 +85,7 @@ impl Store {
 }
 
 /// The order of [`Tx::list_groups`], or its exact reverse.
-fn order(mut page: Page, sort: Option<GroupSortKey>, backwards: bool) -> Page {
+pub(super) fn order(mut page: Page, sort: Option<GroupSortKey>, backwards: bool) -> Page {
     if let Some(GroupSortKey { column, descending }) = sort {
         for term in filter_sql::order_terms(filter_sql::group_column(column), descending != backwards) {
             page = page.then_order_by(term);

@@ -35,10 +35,6 @@ use rows::{ChildRow, NewUser, UserFields, UserRow};
 /// bind-parameter limits.
 pub(crate) const BATCH: usize = 500;
 
-/// From this `OFFSET` on, a list counts its rows first and reads a page in their second
-/// half from the end ([`Tx::list_users`]).
-pub(crate) const FAR_OFFSET: u64 = 10_000;
-
 impl Tx<'_> {
     /// Stores a new user and its multi-valued attributes.
     ///
@@ -148,12 +144,12 @@ impl Tx<'_> {
     /// Order: by `query.sort` when given (text case-insensitively, by code point;
     /// NULLs last ascending, first descending), then by creation time and id.
     ///
-    /// From an `OFFSET` of [`FAR_OFFSET`] on, the count comes first, and a page in the
+    /// From an `OFFSET` of 10,000 on (`paging::FAR_OFFSET`), the count comes first, and a page in the
     /// second half is read from the end in the exact reverse order, then turned around:
     /// the page at offset 999,900 of a million costs a count and 100 rows, not a
     /// million rows.
     pub fn list_users(&mut self, tenant_id: &str, query: &UserQuery) -> Result<UserPage, StorageError> {
-        self.list_users_counting_from(tenant_id, query, FAR_OFFSET)
+        self.list_users_counting_from(tenant_id, query, paging::FAR_OFFSET)
     }
 
     /// [`Tx::list_users`], counting first from `OFFSET` `far_offset` on (tests lower it).
@@ -196,13 +192,11 @@ impl Tx<'_> {
         } else {
             None
         };
-        let rows = match counted {
+        let backward = counted.and_then(|total| paging::far_page(query.offset, query.limit, total));
+        let rows = match (counted, backward) {
             _ if limit == 0 => Vec::new(),
-            Some(total) if query.offset >= total => Vec::new(),
-            Some(total) if query.offset > total / 2 => {
-                let after = total - query.offset;
-                let len = after.min(query.limit);
-                let (len, from_end) = paging::limit_offset(len, after - len);
+            (Some(total), _) if query.offset >= total => Vec::new(),
+            (_, Some((len, from_end))) => {
                 let mut rows = seek::order(matching()?, query.sort, true)
                     .limit(len)
                     .offset(from_end)
