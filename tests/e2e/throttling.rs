@@ -21,6 +21,7 @@ on_both_backends!(
     a_tenant_over_its_rate_gets_429_with_retry_after_and_others_are_served,
     an_address_that_keeps_failing_to_authenticate_gets_429_even_with_a_valid_token,
     a_gateway_at_its_in_flight_limit_answers_503_with_retry_after,
+    bulk_operations_past_the_tenant_rate_each_answer_429_inside_the_bulk_response,
 );
 
 /// A `scim` token of `tenant_id` with `secret`, written straight to the store.
@@ -275,4 +276,49 @@ async fn a_client_too_slow_with_its_headers_is_disconnected() {
     assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 408"), "{answer}");
     // Others are served meanwhile and after.
     assert_eq!(app.get("/Users").await.status(), StatusCode::OK);
+}
+
+/// Each operation of a Bulk is a call to the core and counts against the tenant's rate.
+/// Past the burst the request still answers 200; the operations beyond it carry their
+/// own 429 in the BulkResponse, and nothing is created for them.
+async fn bulk_operations_past_the_tenant_rate_each_answer_429_inside_the_bulk_response(backend: Backend) {
+    let rate = TenantRate {
+        per_second: NonZeroU32::new(1).unwrap(),
+        burst: NonZeroU32::new(5).unwrap(),
+    };
+    let app = TestApp::spawn_with(
+        backend,
+        CoreSettings {
+            tenant_rate: Some(rate),
+            ..CoreSettings::default()
+        },
+    )
+    .await;
+    let operations: Vec<_> = (0..8)
+        .map(|i| {
+            serde_json::json!({"method": "POST", "path": "/Users", "bulkId": format!("u{i}"),
+                               "data": {"userName": format!("bulk{i}@contoso.com")}})
+        })
+        .collect();
+    let body = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+        "Operations": operations,
+    });
+    let response = app.send(Method::POST, "/Bulk", Some(&app.token), Some(&body)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let answer: serde_json::Value = response.json().await.unwrap();
+    let statuses: Vec<String> = answer["Operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|op| op["status"].as_str().unwrap().to_owned())
+        .collect();
+    let created = statuses.iter().filter(|s| *s == "201").count();
+    let throttled = statuses.iter().filter(|s| *s == "429").count();
+    assert_eq!(created + throttled, 8, "{answer}");
+    // The burst of 5, less the call that authorised the Bulk, plus at most one refill.
+    assert!((4..=5).contains(&created), "{statuses:?}");
+    tokio::time::sleep(Duration::from_millis(6_000)).await;
+    let listed = app.get_json("/Users").await;
+    assert_eq!(listed["totalResults"], created, "only the created ones exist: {listed}");
 }
