@@ -192,24 +192,40 @@ async fn a_gateway_at_its_in_flight_limit_answers_503_with_retry_after(backend: 
     };
     let app = TestApp::spawn_shielded(backend, CoreSettings::default(), shield).await;
     // One request holds the only slot: its headers promise a body that has not come yet.
-    let mut slow = TcpStream::connect(app.node.http_addr).await.unwrap();
+    // It must take the slot while no probe holds it: when a probe was in flight as its
+    // head arrived, the slow request is the one shed (503, which the server then
+    // answers at once), and it is sent again.
     let head = format!(
         "POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
          Content-Type: application/scim+json\r\nContent-Length: 100\r\n\r\n{{\"userName\"",
         app.token
     );
-    slow.write_all(head.as_bytes()).await.unwrap();
-    // The slot is taken once the gateway has read the head; give it the time to.
+    let hold = || async {
+        let mut slow = TcpStream::connect(app.node.http_addr).await.unwrap();
+        slow.write_all(head.as_bytes()).await.unwrap();
+        slow
+    };
+    let mut slow = hold().await;
     let mut shed = None;
+    let mut seen = Vec::new();
     for _ in 0..50 {
         let response = app.get("/Users").await;
         if response.status() == StatusCode::SERVICE_UNAVAILABLE {
             shed = Some(response);
             break;
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        seen.push(response.status().as_u16());
+        let mut answered = [0; 12];
+        if let Ok(Ok(n)) = tokio::time::timeout(Duration::from_millis(20), slow.read(&mut answered)).await {
+            assert_eq!(
+                &answered[..n.min(12)],
+                &b"HTTP/1.1 503"[..n.min(12)],
+                "only a shed request is answered early"
+            );
+            slow = hold().await;
+        }
     }
-    let shed = shed.expect("a second request is shed while the first is in flight");
+    let shed = shed.unwrap_or_else(|| panic!("a second request is shed while the first is in flight: {seen:?}"));
     assert_eq!(shed.headers()["retry-after"], "1");
     assert_scim_error(shed, StatusCode::SERVICE_UNAVAILABLE, None).await;
 
