@@ -35,6 +35,11 @@ impl ConnectGate {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Whether the gate is closed (no connection will be opened or checked again).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
     /// Lets one piece of work in, or `None` once the gate is closed.
     pub(crate) fn enter(&self) -> Option<Pass<'_>> {
         let mut state = self.lock();

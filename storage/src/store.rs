@@ -163,7 +163,7 @@ impl Store {
                     observer: observer.clone(),
                 }))
                 .build(manager)
-                .map(Source::Pool)
+                .map(|pool| Source::Pool(pool, gate.clone()))
                 .map_err(from_pool)
         };
         let (read, write) = match backend {

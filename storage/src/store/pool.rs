@@ -81,7 +81,7 @@ impl Store {
     /// The state of each pool (two on SQLite, one on PostgreSQL).
     pub fn pool_states(&self) -> Vec<PoolState> {
         let state = |name, source: &Source| match source {
-            Source::Pool(pool) => {
+            Source::Pool(pool, _) => {
                 let s = pool.state();
                 PoolState {
                     name,

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::conn::{AnyConnection, AnyManager};
 use crate::error::{StorageError, from_pool};
+use crate::gate::ConnectGate;
 
 /// The pools' type.
 pub(super) type Pool = r2d2::Pool<AnyManager>;
@@ -14,8 +15,9 @@ pub(super) type Pool = r2d2::Pool<AnyManager>;
 /// A pool, or a single connection shared by every caller in turn.
 #[derive(Clone)]
 pub(super) enum Source {
-    /// Pooled connections, opened in the background by r2d2's threads.
-    Pool(Pool),
+    /// Pooled connections, opened in the background by r2d2's threads, and the gate the
+    /// store closes.
+    Pool(Pool, Arc<ConnectGate>),
     /// One connection, opened by the caller of `Store::open_single`.
     Single(Arc<Mutex<AnyConnection>>),
 }
@@ -32,7 +34,8 @@ impl Source {
     /// A connection, waiting at most the pool's connection timeout.
     pub(super) fn get(&self) -> Result<Lease<'_>, StorageError> {
         match self {
-            Source::Pool(pool) => pool.get().map(Lease::Pooled).map_err(from_pool),
+            Source::Pool(pool, gate) if gate.is_closed() => idle(pool),
+            Source::Pool(pool, _) => pool.get().map(Lease::Pooled).map_err(from_pool),
             Source::Single(conn) => Ok(Lease::Single(conn.lock().unwrap_or_else(PoisonError::into_inner))),
         }
     }
@@ -40,10 +43,20 @@ impl Source {
     /// A connection, waiting at most `timeout` for a pooled one.
     pub(super) fn get_timeout(&self, timeout: Duration) -> Result<Lease<'_>, StorageError> {
         match self {
-            Source::Pool(pool) => pool.get_timeout(timeout).map(Lease::Pooled).map_err(from_pool),
+            Source::Pool(pool, gate) if gate.is_closed() => idle(pool),
+            Source::Pool(pool, _) => pool.get_timeout(timeout).map(Lease::Pooled).map_err(from_pool),
             Source::Single(_) => self.get(),
         }
     }
+}
+
+/// An idle connection of a closed store's pool, or at once the error a closed store
+/// answers: no new connection will come, so waiting the connection timeout for one
+/// (as `get` would) only delays a background task, and with it a shutdown.
+fn idle(pool: &Pool) -> Result<Lease<'_>, StorageError> {
+    pool.try_get()
+        .map(Lease::Pooled)
+        .ok_or_else(|| StorageError::Unavailable("no database connection available: the store is closed".into()))
 }
 
 impl std::ops::Deref for Lease<'_> {

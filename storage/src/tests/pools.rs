@@ -55,10 +55,38 @@ fn a_reachable_database_answers_the_ping(store: &Store) {
     store.ping(Duration::from_secs(2)).expect("the database answers");
 }
 
+/// After `close`, a call that finds no idle connection fails at once: no connection
+/// will be opened, so waiting the pool's connection timeout (5 s) for one only held up
+/// a background task, and a shutdown waiting for it. On SQLite an idle connection still
+/// serves; PostgreSQL checks a connection as it is lent, and a closed store checks none.
+fn a_closed_store_answers_at_once_when_no_connection_is_idle(store: &Store) {
+    let clone = store.clone();
+    // Hold every connection of the pool a read uses, so none is idle.
+    let size = store.pool_states()[0].max_size as usize;
+    let held: Vec<_> = (0..size).map(|_| store.read_connection()).collect();
+    store.clone().close();
+    let started = std::time::Instant::now();
+    let refused = clone.list_tenants();
+    assert!(
+        matches!(&refused, Err(crate::StorageError::Unavailable(detail)) if detail.contains("closed")),
+        "{refused:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    drop(held);
+    let started = std::time::Instant::now();
+    let after = clone.list_tenants();
+    match store.backend() {
+        Backend::Sqlite => assert!(after.is_ok(), "an idle connection still serves: {after:?}"),
+        Backend::Postgres => assert!(matches!(after, Err(crate::StorageError::Unavailable(_))), "{after:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+}
+
 on_both_backends!(
     every_pool_reports_its_size_and_lent_connections,
     the_registered_observer_hears_of_every_checkout,
     a_reachable_database_answers_the_ping,
+    a_closed_store_answers_at_once_when_no_connection_is_idle,
 );
 
 #[derive(diesel::QueryableByName)]
