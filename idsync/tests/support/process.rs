@@ -70,6 +70,15 @@ impl Process {
 
     /// Sends `signal` (`TERM` or `INT`) and waits for a clean exit.
     pub async fn stop(mut self, signal: &str) -> Result<(), String> {
+        // One that already ended (it failed to start, say) is a failure to report with
+        // how it ended, not a reason to abandon the test at `kill`.
+        if let Some(status) = self.child.try_wait().unwrap() {
+            return Err(format!(
+                "{} had already ended before SIG{signal}: {}",
+                self.what,
+                describe(status)
+            ));
+        }
         let sent = Command::new("kill")
             .args([format!("-{signal}"), self.child.id().to_string()])
             .status()
