@@ -24,6 +24,19 @@ on_both_backends!(
     bulk_operations_past_the_tenant_rate_each_answer_429_inside_the_bulk_response,
 );
 
+/// A node whose tenants may make 1 request/s after a burst of 5.
+async fn rate_limited(backend: Backend) -> TestApp {
+    let rate = TenantRate {
+        per_second: NonZeroU32::new(1).unwrap(),
+        burst: NonZeroU32::new(5).unwrap(),
+    };
+    let core = CoreSettings {
+        tenant_rate: Some(rate),
+        ..CoreSettings::default()
+    };
+    TestApp::spawn_with(backend, core).await
+}
+
 /// A `scim` token of `tenant_id` with `secret`, written straight to the store.
 fn token(tenant_id: &str, id: &str, secret: &str, expires_us: Option<i64>) -> TokenRecord {
     TokenRecord {
@@ -113,18 +126,7 @@ async fn an_unknown_token_is_remembered_for_the_cache_ttl(backend: Backend) {
 }
 
 async fn a_tenant_over_its_rate_gets_429_with_retry_after_and_others_are_served(backend: Backend) {
-    let rate = TenantRate {
-        per_second: NonZeroU32::new(1).unwrap(),
-        burst: NonZeroU32::new(5).unwrap(),
-    };
-    let app = TestApp::spawn_with(
-        backend,
-        CoreSettings {
-            tenant_rate: Some(rate),
-            ..CoreSettings::default()
-        },
-    )
-    .await;
+    let app = rate_limited(backend).await;
     let (_, other) = app.new_tenant("fabrikam", Scope::Scim).await;
     let mut statuses = Vec::new();
     for _ in 0..8 {
@@ -298,18 +300,7 @@ async fn a_client_too_slow_with_its_headers_is_disconnected() {
 /// Past the burst the request still answers 200; the operations beyond it carry their
 /// own 429 in the BulkResponse, and nothing is created for them.
 async fn bulk_operations_past_the_tenant_rate_each_answer_429_inside_the_bulk_response(backend: Backend) {
-    let rate = TenantRate {
-        per_second: NonZeroU32::new(1).unwrap(),
-        burst: NonZeroU32::new(5).unwrap(),
-    };
-    let app = TestApp::spawn_with(
-        backend,
-        CoreSettings {
-            tenant_rate: Some(rate),
-            ..CoreSettings::default()
-        },
-    )
-    .await;
+    let app = rate_limited(backend).await;
     let operations: Vec<_> = (0..8)
         .map(|i| {
             serde_json::json!({"method": "POST", "path": "/Users", "bulkId": format!("u{i}"),
