@@ -30,6 +30,8 @@
 //!   `feed/queue`: PostgreSQL's queue of appended events and the sealer that numbers them.
 //! - `statistics`: planner statistics refreshed by idsync itself on PostgreSQL, whether or not autovacuum runs.
 //! - `log`: the provisioning log, one entry per write attempt, and its [`Store`] calls.
+//! - `summary`: aggregates over one tenant (counts of users and groups, in scope or not, the
+//!   last use of its tokens, its newest and failed log entries) for the admin overview and rule dry runs.
 //! - `paging`: `LIMIT`/`OFFSET` of a page, and a total counted only when the page cannot tell it.
 //! - [`keyset`]: keyset paging: the page after or before a position, sought in the index, never by `OFFSET`
 //!   (`users/seek` and `groups/seek` hold its statements).
@@ -71,6 +73,7 @@ mod rules;
 mod schema;
 mod statistics;
 mod store;
+mod summary;
 mod tenants;
 #[cfg(any(test, feature = "test-util"))]
 pub mod test_util;
@@ -90,3 +93,4 @@ pub use log::{AttributeNames, LogOperation, LogOutcome, LogQuery, LogRecord};
 pub use store::{
     PoolObserver, PoolState, READ_POOL, SHARED_POOL, SqliteSynchronous, Store, StoreOptions, Tx, WRITE_POOL,
 };
+pub use summary::{FailureCount, ScopeCount, UserCounts};

@@ -30,7 +30,7 @@ pub enum Scope {
     Scim,
     /// Read resources and watch changes.
     Read,
-    /// Manage tokens and rules.
+    /// Manage tokens and rules; read resources and the provisioning log.
     Admin,
 }
 

@@ -1,7 +1,7 @@
 //! Tokens and tenancy: who may do what, and that tenants never see each other.
 
 use idsync_proto::v1::admin_client::AdminClient;
-use idsync_proto::v1::{ListTokensRequest, RevokeTokenRequest};
+use idsync_proto::v1::{CreateTokenRequest, ListTokensRequest, RevokeTokenRequest, TokenScope};
 use idsync_storage::records::Scope;
 use idsync_tests::{Backend, TestApp, assert_scim_error, authed, on_both_backends};
 use reqwest::{Method, StatusCode};
@@ -80,43 +80,45 @@ async fn a_revoked_token_is_refused_at_once(backend: Backend) {
     );
 }
 
-async fn a_read_token_reads_but_cannot_write_and_admin_cannot_provision(backend: Backend) {
+async fn read_and_admin_tokens_read_but_cannot_write(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let reader = app.new_token(Scope::Read).await;
+    // The admin console signs in with an admin token: it shows users and groups, and
+    // never provisions them.
     let admin = app.new_token(Scope::Admin).await;
     let user = app.created_user(&json!({"userName": "r@contoso.com"})).await;
     let id = user["id"].as_str().unwrap();
-    assert_eq!(
-        app.send(Method::GET, &format!("/Users/{id}"), Some(&reader), None)
-            .await
-            .status(),
-        StatusCode::OK
-    );
-    let body = json!({"userName": "w@contoso.com"});
-    assert_scim_error(
-        app.send(Method::POST, "/Users", Some(&reader), Some(&body)).await,
-        StatusCode::FORBIDDEN,
-        None,
-    )
-    .await;
-    assert_scim_error(
-        app.send(Method::DELETE, &format!("/Users/{id}"), Some(&reader), None)
-            .await,
-        StatusCode::FORBIDDEN,
-        None,
-    )
-    .await;
-    assert_scim_error(
-        app.send(Method::GET, "/Users", Some(&admin), None).await,
-        StatusCode::FORBIDDEN,
-        None,
-    )
-    .await;
-    assert_eq!(
-        app.get(&format!("/Users/{id}")).await.status(),
-        StatusCode::OK,
-        "nothing was deleted"
-    );
+    let group = app.group_id("Engineering").await;
+    let user_path = format!("/Users/{id}");
+    let group_path = format!("/Groups/{group}");
+    let new_user = json!({"userName": "w@contoso.com"});
+    let replaced = json!({"userName": "r@contoso.com", "displayName": "R"});
+    let patch = idsync_tests::patch_op(json!([{"op": "replace", "path": "displayName", "value": "R"}]));
+    let new_group = json!({"displayName": "Sales"});
+    for token in [&reader, &admin] {
+        for path in [user_path.as_str(), "/Users", group_path.as_str(), "/Groups"] {
+            let read = app.send(Method::GET, path, Some(token), None).await;
+            assert_eq!(read.status(), StatusCode::OK, "GET {path}");
+        }
+        let writes = [
+            (Method::POST, "/Users", Some(&new_user)),
+            (Method::PUT, user_path.as_str(), Some(&replaced)),
+            (Method::PATCH, user_path.as_str(), Some(&patch)),
+            (Method::DELETE, user_path.as_str(), None),
+            (Method::POST, "/Groups", Some(&new_group)),
+            (Method::PATCH, group_path.as_str(), Some(&patch)),
+            (Method::DELETE, group_path.as_str(), None),
+        ];
+        for (method, path, body) in writes {
+            let write = app.send(method, path, Some(token), body).await;
+            assert_scim_error(write, StatusCode::FORBIDDEN, None).await;
+        }
+    }
+    let stored = app.get(&user_path).await;
+    assert_eq!(stored.status(), StatusCode::OK, "nothing was deleted");
+    let stored: Value = stored.json().await.unwrap();
+    assert!(stored.get("displayName").is_none(), "nothing was changed: {stored}");
+    assert_eq!(app.get(&group_path).await.status(), StatusCode::OK);
 }
 
 async fn two_tenants_never_see_each_others_users(backend: Backend) {
@@ -175,9 +177,60 @@ async fn two_tenants_never_see_each_others_users(backend: Backend) {
     assert_eq!(still, mine, "the other tenant changed nothing");
 }
 
+async fn only_an_operators_admin_mints_a_token_for_another_tenant(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (contoso, contoso_admin) = app.new_tenant("contoso", Scope::Admin).await;
+    let operator_admin = app.new_token(Scope::Admin).await;
+    let mut admin = AdminClient::connect(app.grpc_url()).await.unwrap();
+    let mint = |tenant_id: &str| CreateTokenRequest {
+        scope: TokenScope::Scim as i32,
+        label: "first".into(),
+        expires: None,
+        tenant_id: Some(tenant_id.to_owned()),
+    };
+
+    let refused = admin
+        .create_token(authed(&contoso_admin, mint(&app.tenant.id)))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied, "{refused:?}");
+    let unknown = admin
+        .create_token(authed(&operator_admin, mint("no-such-tenant")))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), tonic::Code::NotFound, "{unknown:?}");
+
+    let minted = admin
+        .create_token(authed(&operator_admin, mint(&contoso.id)))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(minted.token.unwrap().tenant_id, contoso.id);
+    let created = app
+        .send(
+            Method::POST,
+            "/Users",
+            Some(&minted.secret),
+            Some(&json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "ada"})),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let ours: Value = app
+        .send(Method::GET, "/Users", Some(&app.token), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        ours["totalResults"], 0,
+        "the token writes into contoso, not the operator's tenant"
+    );
+}
+
 on_both_backends!(
     requests_without_a_valid_token_are_401,
+    only_an_operators_admin_mints_a_token_for_another_tenant,
     a_revoked_token_is_refused_at_once,
-    a_read_token_reads_but_cannot_write_and_admin_cannot_provision,
+    read_and_admin_tokens_read_but_cannot_write,
     two_tenants_never_see_each_others_users,
 );

@@ -160,6 +160,7 @@ async fn nul_in_the_fields_only_grpc_reaches_is_invalid_argument_on_both_backend
                     scope: TokenScope::Read as i32,
                     label: "a\u{0}b".into(),
                     expires: None,
+                    tenant_id: None,
                 },
             ))
             .await

@@ -18,6 +18,7 @@ mod rules;
 mod seeking;
 mod sqlite_build;
 mod statistics;
+mod summary;
 mod tenants_tokens;
 mod upgrade;
 mod users;

@@ -3,7 +3,9 @@
 //! The CLI (`idsync tenant …`, `idsync token …`) calls these functions directly on the
 //! store — it is how the first tenant and token come to exist — while the gRPC service
 //! calls them for an authenticated `admin` caller, scoped to the caller's tenant.
+//! `overview` answers `GetOverview`: the caller's tenant at a glance.
 
+mod overview;
 pub mod service;
 
 use idsync_storage::records::{Scope, TenantRecord, TokenRecord};

@@ -1,13 +1,14 @@
 //! The tonic `idsync.v1.Admin` service.
 //!
-//! Token and rule calls need an `admin` token and act on its tenant; `scim` and `read`
-//! tokens are refused with PERMISSION_DENIED.
+//! Token, rule and overview calls need an `admin` token and act on its tenant; `scim`
+//! and `read` tokens are refused with PERMISSION_DENIED.
 
 use idsync_proto::v1::admin_server::Admin;
 use idsync_proto::v1::{
-    CreateTenantRequest, CreateTokenRequest, CreateTokenResponse, GetRulesRequest, ListTenantsRequest,
-    ListTenantsResponse, ListTokensRequest, ListTokensResponse, RevokeTokenRequest, RevokeTokenResponse, Rules,
-    SetRulesRequest, Tenant, TokenInfo, TokenScope,
+    CreateTenantRequest, CreateTokenRequest, CreateTokenResponse, DryRunRulesRequest, DryRunRulesResponse,
+    GetOverviewRequest, GetRulesRequest, ListTenantsRequest, ListTenantsResponse, ListTokensRequest,
+    ListTokensResponse, Overview, RevokeTokenRequest, RevokeTokenResponse, Rules, SetRulesRequest, Tenant, TokenInfo,
+    TokenScope,
 };
 use idsync_storage::records::{Scope, TenantRecord, TokenRecord};
 use tonic::{Request, Response, Status};
@@ -39,6 +40,28 @@ impl AdminService {
                 "only an operator tenant's admin token may manage tenants".into(),
             )),
         }
+    }
+}
+
+impl AdminService {
+    /// `other`, a tenant an operator's admin (of `caller_tenant`) acts on: PERMISSION_DENIED
+    /// unless the caller's tenant is an operator, NOT_FOUND when `other` does not exist.
+    async fn other_tenant(&self, caller_tenant: &str, other: String) -> CoreResult<String> {
+        crate::error::check_id("tenant_id", &other)?;
+        let store = self.core.store.clone();
+        let caller_tenant = caller_tenant.to_owned();
+        let (caller, target) = tokio::task::spawn_blocking(in_current_span(move || {
+            Ok::<_, idsync_storage::StorageError>((store.tenant(&caller_tenant)?, store.tenant(&other)?))
+        }))
+        .await??;
+        if !caller.is_some_and(|tenant| tenant.operator) {
+            return Err(CoreError::PermissionDenied(
+                "only an operator tenant's admin token may mint tokens for another tenant".into(),
+            ));
+        }
+        target
+            .map(|tenant| tenant.id)
+            .ok_or_else(|| CoreError::NotFound("no such tenant".into()))
     }
 }
 
@@ -118,12 +141,21 @@ impl Admin for AdminService {
         request: Request<CreateTokenRequest>,
     ) -> Result<Response<CreateTokenResponse>, Status> {
         let caller = self.core.authorize(request.metadata(), &[Scope::Admin]).await?;
-        let CreateTokenRequest { scope, label, expires } = request.into_inner();
+        let CreateTokenRequest {
+            scope,
+            label,
+            expires,
+            tenant_id,
+        } = request.into_inner();
         let scope = scope_from_proto(scope)?;
         let expires_us = expires.as_ref().map(from_timestamp);
+        let tenant_id = match tenant_id {
+            Some(other) if other != caller.tenant_id => self.other_tenant(&caller.tenant_id, other).await?,
+            _ => caller.tenant_id,
+        };
         let store = self.core.store.clone();
         let (token, secret) = tokio::task::spawn_blocking(in_current_span(move || {
-            super::create_token(&store, &caller.tenant_id, scope, &label, expires_us)
+            super::create_token(&store, &tenant_id, scope, &label, expires_us)
         }))
         .await
         .map_err(CoreError::from)??;
@@ -191,5 +223,28 @@ impl Admin for AdminService {
         .await
         .map_err(CoreError::from)??;
         Ok(Response::new(crate::rules::admin::rules_to_proto(&stored)))
+    }
+
+    async fn dry_run_rules(
+        &self,
+        request: Request<DryRunRulesRequest>,
+    ) -> Result<Response<DryRunRulesResponse>, Status> {
+        let caller = self.core.authorize(request.metadata(), &[Scope::Admin]).await?;
+        let DryRunRulesRequest { rules } = request.into_inner();
+        // Converted and checked exactly as `set_rules` does, so both refuse alike.
+        let rules = crate::rules::admin::rules_from_proto(rules.unwrap_or_default())?;
+        let store = self.core.store.clone();
+        let found = tokio::task::spawn_blocking(in_current_span(move || {
+            crate::rules::dry_run::dry_run_rules(&store, &caller.tenant_id, rules)
+        }))
+        .await
+        .map_err(CoreError::from)??;
+        Ok(Response::new(found.to_proto()))
+    }
+
+    async fn get_overview(&self, request: Request<GetOverviewRequest>) -> Result<Response<Overview>, Status> {
+        let caller = self.core.authorize(request.metadata(), &[Scope::Admin]).await?;
+        let GetOverviewRequest {} = request.into_inner();
+        Ok(Response::new(self.core.overview(&caller).await?))
     }
 }

@@ -1,6 +1,7 @@
 //! The change feed as clients see it: [`watch`] streams a tenant's feed (replay, then
 //! follow), [`service`] is the tonic `idsync.v1.Changes` service, and [`FeedHub`] ties
-//! the writers of this process to its watchers and bounds the streams.
+//! the writers of this process to its watchers, bounds the streams and counts them per
+//! tenant (`watchers`).
 //!
 //! Writers append events in their own transaction (see `crate::write`); watchers read
 //! the feed from their cursor, in batches (on PostgreSQL each read first seals what was
@@ -11,6 +12,7 @@
 
 pub mod service;
 pub mod watch;
+mod watchers;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -31,6 +33,8 @@ pub(crate) struct FeedHub {
     closing: signal::Sender<bool>,
     /// One permit per open stream.
     pub(crate) streams: Arc<Semaphore>,
+    /// Open streams per tenant, for the admin overview.
+    pub(crate) watchers: watchers::WatcherCount,
 }
 
 impl FeedHub {
@@ -39,6 +43,7 @@ impl FeedHub {
             commits: Arc::default(),
             closing: signal::Sender::new(false),
             streams: Arc::new(Semaphore::new(max_streams)),
+            watchers: watchers::WatcherCount::default(),
         }
     }
 

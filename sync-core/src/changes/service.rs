@@ -2,11 +2,16 @@
 
 use idsync_proto::v1::WatchChangesRequest;
 use idsync_proto::v1::changes_server::Changes;
+use idsync_storage::records::Scope;
 use tonic::{Request, Response, Status};
 
 use super::watch::ChangeStream;
 use crate::Core;
-use crate::users::service::READERS;
+
+/// Who may watch: `scim` and `read` tokens. Not `admin`, although it may read the
+/// directory: a stream is a standing subscription held by a service, not a console's
+/// look, and an admin token's job is managing tokens and rules.
+const WATCHERS: &[Scope] = &[Scope::Scim, Scope::Read];
 
 /// Serves `idsync.v1.Changes` over a [`Core`]: `scim` and `read` tokens watch their
 /// own tenant.
@@ -30,7 +35,7 @@ impl Changes for ChangesService {
         &self,
         request: Request<WatchChangesRequest>,
     ) -> Result<Response<Self::WatchChangesStream>, Status> {
-        let caller = self.core.authorize(request.metadata(), READERS).await?;
+        let caller = self.core.authorize(request.metadata(), WATCHERS).await?;
         Ok(Response::new(
             self.core.watch_changes(&caller, request.into_inner()).await?,
         ))

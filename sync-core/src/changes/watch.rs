@@ -104,8 +104,12 @@ impl Core {
         let core = self.clone();
         let tenant = caller.tenant_id.clone();
         let subscription = self.telemetry.changefeed().subscribed(&tenant);
+        // Counted from now, before the call answers, so that an overview read after the
+        // stream opened sees it; given back when the task ends (see `watchers`).
+        let watching = self.feed.watchers.open(&tenant);
         tokio::spawn(async move {
             core.follow(&tenant, cursor, &filter, &tx).await;
+            drop(watching);
             drop(subscription);
             drop(permit);
         });

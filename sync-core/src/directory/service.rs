@@ -1,5 +1,5 @@
 //! The tonic `idsync.v1.Directory` service: unpack, authenticate, call the operation,
-//! answer. These are reads: `scim` and `read` tokens may call them, `admin` may not.
+//! answer. These are reads: `scim`, `read` and `admin` tokens may call them.
 
 use idsync_proto::v1::directory_server::Directory;
 use idsync_proto::v1::{

@@ -104,7 +104,8 @@ fn parse_page_token(token: &str) -> CoreResult<Option<(i64, String)>> {
         .ok_or_else(|| CoreError::invalid_value("malformed page token; pass next_page_token as it was returned"))
 }
 
-fn to_entry(e: LogRecord) -> LogEntry {
+/// The proto form of a log entry, as `ListLogEntries` and the admin overview show it.
+pub(crate) fn to_entry(e: LogRecord) -> LogEntry {
     LogEntry {
         id: e.id,
         at: Some(to_timestamp(e.at_us)),

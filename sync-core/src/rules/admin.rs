@@ -3,12 +3,13 @@
 
 use idsync_proto::v1 as pb;
 use idsync_storage::Store;
+use idsync_storage::query::{GroupPredicate, UserPredicate};
 use idsync_storage::records::{
     CreatePolicy, MatchPolicy, MatchingRuleRecord, RuleResource, ScopingRuleRecord, UpdatePolicy,
 };
 
 use super::spec::{
-    DEFAULT_CREATE_POLICY, DEFAULT_MATCH_POLICY, DEFAULT_UPDATE_POLICY, matching_rule, validate_scoping_rule,
+    Compiled, DEFAULT_CREATE_POLICY, DEFAULT_MATCH_POLICY, DEFAULT_UPDATE_POLICY, compile_scoping_filter, matching_rule,
 };
 use crate::error::{CoreError, CoreResult};
 
@@ -38,21 +39,35 @@ pub fn get_rules(store: &Store, tenant_id: &str) -> CoreResult<TenantRules> {
     })?)
 }
 
-/// Validates every rule, then replaces the tenant's rules with them in one transaction;
-/// returns them as stored (attributes spelled canonically). Nothing changes when one is
-/// invalid.
-pub fn replace_rules(store: &Store, tenant_id: &str, rules: TenantRules) -> CoreResult<TenantRules> {
-    let mut seen = Vec::new();
-    let mut scoping = Vec::with_capacity(rules.scoping.len());
+/// A tenant's rules, validated as [`replace_rules`] would store them, with their scoping
+/// filters compiled for the resource type each judges.
+pub(crate) struct CheckedRules {
+    /// The rules as they would be stored (attributes spelled canonically).
+    pub(crate) rules: TenantRules,
+    /// The User scoping rule's filter, compiled as a list filter is.
+    pub(crate) user_scope: Option<UserPredicate>,
+    /// The Group scoping rule's filter, likewise.
+    pub(crate) group_scope: Option<GroupPredicate>,
+}
+
+/// Validates every rule of `rules` for the tenant `tenant_id`: at most one scoping rule
+/// per resource type, each filter compiled (`invalidFilter` with its position), the
+/// matching attributes known and not repeated. The one check behind both SetRules and
+/// DryRunRules, so a dry run refuses exactly what setting would refuse.
+pub(crate) fn check_rules(tenant_id: &str, rules: TenantRules) -> CoreResult<CheckedRules> {
+    let mut scoping: Vec<ScopingRuleRecord> = Vec::with_capacity(rules.scoping.len());
+    let (mut user_scope, mut group_scope) = (None, None);
     for rule in rules.scoping {
-        if seen.contains(&rule.resource) {
+        if scoping.iter().any(|r| r.resource == rule.resource) {
             return Err(CoreError::invalid_value(format!(
                 "more than one {} scoping rule",
                 rule.resource.as_str()
             )));
         }
-        seen.push(rule.resource);
-        validate_scoping_rule(&rule)?;
+        match compile_scoping_filter(rule.resource, &rule.filter)? {
+            Compiled::User(predicate) => user_scope = Some(predicate),
+            Compiled::Group(predicate) => group_scope = Some(predicate),
+        }
         scoping.push(ScopingRuleRecord {
             tenant_id: tenant_id.to_owned(),
             ..rule
@@ -63,7 +78,18 @@ pub fn replace_rules(store: &Store, tenant_id: &str, rules: TenantRules) -> Core
         .matching
         .map(|m| matching_rule(tenant_id, &m.attributes, m.policy))
         .transpose()?;
-    let stored = TenantRules { scoping, matching };
+    Ok(CheckedRules {
+        rules: TenantRules { scoping, matching },
+        user_scope,
+        group_scope,
+    })
+}
+
+/// Validates every rule (`check_rules`), then replaces the tenant's rules with them in
+/// one transaction; returns them as stored (attributes spelled canonically). Nothing
+/// changes when one is invalid.
+pub fn replace_rules(store: &Store, tenant_id: &str, rules: TenantRules) -> CoreResult<TenantRules> {
+    let stored = check_rules(tenant_id, rules)?.rules;
     store.write(|tx| -> CoreResult<()> {
         // Locked: two replacements at once would both delete, then both insert.
         if tx.lock_tenant(tenant_id)?.is_none() {

@@ -13,7 +13,8 @@
 //!   409 `uniqueness`, as before rules existed); a rule set without attributes uses
 //!   `externalId`, then `userName`, and without a policy answers `conflict`.
 //! * [`spec`] validates rules as an admin writes them; [`admin`] reads and replaces a
-//!   tenant's rules for the `Admin` RPCs and the CLI.
+//!   tenant's rules for the `Admin` RPCs and the CLI; [`dry_run`] counts, without
+//!   storing anything, what a set of rules would put out of scope.
 //! * [`cache`] keeps each tenant's rules compiled between writes, checked against the
 //!   tenant's rules stamp inside every write's transaction, so a change made through
 //!   any replica is seen by the next write on every other.
@@ -25,6 +26,7 @@
 
 pub mod admin;
 pub(crate) mod cache;
+pub mod dry_run;
 pub(crate) mod matching;
 pub(crate) mod scope;
 pub mod spec;

@@ -12,8 +12,10 @@ use crate::Core;
 use crate::cursor::CursorKey;
 use crate::error::{CoreError, check_id};
 
-/// Who may read: `scim` (Entra) and `read` (internal services).
-pub(crate) const READERS: &[Scope] = &[Scope::Scim, Scope::Read];
+/// Who may read users, groups, the directory and search: `scim` (Entra), `read`
+/// (internal services) and `admin` (the admin console signs in with one and shows the
+/// tenant's users and groups).
+pub(crate) const READERS: &[Scope] = &[Scope::Scim, Scope::Read, Scope::Admin];
 /// Who may write: `scim` only.
 pub(crate) const WRITERS: &[Scope] = &[Scope::Scim];
 

@@ -1,0 +1,207 @@
+//! Aggregates over one tenant: what the admin console's overview counts, and what a dry
+//! run of scoping rules counts.
+//!
+//! Every statement here is scoped by `tenant_id` and answers with a count or a single
+//! row computed by the database over the tenant's index range: no user, group or log
+//! entry is loaded to be counted in memory, so the answers stay cheap at 100 000 users.
+
+use diesel::dsl::{count_star, max, sql};
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+
+use crate::Tx;
+use crate::error::{DbResultExt, StorageError};
+use crate::filter_sql;
+use crate::log::{LogOutcome, LogRecord};
+use crate::query::{GroupPredicate, UserPredicate};
+use crate::records::Scope;
+use crate::schema::{groups, provisioning_log as log, tokens, users};
+
+/// How many users a tenant has, and how many of them are active.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UserCounts {
+    /// Every user.
+    pub users: u64,
+    /// Users with `active = true` (absent counts as not active).
+    pub active: u64,
+}
+
+/// Resources of a tenant in scope today, and how many of them a scoping predicate
+/// admits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ScopeCount {
+    /// Resources not marked out of scope.
+    pub in_scope: u64,
+    /// Those of them that satisfy the predicate (all of them without one).
+    pub admitted: u64,
+}
+
+impl ScopeCount {
+    /// Resources in scope that the predicate would not admit.
+    pub fn leaving(&self) -> u64 {
+        self.in_scope.saturating_sub(self.admitted)
+    }
+}
+
+/// How many failed write attempts carried one `scimType`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailureCount {
+    /// The failure's `scimType`; `None` for failures without one.
+    pub scim_type: Option<String>,
+    /// How many there were.
+    pub count: u64,
+}
+
+/// A count as SQL returns it (never negative) as the count it is.
+fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+impl Tx<'_> {
+    /// The tenant's users and active users: one statement over the tenant's rows.
+    pub fn count_users(&mut self, tenant_id: &str) -> Result<UserCounts, StorageError> {
+        let _span = crate::trace::db_span!(self.conn, "SELECT", "users").entered();
+        // `FILTER` (SQLite ≥ 3.30, PostgreSQL ≥ 9.4) counts both in one pass over the
+        // tenant's rows instead of two statements that each read them.
+        let (users, active) = users::table
+            .filter(users::tenant_id.eq(tenant_id))
+            .select((count_star(), sql::<BigInt>("count(*) FILTER (WHERE users.active)")))
+            .first::<(i64, i64)>(self.conn)
+            .db()?;
+        Ok(UserCounts {
+            users: count(users),
+            active: count(active),
+        })
+    }
+
+    /// The tenant's groups: one `count(*)` over its range of the primary key.
+    pub fn count_groups(&mut self, tenant_id: &str) -> Result<u64, StorageError> {
+        let _span = crate::trace::db_span!(self.conn, "SELECT", "groups").entered();
+        groups::table
+            .filter(groups::tenant_id.eq(tenant_id))
+            .count()
+            .get_result::<i64>(self.conn)
+            .db()
+            .map(count)
+    }
+
+    /// The tenant's users in scope, and how many of them satisfy `predicate` (compiled
+    /// exactly as a list filter is); without a predicate all of them are admitted and
+    /// one statement is enough.
+    pub fn count_users_in_scope(
+        &mut self,
+        tenant_id: &str,
+        predicate: Option<&UserPredicate>,
+    ) -> Result<ScopeCount, StorageError> {
+        let _span = crate::trace::db_span!(self.conn, "SELECT", "users").entered();
+        let in_scope = || {
+            users::table
+                .filter(users::tenant_id.eq(tenant_id))
+                .filter(users::out_of_scope.eq(false))
+        };
+        let all = in_scope().count().get_result::<i64>(self.conn).db().map(count)?;
+        let admitted = match predicate {
+            Some(predicate) => in_scope()
+                .filter(filter_sql::compile(predicate)?)
+                .count()
+                .get_result::<i64>(self.conn)
+                .db()
+                .map(count)?,
+            None => all,
+        };
+        Ok(ScopeCount {
+            in_scope: all,
+            admitted,
+        })
+    }
+
+    /// The tenant's groups in scope, and how many of them satisfy `predicate` (see
+    /// [`Tx::count_users_in_scope`]).
+    pub fn count_groups_in_scope(
+        &mut self,
+        tenant_id: &str,
+        predicate: Option<&GroupPredicate>,
+    ) -> Result<ScopeCount, StorageError> {
+        let _span = crate::trace::db_span!(self.conn, "SELECT", "groups").entered();
+        let in_scope = || {
+            groups::table
+                .filter(groups::tenant_id.eq(tenant_id))
+                .filter(groups::out_of_scope.eq(false))
+        };
+        let all = in_scope().count().get_result::<i64>(self.conn).db().map(count)?;
+        let admitted = match predicate {
+            Some(predicate) => in_scope()
+                .filter(filter_sql::compile_group(predicate)?)
+                .count()
+                .get_result::<i64>(self.conn)
+                .db()
+                .map(count)?,
+            None => all,
+        };
+        Ok(ScopeCount {
+            in_scope: all,
+            admitted,
+        })
+    }
+
+    /// When a token of the tenant with `scope` was last used (revoked ones included);
+    /// `None` when none ever was. One `max` over the tenant's tokens.
+    pub fn last_token_use(&mut self, tenant_id: &str, scope: Scope) -> Result<Option<i64>, StorageError> {
+        let _span = crate::trace::db_span!(self.conn, "SELECT", "tokens").entered();
+        tokens::table
+            .filter(tokens::tenant_id.eq(tenant_id))
+            .filter(tokens::scope.eq(scope.as_str()))
+            .select(max(tokens::last_used_us))
+            .first::<Option<i64>>(self.conn)
+            .db()
+    }
+
+    /// The tenant's newest log entry written for a token of the tenant with `scope`.
+    /// The key `(tenant_id, at_us, id)` is walked backwards from the newest entry and
+    /// the walk stops at the first one that qualifies.
+    pub fn newest_log_entry_by_scope(
+        &mut self,
+        tenant_id: &str,
+        scope: Scope,
+    ) -> Result<Option<LogRecord>, StorageError> {
+        let _span = crate::trace::db_span!(self.conn, "SELECT", "provisioning_log").entered();
+        let of_scope = tokens::table
+            .filter(tokens::tenant_id.eq(tenant_id))
+            .filter(tokens::scope.eq(scope.as_str()))
+            .select(tokens::id.nullable());
+        log::table
+            .filter(log::tenant_id.eq(tenant_id))
+            .filter(log::token_id.eq_any(of_scope))
+            .order((log::at_us.desc(), log::id.desc()))
+            .select(LogRecord::as_select())
+            .first(self.conn)
+            .optional()
+            .db()
+    }
+
+    /// The tenant's failed write attempts at or after `since_us`, counted per
+    /// `scimType`, most frequent first (ties by `scimType`, none first). One grouped
+    /// count over a range of the log's key.
+    pub fn failures_since(&mut self, tenant_id: &str, since_us: i64) -> Result<Vec<FailureCount>, StorageError> {
+        let _span = crate::trace::db_span!(self.conn, "SELECT", "provisioning_log").entered();
+        let rows = log::table
+            .filter(log::tenant_id.eq(tenant_id))
+            .filter(log::at_us.ge(since_us))
+            .filter(log::outcome.eq(LogOutcome::Failure.as_str()))
+            .group_by(log::scim_type)
+            .select((log::scim_type, count_star()))
+            .load::<(Option<String>, i64)>(self.conn)
+            .db()?;
+        // A handful of groups (one per scimType): ordering them here keeps the
+        // statement free of backend differences in ordering by an aggregate or NULLs.
+        let mut failures: Vec<FailureCount> = rows
+            .into_iter()
+            .map(|(scim_type, n)| FailureCount {
+                scim_type,
+                count: count(n),
+            })
+            .collect();
+        failures.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.scim_type.cmp(&b.scim_type)));
+        Ok(failures)
+    }
+}
