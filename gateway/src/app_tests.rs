@@ -28,6 +28,7 @@ fn state_with(max_body_bytes: usize, ops_on_public_listener: bool) -> AppState {
             shield: ShieldSettings::default(),
             ops_on_public_listener,
             tls: None,
+            console: Default::default(),
         },
     )
 }

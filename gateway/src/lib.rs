@@ -13,6 +13,7 @@
 //! Layout:
 //! - [`app`] builds the router and [`serve`] runs it (this file);
 //! - `users`, `groups`: the `/Users` (and `/Me`) and `/Groups` handlers;
+//! - [`console`]: the admin console's pages under `/admin/`;
 //! - `bulk`: `/Bulk`, replaying each operation through the router;
 //! - `search`: the `.search` endpoints, per type and at the root;
 //! - `discovery`: `/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`;
@@ -32,6 +33,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod bulk;
+pub mod console;
 mod discovery;
 mod errors;
 mod extract;
@@ -108,6 +110,8 @@ pub struct GatewaySettings {
     pub ops_on_public_listener: bool,
     /// HTTPS only, with this certificate and key; `None` serves plain HTTP.
     pub tls: Option<TlsFiles>,
+    /// The admin console under `/admin/`.
+    pub console: console::ConsoleSettings,
 }
 
 impl GatewaySettings {
@@ -120,6 +124,7 @@ impl GatewaySettings {
             shield: ShieldSettings::default(),
             ops_on_public_listener: false,
             tls: None,
+            console: console::ConsoleSettings::default(),
         }
     }
 }
@@ -141,6 +146,7 @@ struct Shared {
     search: SearchClient<CoreChannel>,
     http_layer: HttpServerLayer,
     shield: Arc<shield::Shield>,
+    console: console::Console,
     settings: GatewaySettings,
     /// `<public_url>/scim/v2`, computed once.
     scim_base_url: String,
@@ -153,6 +159,7 @@ impl AppState {
     pub fn new(core: impl Into<CoreTransport>, settings: GatewaySettings) -> Self {
         let scim_base_url = format!("{}{SCIM_BASE_PATH}", settings.public_url.trim_end_matches('/'));
         let core: CoreTransport = core.into();
+        let https = settings.tls.is_some() || settings.public_url.starts_with("https://");
         // A call to the core in this process gets no client span: the core's server
         // span is the request's span's child, with nothing between them to time.
         let core = if core.is_in_process() {
@@ -168,6 +175,7 @@ impl AppState {
             core,
             http_layer: HttpServerLayer::new(),
             shield: Arc::new(shield::Shield::new(settings.shield)),
+            console: console::Console::new(&settings.console, https),
             settings,
             scim_base_url,
         }))
@@ -203,6 +211,11 @@ impl AppState {
         self.0.search.clone()
     }
 
+    /// The admin console's sessions and settings.
+    fn console(&self) -> &console::Console {
+        &self.0.console
+    }
+
     /// The SCIM base URL, `<public_url>/scim/v2`.
     fn scim_base_url(&self) -> &str {
         &self.0.scim_base_url
@@ -232,6 +245,7 @@ pub fn app(state: AppState) -> Router {
         .merge(search::routes())
         .merge(discovery::routes())
         .merge(groups::routes())
+        .merge(console::routes(state.clone()))
         .fallback(unknown_route)
         // After every route is added: it is installed on the routes that exist.
         .method_not_allowed_fallback(method_not_allowed)

@@ -146,6 +146,9 @@ pub(crate) async fn shield(State(shield): State<Arc<Shield>>, mut request: Reque
         .map(|ConnectInfo(addr)| addr.ip());
     if let Some(wait) = ip.and_then(|ip| shield.blocked_for(ip)) {
         shield.metrics.throttled(ThrottleReason::AuthFailures, None);
+        if crate::console::is_console_path(request.uri().path()) {
+            return crate::console::throttled(retry_after_secs(wait));
+        }
         return ApiError::too_many_requests(
             "too many failed authentications from this address; retry after the time given",
             retry_after_secs(wait),

@@ -86,6 +86,8 @@ enum Command {
         grpc_tls: GrpcTlsArgs,
         #[command(flatten)]
         ops: OpsArgs,
+        #[command(flatten)]
+        console: ConsoleArgs,
     },
     /// Run only the core (gRPC), for a gateway or internal services in other processes.
     Core {
@@ -116,6 +118,8 @@ enum Command {
         listen: Option<SocketAddr>,
         #[command(flatten)]
         ops: OpsArgs,
+        #[command(flatten)]
+        console: ConsoleArgs,
     },
     /// Create and list tenants.
     #[command(subcommand)]
@@ -158,6 +162,16 @@ struct OpsArgs {
     allow_plaintext: bool,
 }
 
+/// The admin console of `serve` and `gateway`.
+#[derive(Debug, clap::Args)]
+struct ConsoleArgs {
+    /// Link each trace id in the console's provisioning log to a tracing UI: a URL with
+    /// {trace_id} where the id goes, e.g.
+    /// 'https://grafana.example.com/explore?traceId={trace_id}'. [default: none, ids as text]
+    #[arg(long, env = "IDSYNC_TRACE_URL_TEMPLATE", value_name = "URL")]
+    trace_url_template: Option<String>,
+}
+
 /// The default of `--ops-listen` for `serve` and `gateway`.
 const DEFAULT_OPS_LISTEN: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 9464);
 
@@ -183,6 +197,7 @@ async fn run(cli: Cli) -> Result<()> {
             grpc_listen,
             grpc_tls,
             ops,
+            console,
         } => {
             let signals = ShutdownSignals::install()?;
             let settings = Settings::load(
@@ -196,6 +211,7 @@ async fn run(cli: Cli) -> Result<()> {
                     tls_key: ops.tls_key,
                     allow_plaintext: ops.allow_plaintext,
                     grpc_tls,
+                    trace_url_template: console.trace_url_template,
                     ..Default::default()
                 },
             )?;
@@ -253,6 +269,7 @@ async fn run(cli: Cli) -> Result<()> {
             core_tls,
             listen,
             ops,
+            console,
         } => {
             let signals = ShutdownSignals::install()?;
             let settings = Settings::load(
@@ -266,6 +283,7 @@ async fn run(cli: Cli) -> Result<()> {
                     tls_cert: ops.tls_cert,
                     tls_key: ops.tls_key,
                     allow_plaintext: ops.allow_plaintext,
+                    trace_url_template: console.trace_url_template,
                     ..Default::default()
                 },
             )?;
@@ -324,6 +342,7 @@ fn gateway_options(settings: &Settings) -> Result<node::GatewayOptions> {
         ops_listen: Some(settings.ops_listen.unwrap_or(DEFAULT_OPS_LISTEN)),
         ops_on_public_listener: settings.ops_on_public_listener,
         tls,
+        trace_url_template: settings.trace_url_template.clone(),
     })
 }
 

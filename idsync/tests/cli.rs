@@ -618,3 +618,56 @@ fn plain_grpc_on_a_public_address_needs_allow_plaintext_and_grpc_tls_files_are_c
     );
     assert!(stderr.contains("/nonexistent/core-ca.pem"), "{stderr}");
 }
+
+#[test]
+fn a_trace_url_template_without_the_trace_id_is_refused_at_start() {
+    let db = TestDb::sqlite();
+    let url = db.url();
+    let no_id = "https://grafana.example.com/explore";
+    let stderr = idsync_fails(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--grpc-listen",
+            "127.0.0.1:0",
+            "--trace-url-template",
+            no_id,
+        ],
+        url,
+    );
+    assert!(
+        stderr.contains("--trace-url-template must contain {trace_id}"),
+        "{stderr}"
+    );
+    let stderr = idsync_fails(
+        &[
+            "gateway",
+            "--listen",
+            "127.0.0.1:0",
+            "--core",
+            "http://127.0.0.1:1",
+            "--trace-url-template",
+            no_id,
+        ],
+        url,
+    );
+    assert!(stderr.contains("{trace_id}"), "{stderr}");
+    // The same key in the config file, checked the same way.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("idsync.toml");
+    std::fs::write(&config, format!("trace_url_template = \"{no_id}\"\n")).unwrap();
+    let stderr = idsync_fails(
+        &[
+            "serve",
+            "--config",
+            config.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--grpc-listen",
+            "127.0.0.1:0",
+        ],
+        url,
+    );
+    assert!(stderr.contains("{trace_id}"), "{stderr}");
+}

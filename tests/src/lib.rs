@@ -14,8 +14,12 @@
 //! - `feed`: [`Watcher`], a change-feed stream with helpers;
 //! - [`telemetry`]: the binary's one telemetry pipeline (in-process OTLP collector,
 //!   captured logs);
-//! - [`prometheus`]: reads and parses `/metrics`.
+//! - [`prometheus`]: reads and parses `/metrics`;
+//! - [`console`]: the admin console over HTTP, signed in;
+//! - [`browser`]: headless chromium over WebDriver, for the console's browser tests.
 
+pub mod browser;
+pub mod console;
 pub mod prometheus;
 pub mod telemetry;
 

@@ -80,6 +80,8 @@ pub struct Settings {
     pub max_patch_operations: usize,
     pub max_values_per_attribute: usize,
     pub filter_limits: idsync_core::scim::FilterLimits,
+    /// The console's link to a tracing UI, `{trace_id}` in it (`serve`, `gateway`).
+    pub trace_url_template: Option<String>,
 }
 
 /// The TOML file; every key optional.
@@ -128,6 +130,7 @@ struct FileConfig {
     sqlite_synchronous: Option<Synchronous>,
     pg_statement_timeout_secs: Option<u64>,
     pg_lock_timeout_secs: Option<u64>,
+    trace_url_template: Option<String>,
 }
 
 /// `sqlite_synchronous` in the TOML file.
@@ -151,6 +154,7 @@ pub struct CommandOverrides {
     pub grpc_tls: GrpcTlsArgs,
     pub core_url: Option<String>,
     pub core_tls: CoreTlsArgs,
+    pub trace_url_template: Option<String>,
 }
 
 impl Settings {
@@ -235,6 +239,7 @@ impl Settings {
             max_patch_operations: file.max_patch_operations.unwrap_or(1000),
             max_values_per_attribute: file.max_values_per_attribute.unwrap_or(100),
             filter_limits,
+            trace_url_template: trace_url_template(overrides.trace_url_template.or(file.trace_url_template))?,
         };
         let text_ceiling = idsync_storage::text::MAX_TEXT_BYTES;
         if settings.store.max_string_bytes == 0 || settings.store.max_string_bytes > text_ceiling {
@@ -312,6 +317,25 @@ fn filter_limits(file: &FileConfig) -> Result<idsync_core::scim::FilterLimits> {
     Ok(limits)
 }
 
+/// The console's trace link template: it must say where the trace id goes, and be a
+/// web address (or a path on the console's host), never a `javascript:` or `data:` one.
+fn trace_url_template(template: Option<String>) -> Result<Option<String>> {
+    let Some(template) = template.map(|t| t.trim().to_string()).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    if !template.contains("{trace_id}") {
+        anyhow::bail!(
+            "--trace-url-template must contain {{trace_id}} where the trace id goes, e.g. \
+             https://grafana.example.com/explore?traceId={{trace_id}}"
+        );
+    }
+    let lower = template.to_ascii_lowercase();
+    if !(lower.starts_with("https://") || lower.starts_with("http://") || template.starts_with('/')) {
+        anyhow::bail!("--trace-url-template must start with https://, http:// or /");
+    }
+    Ok(Some(template))
+}
+
 /// The tenant rate limit from `--tenant-rps` and `--tenant-burst`: the default when
 /// neither is given, none when the rate is 0, and a burst of twice the rate unless named.
 fn tenant_rate(rps: Option<u32>, burst: Option<u32>) -> Result<Option<idsync_core::TenantRate>> {
@@ -362,6 +386,18 @@ mod tests {
         assert_eq!(rate(Some(40), Some(45)), Some((40, 45)));
         assert_eq!(rate(None, Some(1000)), Some((250, 1000)));
         assert!(tenant_rate(Some(5), Some(0)).is_err());
+    }
+
+    #[test]
+    fn a_trace_url_template_must_say_where_the_id_goes_and_be_a_web_address() {
+        let good = "https://grafana.example.com/explore?traceId={trace_id}";
+        assert_eq!(trace_url_template(Some(good.into())).unwrap().as_deref(), Some(good));
+        assert_eq!(trace_url_template(None).unwrap(), None);
+        assert_eq!(trace_url_template(Some("  ".into())).unwrap(), None);
+        assert!(trace_url_template(Some("/traces/{trace_id}".into())).is_ok());
+        for refused in ["https://grafana.example.com/explore", "javascript:alert('{trace_id}')"] {
+            assert!(trace_url_template(Some(refused.into())).is_err(), "{refused}");
+        }
     }
 
     #[test]

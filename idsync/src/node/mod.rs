@@ -23,6 +23,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use idsync_core::admin::{self, Bootstrap};
 use idsync_core::{BulkSettings, Core, CoreSettings};
+use idsync_gateway::console::ConsoleSettings;
 use idsync_gateway::observe::{self, ReadinessCheck};
 use idsync_gateway::tls::ServerTls;
 use idsync_gateway::{AppState, CoreTransport, GatewaySettings};
@@ -75,6 +76,10 @@ pub struct GatewayOptions {
     pub ops_on_public_listener: bool,
     /// HTTPS only on the SCIM listener, with this certificate and key.
     pub tls: Option<TlsFiles>,
+    /// The admin console links a trace id to this URL, with `{trace_id}` where the id
+    /// goes (e.g. `https://grafana.example.com/explore?traceId={trace_id}`); `None`
+    /// shows trace ids as text.
+    pub trace_url_template: Option<String>,
 }
 
 impl Default for GatewayOptions {
@@ -86,6 +91,7 @@ impl Default for GatewayOptions {
             ops_listen: None,
             ops_on_public_listener: false,
             tls: None,
+            trace_url_template: None,
         }
     }
 }
@@ -239,6 +245,10 @@ fn gateway_state(core: CoreTransport, public_url: &str, options: &GatewayOptions
             shield: options.shield,
             ops_on_public_listener: options.ops_on_public_listener,
             tls: options.tls.clone(),
+            console: ConsoleSettings {
+                trace_url_template: options.trace_url_template.clone(),
+                ..ConsoleSettings::default()
+            },
         },
     )
 }

@@ -4,6 +4,8 @@
 
 use idsync_proto::v1::GetUserRequest;
 use idsync_proto::v1::users_client::UsersClient;
+use idsync_storage::records::Scope;
+use idsync_tests::console::{ConsoleClient, console_url, try_sign_in};
 use idsync_tests::telemetry::telemetry;
 use idsync_tests::{Backend, TestApp, authed, on_both_backends};
 use reqwest::{Method, StatusCode};
@@ -65,13 +67,35 @@ async fn no_secret_reaches_spans_metrics_or_logs(backend: Backend) {
         .await
         .unwrap();
 
+    // The console: a wrong sign-in, an admin's session, and a token created on its page.
+    let console_base = console_url(&app);
+    let wrong_sign_in = format!("idsync_console{marker}");
+    assert_eq!(try_sign_in(&console_base, &wrong_sign_in).await.status(), StatusCode::UNAUTHORIZED);
+    let admin = app.new_token(Scope::Admin).await;
+    let console = ConsoleClient::sign_in(&app, &admin).await;
+    let created_in_console = console
+        .post("/settings/tokens", &[("label", "Entra"), ("scope", "scim"), ("expires", "")])
+        .await;
+    assert_eq!(created_in_console.status(), StatusCode::OK);
+    let page = created_in_console.text().await.unwrap();
+    let at = page.find(r#"data-testid="new-token""#).unwrap();
+    let shown = &page[at..];
+    let shown = &shown[shown.find('>').unwrap() + 1..];
+    let console_secret = shown[..shown.find('<').unwrap()].to_owned();
+    assert!(console_secret.starts_with("idsync_"), "{console_secret}");
+
     telemetry
         .spans_of(&trace_id, |spans| spans.iter().any(|s| s.name == "INSERT users"))
         .await;
     let exported = telemetry.collector.dump();
     let metrics = scrape(&app).await;
     let logs = telemetry.log_lines();
-    for secret in [app.token.as_str(), &password, &new_password, &wrong_token, &basic] {
+    let session_id = console.cookie.split_once('=').unwrap().1;
+    let console_secrets = [admin.as_str(), &console_secret, &wrong_sign_in, session_id, &console.csrf];
+    for secret in [app.token.as_str(), &password, &new_password, &wrong_token, &basic]
+        .into_iter()
+        .chain(console_secrets)
+    {
         assert!(!exported.contains(secret), "a secret was exported in a span or metric");
         assert!(!metrics.contains(secret), "a secret is a metric label");
         assert!(!logs.iter().any(|l| l.contains(secret)), "a secret was logged");

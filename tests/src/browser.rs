@@ -1,0 +1,165 @@
+//! A real browser for the console's tests: Debian's headless `chromium`, driven over
+//! WebDriver through `chromedriver` (both from Debian; `.ci/run` installs them). Each
+//! [`Browser`] is its own chromedriver on a port the kernel picked and one browser
+//! session; dropping it ends both.
+//!
+//! A missing chromedriver fails the test: the browser tests never skip.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+
+/// Where chromedriver is, unless `CHROMEDRIVER` says otherwise.
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// A headless chromium session.
+pub struct Browser {
+    /// The WebDriver client.
+    pub client: Client,
+    driver: Child,
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless chromium with a 1280×900 window.
+    pub async fn start() -> Browser {
+        Self::start_sized(1280, 900).await
+    }
+
+    /// Starts chromedriver and a headless chromium with a `width`×`height` window.
+    pub async fn start_sized(width: u32, height: u32) -> Browser {
+        let path = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| CHROMEDRIVER.to_owned());
+        let mut driver = Command::new(&path)
+            .arg("--port=0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|error| {
+                panic!("cannot start {path} ({error}); install Debian's chromium and chromium-driver")
+            });
+        let stdout = driver.stdout.take().expect("chromedriver's stdout");
+        let port = tokio::task::spawn_blocking(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            let port = lines.by_ref().map_while(Result::ok).find_map(|line| {
+                line.split("started successfully on port ")
+                    .nth(1)
+                    .and_then(|rest| rest.trim_end_matches('.').trim().parse::<u16>().ok())
+            });
+            // Keep draining, so that chromedriver never blocks on a full pipe.
+            std::thread::spawn(move || lines.for_each(drop));
+            port
+        })
+        .await
+        .expect("reading chromedriver's output")
+        .expect("chromedriver said which port it listens on");
+        let capabilities = json!({
+            "goog:chromeOptions": {
+                "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned()),
+                "args": [
+                    "--headless=new",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-dev-shm-usage",
+                    "--no-first-run",
+                    "--disable-extensions",
+                    "--password-store=basic",
+                    format!("--window-size={width},{height}"),
+                ],
+            }
+        });
+        let capabilities = match capabilities {
+            serde_json::Value::Object(map) => map,
+            _ => unreachable!("an object literal"),
+        };
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a chromium session");
+        Browser { client, driver }
+    }
+
+    /// Opens `url` and waits for the page.
+    pub async fn goto(&self, url: &str) {
+        self.client
+            .goto(url)
+            .await
+            .unwrap_or_else(|error| panic!("open {url}: {error}"));
+    }
+
+    /// The current address.
+    pub async fn url(&self) -> String {
+        self.client.current_url().await.expect("current URL").to_string()
+    }
+
+    /// The element matching CSS `selector`, waiting up to 10 s for it.
+    pub async fn find(&self, selector: &str) -> fantoccini::elements::Element {
+        let found = self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(selector))
+            .await;
+        match found {
+            Ok(element) => element,
+            Err(error) => panic!("no element {selector:?} on {}: {error}", self.url_now().await),
+        }
+    }
+
+    /// Every element matching CSS `selector`, now.
+    pub async fn find_all(&self, selector: &str) -> Vec<fantoccini::elements::Element> {
+        self.client.find_all(Locator::Css(selector)).await.expect("find_all")
+    }
+
+    /// The visible text of the element matching `selector`.
+    pub async fn text(&self, selector: &str) -> String {
+        self.find(selector).await.text().await.expect("element text")
+    }
+
+    /// Types `text` into the field matching `selector`, replacing what it held.
+    pub async fn fill(&self, selector: &str, text: &str) {
+        let field = self.find(selector).await;
+        field.clear().await.expect("clear field");
+        field.send_keys(text).await.expect("type into field");
+    }
+
+    /// Clicks the element matching `selector`.
+    pub async fn click(&self, selector: &str) {
+        self.find(selector).await.click().await.expect("click");
+    }
+
+    /// The page's HTML as the browser holds it.
+    pub async fn source(&self) -> String {
+        self.client.source().await.expect("page source")
+    }
+
+    /// A PNG of the window.
+    pub async fn screenshot(&self) -> Vec<u8> {
+        self.client.screenshot().await.expect("screenshot")
+    }
+
+    async fn url_now(&self) -> String {
+        self.client
+            .current_url()
+            .await
+            .map(|url| url.to_string())
+            .unwrap_or_default()
+    }
+
+    /// Ends the browser session and chromedriver.
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
