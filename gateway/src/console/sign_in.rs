@@ -46,7 +46,7 @@ fn sign_in_body(csrf: &str, problem: Option<&str>) -> Markup {
     html! {
         h1 { "Sign in to the console" }
         p.hint { "Use an admin token of your tenant. Create one with "
-                 code { "idsync token create --tenant <id> --scope admin" } "." }
+                 code { "idsync token create --tenant <name> --scope admin" } "." }
         @if let Some(problem) = problem {
             p.error role="alert" { (problem) }
         }
