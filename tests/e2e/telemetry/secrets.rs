@@ -70,11 +70,17 @@ async fn no_secret_reaches_spans_metrics_or_logs(backend: Backend) {
     // The console: a wrong sign-in, an admin's session, and a token created on its page.
     let console_base = console_url(&app);
     let wrong_sign_in = format!("idsync_console{marker}");
-    assert_eq!(try_sign_in(&console_base, &wrong_sign_in).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        try_sign_in(&console_base, &wrong_sign_in).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     let admin = app.new_token(Scope::Admin).await;
     let console = ConsoleClient::sign_in(&app, &admin).await;
     let created_in_console = console
-        .post("/settings/tokens", &[("label", "Entra"), ("scope", "scim"), ("expires", "")])
+        .post(
+            "/settings/tokens",
+            &[("label", "Entra"), ("scope", "scim"), ("expires", "")],
+        )
         .await;
     assert_eq!(created_in_console.status(), StatusCode::OK);
     let page = created_in_console.text().await.unwrap();
@@ -91,7 +97,13 @@ async fn no_secret_reaches_spans_metrics_or_logs(backend: Backend) {
     let metrics = scrape(&app).await;
     let logs = telemetry.log_lines();
     let session_id = console.cookie.split_once('=').unwrap().1;
-    let console_secrets = [admin.as_str(), &console_secret, &wrong_sign_in, session_id, &console.csrf];
+    let console_secrets = [
+        admin.as_str(),
+        &console_secret,
+        &wrong_sign_in,
+        session_id,
+        &console.csrf,
+    ];
     for secret in [app.token.as_str(), &password, &new_password, &wrong_token, &basic]
         .into_iter()
         .chain(console_secrets)
