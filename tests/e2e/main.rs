@@ -10,6 +10,7 @@ mod changes;
 mod console_browser;
 mod console_directory;
 mod console_monitor;
+mod console_quality;
 mod console_settings;
 mod console_sign_in;
 mod cursor;

@@ -13,6 +13,9 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 
+/// axe-core 4.14.1 (MPL-2.0, `npm pack axe-core`), for [`Browser::accessibility_violations`].
+const AXE: &str = include_str!("../assets/axe.min.js");
+
 /// Where chromedriver is, unless `CHROMEDRIVER` says otherwise.
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
@@ -134,6 +137,39 @@ impl Browser {
     /// The page's HTML as the browser holds it.
     pub async fn source(&self) -> String {
         self.client.source().await.expect("page source")
+    }
+
+    /// What axe-core (Deque's accessibility engine, vendored in `tests/assets`) finds
+    /// against WCAG 2.1 A and AA on the current page: one line per rule broken, with the
+    /// elements that break it. WebDriver's scripts run outside the page's CSP.
+    pub async fn accessibility_violations(&self) -> Vec<String> {
+        self.client.execute(AXE, vec![]).await.expect("axe-core loads");
+        let found = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
+                    .then(r => done(r.violations.map(v =>
+                        `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map(n => n.target.join(' ')).join(', ')}`)))
+                    .catch(e => done(['axe failed: ' + e]));",
+                vec![],
+            )
+            .await
+            .expect("axe-core runs");
+        serde_json::from_value(found).expect("a list of violations")
+    }
+
+    /// Whether the page is wider than the window (a horizontal scroll bar).
+    pub async fn scrolls_sideways(&self) -> bool {
+        self.client
+            .execute(
+                "return document.documentElement.scrollWidth > document.documentElement.clientWidth;",
+                vec![],
+            )
+            .await
+            .expect("page width")
+            .as_bool()
+            .unwrap_or(true)
     }
 
     /// A PNG of the window.
