@@ -1,6 +1,8 @@
 //! One keep-alive HTTP/1.1 connection per client, on hyper's connection API: no pool, no
 //! redirects, nothing between the driver and the socket but hyper's HTTP/1.1 codec. A
-//! connection that breaks is opened again for the next request.
+//! connection that breaks is opened again for the next request. It speaks SCIM under
+//! the Tenant URL with the bearer token (`send`), or as a browser speaks to the admin
+//! console on the same listener: a cookie, HTML, forms (`browse`).
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
@@ -9,13 +11,15 @@ use anyhow::{Context, Result, bail};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::client::conn::http1::{self, SendRequest};
-use hyper::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HOST, HeaderValue};
+use hyper::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, COOKIE, HOST, HeaderMap, HeaderValue};
 use hyper::{Method, Request, Uri};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
 /// SCIM's media type, as Entra sends it.
 const SCIM_JSON: &str = "application/scim+json; charset=utf-8";
+/// What a browser's form sends.
+const FORM: &str = "application/x-www-form-urlencoded";
 
 /// Where a tenant's requests go: a loopback address, the Tenant URL's path and the token.
 #[derive(Debug)]
@@ -55,11 +59,13 @@ impl Endpoint {
     }
 }
 
-/// A server's answer: its status and its whole body.
+/// A server's answer: its status, its headers and its whole body.
 #[derive(Debug)]
 pub struct Answer {
     /// HTTP status code.
     pub status: u16,
+    /// The headers (the console's `Set-Cookie` and `Location`).
+    pub headers: HeaderMap,
     /// The body, read to its end.
     pub body: Bytes,
 }
@@ -90,34 +96,65 @@ impl Connection {
     /// Sends `method` to `<base path><path>` (with `body` as SCIM JSON) and reads the
     /// whole answer. A transport error drops the connection; the next call reconnects.
     pub async fn send(&mut self, method: Method, path: &str, body: Option<String>) -> Result<Answer> {
-        let result = self.exchange(method, path, body).await;
-        if result.is_err() {
-            self.sender = None;
-        }
-        result
-    }
-
-    async fn exchange(&mut self, method: Method, path: &str, body: Option<String>) -> Result<Answer> {
-        let mut sender = match self.sender.take() {
-            Some(sender) if !sender.is_closed() => sender,
-            _ => self.open().await?,
-        };
-        sender.ready().await.context("the connection closed")?;
         let mut request = Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.endpoint.base_path))
-            .header(HOST, self.endpoint.host.clone())
             .header(AUTHORIZATION, self.endpoint.authorization.clone())
             .header(ACCEPT, "application/scim+json");
         if body.is_some() {
             request = request.header(CONTENT_TYPE, SCIM_JSON);
         }
         let request = request.body(Full::new(body.map(Bytes::from).unwrap_or_default()))?;
+        self.round_trip(request).await
+    }
+
+    /// Sends `method` to `path` from the server's root (not the Tenant URL's) as a
+    /// browser would: no bearer token, `cookie` (`name=value`) when given, `form` as a
+    /// form-encoded body. Redirects are answers like any other, never followed.
+    pub async fn browse(
+        &mut self,
+        method: Method,
+        path: &str,
+        cookie: Option<&str>,
+        form: Option<String>,
+    ) -> Result<Answer> {
+        let mut request = Request::builder().method(method).uri(path).header(ACCEPT, "text/html");
+        if let Some(cookie) = cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        if form.is_some() {
+            request = request.header(CONTENT_TYPE, FORM);
+        }
+        let request = request.body(Full::new(form.map(Bytes::from).unwrap_or_default()))?;
+        self.round_trip(request).await
+    }
+
+    /// Sends `request` (given its `Host` here) and reads the whole answer. A transport
+    /// error drops the connection; the next call reconnects.
+    async fn round_trip(&mut self, mut request: Request<Full<Bytes>>) -> Result<Answer> {
+        request.headers_mut().insert(HOST, self.endpoint.host.clone());
+        let result = self.exchange(request).await;
+        if result.is_err() {
+            self.sender = None;
+        }
+        result
+    }
+
+    async fn exchange(&mut self, request: Request<Full<Bytes>>) -> Result<Answer> {
+        let mut sender = match self.sender.take() {
+            Some(sender) if !sender.is_closed() => sender,
+            _ => self.open().await?,
+        };
+        sender.ready().await.context("the connection closed")?;
         let response = sender.send_request(request).await?;
-        let status = response.status().as_u16();
-        let body = response.into_body().collect().await?.to_bytes();
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await?.to_bytes();
         self.sender = Some(sender);
-        Ok(Answer { status, body })
+        Ok(Answer {
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            body,
+        })
     }
 }
 

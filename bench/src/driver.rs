@@ -28,6 +28,14 @@ pub struct Meters<'a> {
     pub database: Option<&'a Database>,
 }
 
+impl Meters<'_> {
+    /// The CPU clocks now.
+    pub fn snapshot(&self) -> Snapshot {
+        let backends = self.database.and_then(|db| db.backend_pids().ok());
+        Snapshot::take(self.clock, self.server_pid, backends)
+    }
+}
+
 /// The clients of one server.
 pub struct Driver<'a> {
     workers: Vec<Worker>,
@@ -78,9 +86,9 @@ impl<'a> Driver<'a> {
         Ok(())
     }
 
-    fn snapshot(&self) -> Snapshot {
-        let backends = self.meters.database.and_then(|db| db.backend_pids().ok());
-        Snapshot::take(self.meters.clock, self.meters.server_pid, backends)
+    /// What the clients share: the ids the server gave the users and groups so far.
+    pub fn shared(&self) -> &Shared {
+        &self.shared
     }
 
     /// Runs phase `index` of the workload to its end; what it measured.
@@ -88,7 +96,7 @@ impl<'a> Driver<'a> {
         let step = self.shared.workload.phases[index].step;
         let next: Arc<Vec<AtomicUsize>> =
             Arc::new((0..self.shared.workload.tenants).map(|_| AtomicUsize::new(0)).collect());
-        let before = self.snapshot();
+        let before = self.meters.snapshot();
         let started = Instant::now();
         let mut running = Vec::with_capacity(self.workers.len());
         for mut worker in self.workers.drain(..) {
@@ -107,7 +115,7 @@ impl<'a> Driver<'a> {
             self.workers.push(task.await.context("a client task failed")?);
         }
         let seconds = started.elapsed().as_secs_f64();
-        let after = self.snapshot();
+        let after = self.meters.snapshot();
         let (server_cpu_us, client_cpu_us, db_cpu_us) = cpu_between(&before, &after);
         let mut measured = Measured {
             name: step.name().to_owned(),

@@ -8,10 +8,12 @@
 //!
 //! - `ceiling` — the do-nothing SCIM server (hidden `ceiling` command)
 //! - `client` — one keep-alive HTTP/1.1 connection per client, on hyper
+//! - `console` — `console` mode's sign-in and page reads
 //! - `database` — a fresh SQLite file or PostgreSQL database per idsync run
 //! - `driver` — clients per tenant working through each phase; CPU read around it
 //! - `measure` — CPU snapshots and a phase's raw figures, the `total` row
-//! - `modes` — one invocation: the ceiling, then idsync (twice for `telemetry`)
+//! - `modes` — one invocation: the ceiling, then idsync (twice for `telemetry`; no
+//!   ceiling for `console`)
 //! - `process` — child processes: stdout lines, a log file, SIGTERM
 //! - `procfs` — `/proc` parsing: CPU time, peak RSS, the machine
 //! - `report` — the figures as data (the table and `--json` alike), ratios
@@ -27,6 +29,7 @@
 
 mod ceiling;
 mod client;
+mod console;
 mod database;
 mod driver;
 mod measure;
@@ -65,12 +68,23 @@ child processes on loopback ports; their CPU is read from /proc/<pid>/stat.
   idsync-bench scale --users 1000000 --reads 100000
   idsync-bench initial-sync --users 5000 --groups 100
   idsync-bench telemetry --json telemetry.json
+  idsync-bench console --users 100000
+  idsync-bench console --users 100000 --database-url postgres://postgres@127.0.0.1:5432/postgres
+
+`console` has no ceiling (nothing does nothing like a console page): it fills idsync
+through SCIM (users, groups with every user a member of one, one user in a hundred
+disabled and created again to be refused), signs in to the admin console at /admin/ with
+an admin token made by `idsync token create --scope admin`, and reads each page --repeat
+times with one keep-alive client, one request at a time, after a warm-up. A page that
+does not answer 200 (a redirect to the sign-in page included) is a failed request.
+Its latency is taken at the client over loopback: an upper bound of the render time.
 
 Columns: requests; errors; req/s (wall clock); p50 and p99 latency (ms, request sent to
 answer read); server µs/req (the server process's user+system CPU over the phase per
 request); db µs/req (PostgreSQL backends of idsync's database); client µs/req (this
 harness); vs ceiling (req/s over the ceiling's for the same phase); vs off (telemetry on
-over off). Any failed request makes the run invalid and the exit status 1.";
+over off); max ms (`console`: the slowest read of the page). Any failed request makes
+the run invalid and the exit status 1.";
 
 #[derive(Debug, Parser)]
 #[command(name = "idsync-bench", about = "Measures idsync against a do-nothing ceiling", long_about = MANUAL)]
@@ -109,6 +123,18 @@ enum Command {
     /// The cycle against idsync with telemetry off, then on (every span exported over
     /// OTLP/gRPC to a sink this harness runs); reports the ratio on/off.
     Telemetry(Common),
+    /// The admin console's pages at --users users: fills idsync through SCIM, signs in
+    /// with an admin token, reads each page --repeat times; p50, p99 and max per page.
+    Console {
+        #[command(flatten)]
+        common: Common,
+        /// Groups; every user is a member of one.
+        #[arg(long, default_value_t = 100)]
+        groups: usize,
+        /// Measured reads of each page (after a warm-up), one at a time.
+        #[arg(long, default_value_t = 200)]
+        repeat: usize,
+    },
     /// The ceiling server (run by the harness).
     #[command(hide = true)]
     Ceiling {
@@ -176,6 +202,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             (Mode::Scale, common)
         }
         Command::Telemetry(common) => (Mode::Telemetry, common),
+        Command::Console { common, groups, repeat } => {
+            if common.tenants != 1 || groups == 0 || repeat == 0 {
+                bail!("console reads one tenant's pages: --tenants must be 1, --groups and --repeat at least 1");
+            }
+            (Mode::Console { groups, repeat }, common)
+        }
         Command::InitialSync {
             common,
             groups,

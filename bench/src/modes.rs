@@ -1,14 +1,16 @@
 //! One invocation, start to end: the ceiling measured first, then idsync on a fresh
 //! database (twice in `telemetry` mode: off, then exporting to the OTLP sink), each
 //! server started, driven through the mode's workload, measured and stopped in turn, so
-//! that no two servers ever compete for the CPUs.
+//! that no two servers ever compete for the CPUs. `console` mode has no ceiling (there
+//! is no do-nothing console): idsync is filled through SCIM, then its console pages read.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
-use crate::client::Endpoint;
+use crate::client::{Connection, Endpoint};
+use crate::console::{self, Targets};
 use crate::database::Database;
 use crate::driver::{Driver, Meters};
 use crate::measure::Measured;
@@ -33,6 +35,13 @@ pub enum Mode {
     },
     /// The cycle with telemetry off, then on.
     Telemetry,
+    /// The admin console's pages at a size.
+    Console {
+        /// Groups, every user a member of one.
+        groups: usize,
+        /// How often each page is read.
+        repeat: usize,
+    },
 }
 
 impl Mode {
@@ -43,6 +52,7 @@ impl Mode {
             Mode::Scale => "scale",
             Mode::InitialSync { .. } => "initial-sync",
             Mode::Telemetry => "telemetry",
+            Mode::Console { .. } => "console",
         }
     }
 }
@@ -77,6 +87,7 @@ pub fn run(options: &Options) -> Result<Report> {
             groups,
             groups_per_user,
         } => Workload::initial_sync(options.users, groups, groups_per_user, options.tenants),
+        Mode::Console { groups, .. } => Workload::console(options.users, groups),
     });
     let logs = tempfile::Builder::new().prefix("idsync-bench-logs-").tempdir()?;
     let bench = Bench {
@@ -115,7 +126,11 @@ impl Bench<'_> {
             concurrency: options.concurrency,
             tenants: options.tenants,
             groups: match options.mode {
-                Mode::InitialSync { groups, .. } => Some(groups),
+                Mode::InitialSync { groups, .. } | Mode::Console { groups, .. } => Some(groups),
+                _ => None,
+            },
+            repeats: match options.mode {
+                Mode::Console { repeat, .. } => Some(repeat),
                 _ => None,
             },
             database: if options.database_url.is_some() {
@@ -126,6 +141,10 @@ impl Bench<'_> {
             .to_owned(),
             runs: Vec::new(),
         };
+        if let Mode::Console { repeat, .. } = options.mode {
+            report.runs = self.console(repeat)?;
+            return Ok(report);
+        }
         // The ceiling has one tenant; it serves every client alike.
         let ceiling = servers::ceiling(&self.exe, &self.logs)?;
         let endpoint = Arc::new(Endpoint::new(&ceiling.tenants[0].url, &ceiling.tenants[0].token)?);
@@ -156,6 +175,22 @@ impl Bench<'_> {
 
     /// Starts idsync on a fresh database, measures it, stops it, drops the database.
     fn idsync(&self, label: &str, env: Vec<(String, String)>) -> Result<Run> {
+        let (database, server) = self.start_idsync(label, env)?;
+        let endpoints = server
+            .tenants
+            .iter()
+            .map(|t| Endpoint::new(&t.url, &t.token).map(Arc::new))
+            .collect::<Result<Vec<_>>>()?;
+        let postgres = (database.kind() == "postgresql").then_some(&database);
+        let mut run = self.measure(label, &server, &endpoints, postgres, true)?;
+        run.database_bytes = database.size_bytes().ok();
+        server.process.stop().with_context(|| format!("stopping {label}"))?;
+        Ok(run)
+    }
+
+    /// Starts idsync on a fresh database. The database outlives the server: stop the
+    /// server first.
+    fn start_idsync(&self, label: &str, env: Vec<(String, String)>) -> Result<(Database, Server)> {
         let database = match &self.options.database_url {
             Some(url) => Database::postgres(url)?,
             None => Database::sqlite()?,
@@ -169,16 +204,58 @@ impl Bench<'_> {
             env,
             log: self.logs.join(format!("{log_name}.log")),
         })?;
-        let endpoints = server
-            .tenants
-            .iter()
-            .map(|t| Endpoint::new(&t.url, &t.token).map(Arc::new))
-            .collect::<Result<Vec<_>>>()?;
-        let postgres = (database.kind() == "postgresql").then_some(&database);
-        let mut run = self.measure(label, &server, &endpoints, postgres, true)?;
+        Ok((database, server))
+    }
+
+    /// `console`: fills idsync through SCIM (the workload's phases, the `setup` run),
+    /// signs in to its console with a new admin token and reads each page `repeat` times
+    /// (the `pages` run).
+    fn console(&self, repeat: usize) -> Result<Vec<Run>> {
+        let (database, server) = self.start_idsync("idsync", Vec::new())?;
+        let tenant = &server.tenants[0];
+        let endpoint = Arc::new(Endpoint::new(&tenant.url, &tenant.token)?);
+        let pid = server.process.pid();
+        let meters = || Meters {
+            clock: self.clock,
+            server_pid: pid,
+            database: (database.kind() == "postgresql").then_some(&database),
+        };
+        let mut driver = Driver::new(
+            self.workload.clone(),
+            std::slice::from_ref(&endpoint),
+            self.options.concurrency,
+            true,
+            meters(),
+        )?;
+        let setup = self.runtime.block_on(self.drive(SETUP, &mut driver))?;
+        let user = self.options.users / 2;
+        let id = |ids: &[std::sync::OnceLock<String>], n: usize, what: &str| {
+            ids.get(n)
+                .and_then(|slot| slot.get())
+                .cloned()
+                .with_context(|| format!("{what} {n} has no id: its create failed"))
+        };
+        let targets = Targets {
+            users: self.options.users,
+            user,
+            user_id: id(&driver.shared().users, user, "user")?,
+            group_id: id(&driver.shared().groups, 0, "group")?,
+        };
+        drop(driver);
+        let mut runs = vec![run_of(SETUP, &setup, pid)];
+
+        let token = servers::admin_token(&self.options.idsync_bin, &database)?;
+        let pages = console::pages(&targets);
+        let measured = self.runtime.block_on(async {
+            let mut conn = Connection::new(endpoint.clone());
+            let cookie = console::sign_in(&mut conn, &token).await?;
+            anyhow::Ok(console::read_pages(&mut conn, &cookie, &pages, repeat, &meters()).await)
+        })?;
+        let mut run = run_of(PAGES, &measured, pid);
         run.database_bytes = database.size_bytes().ok();
-        server.process.stop().with_context(|| format!("stopping {label}"))?;
-        Ok(run)
+        runs.push(run);
+        server.process.stop().context("stopping idsync")?;
+        Ok(runs)
     }
 
     /// Drives the workload against `server`; its figures.
@@ -203,36 +280,50 @@ impl Bench<'_> {
             strict,
             meters,
         )?;
-        let measured: Vec<Measured> = self.runtime.block_on(async {
-            driver.probe().await?;
-            let mut measured = Vec::new();
-            for index in 0..self.workload.phases.len() {
-                let phase = driver.phase(index).await?;
-                eprintln!(
-                    "{label:>22} {:<8} {:>7} requests {:>5} errors {:>7.1} s",
-                    phase.name,
-                    phase.samples.len(),
-                    phase.errors,
-                    phase.seconds
-                );
-                measured.push(phase);
-            }
-            anyhow::Ok(measured)
-        })?;
+        let measured = self.runtime.block_on(self.drive(label, &mut driver))?;
         drop(driver);
-        let mut phases: Vec<_> = measured.iter().map(Measured::to_phase).collect();
-        phases.push(Measured::total(&measured).to_phase());
-        Ok(Run {
-            server: label.to_owned(),
-            phases,
-            peak_rss_kib: procfs::peak_rss_kib(pid).ok(),
-            database_bytes: None,
-            spans_exported: None,
-            error_samples: measured
-                .iter()
-                .flat_map(|m| m.error_samples.iter().map(move |s| format!("{}: {s}", m.name)))
-                .take(5)
-                .collect(),
-        })
+        Ok(run_of(label, &measured, pid))
+    }
+
+    /// Test Connection, then every phase of the workload in turn, each reported on
+    /// stderr as it ends.
+    async fn drive(&self, label: &str, driver: &mut Driver<'_>) -> Result<Vec<Measured>> {
+        driver.probe().await?;
+        let mut measured = Vec::new();
+        for index in 0..self.workload.phases.len() {
+            let phase = driver.phase(index).await?;
+            eprintln!(
+                "{label:>22} {:<8} {:>7} requests {:>5} errors {:>7.1} s",
+                phase.name,
+                phase.samples.len(),
+                phase.errors,
+                phase.seconds
+            );
+            measured.push(phase);
+        }
+        Ok(measured)
+    }
+}
+
+/// `console`'s run that fills idsync through SCIM.
+const SETUP: &str = "idsync (setup)";
+/// `console`'s run that reads the pages.
+const PAGES: &str = "idsync (console)";
+
+/// The run of the server `pid` that measured `measured`: a row per phase and `total`.
+fn run_of(label: &str, measured: &[Measured], pid: u32) -> Run {
+    let mut phases: Vec<_> = measured.iter().map(Measured::to_phase).collect();
+    phases.push(Measured::total(measured).to_phase());
+    Run {
+        server: label.to_owned(),
+        phases,
+        peak_rss_kib: procfs::peak_rss_kib(pid).ok(),
+        database_bytes: None,
+        spans_exported: None,
+        error_samples: measured
+            .iter()
+            .flat_map(|m| m.error_samples.iter().map(move |s| format!("{}: {s}", m.name)))
+            .take(5)
+            .collect(),
     }
 }

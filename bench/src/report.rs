@@ -14,7 +14,7 @@ pub const TELEMETRY_OFF: &str = "idsync (telemetry off)";
 /// Everything one invocation measured.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
-    /// `cycle`, `scale`, `initial-sync` or `telemetry`.
+    /// `cycle`, `scale`, `initial-sync`, `telemetry` or `console`.
     pub mode: String,
     /// When the run started (UTC, RFC 3339).
     pub date: String,
@@ -26,8 +26,11 @@ pub struct Report {
     pub concurrency: usize,
     /// Tenants, each driven by its own clients.
     pub tenants: usize,
-    /// Groups (`initial-sync` only).
+    /// Groups (`initial-sync` and `console`).
     pub groups: Option<usize>,
+    /// `console`: how often each page was read by the one client, after
+    /// [`WARM_UP`](crate::console::WARM_UP) unmeasured reads.
+    pub repeats: Option<usize>,
     /// `sqlite` or `postgresql`.
     pub database: String,
     /// The servers measured, ceiling first.
@@ -37,7 +40,8 @@ pub struct Report {
 /// One server's measurements.
 #[derive(Debug, Clone, Serialize)]
 pub struct Run {
-    /// `ceiling`, `idsync`, `idsync (telemetry off)`, `idsync (telemetry on)`.
+    /// `ceiling`, `idsync`, `idsync (telemetry off)`, `idsync (telemetry on)`, or in
+    /// `console` mode `idsync (setup)` and `idsync (console)` (one server, two runs).
     pub server: String,
     /// Each phase in order, then `total` over all of them.
     pub phases: Vec<Phase>,
@@ -150,6 +154,7 @@ pub(crate) mod tests {
             concurrency: 4,
             tenants: 1,
             groups: None,
+            repeats: None,
             database: "sqlite".into(),
             runs: vec![
                 run(CEILING, vec![phase("create", 1000.0), phase("get", 4000.0)]),

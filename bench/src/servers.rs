@@ -1,7 +1,8 @@
 //! Starting the measured servers as child processes: the ceiling (this binary's hidden
 //! `ceiling` command), idsync (`idsync serve` on loopback port 0 and a fresh database,
-//! its tenants made with `idsync tenant create` and `idsync token create` on the same
-//! database), and the OTLP sink. Each prints where it listens; nothing is guessed.
+//! its tenants and the console's admin token made with `idsync tenant create` and
+//! `idsync token create` on the same database), and the OTLP sink. Each prints where it
+//! listens; nothing is guessed.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -108,11 +109,13 @@ pub fn idsync(spec: &Idsync<'_>) -> Result<Server> {
     for n in 1..=spec.tenants {
         let name = format!("bench-{n:03}");
         let url = cli(
-            spec,
+            spec.binary,
+            spec.database,
             ["--public-url", public_url.as_str(), "tenant", "create", name.as_str()],
         )?;
         let token = cli(
-            spec,
+            spec.binary,
+            spec.database,
             ["token", "create", "--tenant", name.as_str(), "--label", "idsync-bench"],
         )?;
         tenants.push(Tenant { url, token });
@@ -120,11 +123,30 @@ pub fn idsync(spec: &Idsync<'_>) -> Result<Server> {
     Ok(Server { process, tenants })
 }
 
+/// A new `admin` token of the tenant `serve` made on first start (`default`), made with
+/// `idsync token create` on the server's database while it runs: the console's sign-in.
+pub fn admin_token(binary: &Path, database: &Database) -> Result<String> {
+    cli(
+        binary,
+        database,
+        [
+            "token",
+            "create",
+            "--tenant",
+            "default",
+            "--scope",
+            "admin",
+            "--label",
+            "idsync-bench console",
+        ],
+    )
+}
+
 /// Runs an administrative `idsync` command on the server's database; its one line.
-fn cli<const N: usize>(spec: &Idsync<'_>, args: [&str; N]) -> Result<String> {
-    let output = clean_command(spec.binary)
+fn cli<const N: usize>(binary: &Path, database: &Database, args: [&str; N]) -> Result<String> {
+    let output = clean_command(binary)
         .args(args)
-        .env("IDSYNC_DATABASE_URL", spec.database.url())
+        .env("IDSYNC_DATABASE_URL", database.url())
         .env("IDSYNC_LOG", "warn")
         .output()
         .with_context(|| format!("running idsync {}", args.join(" ")))?;

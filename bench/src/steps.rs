@@ -188,6 +188,9 @@ impl Worker {
                 }
             }
             Step::AddMembers => self.add_members(shared, n).await,
+            Step::CreateDuplicateUser => {
+                self.call(Method::POST, "/Users", Some(scim::create_user(n)), 409).await;
+            }
             Step::WalkByCursor => self.walk_by_cursor(shared).await,
             Step::FirstPageByIndex => {
                 self.call(Method::GET, &scim::page_by_index(1, PAGE), None, 200).await;

@@ -1,9 +1,11 @@
 //! The report as a table for people: one row per server and phase, then each server's
-//! memory, database size and exported spans, then what failed. Pure.
+//! memory, database size and exported spans, then what failed. Pure. A report without
+//! a ceiling run (`console`) has no `vs ceiling` column; one whose pages were read a set
+//! number of times (`console`) has a `max ms` column and says how they were read.
 
 use std::fmt::Write as _;
 
-use crate::report::{Phase, Report, Run};
+use crate::report::{CEILING, Phase, Report, Run};
 
 /// Renders `report` as text.
 pub fn render(report: &Report) -> String {
@@ -27,36 +29,48 @@ pub fn render(report: &Report) -> String {
         m.memory_kib as f64 / (1024.0 * 1024.0)
     );
     let phases = || report.runs.iter().flat_map(|r| r.phases.iter());
-    let with_db = phases().any(|p| p.db_cpu_us_per_req.is_some());
-    let with_off = phases().any(|p| p.vs_telemetry_off.is_some());
+    let columns = Columns {
+        db: phases().any(|p| p.db_cpu_us_per_req.is_some()),
+        off: phases().any(|p| p.vs_telemetry_off.is_some()),
+        ceiling: report.runs.iter().any(|r| r.server == CEILING),
+        max: report.repeats.is_some(),
+    };
 
     let mut header = vec![
-        "server",
-        "phase",
-        "requests",
-        "errors",
-        "seconds",
-        "req/s",
-        "p50 ms",
-        "p99 ms",
-        "server µs/req",
+        "server", "phase", "requests", "errors", "seconds", "req/s", "p50 ms", "p99 ms",
     ];
-    if with_db {
+    if columns.max {
+        header.push("max ms");
+    }
+    header.push("server µs/req");
+    if columns.db {
         header.push("db µs/req");
     }
-    header.extend(["client µs/req", "vs ceiling"]);
-    if with_off {
+    header.push("client µs/req");
+    if columns.ceiling {
+        header.push("vs ceiling");
+    }
+    if columns.off {
         header.push("vs off");
     }
     let mut rows = vec![header.into_iter().map(String::from).collect::<Vec<_>>()];
     for run in &report.runs {
         for (i, phase) in run.phases.iter().enumerate() {
             let server = if i == 0 { run.server.as_str() } else { "" };
-            rows.push(row(server, phase, with_db, with_off));
+            rows.push(row(server, phase, &columns));
         }
     }
     out.push_str(&align(&rows));
     out.push('\n');
+    if let Some(repeats) = report.repeats {
+        let _ = writeln!(
+            out,
+            "pages: one keep-alive client, signed in with an admin token, read each page {repeats} times, one\n\
+             request at a time, after {} unmeasured reads. Latency is taken at the client over loopback:\n\
+             an upper bound of the server-side render time.\n",
+            crate::console::WARM_UP
+        );
+    }
     for run in &report.runs {
         if let Some(line) = notes(run) {
             let _ = writeln!(out, "{line}");
@@ -77,7 +91,15 @@ pub fn render(report: &Report) -> String {
     out
 }
 
-fn row(server: &str, p: &Phase, with_db: bool, with_off: bool) -> Vec<String> {
+/// The optional columns a report's table has.
+struct Columns {
+    db: bool,
+    off: bool,
+    ceiling: bool,
+    max: bool,
+}
+
+fn row(server: &str, p: &Phase, columns: &Columns) -> Vec<String> {
     let mut cells = vec![
         server.to_owned(),
         p.name.clone(),
@@ -87,14 +109,19 @@ fn row(server: &str, p: &Phase, with_db: bool, with_off: bool) -> Vec<String> {
         format!("{:.0}", p.req_per_s),
         ms(p.p50_us),
         ms(p.p99_us),
-        optional(p.server_cpu_us_per_req, 0),
     ];
-    if with_db {
+    if columns.max {
+        cells.push(ms(p.max_us));
+    }
+    cells.push(optional(p.server_cpu_us_per_req, 0));
+    if columns.db {
         cells.push(optional(p.db_cpu_us_per_req, 0));
     }
     cells.push(optional(p.client_cpu_us_per_req, 0));
-    cells.push(optional(p.vs_ceiling, 3));
-    if with_off {
+    if columns.ceiling {
+        cells.push(optional(p.vs_ceiling, 3));
+    }
+    if columns.off {
         cells.push(optional(p.vs_telemetry_off, 3));
     }
     cells
@@ -195,6 +222,7 @@ mod tests {
             concurrency: 16,
             tenants: 1,
             groups: None,
+            repeats: None,
             database: "sqlite".into(),
             runs: vec![
                 crate::report::tests::run(
@@ -240,6 +268,25 @@ mod tests {
         let text = render(&report(3));
         assert!(text.contains("!!! 3 REQUESTS FAILED"), "{text}");
         assert!(text.contains("idsync: GET /Users/x: 500 instead of 200"));
+    }
+
+    #[test]
+    fn console_pages_show_their_maximum_and_no_ceiling() {
+        let mut report = report(0);
+        report.mode = "console".into();
+        report.repeats = Some(200);
+        report.runs.remove(0);
+        report.runs[0].phases[0].name = "/admin/users?q=bench.user00500".into();
+        report.runs[0].phases[0].max_us = 42_000;
+        let text = render(&report);
+        let header = text.lines().find(|l| l.starts_with("server")).unwrap();
+        assert!(header.contains("max ms") && !header.contains("vs ceiling"), "{header}");
+        let row = text.lines().find(|l| l.contains("/admin/users?q=")).unwrap();
+        assert!(row.contains("42.00") && row.trim_end().ends_with("30"), "{row}");
+        assert!(
+            text.contains("each page 200 times") && text.contains("an upper bound"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -37,6 +37,9 @@ pub enum Step {
     FirstPageByCursor,
     /// `GET /Users?cursor=<last page's>&count=100`: the last page by cursor.
     LastPageByCursor,
+    /// `POST /Users` of a user that exists → 409 `uniqueness`: a write that fails, and
+    /// is logged as failed.
+    CreateDuplicateUser,
 }
 
 /// Users per page in the paging phases.
@@ -44,6 +47,9 @@ pub const PAGE: usize = 100;
 
 /// How often each paging phase reads its page, per tenant.
 pub const PAGE_READS: usize = 200;
+
+/// `console`: one user in this many is disabled, and created a second time (refused).
+pub const CONSOLE_SAMPLE_STRIDE: usize = 100;
 
 impl Step {
     /// The phase's name in the report.
@@ -63,6 +69,7 @@ impl Step {
             Step::LastPageByIndex => "indexN",
             Step::FirstPageByCursor => "cursor1",
             Step::LastPageByCursor => "cursorN",
+            Step::CreateDuplicateUser => "refused",
         }
     }
 }
@@ -161,8 +168,48 @@ impl Workload {
     /// (each user in `groups_per_user` of its tenant's groups) in batches.
     pub fn initial_sync(users: usize, groups: usize, groups_per_user: usize, tenants: usize) -> Workload {
         let mut workload = Workload::users(users, tenants, &[Step::SyncUser]);
-        workload.groups = groups;
-        workload.phases.push(Phase {
+        workload.add_groups(groups, groups_per_user);
+        workload
+    }
+
+    /// What the admin console is measured on (one tenant): every user created, `groups`
+    /// groups with every user a member of one of them, one user in
+    /// [`CONSOLE_SAMPLE_STRIDE`] disabled (so that `active eq false` finds some) and
+    /// created again, refused as a duplicate (so that the log holds failures).
+    ///
+    /// A group gets several batches at this size. They are sent round-robin over the
+    /// groups (each group's first batch, then each one's second, …), so that the
+    /// clients, which take items in turn, PATCH different groups at the same time:
+    /// concurrent PATCHes of one group contend for it, and on PostgreSQL some are
+    /// answered 412 once idsync's retries run out. That contention is not what this
+    /// mode measures.
+    pub fn console(users: usize, groups: usize) -> Workload {
+        let mut workload = Workload::users(users, 1, &[Step::CreateUser]);
+        workload.add_groups(groups, 1);
+        let mut seen = vec![0; groups];
+        let mut round: Vec<(usize, usize, usize)> = Vec::with_capacity(workload.batches.len());
+        for (batch, (group, _)) in workload.batches.iter().enumerate() {
+            round.push((seen[*group], *group, batch));
+            seen[*group] += 1;
+        }
+        round.sort_unstable();
+        workload.phases[2].items = vec![round.into_iter().map(|(_, _, batch)| batch).collect()];
+        let sample: Vec<usize> = (0..users).step_by(CONSOLE_SAMPLE_STRIDE).collect();
+        for step in [Step::DisableUser, Step::CreateDuplicateUser] {
+            workload.phases.push(Phase {
+                step,
+                items: vec![sample.clone()],
+            });
+        }
+        workload
+    }
+
+    /// Adds the `groups` phase (`groups` groups matched and created) and the `members`
+    /// phase: batches that put each user in `groups_per_user` of its tenant's groups.
+    fn add_groups(&mut self, groups: usize, groups_per_user: usize) {
+        let (users, tenants) = (self.users, self.tenants);
+        self.groups = groups;
+        self.phases.push(Phase {
             step: Step::SyncGroup,
             items: (0..tenants).map(|t| numbers_of(t, groups, tenants)).collect(),
         });
@@ -178,17 +225,16 @@ impl Workload {
             let mut mine = Vec::new();
             for (group, users) in groups_here.into_iter().zip(members) {
                 for chunk in users.chunks(MEMBERS_PER_PATCH) {
-                    mine.push(workload.batches.len());
-                    workload.batches.push((group, chunk.to_vec()));
+                    mine.push(self.batches.len());
+                    self.batches.push((group, chunk.to_vec()));
                 }
             }
             items.push(mine);
         }
-        workload.phases.push(Phase {
+        self.phases.push(Phase {
             step: Step::AddMembers,
             items,
         });
-        workload
     }
 }
 
@@ -276,6 +322,27 @@ mod tests {
                 "spread over all: {read:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_console_gets_groups_disabled_users_and_refused_writes() {
+        let w = Workload::console(450, 3);
+        let names: Vec<&str> = w.phases.iter().map(|p| p.step.name()).collect();
+        assert_eq!(names, ["create", "groups", "members", "disable", "refused"]);
+        assert_eq!((w.tenants, w.groups), (1, 3));
+        assert_eq!(w.phases[0].items, [(0..450).collect::<Vec<_>>()]);
+        // Every user in exactly one group: 150 each, in batches of at most 100.
+        let mut members: Vec<usize> = w.batches.iter().flat_map(|(_, u)| u.iter().copied()).collect();
+        members.sort_unstable();
+        assert_eq!(members, (0..450).collect::<Vec<_>>());
+        // Sent round-robin over the groups: no two batches in a row PATCH one group.
+        let sent: Vec<usize> = w.phases[2].items[0].iter().map(|&b| w.batches[b].0).collect();
+        assert_eq!(sent, [0, 1, 2, 0, 1, 2]);
+        let mut batches = w.phases[2].items[0].clone();
+        batches.sort_unstable();
+        assert_eq!(batches, (0..w.batches.len()).collect::<Vec<_>>());
+        assert_eq!(w.phases[3].items, [vec![0, 100, 200, 300, 400]]);
+        assert_eq!(w.phases[4].items, w.phases[3].items);
     }
 
     #[test]

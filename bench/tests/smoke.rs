@@ -1,6 +1,7 @@
 //! The harness as its users run it, at a tiny size so that it never rots: every mode on
-//! SQLite, the cycle on PostgreSQL with a client per tenant, and a run with failures,
-//! which must say so and exit non-zero. No timing is asserted anywhere.
+//! SQLite (`console` in a test of its own: it has no ceiling), the cycle on PostgreSQL
+//! with a client per tenant, and a run with failures, which must say so and exit
+//! non-zero. No timing is asserted anywhere.
 //!
 //! The idsync measured is the `idsync` binary beside this package's binary (cargo builds
 //! it for idsync's own tests in `cargo test --workspace`); `cargo test -p idsync-bench`
@@ -126,6 +127,70 @@ fn every_mode_runs_on_sqlite() {
 }
 
 #[test]
+fn every_console_page_answers_200_to_a_signed_in_admin() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let args = [
+        "console",
+        "--users",
+        "50",
+        "--concurrency",
+        "3",
+        "--groups",
+        "3",
+        "--repeat",
+        "2",
+        "--json",
+        json.to_str().unwrap(),
+    ];
+    let output = bench(&args, &idsync_bin());
+    assert!(output.status.success(), "console: {}", explain(&output));
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(!table.contains("vs ceiling") && !table.contains("FAILED"), "{table}");
+    assert!(table.contains("max ms") && table.contains("upper bound"), "{table}");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(
+        (report["mode"].as_str(), report["repeats"].as_u64()),
+        (Some("console"), Some(2))
+    );
+    let runs = report["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2, "no ceiling: {report}");
+    assert_eq!(runs[0]["server"], "idsync (setup)");
+    assert_eq!(
+        phase_names(&runs[0]),
+        ["create", "groups", "members", "disable", "refused", "total"]
+    );
+    assert_eq!(runs[1]["server"], "idsync (console)");
+    assert_eq!(
+        phase_names(&runs[1]),
+        [
+            "/admin",
+            "/admin/settings",
+            "/admin/users",
+            "/admin/users?q=bench.user00000",
+            "/admin/users?filter=active+eq+false",
+            "/admin/users?start=25",
+            "/admin/users/{id}",
+            "/admin/groups",
+            "/admin/groups/{id}",
+            "/admin/log",
+            "/admin/log?outcome=failure",
+            "/admin/rules",
+            "total"
+        ]
+    );
+    for run in runs {
+        for phase in run["phases"].as_array().unwrap() {
+            assert_eq!(phase["errors"], 0, "{run}");
+            assert!(phase["requests"].as_u64().unwrap() > 0, "{run}");
+        }
+    }
+    let pages = runs[1]["phases"].as_array().unwrap();
+    assert!(pages[..12].iter().all(|p| p["requests"] == 2), "{}", runs[1]);
+    assert!(runs[1]["database_bytes"].as_u64().unwrap() > 0);
+}
+
+#[test]
 fn the_cycle_runs_on_postgresql_with_a_client_per_tenant() {
     let admin = std::env::var("IDSYNC_TEST_PG_URL")
         .ok()
@@ -173,4 +238,7 @@ fn impossible_options_are_refused() {
     let output = bench(&["cycle", "--tenants", "4", "--concurrency", "2"], &idsync_bin());
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("--tenants"));
+    let output = bench(&["console", "--tenants", "2"], &idsync_bin());
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("one tenant"));
 }
