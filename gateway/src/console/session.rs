@@ -57,9 +57,20 @@ pub(crate) struct Session {
     pub(crate) csrf: String,
     pub(crate) tenant_id: String,
     pub(crate) tenant_name: String,
+    /// The tenant's own public base URL, when it has one (its Tenant URL is built from it).
+    pub(crate) tenant_public_url: Option<String>,
     /// An operator tenant's admin also manages tenants.
     pub(crate) operator: bool,
     /// The public id of the token signed in with (never the secret).
+    pub(crate) token_id: String,
+}
+
+/// Who a session is for, as the core told at sign-in.
+pub(crate) struct SignedInAs {
+    pub(crate) tenant_id: String,
+    pub(crate) tenant_name: String,
+    pub(crate) tenant_public_url: Option<String>,
+    pub(crate) operator: bool,
     pub(crate) token_id: String,
 }
 
@@ -79,23 +90,25 @@ impl Sessions {
         }
     }
 
-    /// Opens a session for `secret` and returns its id, the cookie's value.
-    pub(crate) fn open(
-        &self,
-        secret: &str,
-        tenant_id: String,
-        tenant_name: String,
-        operator: bool,
-        token_id: String,
-    ) -> Option<String> {
+    /// Opens a session for `secret`, signed in as `who`, and returns its id, the cookie's
+    /// value.
+    pub(crate) fn open(&self, secret: &str, who: SignedInAs) -> Option<String> {
         let mut token = AsciiMetadataValue::try_from(format!("Bearer {secret}")).ok()?;
         token.set_sensitive(true);
         let id = random_id();
+        let SignedInAs {
+            tenant_id,
+            tenant_name,
+            tenant_public_url,
+            operator,
+            token_id,
+        } = who;
         let session = Session {
             token,
             csrf: random_id(),
             tenant_id,
             tenant_name,
+            tenant_public_url,
             operator,
             token_id,
         };

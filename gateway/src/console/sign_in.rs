@@ -17,7 +17,7 @@ use tonic::metadata::AsciiMetadataValue;
 
 use super::error::ConsoleError;
 use super::page;
-use super::session::{SESSION_COOKIE, SIGN_IN_COOKIE, Signed, clear_cookie, cookie, random_id, set_cookie};
+use super::session::{SESSION_COOKIE, SIGN_IN_COOKIE, Signed, SignedInAs, clear_cookie, cookie, random_id, set_cookie};
 use crate::AppState;
 
 /// How long a sign-in form stays usable.
@@ -96,10 +96,14 @@ pub(crate) async fn submit(State(state): State<AppState>, Form(SignIn { token })
     };
     let tenant = overview.tenant.unwrap_or_default();
     let console = state.console();
-    let Some(id) = console
-        .sessions
-        .open(token, who.tenant_id, tenant.name, tenant.operator, who.token_id)
-    else {
+    let signed_in_as = SignedInAs {
+        tenant_id: who.tenant_id,
+        tenant_name: tenant.name,
+        tenant_public_url: tenant.public_url,
+        operator: tenant.operator,
+        token_id: who.token_id,
+    };
+    let Some(id) = console.sessions.open(token, signed_in_as) else {
         return form(&state, StatusCode::UNAUTHORIZED, Some("That token was not accepted."));
     };
     tracing::info!(tenant = %tenant.id, "console session opened");

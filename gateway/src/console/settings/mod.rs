@@ -19,7 +19,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Html;
 use idsync_proto::v1::admin_client::AdminClient;
-use idsync_proto::v1::{GetOverviewRequest, ListTokensRequest, TokenInfo};
+use idsync_proto::v1::{ListTokensRequest, TokenInfo};
 use maud::{Markup, html};
 
 use self::form::NewToken;
@@ -43,18 +43,18 @@ struct Facts {
     tokens: Vec<TokenInfo>,
 }
 
-/// The session's Tenant URL and tokens, asked of the core together.
+/// The session's Tenant URL (from what sign-in learnt of the tenant: the overview that
+/// would tell it again counts every user) and its tokens.
 async fn facts(state: &AppState, signed: &Signed) -> Result<Facts, ConsoleError> {
-    let mut admin = AdminClient::new(state.core_channel());
-    let mut tokens = admin.clone();
-    let (overview, listed) = tokio::join!(
-        admin.get_overview(signed.request(GetOverviewRequest {})),
-        tokens.list_tokens(signed.request(ListTokensRequest {})),
-    );
-    let tenant = overview?.into_inner().tenant.unwrap_or_default();
+    let listed = AdminClient::new(state.core_channel())
+        .list_tokens(signed.request(ListTokensRequest {}))
+        .await?;
     Ok(Facts {
-        tenant_url: tenant_url(tenant.public_url.as_deref(), &state.settings().public_url),
-        tokens: listed?.into_inner().tokens,
+        tenant_url: tenant_url(
+            signed.session.tenant_public_url.as_deref(),
+            &state.settings().public_url,
+        ),
+        tokens: listed.into_inner().tokens,
     })
 }
 
