@@ -54,7 +54,7 @@ pub struct Targets {
 }
 
 /// The pages measured, in order: the overview, settings, the users list plain,
-/// searched, filtered and paged deep, a user, the groups list and a group, the log
+/// searched by userName and by family name, filtered and paged deep, a user, the groups list and a group, the log
 /// plain and filtered to failures, and the rules.
 pub fn pages(targets: &Targets) -> Vec<Page> {
     let page = |name: &str, path: String| Page {
@@ -63,12 +63,15 @@ pub fn pages(targets: &Targets) -> Vec<Page> {
     };
     let fixed = |path: &str| page(path, path.to_owned());
     let search = format!("/admin/users?q={}", search_prefix(targets.user));
+    // No userName starts with it, so the console's second step compares the names.
+    let by_name = format!("/admin/users?q=Family{}", targets.user / 100);
     let deep = format!("/admin/users?start={}", targets.users.saturating_sub(LIST_PAGE).max(1));
     vec![
         fixed("/admin"),
         fixed("/admin/settings"),
         fixed("/admin/users"),
         page(&search, search.clone()),
+        page(&by_name, by_name.clone()),
         fixed("/admin/users?filter=active+eq+false"),
         page(&deep, deep.clone()),
         page("/admin/users/{id}", format!("/admin/users/{}", targets.user_id)),
@@ -209,13 +212,14 @@ mod tests {
             group_id: "g-1".into(),
         };
         let pages = pages(&targets);
-        assert_eq!(pages.len(), 12);
+        assert_eq!(pages.len(), 13);
         let user = pages.iter().find(|p| p.name == "/admin/users/{id}").unwrap();
         assert_eq!(user.path, "/admin/users/u-1");
         let group = pages.iter().find(|p| p.name == "/admin/groups/{id}").unwrap();
         assert_eq!(group.path, "/admin/groups/g-1");
         let paths: Vec<&str> = pages.iter().map(|p| p.path.as_str()).collect();
         assert!(paths.contains(&"/admin/users?q=bench.user00500"), "{paths:?}");
+        assert!(paths.contains(&"/admin/users?q=Family500"), "{paths:?}");
         assert!(paths.contains(&"/admin/users?start=99975"), "{paths:?}");
         assert!(paths.contains(&"/admin/log?outcome=failure"));
         assert!(pages.iter().all(|p| p.path.starts_with("/admin")));

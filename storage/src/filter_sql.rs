@@ -389,6 +389,7 @@ fn compare_text<T: Table + 'static>(
             Box::new((norm.column)().eq((norm.fold)(text)).and(column().eq(text.to_owned())))
         }
         (true, _) => text_op(column(), op, text.to_owned()),
+        (false, Some(norm)) if op == CompareOp::StartsWith => prefix_range(norm.column, (norm.fold)(text)),
         (false, Some(norm)) => text_op((norm.column)(), op, (norm.fold)(text)),
         (false, None) => text_op(Box::new(idsync_lower(column())), op, fold_case(text)),
     };
@@ -406,6 +407,41 @@ fn text_op<T: Table + 'static>(x: TextExpr<T>, op: CompareOp, text: String) -> M
         CompareOp::StartsWith => Box::new(x.like(format!("{}%", escape_like(&text))).escape('\\')),
         CompareOp::EndsWith => Box::new(x.like(format!("%{}", escape_like(&text))).escape('\\')),
     }
+}
+
+/// `sw` on an indexed column: the `LIKE` that decides, inside the range of the index
+/// that holds every string with the prefix. Text compares by code point on both
+/// backends (SQLite's BINARY, PostgreSQL's `COLLATE "C"`), so the range is exact, and
+/// the planner can seek it even where it cannot read a bound `LIKE` pattern (SQLite
+/// built with `SQLITE_ENABLE_QPSG`; PostgreSQL without `text_pattern_ops`).
+fn prefix_range<T: Table + 'static>(column: fn() -> TextExpr<T>, prefix: String) -> MaybeCond<T> {
+    let like = column().like(format!("{}%", escape_like(&prefix))).escape('\\');
+    if prefix.is_empty() {
+        return Box::new(like);
+    }
+    let from = column().ge(prefix.clone());
+    match prefix_upper_bound(&prefix) {
+        Some(to) => Box::new(from.and(column().lt(to)).and(like)),
+        None => Box::new(from.and(like)),
+    }
+}
+
+/// The least string greater than every string that starts with `prefix`: its last
+/// character that can be incremented, incremented, and what follows dropped; `None`
+/// when every character is `char::MAX`.
+pub(crate) fn prefix_upper_bound(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = match u32::from(last) + 1 {
+            0xD800 => Some('\u{E000}'),
+            code => char::from_u32(code),
+        };
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
 }
 
 /// Escapes LIKE's wildcards so the literal matches only itself.

@@ -52,6 +52,11 @@ async fn a_token_added_in_the_console_provisions_until_it_is_revoked_there(backe
         !browser.url().await.contains(&secret),
         "the secret is not in the address"
     );
+    // The copy button's script runs (headless chromium may refuse the clipboard; the
+    // button says which).
+    browser.click("button[data-copy=new-token]").await;
+    let copied = browser.text("button[data-copy=new-token]").await;
+    assert!(["Copied", "Select and copy"].contains(&copied.as_str()), "{copied}");
     let steps = browser.source().await;
     for step in ["Automatic", "Test Connection", "Save"] {
         assert!(steps.contains(step), "the Entra steps name {step}");

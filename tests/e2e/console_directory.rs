@@ -70,6 +70,7 @@ async fn a_search_by_user_name_prefix_finds_the_user_and_not_others(backend: Bac
     assert!(found.contains("ada@contoso.com"), "{found}");
     assert!(!found.contains("grace@") && !found.contains("adam@"), "{found}");
     assert!(page.contains(r#"value="ADA@""#), "the box keeps what was typed");
+    assert!(!page.contains("searched-names"), "found by userName, the first step");
 
     let (_, page) = console.get("/users?q=lovel").await;
     assert!(
@@ -77,6 +78,10 @@ async fn a_search_by_user_name_prefix_finds_the_user_and_not_others(backend: Bac
         "found by family name"
     );
     assert_eq!(rows(&page, "users"), 1);
+    assert!(
+        page.contains(r#"data-testid="searched-names""#),
+        "says it searched the names"
+    );
     let (_, page) = console.get("/users?q=first.man%40").await;
     assert!(table(&page, "users").contains("adam@contoso.com"), "found by email");
     assert_eq!(rows(&page, "users"), 1);

@@ -172,7 +172,42 @@ async fn on_a_phone_sized_window_no_page_scrolls_sideways(backend: Backend) {
     phone.close().await;
 }
 
+async fn with_javascript_off_an_admin_signs_in_adds_a_token_and_revokes_it(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.new_token(Scope::Admin).await;
+    let console = console_url(&app);
+    let browser = Browser::start_without_javascript().await;
+    browser.goto(&format!("{console}/sign-in")).await;
+    browser.fill("input[name=token]", &admin).await;
+    browser.click("form[action='/admin/sign-in'] button[type=submit]").await;
+    browser.find("nav[aria-label=Console]").await;
+    browser.goto(&format!("{console}/settings")).await;
+    browser.fill("#label", "no script").await;
+    browser.click("[data-testid=add-token]").await;
+    let secret = browser.text("[data-testid=new-token]").await;
+    assert!(secret.starts_with("idsync_"), "{secret}");
+    // The page's own script really is off: its copy button does nothing.
+    browser.click("button[data-copy=new-token]").await;
+    assert_eq!(browser.text("button[data-copy=new-token]").await, "Copy");
+    browser.goto(&format!("{console}/settings")).await;
+    browser
+        .click("tr[data-token-label='no script'] a[data-testid=revoke]")
+        .await;
+    browser.click("[data-testid=confirm-revoke]").await;
+    browser.find("[data-testid=revoked-notice]").await;
+    let refused = app
+        .http
+        .get(format!("{}/Users", app.tenant_url))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), reqwest::StatusCode::UNAUTHORIZED);
+    browser.close().await;
+}
+
 on_both_backends!(
+    with_javascript_off_an_admin_signs_in_adds_a_token_and_revokes_it,
     every_page_meets_wcag_aa_as_axe_checks_it,
     an_admin_signs_in_and_moves_around_with_the_keyboard_alone,
     on_a_phone_sized_window_no_page_scrolls_sideways,

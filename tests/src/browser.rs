@@ -34,6 +34,15 @@ impl Browser {
 
     /// Starts chromedriver and a headless chromium with a `width`×`height` window.
     pub async fn start_sized(width: u32, height: u32) -> Browser {
+        Self::launch(width, height, &[]).await
+    }
+
+    /// A headless chromium that runs no script at all.
+    pub async fn start_without_javascript() -> Browser {
+        Self::launch(1280, 900, &["--blink-settings=scriptEnabled=false"]).await
+    }
+
+    async fn launch(width: u32, height: u32, extra_args: &[&str]) -> Browser {
         let path = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| CHROMEDRIVER.to_owned());
         let mut driver = Command::new(&path)
             .arg("--port=0")
@@ -58,19 +67,24 @@ impl Browser {
         .await
         .expect("reading chromedriver's output")
         .expect("chromedriver said which port it listens on");
+        let mut args: Vec<String> = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--disable-extensions",
+            "--password-store=basic",
+        ]
+        .into_iter()
+        .chain(extra_args.iter().copied())
+        .map(str::to_owned)
+        .collect();
+        args.push(format!("--window-size={width},{height}"));
         let capabilities = json!({
             "goog:chromeOptions": {
                 "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned()),
-                "args": [
-                    "--headless=new",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-dev-shm-usage",
-                    "--no-first-run",
-                    "--disable-extensions",
-                    "--password-store=basic",
-                    format!("--window-size={width},{height}"),
-                ],
+                "args": args,
             }
         });
         let capabilities = match capabilities {

@@ -248,11 +248,51 @@ mod tests {
     #[test]
     fn a_closed_session_is_gone() {
         let sessions = Sessions::new(SessionLimits::default());
-        let id = sessions
-            .open("s3cret", "t".into(), "T".into(), false, "k".into())
-            .unwrap();
+        let who = SignedInAs {
+            tenant_id: "t".into(),
+            tenant_name: "T".into(),
+            tenant_public_url: None,
+            operator: false,
+            token_id: "k".into(),
+        };
+        let id = sessions.open("s3cret", who).unwrap();
         assert!(sessions.get(&id).is_some());
         sessions.close(&id);
         assert!(sessions.get(&id).is_none());
+    }
+
+    fn someone() -> SignedInAs {
+        SignedInAs {
+            tenant_id: "t".into(),
+            tenant_name: "T".into(),
+            tenant_public_url: None,
+            operator: false,
+            token_id: "k".into(),
+        }
+    }
+
+    #[test]
+    fn an_idle_session_expires_and_a_busy_one_lasts_until_its_maximum_age() {
+        let sessions = Sessions::new(SessionLimits {
+            idle: Duration::from_millis(300),
+            max_age: Duration::from_millis(900),
+        });
+        let idle = sessions.open("s3cret", someone()).unwrap();
+        let busy = sessions.open("s3cret", someone()).unwrap();
+        let started = Instant::now();
+        // Used every 100 ms, the busy session outlives the idle limit several times over.
+        while started.elapsed() < Duration::from_millis(600) {
+            assert!(sessions.get(&busy).is_some(), "a session in use stays open");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(
+            sessions.get(&idle).is_none(),
+            "a session left idle past its limit is closed"
+        );
+        while started.elapsed() < Duration::from_millis(1000) {
+            std::thread::sleep(Duration::from_millis(100));
+            let _ = sessions.get(&busy);
+        }
+        assert!(sessions.get(&busy).is_none(), "no session outlives its maximum age");
     }
 }

@@ -187,3 +187,68 @@ fn the_writes_of_a_cycle_build_no_temporary_b_tree() {
         );
     }
 }
+
+#[derive(QueryableByName, Debug)]
+struct PlanStep {
+    #[diesel(sql_type = Text)]
+    detail: String,
+}
+
+/// `userName sw "…"` seeks the range of the userName index that holds the prefix
+/// instead of testing every user of the tenant: the bound `LIKE` pattern alone could not
+/// use the index under the query planner stability guarantee.
+#[test]
+fn a_user_name_prefix_is_a_range_of_its_index_not_a_scan() {
+    let db = TestDb::sqlite();
+    let store = Store::open_single(db.url(), StoreOptions::default()).expect("open");
+    let t = tenant(&store, "acme");
+    for name in [
+        "ada@contoso.com",
+        "Adam@contoso.com",
+        "adb@contoso.com",
+        "bob@contoso.com",
+    ] {
+        store.write(|tx| tx.insert_user(&user(&t, name))).expect("insert");
+    }
+    let query = crate::records::UserQuery {
+        predicate: super::text(
+            crate::query::UserColumn::UserName,
+            crate::query::CompareOp::StartsWith,
+            "ADA",
+        ),
+        ..crate::records::UserQuery::all(100)
+    };
+    let page = store.read(|tx| tx.list_users(&t, &query)).expect("list");
+    let mut names: Vec<String> = page.users.into_iter().map(|u| u.user_name).collect();
+    names.sort();
+    assert_eq!(names, ["Adam@contoso.com", "ada@contoso.com"]);
+
+    let sql = statements(&store)
+        .into_iter()
+        .find(|s| s.sql.contains("LIKE") && s.sql.starts_with("SELECT"))
+        .expect("the listing's statement")
+        .sql;
+    let plan: Vec<PlanStep> = store
+        .outside_transaction(|conn| {
+            let AnyConnection::Sqlite(conn) = conn else {
+                unreachable!("an SQLite store")
+            };
+            diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}")).load(conn).db()
+        })
+        .expect("explain");
+    let plan: Vec<String> = plan.into_iter().map(|step| step.detail).collect();
+    assert!(
+        plan.iter()
+            .any(|step| step.contains("user_name_norm>? AND user_name_norm<?")),
+        "{plan:#?}"
+    );
+}
+
+#[test]
+fn the_upper_bound_of_a_prefix_follows_every_string_that_has_it() {
+    use crate::filter_sql::prefix_upper_bound;
+    assert_eq!(prefix_upper_bound("ada").as_deref(), Some("adb"));
+    assert_eq!(prefix_upper_bound("a\u{D7FF}").as_deref(), Some("a\u{E000}"));
+    assert_eq!(prefix_upper_bound("ab\u{10FFFF}").as_deref(), Some("ac"));
+    assert_eq!(prefix_upper_bound("\u{10FFFF}"), None);
+}

@@ -2,15 +2,14 @@
 //! attributes, groups and provisioning history (`detail`).
 //!
 //! The search box becomes a SCIM filter of `sw` (starts with) comparisons, the typed
-//! text JSON-escaped inside one literal. Which attributes it compares is chosen for
-//! speed on PostgreSQL (measured with 100k users in a tenant, 2 busy cores; a page
-//! costs the query and its count): a `userName` or an `emails.value` prefix alone is an
-//! index range read (under 1 ms); names compare case-folded row by row (about 0.1 s);
-//! `userName … or emails.value …` about 0.3 s, as an `or` with the emails' `EXISTS`
-//! cannot use an index; all of userName, names and emails in one `or` about 0.45 s.
-//! So text with an `@` is looked up in userName and the emails, other text in userName,
-//! displayName and the names (a name has no `@`). The filter box reaches anything else,
-//! e.g. `emails.value sw "…"` alone, which is fast.
+//! text JSON-escaped inside one literal, asked in two steps. First `userName` alone: a
+//! range of its index on both backends (what an admin types most, a UPN, is there), so
+//! a page costs about what an unfiltered one does at 100,000 users. Only when no
+//! userName starts with the text, the names or the emails: text with an `@` in
+//! userName and the emails, other text in displayName and the given and family names.
+//! That second step compares every user of the tenant (the names have no index, and an
+//! `or` with the emails' `EXISTS` cannot use one); `docs/benchmarks.md` measures both.
+//! The filter box reaches anything else.
 
 mod detail;
 pub(crate) mod listing;
@@ -19,7 +18,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use idsync_proto::v1::users_client::UsersClient;
-use idsync_proto::v1::{ListUsersRequest, SortOrder, User};
+use idsync_proto::v1::{ListUsersRequest, ListUsersResponse, SortOrder, User};
 use maud::{Markup, html};
 
 pub(crate) use detail::detail;
@@ -30,16 +29,58 @@ use super::page::{self, Section};
 use super::session::Signed;
 use crate::{ApiError, AppState};
 
-/// The filter the search box stands for; empty when nothing was typed.
-fn search_filter(q: &str) -> String {
+/// The filter of the search box's first step: the userName prefix; empty when nothing
+/// was typed.
+fn user_name_filter(q: &str) -> String {
     let q = q.trim();
     if q.is_empty() {
         String::new()
-    } else if q.contains('@') {
+    } else {
+        starts_with_any(&["userName"], q)
+    }
+}
+
+/// The filter of the second step, when no userName starts with the text: the emails
+/// for text with an `@`, else the names.
+fn name_or_email_filter(q: &str) -> String {
+    let q = q.trim();
+    if q.contains('@') {
         starts_with_any(&["userName", "emails.value"], q)
     } else {
         starts_with_any(&["userName", "displayName", "name.givenName", "name.familyName"], q)
     }
+}
+
+/// A page of users matching the filter box and the search box (in two steps, above);
+/// whether the second step answered.
+async fn search(
+    state: &AppState,
+    signed: &Signed,
+    query: &ListQuery,
+    start: u32,
+) -> Result<(ListUsersResponse, bool), tonic::Status> {
+    let request = |search: String| ListUsersRequest {
+        filter: both(&query.filter, &search),
+        start_index: start,
+        count: Some(PAGE_SIZE),
+        sort_by: "userName".to_owned(),
+        sort_order: SortOrder::Ascending as i32,
+        exclude_groups: true,
+        cursor: None,
+    };
+    let mut users = UsersClient::new(state.core_channel());
+    let page = users
+        .list_users(signed.request(request(user_name_filter(&query.q))))
+        .await?
+        .into_inner();
+    if page.total_results > 0 || query.q.trim().is_empty() {
+        return Ok((page, false));
+    }
+    let page = users
+        .list_users(signed.request(request(name_or_email_filter(&query.q))))
+        .await?
+        .into_inner();
+    Ok((page, true))
 }
 
 /// `GET /admin/users`: the search form and a page of matching users, by userName.
@@ -49,26 +90,21 @@ pub(crate) async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Response, ConsoleError> {
     let start = query.start();
-    let request = ListUsersRequest {
-        filter: both(&query.filter, &search_filter(&query.q)),
-        start_index: start,
-        count: Some(PAGE_SIZE),
-        sort_by: "userName".to_owned(),
-        sort_order: SortOrder::Ascending as i32,
-        exclude_groups: true,
-        cursor: None,
-    };
-    let answer = UsersClient::new(state.core_channel())
-        .list_users(signed.request(request))
-        .await;
-    let (status, results) = match answer {
-        Ok(page) => (StatusCode::OK, Ok(page.into_inner())),
+    let (status, results) = match search(&state, &signed, &query, start).await {
+        Ok(found) => (StatusCode::OK, Ok(found)),
         Err(status) => (StatusCode::BAD_REQUEST, Err(refused_search(status)?)),
     };
     let body = html! {
         h1 { "Users" }
         (search_form(&query, results.as_ref().err()))
-        @if let Ok(page) = &results {
+        @if let Ok((page, by_name)) = &results {
+            @if *by_name {
+                p.hint data-testid="searched-names" {
+                    "No userName starts with “" (query.q.trim()) "”; these users' "
+                    @if query.q.contains('@') { "email addresses" } @else { "names" }
+                    " start with it."
+                }
+            }
             p data-testid="users-total" { (page.total_results) " " (if page.total_results == 1 { "user" } else { "users" }) }
             @if !page.resources.is_empty() {
                 (table(&page.resources))
@@ -89,8 +125,8 @@ fn search_form(query: &ListQuery, error: Option<&ApiError>) -> Markup {
             label for="q" { "Search by userName, name or email" }
             input #q type="search" name="q" value=(query.q) aria-describedby="q-hint";
             p.hint #q-hint {
-                "Matches the beginning of the userName, displayName, given or family name; "
-                "text with an @ matches the beginning of the userName or an email address."
+                "Matches the beginning of the userName; when no userName matches, of the "
+                "displayName, given or family name (or, for text with an @, of an email address)."
             }
             label for="filter" { "or a SCIM filter" }
             input #filter type="text" name="filter" value=(query.filter) aria-describedby="filter-hint"
@@ -172,14 +208,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_search_box_compares_prefixes_of_names_or_of_addresses() {
-        assert_eq!(search_filter("  "), "");
+    fn the_search_box_compares_user_name_prefixes_then_names_or_addresses() {
+        assert_eq!(user_name_filter("  "), "");
+        assert_eq!(user_name_filter(" ada "), r#"userName sw "ada""#);
         assert_eq!(
-            search_filter(" ada "),
+            name_or_email_filter(" ada "),
             r#"userName sw "ada" or displayName sw "ada" or name.givenName sw "ada" or name.familyName sw "ada""#
         );
         assert_eq!(
-            search_filter("ada@c"),
+            name_or_email_filter("ada@c"),
             r#"userName sw "ada@c" or emails.value sw "ada@c""#
         );
     }
