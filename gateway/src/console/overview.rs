@@ -106,7 +106,7 @@ fn failures(counts: &[FailureCount]) -> Markup {
     let href = format!("{LOG_PATH}?outcome=failure&since={}", datetime_local(since));
     html! {
         table data-testid="failures" {
-            thead { tr { th scope="col" { "scimType" } th scope="col" { "Failed writes" } th scope="col" { "Log" } } }
+            (page::table_head(&["scimType", "Failed writes", "Log"]))
             tbody {
                 @for failure in counts {
                     tr {

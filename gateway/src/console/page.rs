@@ -124,6 +124,19 @@ pub(crate) fn csrf_field(signed: &Signed) -> Markup {
     html! { input type="hidden" name="csrf" value=(signed.session.csrf); }
 }
 
+/// A table's header row: one column header per name.
+pub(crate) fn table_head(columns: &[&str]) -> Markup {
+    html! {
+        thead {
+            tr {
+                @for column in columns {
+                    th scope="col" { (column) }
+                }
+            }
+        }
+    }
+}
+
 /// A timestamp as the console shows it, in UTC; "—" when there is none.
 pub(crate) fn time(at: Option<&prost_types::Timestamp>) -> String {
     at.and_then(|at| chrono::DateTime::from_timestamp(at.seconds, u32::try_from(at.nanos).unwrap_or(0)))

@@ -120,15 +120,7 @@ fn render(
         h1 { "Tenants" }
         @if let Some(created) = created { (created) }
         table data-testid="tenants" {
-            thead {
-                tr {
-                    th scope="col" { "Name" }
-                    th scope="col" { "ID" }
-                    th scope="col" { "Tenant URL" }
-                    th scope="col" { "Operator" }
-                    th scope="col" { "Created" }
-                }
-            }
+            (page::table_head(&["Name", "ID", "Tenant URL", "Operator", "Created"]))
             tbody {
                 @for tenant in tenants {
                     tr data-tenant-name=(tenant.name) data-tenant-id=(tenant.id) {

@@ -69,7 +69,7 @@ fn member_table(group_id: &str, start: u32, members: &ListGroupMembersResponse) 
     html! {
         @if !members.members.is_empty() {
             table data-testid="members" {
-                thead { tr { th scope="col" { "Member" } th scope="col" { "Type" } th scope="col" { "id" } } }
+                (page::table_head(&["Member", "Type", "id"]))
                 tbody {
                     @for member in &members.members {
                         @let kind = member.r#type.as_deref().unwrap_or("User");

@@ -81,13 +81,7 @@ pub(crate) async fn list(
 fn table(groups: &[Group]) -> Markup {
     html! {
         table data-testid="groups" {
-            thead {
-                tr {
-                    th scope="col" { "displayName" }
-                    th scope="col" { "externalId" }
-                    th scope="col" { "Last modified" }
-                }
-            }
+            (page::table_head(&["displayName", "externalId", "Last modified"]))
             tbody {
                 @for group in groups {
                     tr {

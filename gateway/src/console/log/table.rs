@@ -11,18 +11,7 @@ pub(crate) fn entries(entries: &[LogEntry], trace_url_template: Option<&str>) ->
     html! {
         table data-testid="log" {
             caption.hint { "Attribute names only: the log never records a value." }
-            thead {
-                tr {
-                    th scope="col" { "Time" }
-                    th scope="col" { "Operation" }
-                    th scope="col" { "Resource" }
-                    th scope="col" { "Outcome" }
-                    th scope="col" { "Attributes" }
-                    th scope="col" { "Error" }
-                    th scope="col" { "Request id" }
-                    th scope="col" { "Trace id" }
-                }
-            }
+            (page::table_head(&["Time", "Operation", "Resource", "Outcome", "Attributes", "Error", "Request id", "Trace id"]))
             tbody {
                 @for entry in entries { (row(entry, trace_url_template)) }
             }

@@ -67,17 +67,7 @@ pub(crate) fn table(signed: &Signed, tokens: &[TokenInfo]) -> Markup {
         section aria-labelledby="tokens-heading" {
             h2 #tokens-heading { "Tokens" }
             table data-testid="tokens" {
-                thead {
-                    tr {
-                        th scope="col" { "Label" }
-                        th scope="col" { "Scope" }
-                        th scope="col" { "Created" }
-                        th scope="col" { "Last used" }
-                        th scope="col" { "Expires" }
-                        th scope="col" { "Status" }
-                        th scope="col" { "Action" }
-                    }
-                }
+                (page::table_head(&["Label", "Scope", "Created", "Last used", "Expires", "Status", "Action"]))
                 tbody {
                     @for token in tokens {
                         @let status = Status::of(token, now);

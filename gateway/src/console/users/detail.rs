@@ -146,7 +146,7 @@ fn group_table(user_id: &str, start: u32, groups: &ListUserGroupsResponse) -> Ma
     html! {
         @if !groups.groups.is_empty() {
             table data-testid="user-groups" {
-                thead { tr { th scope="col" { "Group" } th scope="col" { "id" } } }
+                (page::table_head(&["Group", "id"]))
                 tbody {
                     @for group in &groups.groups {
                         tr {
@@ -172,16 +172,7 @@ fn history_table(history: &ListLogEntriesResponse) -> Markup {
                 p.hint { "The newest " (HISTORY) " entries; the provisioning log has older ones." }
             }
             table data-testid="user-history" {
-                thead {
-                    tr {
-                        th scope="col" { "Time" }
-                        th scope="col" { "Operation" }
-                        th scope="col" { "Outcome" }
-                        th scope="col" { "Attributes" }
-                        th scope="col" { "Error" }
-                        th scope="col" { "Request id" }
-                    }
-                }
+                (page::table_head(&["Time", "Operation", "Outcome", "Attributes", "Error", "Request id"]))
                 tbody {
                     @for entry in &history.entries {
                         (history_row(entry))

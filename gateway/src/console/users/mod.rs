@@ -169,16 +169,7 @@ pub(crate) fn full_name(user: &User) -> Option<String> {
 fn table(users: &[User]) -> Markup {
     html! {
         table data-testid="users" {
-            thead {
-                tr {
-                    th scope="col" { "userName" }
-                    th scope="col" { "displayName" }
-                    th scope="col" { "Name" }
-                    th scope="col" { "Email" }
-                    th scope="col" { "Active" }
-                    th scope="col" { "Last modified" }
-                }
-            }
+            (page::table_head(&["userName", "displayName", "Name", "Email", "Active", "Last modified"]))
             tbody {
                 @for user in users {
                     tr {
