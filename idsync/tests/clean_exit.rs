@@ -135,14 +135,6 @@ fn every_cli_subcommand_exits_cleanly_on_sqlite_run_after_run() {
     every_subcommand_exits_cleanly(&TestDb::sqlite(), CLI_RUNS / 2, OTHER_RUNS / 2);
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn addr(port: u16) -> String {
-    format!("127.0.0.1:{port}")
-}
-
 /// One `serve`: started, made to use its database, stopped by `signal`.
 ///
 /// It listens on ports the system picks (port 0) and the test reads them from its
@@ -259,24 +251,35 @@ async fn core_and_gateway_stopped_by_sigterm_or_sigint_exit_cleanly_on_postgres(
     let mut failures = Vec::new();
     for run in 0..SPLIT_RUNS {
         let signal = if run % 2 == 0 { "TERM" } else { "INT" };
-        let (grpc, ops, http, gateway_ops) = (free_port(), free_port(), free_port(), free_port());
-        let core_args = words(&format!(
-            "core --grpc-listen {} --metrics-listen {}",
-            addr(grpc),
-            addr(ops)
-        ));
-        let mut core = start("core", &core_args, url);
+        // Every listener on port 0, read back from the `… serving` line: ports picked
+        // free here and bound later by the child were sometimes taken in between by the
+        // other tests' servers, and the core then failed to start ("exit status 1").
+        let core_args = words("core --grpc-listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0");
+        let (mut core, core_at) = match start_logging("core", &core_args, url) {
+            Ok(started) => started,
+            Err(why) => {
+                failures.push(format!("run {run}: {why}"));
+                continue;
+            }
+        };
+        let (Some(grpc), Some(ops)) = (core_at.grpc, core_at.ops) else {
+            failures.push(format!("run {run}: core named no gRPC or operations address"));
+            continue;
+        };
         let gateway_args = words(&format!(
-            "gateway --core http://{} --listen {} --ops-listen {}",
-            addr(grpc),
-            addr(http),
-            addr(gateway_ops)
+            "gateway --core http://{grpc} --listen 127.0.0.1:0 --ops-listen 127.0.0.1:0"
         ));
-        let mut gateway = start("gateway", &gateway_args, url);
-        let core_ready = core.ready(&client, &format!("http://{}/readyz", addr(ops))).await;
-        let gateway_ready = gateway
-            .ready(&client, &format!("http://{}/readyz", addr(gateway_ops)))
-            .await;
+        let (mut gateway, gateway_at) = match start_logging("gateway", &gateway_args, url) {
+            Ok(started) => started,
+            Err(why) => {
+                failures.push(format!("run {run}: {why}"));
+                let _ = core.stop(signal).await;
+                continue;
+            }
+        };
+        let gateway_ops = gateway_at.ops.unwrap_or_default();
+        let core_ready = core.ready(&client, &format!("http://{ops}/readyz")).await;
+        let gateway_ready = gateway.ready(&client, &format!("http://{gateway_ops}/readyz")).await;
         let gateway_stopped = gateway.stop(signal).await;
         let core_stopped = core.stop(signal).await;
         for result in [core_ready, gateway_ready, gateway_stopped, core_stopped] {

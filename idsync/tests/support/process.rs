@@ -108,14 +108,19 @@ impl Process {
 
 /// Where a started server listens, as its `… serving` log line names it.
 pub struct Listening {
-    /// The SCIM listener.
+    /// The SCIM listener (`serve`, `gateway`); empty for `core`.
     pub http: String,
+    /// The core's gRPC listener (`serve`, `core`), when the line names it.
+    pub grpc: Option<String>,
     /// The operator's listener (`/metrics`, `/healthz`, `/readyz`).
     pub ops: Option<String>,
 }
 
 /// Starts `idsync args` with INFO logs on a pipe, and waits for the addresses its
-/// `… serving` line names; the rest of stderr is drained in the background.
+/// `… serving` line names; the rest of stderr is drained in the background. Tests
+/// give every listener port 0 and read where it landed here: a port picked free by
+/// the test and bound later by the child could be taken in between by anything else
+/// on the machine.
 pub fn start_logging(what: &'static str, args: &[String], database_url: &str) -> Result<(Process, Listening), String> {
     let mut child = idsync_command(args, database_url, "info")
         .stderr(Stdio::piped())
@@ -131,16 +136,21 @@ pub fn start_logging(what: &'static str, args: &[String], database_url: &str) ->
             let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) else {
                 continue;
             };
-            if let Some(http) = event["fields"]["http"].as_str()
-                && let Some(found) = found.take()
-            {
-                // `ops` is logged as an `Option`: `Some(127.0.0.1:9464)` or `None`.
-                let ops = event["fields"]["ops"]
-                    .as_str()
-                    .and_then(|o| o.strip_prefix("Some(")?.strip_suffix(')').map(str::to_owned));
+            let fields = &event["fields"];
+            let serving = fields["message"].as_str().is_some_and(|m| m.ends_with(" serving"));
+            if serving && let Some(found) = found.take() {
+                // An address, or one logged as an `Option`: `Some(127.0.0.1:9464)` or `None`.
+                let field = |name: &str| {
+                    let value = fields[name].as_str()?;
+                    match value.strip_prefix("Some(") {
+                        Some(inner) => inner.strip_suffix(')').map(str::to_owned),
+                        None => (value != "None").then(|| value.to_owned()),
+                    }
+                };
                 let _ = found.send(Listening {
-                    http: http.to_owned(),
-                    ops,
+                    http: field("http").unwrap_or_default(),
+                    grpc: field("grpc"),
+                    ops: field("ops"),
                 });
             }
         }
