@@ -146,7 +146,7 @@ async fn the_browser_meets_the_sign_in_page_and_a_form_without_its_csrf_token_is
     // A wrong token is refused on the page.
     browser.fill("input[name=token]", "not-a-token").await;
     browser.click("form[action='/admin/sign-in'] button[type=submit]").await;
-    assert!(browser.text("[role=alert]").await.contains("not accepted"));
+    browser.wait_for_text("[role=alert]", "not accepted").await;
 
     // Signed in, a form whose CSRF field was removed is refused and changes nothing.
     sign_in(&browser, &app, &admin).await;
@@ -159,7 +159,7 @@ async fn the_browser_meets_the_sign_in_page_and_a_form_without_its_csrf_token_is
         .unwrap();
     browser.fill("#label", "forged").await;
     browser.click("[data-testid=add-token]").await;
-    assert!(browser.text("h1").await.contains("This form has expired"));
+    browser.wait_for_text("h1", "This form has expired").await;
     browser.goto(&format!("{console}/settings")).await;
     assert_eq!(
         browser.find_all("[data-testid=tokens] tbody tr").await.len(),

@@ -139,7 +139,7 @@ async fn an_admin_signs_in_and_moves_around_with_the_keyboard_alone(backend: Bac
     }
     let users = reached.expect("Tab reaches the Users link");
     users.send_keys(&char::from(Key::Enter).to_string()).await.unwrap();
-    assert_eq!(browser.text("main h1").await, "Users");
+    browser.wait_for_text("main h1", "Users").await;
     assert_eq!(browser.url().await, format!("{console}/users"));
     browser.close().await;
 }

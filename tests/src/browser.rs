@@ -7,8 +7,9 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use fantoccini::error::{CmdError, ErrorStatus};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
@@ -18,6 +19,53 @@ const AXE: &str = include_str!("../assets/axe.min.js");
 
 /// Where chromedriver is, unless `CHROMEDRIVER` says otherwise.
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// Starts chromedriver on a port of its choosing; returns it and the port.
+///
+/// `--port=0` makes chromedriver pick a free port and then bind it, which races with
+/// every other process binding ports: now and then it prints `bind() failed: Address
+/// already in use` and `IPv4 port not available. Exiting...` (seen with 16 started at
+/// once). That one failure starts it again, a few times; any other is reported with
+/// what chromedriver printed.
+async fn start_chromedriver() -> (Child, u16) {
+    let path = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| CHROMEDRIVER.to_owned());
+    for _ in 0..5 {
+        let mut driver = Command::new(&path)
+            .arg("--port=0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|error| {
+                panic!("cannot start {path} ({error}); install Debian's chromium and chromium-driver")
+            });
+        let stdout = driver.stdout.take().expect("chromedriver's stdout");
+        let (port, seen) = tokio::task::spawn_blocking(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            let mut seen = Vec::new();
+            let port = lines.by_ref().map_while(Result::ok).find_map(|line| {
+                let port = line
+                    .split("started successfully on port ")
+                    .nth(1)
+                    .and_then(|rest| rest.trim_end_matches('.').trim().parse::<u16>().ok());
+                seen.push(line);
+                port
+            });
+            // Keep draining, so that chromedriver never blocks on a full pipe.
+            std::thread::spawn(move || lines.for_each(drop));
+            (port, seen)
+        })
+        .await
+        .expect("reading chromedriver's output");
+        if let Some(port) = port {
+            return (driver, port);
+        }
+        let ended = driver.wait().map(|status| status.to_string());
+        if !seen.iter().any(|line| line.contains("port not available")) {
+            panic!("chromedriver named no port: it printed {seen:?} and ended with {ended:?}");
+        }
+    }
+    panic!("chromedriver found no free port in 5 attempts");
+}
 
 /// A headless chromium session.
 pub struct Browser {
@@ -43,30 +91,7 @@ impl Browser {
     }
 
     async fn launch(width: u32, height: u32, extra_args: &[&str]) -> Browser {
-        let path = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| CHROMEDRIVER.to_owned());
-        let mut driver = Command::new(&path)
-            .arg("--port=0")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|error| {
-                panic!("cannot start {path} ({error}); install Debian's chromium and chromium-driver")
-            });
-        let stdout = driver.stdout.take().expect("chromedriver's stdout");
-        let port = tokio::task::spawn_blocking(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            let port = lines.by_ref().map_while(Result::ok).find_map(|line| {
-                line.split("started successfully on port ")
-                    .nth(1)
-                    .and_then(|rest| rest.trim_end_matches('.').trim().parse::<u16>().ok())
-            });
-            // Keep draining, so that chromedriver never blocks on a full pipe.
-            std::thread::spawn(move || lines.for_each(drop));
-            port
-        })
-        .await
-        .expect("reading chromedriver's output")
-        .expect("chromedriver said which port it listens on");
+        let (driver, port) = start_chromedriver().await;
         let mut args: Vec<String> = [
             "--headless=new",
             "--no-sandbox",
@@ -131,9 +156,37 @@ impl Browser {
         self.client.find_all(Locator::Css(selector)).await.expect("find_all")
     }
 
-    /// The visible text of the element matching `selector`.
+    /// The visible text of the element matching `selector`. An element found just as its
+    /// page is replaced (a click that submits a form returns before the next page loads)
+    /// is stale: it is looked up again, on the page that replaced it.
     pub async fn text(&self, selector: &str) -> String {
-        self.find(selector).await.text().await.expect("element text")
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match self.find(selector).await.text().await {
+                Ok(text) => return text,
+                Err(CmdError::Standard(error))
+                    if error.error == ErrorStatus::StaleElementReference && Instant::now() < deadline => {}
+                Err(error) => panic!("the text of {selector:?}: {error}"),
+            }
+        }
+    }
+
+    /// The text of the element matching `selector` once it contains `needle`: for an
+    /// element the page before a navigation also has (a heading, say). Panics with the
+    /// last text seen after 10 s.
+    pub async fn wait_for_text(&self, selector: &str, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = self.text(selector).await;
+            if text.contains(needle) {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{selector:?} still reads {text:?}, not {needle:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Types `text` into the field matching `selector`, replacing what it held.
