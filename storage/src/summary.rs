@@ -57,6 +57,33 @@ fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
+/// The rows of `$table` of a tenant not marked out of scope, and how many of them a
+/// compiled `$predicate` admits: one shape for users and groups, whose diesel types
+/// differ.
+macro_rules! count_in_scope {
+    ($conn:expr, $table:ident, $tenant_id:expr, $predicate:expr) => {{
+        let in_scope = || {
+            $table::table
+                .filter($table::tenant_id.eq($tenant_id))
+                .filter($table::out_of_scope.eq(false))
+        };
+        let all = in_scope().count().get_result::<i64>($conn).db().map(count)?;
+        let admitted = match $predicate {
+            Some(condition) => in_scope()
+                .filter(condition)
+                .count()
+                .get_result::<i64>($conn)
+                .db()
+                .map(count)?,
+            None => all,
+        };
+        Ok(ScopeCount {
+            in_scope: all,
+            admitted,
+        })
+    }};
+}
+
 impl Tx<'_> {
     /// The tenant's users and active users: one statement over the tenant's rows.
     pub fn count_users(&mut self, tenant_id: &str) -> Result<UserCounts, StorageError> {
@@ -94,25 +121,8 @@ impl Tx<'_> {
         predicate: Option<&UserPredicate>,
     ) -> Result<ScopeCount, StorageError> {
         let _span = crate::trace::db_span!(self.conn, "SELECT", "users").entered();
-        let in_scope = || {
-            users::table
-                .filter(users::tenant_id.eq(tenant_id))
-                .filter(users::out_of_scope.eq(false))
-        };
-        let all = in_scope().count().get_result::<i64>(self.conn).db().map(count)?;
-        let admitted = match predicate {
-            Some(predicate) => in_scope()
-                .filter(filter_sql::compile(predicate)?)
-                .count()
-                .get_result::<i64>(self.conn)
-                .db()
-                .map(count)?,
-            None => all,
-        };
-        Ok(ScopeCount {
-            in_scope: all,
-            admitted,
-        })
+        let predicate = predicate.map(filter_sql::compile).transpose()?;
+        count_in_scope!(self.conn, users, tenant_id, predicate)
     }
 
     /// The tenant's groups in scope, and how many of them satisfy `predicate` (see
@@ -123,25 +133,8 @@ impl Tx<'_> {
         predicate: Option<&GroupPredicate>,
     ) -> Result<ScopeCount, StorageError> {
         let _span = crate::trace::db_span!(self.conn, "SELECT", "groups").entered();
-        let in_scope = || {
-            groups::table
-                .filter(groups::tenant_id.eq(tenant_id))
-                .filter(groups::out_of_scope.eq(false))
-        };
-        let all = in_scope().count().get_result::<i64>(self.conn).db().map(count)?;
-        let admitted = match predicate {
-            Some(predicate) => in_scope()
-                .filter(filter_sql::compile_group(predicate)?)
-                .count()
-                .get_result::<i64>(self.conn)
-                .db()
-                .map(count)?,
-            None => all,
-        };
-        Ok(ScopeCount {
-            in_scope: all,
-            admitted,
-        })
+        let predicate = predicate.map(filter_sql::compile_group).transpose()?;
+        count_in_scope!(self.conn, groups, tenant_id, predicate)
     }
 
     /// When a token of the tenant with `scope` was last used (revoked ones included);
