@@ -8,8 +8,10 @@
 //! The certificate and key are PEM files. A renewed pair is picked up while serving (the
 //! files are checked every [`RELOAD_CHECK`]), so a rotation needs no restart and drops no
 //! connection: connections already open keep the certificate they were made with, new
-//! ones get the new one. A pair that fails to load is logged and the old one kept.
+//! ones get the new one. A pair that fails to load is logged and the old one kept. The
+//! client CA of mutual TLS is checked and reloaded the same way (`client_ca`).
 
+mod client_ca;
 mod reloader;
 
 use std::io;
@@ -17,12 +19,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::server::WebPkiClientVerifier;
-use rustls::{RootCertStore, ServerConfig};
+use rustls::ServerConfig;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 use tokio_rustls::TlsAcceptor;
 
+use client_ca::ClientCaReloader;
 use reloader::CertReloader;
 
 /// The PEM files of a listener's certificate chain and private key.
@@ -45,6 +47,11 @@ impl TlsFiles {
 /// How often the files are checked for a renewal.
 pub const RELOAD_CHECK: Duration = Duration::from_secs(2);
 
+/// When `path` was last modified, if it can be read.
+fn modified(path: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
 fn invalid(what: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, what)
 }
@@ -65,6 +72,8 @@ pub fn read_ca_file(path: &Path) -> io::Result<Vec<CertificateDer<'static>>> {
 #[derive(Clone)]
 pub struct ServerTls {
     reloader: Arc<CertReloader>,
+    /// The CA of client certificates, with `--grpc-client-ca`.
+    client_ca: Option<Arc<ClientCaReloader>>,
     acceptor: TlsAcceptor,
 }
 
@@ -94,25 +103,18 @@ impl ServerTls {
         let builder = ServerConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .map_err(|e| invalid(e.to_string()))?;
-        let builder = match client_ca {
+        let client_ca = client_ca
+            .map(|path| ClientCaReloader::new(path.to_owned(), provider))
+            .transpose()?;
+        let builder = match &client_ca {
             None => builder.with_no_client_auth(),
-            Some(path) => {
-                let mut roots = RootCertStore::empty();
-                for cert in read_ca_file(path)? {
-                    roots
-                        .add(cert)
-                        .map_err(|e| invalid(format!("{}: {e}", path.display())))?;
-                }
-                let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
-                    .build()
-                    .map_err(|e| invalid(format!("{}: {e}", path.display())))?;
-                builder.with_client_cert_verifier(verifier)
-            }
+            Some(verifier) => builder.with_client_cert_verifier(verifier.clone()),
         };
         let mut config = builder.with_cert_resolver(reloader.clone());
         config.alpn_protocols = alpn.iter().map(|protocol| protocol.to_vec()).collect();
         Ok(ServerTls {
             reloader,
+            client_ca,
             acceptor: TlsAcceptor::from(Arc::new(config)),
         })
     }
@@ -122,14 +124,20 @@ impl ServerTls {
         self.acceptor.clone()
     }
 
-    /// Checks the files every [`RELOAD_CHECK`], loading a renewed pair, until the
-    /// future is dropped.
+    /// Checks the files every [`RELOAD_CHECK`], loading a renewed pair or a changed
+    /// client CA, until the future is dropped.
     pub async fn watch(self) {
         loop {
             tokio::time::sleep(RELOAD_CHECK).await;
-            let reloader = self.reloader.clone();
-            if let Err(error) = tokio::task::spawn_blocking(move || reloader.reload_if_changed()).await {
-                tracing::warn!(%error, "checking the TLS certificate failed");
+            let (reloader, client_ca) = (self.reloader.clone(), self.client_ca.clone());
+            let checked = tokio::task::spawn_blocking(move || {
+                reloader.reload_if_changed();
+                if let Some(client_ca) = client_ca {
+                    client_ca.reload_if_changed();
+                }
+            });
+            if let Err(error) = checked.await {
+                tracing::warn!(%error, "checking the TLS files failed");
             }
         }
     }

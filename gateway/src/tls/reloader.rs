@@ -2,7 +2,6 @@
 //! change. Connections already open keep the certificate they were made with.
 
 use std::io;
-use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::SystemTime;
 
@@ -11,7 +10,7 @@ use rustls::sign::CertifiedKey;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
-use super::{TlsFiles, invalid};
+use super::{TlsFiles, invalid, modified};
 
 /// The listener's certified key, and the files it came from.
 #[derive(Debug)]
@@ -26,10 +25,6 @@ impl ResolvesServerCert for CertReloader {
     fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
         Some(self.current.read().unwrap_or_else(PoisonError::into_inner).clone())
     }
-}
-
-fn modified(path: &Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
 /// Reads and checks a certificate chain and its key.

@@ -87,7 +87,7 @@ async fn core_handshake(pki: &Pki, client: &TlsFiles, addr: SocketAddr) -> (Vec<
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn gateway_and_core_speak_mutual_tls_and_the_core_picks_up_a_renewed_certificate() {
+async fn gateway_and_core_speak_mutual_tls_and_the_core_picks_up_a_renewed_certificate_and_client_ca() {
     let (server_ca, client_ca, rogue_ca) = (Pki::new(), Pki::new(), Pki::new());
     let dir = tempfile::tempdir().unwrap();
     let (core_files, first_leaf) = server_ca.write_leaf(dir.path(), "core");
@@ -205,6 +205,34 @@ async fn gateway_and_core_speak_mutual_tls_and_the_core_picks_up_a_renewed_certi
     }
     let (status, body) = list_users(&trusted, &boot.tenant, &boot.secret).await;
     assert_eq!(status, 200, "{body}");
+
+    // A rotated client CA applies to new connections: the file now names the other CA,
+    // whose gateway gets in, and a gateway of the old CA no longer does.
+    let rotated = dir.path().join("client-ca.pem.new");
+    std::fs::write(&rotated, rogue_ca.ca_pem()).unwrap();
+    std::fs::rename(&rotated, &client_ca_file).unwrap();
+    let with_identity = |identity: &TlsFiles| CoreClientTls {
+        ca: Some(server_ca_file.clone()),
+        identity: Some(identity.clone()),
+    };
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let newcomer = gateway(&https, with_identity(&rogue_files)).await;
+        let (status, _) = list_users(&newcomer, &boot.tenant, &boot.secret).await;
+        newcomer.run_until(async {}).await.unwrap();
+        if status == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the rotated client CA was not picked up in 15 s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let old_ca = gateway(&https, with_identity(&gateway_files)).await;
+    let (status, body) = list_users(&old_ca, &boot.tenant, &boot.secret).await;
+    assert_eq!(status, 503, "a certificate of the CA taken out: {body}");
+    old_ca.run_until(async {}).await.unwrap();
     trusted.run_until(async {}).await.unwrap();
     core.run_until(async {}).await.unwrap();
 }
