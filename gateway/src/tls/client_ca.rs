@@ -8,7 +8,7 @@
 //! certificates choose; idsync's gateway holds one.
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::SystemTime;
 
@@ -32,7 +32,7 @@ pub(super) struct ClientCaReloader {
 }
 
 /// A verifier that accepts client certificates chaining to a CA of `path`.
-fn build(path: &PathBuf, provider: &Arc<CryptoProvider>) -> io::Result<Arc<dyn ClientCertVerifier>> {
+fn build(path: &Path, provider: &Arc<CryptoProvider>) -> io::Result<Arc<dyn ClientCertVerifier>> {
     let mut roots = RootCertStore::empty();
     for cert in read_ca_file(path)? {
         roots
