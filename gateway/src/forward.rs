@@ -59,6 +59,12 @@ impl Forwarded {
         Forwarded(metadata, None)
     }
 
+    /// Metadata made elsewhere (the console's session), for a request that must be
+    /// answered by `deadline`.
+    pub(crate) fn new(metadata: MetadataMap, deadline: Option<Instant>) -> Self {
+        Forwarded(metadata, deadline)
+    }
+
     /// The same, for a request that must be answered by `deadline`.
     pub(crate) fn until(self, deadline: Option<Instant>) -> Self {
         Forwarded(self.0, deadline)

@@ -21,7 +21,7 @@ use tonic::metadata::{AsciiMetadataValue, MetadataMap};
 
 use super::error::ConsoleError;
 use crate::AppState;
-use crate::forward::REQUEST_ID;
+use crate::forward::{Forwarded, REQUEST_ID};
 use crate::shield::RequestDeadline;
 
 /// The session cookie's name.
@@ -197,15 +197,7 @@ impl Signed {
         if let Some(id) = &self.request_id {
             metadata.insert("x-request-id", id.clone());
         }
-        let mut request = tonic::Request::from_parts(metadata, tonic::Extensions::default(), message);
-        if let Some(deadline) = self.deadline {
-            request.set_timeout(
-                deadline
-                    .saturating_duration_since(Instant::now())
-                    .max(Duration::from_millis(1)),
-            );
-        }
-        request
+        Forwarded::new(metadata, self.deadline).request(message)
     }
 }
 
