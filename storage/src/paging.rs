@@ -1,5 +1,6 @@
 //! What a page of a list costs: the total is counted only when the page cannot tell it.
 
+use crate::conn::AnyConnection;
 use crate::error::StorageError;
 
 /// `LIMIT` and `OFFSET` as SQL takes them (saturated).
@@ -44,6 +45,44 @@ pub(crate) fn far_page(offset: u64, limit: u64, total: u64) -> Option<(i64, i64)
     let after = total - offset;
     let len = after.min(limit);
     Some(limit_offset(len, after - len))
+}
+
+/// A page of an ordered list by `offset` and `limit` over `far_offset`'s rule, and how
+/// many rows match in all. `count` counts the matching rows; `load(conn, backward,
+/// limit, offset)` reads a page of them, in the list's order or (`backward`) its exact
+/// reverse. Far pages count first, and one in the second half is read from the end and
+/// turned around ([`far_page`]); others count only when the page does not tell
+/// ([`total`]). Users and groups list through this one function.
+pub(crate) fn offset_page<R>(
+    conn: &mut AnyConnection,
+    offset: u64,
+    limit: u64,
+    far_offset: u64,
+    count: impl Fn(&mut AnyConnection) -> Result<i64, StorageError>,
+    load: impl FnOnce(&mut AnyConnection, bool, i64, i64) -> Result<Vec<R>, StorageError>,
+) -> Result<(u64, Vec<R>), StorageError> {
+    let (sql_limit, sql_offset) = limit_offset(limit, offset);
+    let counted = if sql_limit > 0 && offset >= far_offset {
+        Some(u64::try_from(count(conn)?).unwrap_or(0))
+    } else {
+        None
+    };
+    let backward = counted.and_then(|total| far_page(offset, limit, total));
+    let rows = match (counted, backward) {
+        _ if sql_limit == 0 => Vec::new(),
+        (Some(total), _) if offset >= total => Vec::new(),
+        (_, Some((len, from_end))) => {
+            let mut rows = load(conn, true, len, from_end)?;
+            rows.reverse();
+            rows
+        }
+        _ => load(conn, false, sql_limit, sql_offset)?,
+    };
+    let total = match counted {
+        Some(total) => total,
+        None => total(offset, limit, rows.len(), || count(conn))?,
+    };
+    Ok((total, rows))
 }
 
 #[cfg(test)]

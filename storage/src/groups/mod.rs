@@ -143,7 +143,6 @@ impl Tx<'_> {
         far_offset: u64,
     ) -> Result<GroupPage, StorageError> {
         let _span = crate::trace::db_span!(self.conn, "SELECT", "groups").entered();
-        let (limit, offset) = paging::limit_offset(query.limit, query.offset);
         let matching = || -> Result<_, StorageError> {
             Ok(groups::table
                 .into_boxed::<MultiBackend>()
@@ -158,38 +157,15 @@ impl Tx<'_> {
                 .get_result::<i64>(conn)
                 .db()
         };
-        // As for users: a far page counts first, and one in the second half is read
-        // from the end (`paging::far_page`).
-        let counted = if limit > 0 && query.offset >= far_offset {
-            Some(u64::try_from(count(self.conn)?).unwrap_or(0))
-        } else {
-            None
-        };
-        let backward = counted.and_then(|total| paging::far_page(query.offset, query.limit, total));
-        let rows = match (counted, backward) {
-            _ if limit == 0 => Vec::new(),
-            (Some(total), _) if query.offset >= total => Vec::new(),
-            (_, Some((len, from_end))) => {
-                let mut rows = seek::order(matching()?, query.sort, true)
-                    .limit(len)
-                    .offset(from_end)
-                    .select(GroupRow::as_select())
-                    .load::<GroupRow>(self.conn)
-                    .db()?;
-                rows.reverse();
-                rows
-            }
-            _ => seek::order(matching()?, query.sort, false)
+        let load = |conn: &mut AnyConnection, backward: bool, limit: i64, offset: i64| {
+            seek::order(matching()?, query.sort, backward)
                 .limit(limit)
                 .offset(offset)
                 .select(GroupRow::as_select())
-                .load::<GroupRow>(self.conn)
-                .db()?,
+                .load::<GroupRow>(conn)
+                .db()
         };
-        let total = match counted {
-            Some(total) => total,
-            None => paging::total(query.offset, query.limit, rows.len(), || count(self.conn))?,
-        };
+        let (total, rows) = paging::offset_page(self.conn, query.offset, query.limit, far_offset, count, load)?;
 
         let mut members = if query.with_members && !rows.is_empty() {
             let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();

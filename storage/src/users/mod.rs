@@ -160,7 +160,6 @@ impl Tx<'_> {
         far_offset: u64,
     ) -> Result<UserPage, StorageError> {
         let _span = crate::trace::db_span!(self.conn, "SELECT", "users").entered();
-        let (limit, offset) = paging::limit_offset(query.limit, query.offset);
         if let Some(key) = lookup::Key::of(query) {
             return lookup::find(self.conn, tenant_id, &key, query).and_then(|(total, rows)| {
                 Ok(UserPage {
@@ -183,41 +182,19 @@ impl Tx<'_> {
                 .get_result::<i64>(conn)
                 .db()
         };
-        // A far page by OFFSET steps over every row before it. Past FAR_OFFSET, count
-        // first (the count reads only an index), and read a page in the second half
-        // from the end, in the exact reverse order: the last page of a million costs
-        // what the first does.
-        let counted = if limit > 0 && query.offset >= far_offset {
-            Some(u64::try_from(count(self.conn)?).unwrap_or(0))
-        } else {
-            None
-        };
-        let backward = counted.and_then(|total| paging::far_page(query.offset, query.limit, total));
-        let rows = match (counted, backward) {
-            _ if limit == 0 => Vec::new(),
-            (Some(total), _) if query.offset >= total => Vec::new(),
-            (_, Some((len, from_end))) => {
-                let mut rows = seek::order(matching()?, query.sort, true)
-                    .limit(len)
-                    .offset(from_end)
-                    .select(UserRow::as_select())
-                    .load::<UserRow>(self.conn)
-                    .db()?;
-                rows.reverse();
-                rows
-            }
-            _ => seek::order(matching()?, query.sort, false)
+        // A far page by OFFSET steps over every row before it: `offset_page` counts
+        // first past FAR_OFFSET (the count reads only an index) and reads a page in the
+        // second half from the end, so the last page of a million costs what the first
+        // does.
+        let load = |conn: &mut AnyConnection, backward: bool, limit: i64, offset: i64| {
+            seek::order(matching()?, query.sort, backward)
                 .limit(limit)
                 .offset(offset)
                 .select(UserRow::as_select())
-                .load::<UserRow>(self.conn)
-                .db()?,
+                .load::<UserRow>(conn)
+                .db()
         };
-        let total = match counted {
-            Some(total) => total,
-            None => paging::total(query.offset, query.limit, rows.len(), || count(self.conn))?,
-        };
-
+        let (total, rows) = paging::offset_page(self.conn, query.offset, query.limit, far_offset, count, load)?;
         Ok(UserPage {
             total,
             users: with_children(self.conn, tenant_id, rows)?,
