@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use idsync_proto::v1::admin_client::AdminClient;
-use idsync_proto::v1::{FailureCount, GetOverviewRequest, LogOutcome, Overview};
+use idsync_proto::v1::{FailureCount, GetOverviewRequest, GetTenantRequest, LogOutcome, Overview};
 use idsync_storage::records::Scope;
 use idsync_tests::{Backend, TestApp, Watcher, assert_scim_error, authed, on_both_backends, patch_op};
 use reqwest::{Method, StatusCode};
@@ -18,6 +18,7 @@ on_both_backends!(
     watchers_count_open_streams_until_their_client_drops_them,
     only_admin_tokens_may_read_the_overview,
     an_admin_sees_only_its_own_tenant,
+    get_tenant_answers_an_admin_its_own_tenant_and_no_one_else,
 );
 
 /// How long a test waits for what the core records off the request path.
@@ -240,4 +241,26 @@ async fn an_admin_sees_only_its_own_tenant(backend: Backend) {
         (1, 1, 1, 1)
     );
     assert_eq!(ours.failures_last_day, failures(&[("uniqueness", 1)]));
+}
+
+async fn get_tenant_answers_an_admin_its_own_tenant_and_no_one_else(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (contoso, contoso_admin) = app.new_tenant("contoso", Scope::Admin).await;
+    let mut admin = AdminClient::connect(app.grpc_url()).await.unwrap();
+    let get = |token: &str| authed(token, GetTenantRequest {});
+    let theirs = admin.get_tenant(get(&contoso_admin)).await.unwrap().into_inner();
+    assert_eq!(
+        (theirs.id.as_str(), theirs.name.as_str(), theirs.operator),
+        (contoso.id.as_str(), "contoso", false)
+    );
+    let ours = admin
+        .get_tenant(get(&app.new_token(Scope::Admin).await))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((ours.id, ours.operator), (app.tenant.id.clone(), true));
+    for token in [app.token.clone(), app.new_token(Scope::Read).await] {
+        let denied = admin.get_tenant(get(&token)).await.unwrap_err();
+        assert_eq!(denied.code(), Code::PermissionDenied);
+    }
 }

@@ -90,11 +90,9 @@ impl Sessions {
         }
     }
 
-    /// Opens a session for `secret`, signed in as `who`, and returns its id, the cookie's
-    /// value.
-    pub(crate) fn open(&self, secret: &str, who: SignedInAs) -> Option<String> {
-        let mut token = AsciiMetadataValue::try_from(format!("Bearer {secret}")).ok()?;
-        token.set_sensitive(true);
+    /// Opens a session that calls the core with `token` (`Bearer …`, marked sensitive),
+    /// signed in as `who`, and returns its id, the cookie's value.
+    pub(crate) fn open(&self, token: AsciiMetadataValue, who: SignedInAs) -> String {
         let id = random_id();
         let SignedInAs {
             tenant_id,
@@ -113,7 +111,7 @@ impl Sessions {
             token_id,
         };
         self.open.insert(id.clone(), Arc::new(session));
-        Some(id)
+        id
     }
 
     pub(crate) fn get(&self, id: &str) -> Option<Arc<Session>> {
@@ -247,10 +245,14 @@ mod tests {
             operator: false,
             token_id: "k".into(),
         };
-        let id = sessions.open("s3cret", who).unwrap();
+        let id = sessions.open(bearer(), who);
         assert!(sessions.get(&id).is_some());
         sessions.close(&id);
         assert!(sessions.get(&id).is_none());
+    }
+
+    fn bearer() -> AsciiMetadataValue {
+        AsciiMetadataValue::from_static("Bearer s3cret")
     }
 
     fn someone() -> SignedInAs {
@@ -269,8 +271,8 @@ mod tests {
             idle: Duration::from_millis(300),
             max_age: Duration::from_millis(900),
         });
-        let idle = sessions.open("s3cret", someone()).unwrap();
-        let busy = sessions.open("s3cret", someone()).unwrap();
+        let idle = sessions.open(bearer(), someone());
+        let busy = sessions.open(bearer(), someone());
         let started = Instant::now();
         // Used every 100 ms, the busy session outlives the idle limit several times over.
         while started.elapsed() < Duration::from_millis(600) {

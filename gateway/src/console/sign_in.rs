@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use idsync_proto::v1::admin_client::AdminClient;
 use idsync_proto::v1::discovery_client::DiscoveryClient;
-use idsync_proto::v1::{GetOverviewRequest, TokenScope, WhoAmIRequest};
+use idsync_proto::v1::{GetTenantRequest, TokenScope, WhoAmIRequest};
 use maud::{Markup, html};
 use serde::Deserialize;
 use tonic::metadata::AsciiMetadataValue;
@@ -87,14 +87,13 @@ pub(crate) async fn submit(State(state): State<AppState>, Form(SignIn { token })
         let problem = "That token is valid but is not an admin token. The console needs a token with the admin scope.";
         return form(&state, StatusCode::FORBIDDEN, Some(problem));
     }
-    let overview = match AdminClient::new(state.core_channel())
-        .get_overview(authed.request(GetOverviewRequest {}))
+    let tenant = match AdminClient::new(state.core_channel())
+        .get_tenant(authed.request(GetTenantRequest {}))
         .await
     {
-        Ok(overview) => overview.into_inner(),
+        Ok(tenant) => tenant.into_inner(),
         Err(status) => return ConsoleError::from(status).into_response(),
     };
-    let tenant = overview.tenant.unwrap_or_default();
     let console = state.console();
     let signed_in_as = SignedInAs {
         tenant_id: who.tenant_id,
@@ -103,9 +102,7 @@ pub(crate) async fn submit(State(state): State<AppState>, Form(SignIn { token })
         operator: tenant.operator,
         token_id: who.token_id,
     };
-    let Some(id) = console.sessions.open(token, signed_in_as) else {
-        return form(&state, StatusCode::UNAUTHORIZED, Some("That token was not accepted."));
-    };
+    let id = console.sessions.open(authed.0, signed_in_as);
     tracing::info!(tenant = %tenant.id, "console session opened");
     let session_cookie = set_cookie(SESSION_COOKIE, &id, console.limits.max_age, console.secure_cookies);
     let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, "/admin")]).into_response();

@@ -6,7 +6,7 @@
 use idsync_proto::v1::admin_server::Admin;
 use idsync_proto::v1::{
     CreateTenantRequest, CreateTokenRequest, CreateTokenResponse, DryRunRulesRequest, DryRunRulesResponse,
-    GetOverviewRequest, GetRulesRequest, ListTenantsRequest, ListTenantsResponse, ListTokensRequest,
+    GetOverviewRequest, GetRulesRequest, GetTenantRequest, ListTenantsRequest, ListTenantsResponse, ListTokensRequest,
     ListTokensResponse, Overview, RevokeTokenRequest, RevokeTokenResponse, Rules, SetRulesRequest, Tenant, TokenInfo,
     TokenScope,
 };
@@ -240,6 +240,18 @@ impl Admin for AdminService {
         .await
         .map_err(CoreError::from)??;
         Ok(Response::new(found.to_proto()))
+    }
+
+    async fn get_tenant(&self, request: Request<GetTenantRequest>) -> Result<Response<Tenant>, Status> {
+        let caller = self.core.authorize(request.metadata(), &[Scope::Admin]).await?;
+        let GetTenantRequest {} = request.into_inner();
+        let store = self.core.store.clone();
+        let tenant = tokio::task::spawn_blocking(in_current_span(move || store.tenant(&caller.tenant_id)))
+            .await
+            .map_err(CoreError::from)?
+            .map_err(CoreError::from)?
+            .ok_or_else(|| CoreError::NotFound("the token's tenant no longer exists".into()))?;
+        Ok(Response::new(tenant_to_proto(&tenant)))
     }
 
     async fn get_overview(&self, request: Request<GetOverviewRequest>) -> Result<Response<Overview>, Status> {
