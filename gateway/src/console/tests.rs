@@ -135,3 +135,38 @@ async fn assets_are_served_with_their_types_and_unknown_pages_are_html_404s() {
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert!(body.contains("There is no console page at this address."));
 }
+
+#[tokio::test]
+async fn a_page_whose_core_cannot_be_reached_is_an_html_503_without_detail() {
+    let state = state();
+    let id = state.console().sessions.open(
+        tonic::metadata::AsciiMetadataValue::from_static("Bearer idsync_s3cret"),
+        super::session::SignedInAs {
+            tenant_id: "t".into(),
+            tenant_name: "contoso".into(),
+            tenant_public_url: None,
+            operator: false,
+            token_id: "k".into(),
+        },
+    );
+    let request = Request::get("/admin/users")
+        .header(header::COOKIE, format!("idsync_console={id}"))
+        .body(Body::empty())
+        .unwrap();
+    let response = app(state).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        response.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let body = String::from_utf8(to_bytes(response.into_body(), usize::MAX).await.unwrap().to_vec()).unwrap();
+    assert!(
+        body.starts_with("<!DOCTYPE html>") && body.contains("Service unavailable"),
+        "{body}"
+    );
+    for leak in ["127.0.0.1:1", "transport", "Connection refused", "s3cret"] {
+        assert!(!body.contains(leak), "the page shows {leak:?}: {body}");
+    }
+}
