@@ -1,9 +1,10 @@
 //! `GetOverview`: the caller's tenant at a glance, for the admin console's first page.
 //!
 //! Everything but the feed head comes from one read transaction, so the counts, the last
-//! uses and the failures describe one moment; each is a single aggregate statement over
-//! the tenant's part of an index (see `idsync_storage`'s `summary`), so the call stays
-//! cheap however many users the tenant has. The feed head is read through
+//! uses and the failures describe one moment; each is a single aggregate statement (see
+//! `idsync_storage`'s `summary`). All but one read a range of an index; counting the
+//! active users reads the tenant's user rows, which grows with the tenant (about 30 ms of
+//! the call at 100,000 users, `docs/benchmarks.md`). The feed head is read through
 //! `Store::feed_bounds`, which first numbers what writers committed (PostgreSQL), so it
 //! is the cursor of the newest change a watcher could be handed now.
 
