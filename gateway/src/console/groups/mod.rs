@@ -30,13 +30,8 @@ pub(crate) async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Response, ConsoleError> {
     let start = query.start();
-    let q = query.q.trim();
     let request = ListGroupsRequest {
-        filter: if q.is_empty() {
-            String::new()
-        } else {
-            starts_with_any(&["displayName"], q)
-        },
+        filter: starts_with_any(&["displayName"], &query.q),
         start_index: start,
         count: Some(PAGE_SIZE),
         sort_by: "displayName".to_owned(),

@@ -41,8 +41,13 @@ pub(crate) fn literal(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned())
 }
 
-/// `a sw "text" or b sw "text" …` over `attributes`.
+/// `a sw "text" or b sw "text" …` over `attributes`, for `text` trimmed; empty (no
+/// filter) when nothing but spaces was typed.
 pub(crate) fn starts_with_any(attributes: &[&str], text: &str) -> String {
+    let text = text.trim();
+    if text.is_empty() {
+        return String::new();
+    }
     let literal = literal(text);
     attributes
         .iter()

@@ -32,18 +32,12 @@ use crate::{ApiError, AppState};
 /// The filter of the search box's first step: the userName prefix; empty when nothing
 /// was typed.
 fn user_name_filter(q: &str) -> String {
-    let q = q.trim();
-    if q.is_empty() {
-        String::new()
-    } else {
-        starts_with_any(&["userName"], q)
-    }
+    starts_with_any(&["userName"], q)
 }
 
 /// The filter of the second step, when no userName starts with the text: the emails
 /// for text with an `@`, else the names.
 fn name_or_email_filter(q: &str) -> String {
-    let q = q.trim();
     if q.contains('@') {
         starts_with_any(&["userName", "emails.value"], q)
     } else {
