@@ -15,6 +15,7 @@ on_both_backends! {
     the_log_finds_a_write_by_its_request_id_and_filters_failures,
     the_log_pages_by_fifty_keeping_its_filters,
     a_log_filter_that_cannot_be_read_is_refused_inline,
+    the_log_is_filtered_by_time,
     trace_ids_link_to_the_tracing_ui_only_when_a_template_is_configured,
 }
 
@@ -112,6 +113,29 @@ async fn a_log_filter_that_cannot_be_read_is_refused_inline(backend: Backend) {
         .get("/log?since=2024-05-01T10%3A30&until=2024-05-02T10%3A30")
         .await;
     assert_eq!(status, StatusCode::OK);
+}
+
+async fn the_log_is_filtered_by_time(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (status, created) = scim(&app, Method::POST, "/Users", json!({"userName": "ada@contoso.com"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let console = signed_in(&app).await;
+    // The form's `datetime-local` values, in UTC, an hour either side of the write.
+    let at = |hours: i64| {
+        (chrono::Utc::now() + chrono::Duration::hours(hours))
+            .format("%Y-%m-%dT%H%%3A%M")
+            .to_string()
+    };
+    let listed = |page: &str| section(page, "log", "table").contains(&created);
+    let (status, page) = console.get(&format!("/log?since={}", at(-1))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(listed(&page), "since an hour ago: {page}");
+    let (_, page) = console.get(&format!("/log?since={}", at(1))).await;
+    assert!(!page.contains(&created), "since an hour from now");
+    let (_, page) = console.get(&format!("/log?until={}", at(-1))).await;
+    assert!(!page.contains(&created), "until an hour ago");
+    let (_, page) = console.get(&format!("/log?since={}&until={}", at(-1), at(1))).await;
+    assert!(listed(&page), "between the two");
 }
 
 /// A standalone gateway in front of `app`'s core, configured with `options`.
