@@ -74,6 +74,18 @@ async fn the_settings_page_shows_the_tenant_url(backend: Backend) {
         Some(app.tenant_url.as_str())
     );
     assert!(page.contains(r#"id="add-token""#), "{page}");
+    // The expiry is optional and warned about: Entra must get a token that never expires.
+    assert!(
+        page.contains(r#"<option value="scim" selected>"#),
+        "scope defaults to scim: {page}"
+    );
+    let expires = &page[page.find(r#"name="expires""#).unwrap()..];
+    assert!(
+        !expires[..expires.find('>').unwrap()].contains("required"),
+        "optional: {expires}"
+    );
+    let warning = &page[page.find(r#"id="expires-warning""#).expect("a warning by the expiry")..];
+    assert!(warning[..warning.find("</p>").unwrap()].contains("Entra"), "{warning}");
     assert!(
         page.contains(r#"data-testid="this-session""#),
         "the session's own token is marked"
