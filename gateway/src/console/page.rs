@@ -76,7 +76,7 @@ pub(crate) fn layout(signed: &Signed, current: Section, title: &str, body: Marku
                 a.skip href="#main" { "Skip to content" }
                 header.top {
                     span.brand { "idsync" }
-                    span.tenant data-testid="tenant-name" { (session.tenant_name) }
+                    span.tenant data-testid="tenant-name" { (session.who.tenant_name) }
                     form.sign-out method="post" action="/admin/sign-out" {
                         (csrf_field(signed))
                         button type="submit" { "Sign out" }
@@ -85,7 +85,7 @@ pub(crate) fn layout(signed: &Signed, current: Section, title: &str, body: Marku
                 nav aria-label="Console" {
                     ul {
                         @for section in Section::ALL {
-                            @if section != Section::Tenants || session.operator {
+                            @if section != Section::Tenants || session.who.operator {
                                 li {
                                     a href=(section.path()) aria-current=[(section == current).then_some("page")] {
                                         (section.label())

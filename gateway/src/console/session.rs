@@ -55,6 +55,12 @@ pub(crate) struct Session {
     token: AsciiMetadataValue,
     /// Every form of this session carries it.
     pub(crate) csrf: String,
+    /// Whose session it is.
+    pub(crate) who: SignedInAs,
+}
+
+/// Who a session is for, as the core told at sign-in.
+pub(crate) struct SignedInAs {
     pub(crate) tenant_id: String,
     pub(crate) tenant_name: String,
     /// The tenant's own public base URL, when it has one (its Tenant URL is built from it).
@@ -62,15 +68,6 @@ pub(crate) struct Session {
     /// An operator tenant's admin also manages tenants.
     pub(crate) operator: bool,
     /// The public id of the token signed in with (never the secret).
-    pub(crate) token_id: String,
-}
-
-/// Who a session is for, as the core told at sign-in.
-pub(crate) struct SignedInAs {
-    pub(crate) tenant_id: String,
-    pub(crate) tenant_name: String,
-    pub(crate) tenant_public_url: Option<String>,
-    pub(crate) operator: bool,
     pub(crate) token_id: String,
 }
 
@@ -94,21 +91,10 @@ impl Sessions {
     /// signed in as `who`, and returns its id, the cookie's value.
     pub(crate) fn open(&self, token: AsciiMetadataValue, who: SignedInAs) -> String {
         let id = random_id();
-        let SignedInAs {
-            tenant_id,
-            tenant_name,
-            tenant_public_url,
-            operator,
-            token_id,
-        } = who;
         let session = Session {
             token,
             csrf: random_id(),
-            tenant_id,
-            tenant_name,
-            tenant_public_url,
-            operator,
-            token_id,
+            who,
         };
         self.open.insert(id.clone(), Arc::new(session));
         id

@@ -28,7 +28,7 @@ pub(crate) struct NewTenant {
 }
 
 fn operator_only(signed: &Signed) -> Result<(), ConsoleError> {
-    if signed.session.operator {
+    if signed.session.who.operator {
         Ok(())
     } else {
         Err(ApiError::forbidden("Only an admin of an operator tenant manages tenants.").into())

@@ -81,7 +81,7 @@ pub(crate) async fn submit(
             .await
         {
             Ok(_) => {
-                tracing::info!(tenant = %signed.session.tenant_id, "rules saved from the console");
+                tracing::info!(tenant = %signed.session.who.tenant_id, "rules saved from the console");
                 return Ok((StatusCode::SEE_OTHER, [(header::LOCATION, SAVED)]).into_response());
             }
             Err(status) => Err(status),

@@ -51,7 +51,7 @@ async fn facts(state: &AppState, signed: &Signed) -> Result<Facts, ConsoleError>
         .await?;
     Ok(Facts {
         tenant_url: tenant_url(
-            signed.session.tenant_public_url.as_deref(),
+            signed.session.who.tenant_public_url.as_deref(),
             &state.settings().public_url,
         ),
         tokens: listed.into_inner().tokens,

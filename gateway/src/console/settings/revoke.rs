@@ -35,7 +35,7 @@ pub(crate) async fn confirm_revoke(
         .find(|token| token.id == id)
         .ok_or_else(no_such_token)?;
     let status = Status::of(&token, chrono::Utc::now().timestamp());
-    let own = token.id == signed.session.token_id;
+    let own = token.id == signed.session.who.token_id;
     let body = html! {
         h1 { "Revoke token «" (token.label) "»" }
         dl.attributes data-testid="revoke-token" {
@@ -87,7 +87,7 @@ pub(crate) async fn revoke(
         .into_inner()
         .token
         .unwrap_or_default();
-    if revoked.id == signed.session.token_id {
+    if revoked.id == signed.session.who.token_id {
         // The session's token no longer works: end the session now rather than let the
         // next page find out.
         let console = state.console();

@@ -74,7 +74,7 @@ pub(crate) fn table(signed: &Signed, tokens: &[TokenInfo]) -> Markup {
                         tr data-token-label=(token.label) data-token-id=(token.id) data-status=(status.label()) {
                             td {
                                 (token.label)
-                                @if token.id == signed.session.token_id {
+                                @if token.id == signed.session.who.token_id {
                                     " " em data-testid="this-session" { "(this session)" }
                                 }
                             }
