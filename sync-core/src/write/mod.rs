@@ -284,7 +284,7 @@ fn entry(
     };
     LogRecord {
         tenant_id: caller.tenant_id.clone(),
-        id: uuid::Uuid::now_v7().to_string(),
+        id: crate::new_resource_id(),
         at_us,
         token_id: Some(caller.token_id.clone()),
         operation: intent.operation,
