@@ -87,6 +87,20 @@ pub(crate) fn user_column(column: UserColumn) -> Column<users::table> {
             }
         };
     }
+    // A text column with a folded, indexed twin (see the `folded_names` migration).
+    macro_rules! folded {
+        ($col:ident, $norm:ident) => {
+            Column::Text {
+                column: || Box::new(u::$col),
+                nullable: true,
+                norm: Some(Norm {
+                    column: || Box::new(u::$norm),
+                    fold: fold_case,
+                }),
+                fold_for_sort: true,
+            }
+        };
+    }
     match column {
         UserColumn::Id => Column::Text {
             column: || Box::new(u::id.nullable()),
@@ -104,7 +118,7 @@ pub(crate) fn user_column(column: UserColumn) -> Column<users::table> {
             fold_for_sort: true,
         },
         UserColumn::ExternalId => text!(external_id),
-        UserColumn::DisplayName => text!(display_name),
+        UserColumn::DisplayName => folded!(display_name, display_name_norm),
         UserColumn::NickName => text!(nick_name),
         UserColumn::ProfileUrl => text!(profile_url),
         UserColumn::Title => text!(title),
@@ -114,8 +128,8 @@ pub(crate) fn user_column(column: UserColumn) -> Column<users::table> {
         UserColumn::Timezone => text!(timezone),
         UserColumn::Active => Column::Bool(|| Box::new(u::active)),
         UserColumn::NameFormatted => text!(name_formatted),
-        UserColumn::NameFamilyName => text!(name_family_name),
-        UserColumn::NameGivenName => text!(name_given_name),
+        UserColumn::NameFamilyName => folded!(name_family_name, name_family_name_norm),
+        UserColumn::NameGivenName => folded!(name_given_name, name_given_name_norm),
         UserColumn::NameMiddleName => text!(name_middle_name),
         UserColumn::NameHonorificPrefix => text!(name_honorific_prefix),
         UserColumn::NameHonorificSuffix => text!(name_honorific_suffix),

@@ -69,6 +69,9 @@ diesel::table! {
         created_by_token -> Nullable<Text>,
         out_of_scope -> Bool,
         adopted_by_token -> Nullable<Text>,
+        display_name_norm -> Nullable<Text>,
+        name_given_name_norm -> Nullable<Text>,
+        name_family_name_norm -> Nullable<Text>,
     }
 }
 

@@ -22,7 +22,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, Text};
 
 use crate::Store;
-use crate::conn::{AnyConnection, Backend};
+use crate::conn::AnyConnection;
 use crate::error::{DbResultExt, StorageError};
 
 /// The tables whose statistics idsync keeps fresh. `change_queue` is not among them:
@@ -47,40 +47,68 @@ struct Stale {
 }
 
 impl Store {
-    /// Analyzes the tables that changed enough since their last `ANALYZE` (PostgreSQL;
-    /// nothing to do on SQLite) and returns their names. Cheap when nothing is due: one
-    /// read of `pg_stat_user_tables`. A background task calls it about once a second;
-    /// replicas may call it at the same time (a table another one is analyzing is
-    /// skipped).
+    /// Analyzes the tables that changed enough since their last `ANALYZE` and returns
+    /// their names. Cheap when nothing is due: one read of `pg_stat_user_tables`, or
+    /// SQLite's estimate of each table's size. A background task calls it about once a
+    /// second; replicas may call it at the same time (a table another one is analyzing
+    /// is skipped).
     pub fn refresh_statistics(&self) -> Result<Vec<&'static str>, StorageError> {
-        if self.backend() != Backend::Postgres {
-            return Ok(Vec::new());
-        }
-        self.outside_transaction(|conn| {
-            let AnyConnection::Postgresql(conn) = conn else {
-                return Ok(Vec::new());
-            };
-            let stale: Vec<Stale> = diesel::sql_query(
-                "SELECT s.relname::text AS name
-                   FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
-                  WHERE s.schemaname = current_schema()
-                    AND s.relname = ANY($1)
-                    AND s.n_mod_since_analyze > 50 + 0.1 * greatest(c.reltuples, 0)",
-            )
-            .bind::<Array<Text>, _>(&TABLES[..])
-            .load(conn)
-            .db()?;
-            // Names from our own list, never from the database, go into the statement.
-            let due: Vec<&'static str> = TABLES
-                .into_iter()
-                .filter(|t| stale.iter().any(|s| s.name == *t))
-                .collect();
-            if !due.is_empty() {
-                diesel::sql_query(format!("ANALYZE (SKIP_LOCKED) {}", due.join(", ")))
-                    .execute(conn)
-                    .db()?;
-            }
-            Ok(due)
+        self.outside_transaction(|conn| match conn {
+            AnyConnection::Sqlite(conn) => optimize_sqlite(conn),
+            AnyConnection::Postgresql(conn) => analyze_postgres(conn),
         })
     }
+}
+
+/// A line of `PRAGMA optimize`'s dry run: one statement it would run.
+#[derive(QueryableByName)]
+struct Planned {
+    #[diesel(sql_type = Text)]
+    #[diesel(column_name = "optimize")]
+    statement: String,
+}
+
+/// `PRAGMA optimize` over every table (`0x10000`), analyzing within SQLite's own row
+/// limit (`0x10`): first as a dry run (`0x1`), which lists the `ANALYZE` statements it
+/// would run, so the caller learns which tables; then for real when any is due.
+fn optimize_sqlite(conn: &mut diesel::SqliteConnection) -> Result<Vec<&'static str>, StorageError> {
+    let planned: Vec<Planned> = diesel::sql_query("PRAGMA optimize = 0x10013").load(conn).db()?;
+    let due: Vec<&'static str> = TABLES
+        .into_iter()
+        .filter(|t| {
+            let quoted = format!("\"{t}\"");
+            planned
+                .iter()
+                .any(|p| p.statement.starts_with("ANALYZE") && p.statement.contains(&quoted))
+        })
+        .collect();
+    if !due.is_empty() {
+        diesel::sql_query("PRAGMA optimize = 0x10012").execute(conn).db()?;
+    }
+    Ok(due)
+}
+
+/// `ANALYZE` of the tables autovacuum's rule finds due.
+fn analyze_postgres(conn: &mut diesel::PgConnection) -> Result<Vec<&'static str>, StorageError> {
+    let stale: Vec<Stale> = diesel::sql_query(
+        "SELECT s.relname::text AS name
+           FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+          WHERE s.schemaname = current_schema()
+            AND s.relname = ANY($1)
+            AND s.n_mod_since_analyze > 50 + 0.1 * greatest(c.reltuples, 0)",
+    )
+    .bind::<Array<Text>, _>(&TABLES[..])
+    .load(conn)
+    .db()?;
+    // Names from our own list, never from the database, go into the statement.
+    let due: Vec<&'static str> = TABLES
+        .into_iter()
+        .filter(|t| stale.iter().any(|s| s.name == *t))
+        .collect();
+    if !due.is_empty() {
+        diesel::sql_query(format!("ANALYZE (SKIP_LOCKED) {}", due.join(", ")))
+            .execute(conn)
+            .db()?;
+    }
+    Ok(due)
 }

@@ -252,3 +252,104 @@ fn the_upper_bound_of_a_prefix_follows_every_string_that_has_it() {
     assert_eq!(prefix_upper_bound("ab\u{10FFFF}").as_deref(), Some("ac"));
     assert_eq!(prefix_upper_bound("\u{10FFFF}"), None);
 }
+
+/// The admin console's search by name: `displayName`, `name.givenName` and
+/// `name.familyName` starting with the text, in one `or`. Once the statistics are fresh
+/// (the store's upkeep keeps them so, `crate::statistics`), SQLite answers it as one
+/// range of each name's folded index, not as a pass over the tenant's users, and the
+/// answer is the same case-insensitive one.
+#[test]
+fn a_search_by_name_is_a_range_of_each_folded_name_index_once_analyzed() {
+    use crate::query::{CompareOp, UserColumn, UserPredicate};
+
+    let db = TestDb::sqlite();
+    let store = Store::open_single(db.url(), StoreOptions::default()).expect("open");
+    let t = tenant(&store, "acme");
+    let other = tenant(&store, "other");
+    let named = |tenant: &str, i: usize, given: &str, family: &str| {
+        let mut u = user(tenant, &format!("user{i}@contoso.com"));
+        u.name_given_name = Some(given.to_owned());
+        u.name_family_name = Some(family.to_owned());
+        u.display_name = Some(format!("{given} {family}"));
+        u
+    };
+    store
+        .write(|tx| {
+            for i in 0..400 {
+                tx.insert_user(&named(&t, i, &format!("Given{i}"), &format!("Family{i}")))?;
+            }
+            tx.insert_user(&named(&t, 400, "Åsa", "Öberg"))?;
+            tx.insert_user(&named(&t, 401, "Olof", "ÅSTRÖM"))?;
+            tx.insert_user(&named(&other, 402, "Åsa", "Other-tenant"))?;
+            Ok::<_, crate::StorageError>(())
+        })
+        .expect("insert");
+    let analyzed = store.refresh_statistics().expect("refresh");
+    assert!(analyzed.contains(&"users"), "{analyzed:?}");
+    let again = store.refresh_statistics().expect("refresh again");
+    assert!(
+        !again.contains(&"users"),
+        "nothing changed, yet analyzed again: {again:?}"
+    );
+
+    let by_name = |text: &str| {
+        let any = |column| Box::new(super::text(column, CompareOp::StartsWith, text));
+        UserPredicate::Or(
+            any(UserColumn::DisplayName),
+            Box::new(UserPredicate::Or(
+                any(UserColumn::NameGivenName),
+                any(UserColumn::NameFamilyName),
+            )),
+        )
+    };
+    let found = |text: &str| {
+        let query = crate::records::UserQuery {
+            predicate: by_name(text),
+            ..crate::records::UserQuery::all(100)
+        };
+        let page = store.read(|tx| tx.list_users(&t, &query)).expect("list");
+        let mut names: Vec<String> = page.users.into_iter().map(|u| u.user_name).collect();
+        names.sort();
+        (page.total, names)
+    };
+    assert_eq!(
+        found("åS"),
+        (
+            2,
+            vec!["user400@contoso.com".to_owned(), "user401@contoso.com".to_owned()]
+        )
+    );
+    let mut family39: Vec<String> = (39..40)
+        .chain(390..400)
+        .map(|i| format!("user{i}@contoso.com"))
+        .collect();
+    family39.sort();
+    assert_eq!(found("family39"), (11, family39));
+    assert_eq!(found("GIVEN7 FAMILY7"), (1, vec!["user7@contoso.com".to_owned()]));
+
+    let sql = statements(&store)
+        .into_iter()
+        .find(|s| s.sql.contains("name_family_name_norm") && s.sql.contains("LIMIT"))
+        .expect("the listing's statement")
+        .sql;
+    let plan: Vec<PlanStep> = store
+        .outside_transaction(|conn| {
+            let AnyConnection::Sqlite(conn) = conn else {
+                unreachable!("an SQLite store")
+            };
+            diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}")).load(conn).db()
+        })
+        .expect("explain");
+    let plan: Vec<String> = plan.into_iter().map(|step| step.detail).collect();
+    for index in [
+        "users_display_name_norm_idx",
+        "users_given_name_norm_idx",
+        "users_family_name_norm_idx",
+    ] {
+        assert!(
+            plan.iter()
+                .any(|step| step.contains(index) && step.contains("_norm>? AND")),
+            "{index} is not searched by range: {plan:#?}"
+        );
+    }
+}

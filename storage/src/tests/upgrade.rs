@@ -13,7 +13,7 @@ use diesel::sqlite::Sqlite;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
 
 use crate::conn::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
-use crate::query::MultiValuedAttr;
+use crate::query::{CompareOp, MultiValuedAttr, UserColumn};
 use crate::records::ChildValue;
 use crate::test_util::TestDb;
 use crate::{Backend, StorageError};
@@ -22,9 +22,10 @@ use crate::{Backend, StorageError};
 /// primary and one whose `primary` was false or never sent (stored alike as false).
 const PREVIOUS_RELEASE_ROWS: &str = "
     INSERT INTO tenants (id, name, public_url, operator, created_us) VALUES ('t1', 'contoso', NULL, FALSE, 1);
-    INSERT INTO users (tenant_id, id, user_name, user_name_norm, active, created_us, last_modified_us, version)
-        VALUES ('t1', 'ada', 'Ada@contoso.com', 'ada@contoso.com', TRUE, 1, 2, 3),
-               ('t1', 'bob', 'bob@contoso.com', 'bob@contoso.com', FALSE, 1, 1, 1);
+    INSERT INTO users (tenant_id, id, user_name, user_name_norm, active, created_us, last_modified_us, version,
+                       display_name, name_given_name, name_family_name)
+        VALUES ('t1', 'ada', 'Ada@contoso.com', 'ada@contoso.com', TRUE, 1, 2, 3, 'Ada LOVELACE', 'Ada', 'LOVELACE'),
+               ('t1', 'bob', 'bob@contoso.com', 'bob@contoso.com', FALSE, 1, 1, 1, NULL, NULL, NULL);
     INSERT INTO user_values (tenant_id, user_id, attr, ord, value, value_norm, type, is_primary)
         VALUES ('t1', 'ada', 'emails', 0, 'Ada@contoso.com', 'ada@contoso.com', 'work', TRUE),
                ('t1', 'ada', 'emails', 1, 'ada@home.example', 'ada@home.example', 'home', FALSE),
@@ -113,6 +114,22 @@ fn the_newest_migration_keeps_users_values_and_their_flags(db: &TestDb) {
         .expect("bob survives");
     assert_eq!(bob.active, Some(false));
     assert_eq!(bob.children.len(), 1, "every user keeps its values");
+
+    // The folded copies of the names were filled for the users already there: a search
+    // by name, which reads only them, finds Ada however it is spelled.
+    for (column, text) in [
+        (UserColumn::DisplayName, "ada love"),
+        (UserColumn::NameGivenName, "ADA"),
+        (UserColumn::NameFamilyName, "Lovel"),
+    ] {
+        let query = crate::records::UserQuery {
+            predicate: super::text(column, CompareOp::StartsWith, text),
+            ..crate::records::UserQuery::all(10)
+        };
+        let found = store.read(|tx| tx.list_users("t1", &query)).unwrap();
+        let ids: Vec<&str> = found.users.iter().map(|u| u.id.as_str()).collect();
+        assert_eq!(ids, ["ada"], "{column:?} sw {text:?}");
+    }
 
     // Log and feed rows written before names were packed, and before the log was keyed
     // by time, read as they did, newest first.

@@ -194,6 +194,9 @@ pub(crate) struct UserFields<'a> {
     created_by_token: Option<&'a str>,
     out_of_scope: bool,
     adopted_by_token: Option<&'a str>,
+    display_name_norm: Option<String>,
+    name_given_name_norm: Option<String>,
+    name_family_name_norm: Option<String>,
 }
 
 impl<'a> UserFields<'a> {
@@ -270,6 +273,9 @@ impl<'a> UserFields<'a> {
             created_by_token: created_by_token.as_deref(),
             out_of_scope: *out_of_scope,
             adopted_by_token: adopted_by_token.as_deref(),
+            display_name_norm: display_name.as_deref().map(fold_case),
+            name_given_name_norm: name_given_name.as_deref().map(fold_case),
+            name_family_name_norm: name_family_name.as_deref().map(fold_case),
         }
     }
 }
