@@ -54,7 +54,7 @@ pub struct Targets {
 }
 
 /// The pages measured, in order: the overview, settings, the users list plain,
-/// searched by userName and by family name, filtered and paged deep, a user, the groups list and a group, the log
+/// searched by userName, by family name and by an email address no user has, filtered and paged deep, a user, the groups list and a group, the log
 /// plain and filtered to failures, and the rules.
 pub fn pages(targets: &Targets) -> Vec<Page> {
     let page = |name: &str, path: String| Page {
@@ -65,6 +65,8 @@ pub fn pages(targets: &Targets) -> Vec<Page> {
     let search = format!("/admin/users?q={}", search_prefix(targets.user));
     // No userName starts with it, so the console's second step compares the names.
     let by_name = format!("/admin/users?q=Family{}", targets.user / 100);
+    // Text with an `@` that no userName starts with: the second step compares the emails.
+    let by_email = "/admin/users?q=nobody%40contoso".to_owned();
     let deep = format!("/admin/users?start={}", targets.users.saturating_sub(LIST_PAGE).max(1));
     vec![
         fixed("/admin"),
@@ -72,6 +74,7 @@ pub fn pages(targets: &Targets) -> Vec<Page> {
         fixed("/admin/users"),
         page(&search, search.clone()),
         page(&by_name, by_name.clone()),
+        page(&by_email, by_email.clone()),
         fixed("/admin/users?filter=active+eq+false"),
         page(&deep, deep.clone()),
         page("/admin/users/{id}", format!("/admin/users/{}", targets.user_id)),
@@ -212,7 +215,7 @@ mod tests {
             group_id: "g-1".into(),
         };
         let pages = pages(&targets);
-        assert_eq!(pages.len(), 13);
+        assert_eq!(pages.len(), 14);
         let user = pages.iter().find(|p| p.name == "/admin/users/{id}").unwrap();
         assert_eq!(user.path, "/admin/users/u-1");
         let group = pages.iter().find(|p| p.name == "/admin/groups/{id}").unwrap();
@@ -220,6 +223,7 @@ mod tests {
         let paths: Vec<&str> = pages.iter().map(|p| p.path.as_str()).collect();
         assert!(paths.contains(&"/admin/users?q=bench.user00500"), "{paths:?}");
         assert!(paths.contains(&"/admin/users?q=Family500"), "{paths:?}");
+        assert!(paths.contains(&"/admin/users?q=nobody%40contoso"), "{paths:?}");
         assert!(paths.contains(&"/admin/users?start=99975"), "{paths:?}");
         assert!(paths.contains(&"/admin/log?outcome=failure"));
         assert!(pages.iter().all(|p| p.path.starts_with("/admin")));

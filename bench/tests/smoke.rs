@@ -169,6 +169,7 @@ fn every_console_page_answers_200_to_a_signed_in_admin() {
             "/admin/users",
             "/admin/users?q=bench.user00000",
             "/admin/users?q=Family0",
+            "/admin/users?q=nobody%40contoso",
             "/admin/users?filter=active+eq+false",
             "/admin/users?start=25",
             "/admin/users/{id}",

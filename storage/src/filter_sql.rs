@@ -279,17 +279,75 @@ impl QueryFragment<MultiBackend> for Exists {
     }
 }
 
+/// A user with a value of a multi-valued attribute that satisfies a condition, in the
+/// form each backend's planner answers from the values' index (`user_values_value_idx`,
+/// `(tenant_id, attr, value_norm)`) rather than by visiting every user of the tenant.
+///
+/// * SQLite: `users.id IN (SELECT user_values.user_id … WHERE user_values.tenant_id =
+///   users.tenant_id …)`. SQLite runs a correlated `EXISTS` once per user; the `IN` list
+///   it builds once from a range of the index and seeks the users by key.
+/// * PostgreSQL: `EXISTS (… AND user_values.user_id = users.id)`, which its planner turns
+///   into a semi-join free to start from either side; a correlated `IN` it would run as
+///   a subplan per user.
+///
+/// Both hold for the same users: `user_id` is never NULL, so `NOT IN` is as two-valued
+/// as `NOT EXISTS`.
+struct AnyChildMatch {
+    /// `SELECT user_values.user_id FROM user_values WHERE <tenant and condition>`.
+    ids: Box<dyn QueryFragment<MultiBackend> + Send>,
+    /// `SELECT 1 FROM user_values WHERE <tenant, user and condition>`.
+    correlated: Box<dyn QueryFragment<MultiBackend> + Send>,
+}
+
+impl Expression for AnyChildMatch {
+    type SqlType = Bool;
+}
+
+impl AppearsOnTable<users::table> for AnyChildMatch {}
+
+impl SelectableExpression<users::table> for AnyChildMatch {}
+
+impl ValidGrouping<()> for AnyChildMatch {
+    type IsAggregate = is_aggregate::Never;
+}
+
+impl QueryId for AnyChildMatch {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl QueryFragment<MultiBackend> for AnyChildMatch {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, MultiBackend>) -> QueryResult<()> {
+        // `backend()` is how diesel's own SQL-function nodes learn the backend; every
+        // pass carries it.
+        if matches!(out.backend(), MultiBackend::Sqlite(_)) {
+            out.push_sql("users.id IN (");
+            self.ids.walk_ast(out.reborrow())?;
+        } else {
+            out.push_sql("EXISTS (");
+            self.correlated.walk_ast(out.reborrow())?;
+        }
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
 fn any_child(attr: MultiValuedAttr, predicate: &Predicate<ChildColumn>) -> Result<Cond<users::table>, StorageError> {
-    let condition = compile_row(predicate, &child_column)?;
-    let subquery = user_values::table
-        .into_boxed::<MultiBackend>()
-        .select(sql::<Integer>("1"))
-        .filter(sql::<Bool>(
-            "user_values.tenant_id = users.tenant_id AND user_values.user_id = users.id",
-        ))
-        .filter(user_values::attr.eq(attr_name(attr)))
-        .filter(condition);
-    Ok(Box::new(Exists(Box::new(subquery))))
+    let values = || -> Result<_, StorageError> {
+        Ok(user_values::table
+            .into_boxed::<MultiBackend>()
+            .filter(sql::<Bool>("user_values.tenant_id = users.tenant_id"))
+            .filter(user_values::attr.eq(attr_name(attr)))
+            .filter(compile_row(predicate, &child_column)?))
+    };
+    Ok(Box::new(AnyChildMatch {
+        ids: Box::new(values()?.select(user_values::user_id)),
+        correlated: Box::new(
+            values()?
+                .filter(sql::<Bool>("user_values.user_id = users.id"))
+                .select(sql::<Integer>("1")),
+        ),
+    }))
 }
 
 /// Compiles a predicate over one table's columns.
