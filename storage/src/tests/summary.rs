@@ -69,11 +69,12 @@ fn users_active_users_and_groups_are_counted_per_tenant(store: &Store) {
         active,
         ..user(&t, name)
     };
+    let bob = user(&t, "bob");
     insert_users(
         store,
         &[
             user(&t, "ada"),
-            user(&t, "bob"),
+            bob.clone(),
             inactive("cyd", Some(false)),
             inactive("dee", None),
             user(&other, "eve"),
@@ -91,9 +92,22 @@ fn users_active_users_and_groups_are_counted_per_tenant(store: &Store) {
         .unwrap();
     assert_eq!(users, UserCounts { users: 4, active: 2 });
     assert_eq!(groups, 1);
-    // Both counts of users in one pass: BEGIN, the count, COMMIT.
+    // Every user and the inactive ones, two index ranges: BEGIN, two counts, COMMIT.
     let (counted, statements) = count_statements(store, TxMode::Read, |tx| tx.count_users(&t));
-    assert_eq!((counted, statements), (users, 3));
+    assert_eq!((counted, statements), (users, 4));
+    // A deactivation moves a user from one count to the other.
+    store
+        .write(|tx| {
+            let deactivated = UserRecord {
+                active: Some(false),
+                version: bob.version + 1,
+                ..bob.clone()
+            };
+            tx.update_user(&deactivated, bob.version)
+        })
+        .unwrap();
+    let users = store.read(|tx| tx.count_users(&t)).unwrap();
+    assert_eq!(users, UserCounts { users: 4, active: 1 });
     let empty = tenant(store, "empty");
     let (users, groups) = store
         .read(|tx| Ok((tx.count_users(&empty)?, tx.count_groups(&empty)?)))
