@@ -354,6 +354,88 @@ fn a_search_by_name_is_a_range_of_each_folded_name_index_once_analyzed() {
     }
 }
 
+/// A resource's history, newest first, is a backwards range of
+/// `provisioning_log_resource_idx`: it costs the same however long the tenant's log
+/// is, where the log's own key would be walked from the newest entry until enough of
+/// the resource's turned up.
+#[test]
+fn a_resources_history_is_a_range_of_the_log_by_resource_index() {
+    use crate::log::{AttributeNames, LogOperation, LogOutcome, LogQuery, LogRecord};
+    use crate::records::ResourceType;
+
+    let db = TestDb::sqlite();
+    let store = Store::open_single(db.url(), StoreOptions::default()).expect("open");
+    let t = tenant(&store, "acme");
+    let entry = |n: i64, resource: &str| LogRecord {
+        tenant_id: t.clone(),
+        id: format!("e{n:05}"),
+        at_us: 1_000_000 + n,
+        token_id: None,
+        operation: LogOperation::Patch,
+        resource_type: ResourceType::User,
+        resource_id: Some(resource.to_owned()),
+        outcome: LogOutcome::Success,
+        grpc_code: None,
+        http_status: None,
+        scim_type: None,
+        detail: None,
+        attributes: AttributeNames::default(),
+        request_id: None,
+        trace_id: None,
+    };
+    store
+        .write(|tx| {
+            for n in 0..3000 {
+                let resource = if n % 1000 == 7 {
+                    "old-user".to_owned()
+                } else {
+                    format!("user{}", n % 50)
+                };
+                tx.insert_log_entry(&entry(n, &resource))?;
+            }
+            Ok::<_, crate::StorageError>(())
+        })
+        .expect("insert");
+    store.refresh_statistics().expect("analyze");
+
+    let history = store
+        .list_log(
+            &t,
+            &LogQuery {
+                resource_id: Some("old-user".into()),
+                limit: 50,
+                ..LogQuery::default()
+            },
+        )
+        .expect("history");
+    let ids: Vec<&str> = history.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, ["e02007", "e01007", "e00007"]);
+
+    let sql = statements(&store)
+        .into_iter()
+        .find(|s| s.sql.contains("provisioning_log") && s.sql.contains("resource_id") && s.sql.starts_with("SELECT"))
+        .expect("the history's statement")
+        .sql;
+    let plan: Vec<PlanStep> = store
+        .outside_transaction(|conn| {
+            let AnyConnection::Sqlite(conn) = conn else {
+                unreachable!("an SQLite store")
+            };
+            diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}")).load(conn).db()
+        })
+        .expect("explain");
+    let plan: Vec<String> = plan.into_iter().map(|step| step.detail).collect();
+    assert!(
+        plan.iter()
+            .any(|step| step.contains("provisioning_log_resource_idx (tenant_id=? AND resource_id=?)")),
+        "{plan:#?}"
+    );
+    assert!(
+        !plan.iter().any(|step| step.contains("TEMP B-TREE")),
+        "sorted after reading: {plan:#?}"
+    );
+}
+
 /// The overview's counts of users read two indexes and no user row: every user from a
 /// covering index of the tenant's range, the inactive ones from `users_inactive_idx`.
 #[test]
