@@ -151,6 +151,36 @@ pub(crate) fn count_statements<T>(
     (result, statements.load(Ordering::Relaxed))
 }
 
+/// Runs `f` in one read transaction and returns the SQL of the statements it sent,
+/// without their bindings: also those diesel does not cache, which `sqlite_stmt` never
+/// lists.
+pub(crate) fn sent_statements<T>(
+    store: &Store,
+    f: impl FnOnce(&mut Tx<'_>) -> Result<T, StorageError>,
+) -> (T, Vec<String>) {
+    let sent = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let recorder = Arc::clone(&sent);
+    let mut conn = store.read_connection();
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { query, .. } = event {
+            let text = query.to_string();
+            let sql = text.split(" -- binds:").next().unwrap_or_default().to_owned();
+            recorder.lock().expect("not poisoned").push(sql);
+        }
+    });
+    let result = conn::transaction(&mut conn, TxMode::Read, |conn| {
+        f(&mut Tx {
+            conn,
+            member_cap: None,
+            text_cap: crate::text::MAX_TEXT_BYTES,
+        })
+    })
+    .expect("transaction");
+    conn.set_instrumentation(|_: InstrumentationEvent<'_>| {});
+    let sent = sent.lock().expect("not poisoned").clone();
+    (result, sent)
+}
+
 /// A group named `display_name`, created now, with no members.
 pub(crate) fn group(tenant_id: &str, display_name: &str) -> GroupRecord {
     let now = tick();

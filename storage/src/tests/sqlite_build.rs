@@ -495,3 +495,84 @@ fn the_users_are_counted_from_indexes_not_from_their_rows() {
     let all = explain(&cached);
     assert!(all.iter().any(|s| s.contains("COVERING INDEX")), "{all:#?}");
 }
+
+/// A match on a multi-valued attribute, `emails.value sw "…"`, is on SQLite a list of
+/// user ids built once from a range of `user_values_value_idx`, and the users are then
+/// sought by key: not a subquery run once per user of the tenant. Its negation keeps
+/// the users without such a value, including those without any email.
+#[test]
+fn an_email_match_is_a_range_of_the_values_index_not_a_subquery_per_user() {
+    use crate::query::{CompareOp, MultiValuedAttr, UserPredicate};
+
+    let db = TestDb::sqlite();
+    let store = Store::open_single(db.url(), StoreOptions::default()).expect("open");
+    let t = tenant(&store, "acme");
+    let other = tenant(&store, "other");
+    store
+        .write(|tx| {
+            for i in 0..300 {
+                let mut u = user(&t, &format!("user{i}@contoso.com"));
+                if i % 100 != 99 {
+                    u.children
+                        .push(super::email(&format!("Person{i}@Contoso.com"), "work", true));
+                }
+                tx.insert_user(&u)?;
+            }
+            let mut elsewhere = user(&other, "user1@contoso.com");
+            elsewhere
+                .children
+                .push(super::email("person1@contoso.com", "work", true));
+            tx.insert_user(&elsewhere)?;
+            Ok::<_, crate::StorageError>(())
+        })
+        .expect("insert");
+    store.refresh_statistics().expect("analyze");
+
+    let emails_sw = |text: &str| {
+        UserPredicate::AnyChild(
+            MultiValuedAttr::Emails,
+            crate::query::Predicate::Compare {
+                column: crate::query::ChildColumn::Value,
+                op: CompareOp::StartsWith,
+                value: crate::query::Literal::Text(text.to_owned()),
+                case_exact: false,
+            },
+        )
+    };
+    let total = |predicate: UserPredicate| {
+        let query = crate::records::UserQuery {
+            predicate,
+            ..crate::records::UserQuery::all(5)
+        };
+        store.read(|tx| tx.list_users(&t, &query)).expect("list").total
+    };
+    // person1, person10–19, person100–198 but not 99's multiple (no email): 1 + 10 + 99.
+    assert_eq!(total(emails_sw("PERSON1")), 110);
+    assert_eq!(total(UserPredicate::Not(Box::new(emails_sw("person1")))), 190);
+
+    let query = crate::records::UserQuery {
+        predicate: emails_sw("person1"),
+        ..crate::records::UserQuery::all(5)
+    };
+    let (_, sent) = super::sent_statements(&store, |tx| tx.list_users(&t, &query));
+    let sql = sent
+        .into_iter()
+        .find(|s| s.contains("user_values") && s.contains("LIMIT"))
+        .expect("the listing's statement");
+    // Bindings are `?` in the text: EXPLAIN plans it as the store does.
+    let plan: Vec<PlanStep> = store
+        .outside_transaction(|conn| {
+            let AnyConnection::Sqlite(conn) = conn else {
+                unreachable!("an SQLite store")
+            };
+            diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}")).load(conn).db()
+        })
+        .expect("explain");
+    let plan: Vec<String> = plan.into_iter().map(|step| step.detail).collect();
+    assert!(
+        plan.iter()
+            .any(|s| s.contains("user_values_value_idx") && s.contains("value_norm>? AND value_norm<?")),
+        "{plan:#?}"
+    );
+    assert!(!plan.iter().any(|s| s.contains("CORRELATED SCALAR")), "{plan:#?}");
+}
