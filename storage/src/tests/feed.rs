@@ -191,7 +191,7 @@ fn pruning_takes_a_prefix_of_each_tenants_feed(store: &Store) {
     assert_eq!(bounds(&b), (3, 2), "b is empty and starts after its head");
 }
 
-fn entry(t: &str, id: &str, at_us: i64, outcome: &str, resource_id: &str) -> LogRecord {
+pub(super) fn entry(t: &str, id: &str, at_us: i64, outcome: &str, resource_id: &str) -> LogRecord {
     LogRecord {
         tenant_id: t.into(),
         id: id.into(),

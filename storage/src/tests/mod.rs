@@ -13,6 +13,7 @@ mod groups;
 mod listing;
 mod membership;
 mod open;
+mod plans;
 mod pools;
 mod rules;
 mod seeking;
@@ -121,24 +122,19 @@ pub(crate) fn phone(value: &str, type_: &str) -> (MultiValuedAttr, ChildValue) {
     )
 }
 
-/// Runs `f` in one transaction of `mode` and counts the statements it sends to the
-/// database, `BEGIN` and `COMMIT` included.
-pub(crate) fn count_statements<T>(
+/// Runs `f` in one transaction of `mode` on a connection that hands every event of
+/// diesel's instrumentation to `watch`.
+fn instrumented<T>(
     store: &Store,
     mode: TxMode,
+    watch: impl FnMut(InstrumentationEvent<'_>) + Send + 'static,
     f: impl FnOnce(&mut Tx<'_>) -> Result<T, StorageError>,
-) -> (T, usize) {
-    let statements = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&statements);
+) -> T {
     let mut conn = match mode {
         TxMode::Read => store.read_connection(),
         TxMode::Write => store.write_connection(),
     };
-    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
-        if matches!(event, InstrumentationEvent::StartQuery { .. }) {
-            counter.fetch_add(1, Ordering::Relaxed);
-        }
-    });
+    conn.set_instrumentation(watch);
     let result = conn::transaction(&mut conn, mode, |conn| {
         f(&mut Tx {
             conn,
@@ -148,6 +144,24 @@ pub(crate) fn count_statements<T>(
     })
     .expect("transaction");
     conn.set_instrumentation(|_: InstrumentationEvent<'_>| {});
+    result
+}
+
+/// Runs `f` in one transaction of `mode` and counts the statements it sends to the
+/// database, `BEGIN` and `COMMIT` included.
+pub(crate) fn count_statements<T>(
+    store: &Store,
+    mode: TxMode,
+    f: impl FnOnce(&mut Tx<'_>) -> Result<T, StorageError>,
+) -> (T, usize) {
+    let statements = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&statements);
+    let watch = move |event: InstrumentationEvent<'_>| {
+        if matches!(event, InstrumentationEvent::StartQuery { .. }) {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+    };
+    let result = instrumented(store, mode, watch, f);
     (result, statements.load(Ordering::Relaxed))
 }
 
@@ -160,23 +174,14 @@ pub(crate) fn sent_statements<T>(
 ) -> (T, Vec<String>) {
     let sent = Arc::new(std::sync::Mutex::new(Vec::new()));
     let recorder = Arc::clone(&sent);
-    let mut conn = store.read_connection();
-    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+    let watch = move |event: InstrumentationEvent<'_>| {
         if let InstrumentationEvent::StartQuery { query, .. } = event {
             let text = query.to_string();
             let sql = text.split(" -- binds:").next().unwrap_or_default().to_owned();
             recorder.lock().expect("not poisoned").push(sql);
         }
-    });
-    let result = conn::transaction(&mut conn, TxMode::Read, |conn| {
-        f(&mut Tx {
-            conn,
-            member_cap: None,
-            text_cap: crate::text::MAX_TEXT_BYTES,
-        })
-    })
-    .expect("transaction");
-    conn.set_instrumentation(|_: InstrumentationEvent<'_>| {});
+    };
+    let result = instrumented(store, TxMode::Read, watch, f);
     let sent = sent.lock().expect("not poisoned").clone();
     (result, sent)
 }
