@@ -15,6 +15,7 @@ pub mod watch;
 mod watchers;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -97,7 +98,8 @@ const UPKEEP_EVERY: Duration = Duration::from_secs(1);
 ///   (PostgreSQL numbers events after commit; see `idsync_storage`'s feed), so the
 ///   queue stays short and other replicas' watchers find them at their next poll;
 /// - at the same pace, re-analyzes tables whose planner statistics went stale, so
-///   plans never depend on whether autovacuum runs;
+///   plans never depend on whether autovacuum runs, and vacuums those autovacuum would
+///   (apart, one vacuum at a time, so that sealing never waits for one);
 /// - every `prune_interval`, deletes feed events and log entries past their retention.
 ///
 /// Several replicas may do all of this at once: each step is safe to repeat.
@@ -111,18 +113,39 @@ pub(crate) async fn maintain_forever(
     let mut ticker = tokio::time::interval(tick);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_prune: Option<Instant> = None;
+    let vacuuming = Arc::new(AtomicBool::new(false));
     loop {
         ticker.tick().await;
         let prune = last_prune.is_none_or(|at| at.elapsed() >= prune_interval);
         if prune {
             last_prune = Some(Instant::now());
         }
+        vacuum_apart(&store, &vacuuming);
         let store = store.clone();
         let done = tokio::task::spawn_blocking(move || upkeep(&store, prune, change_retention, log_retention)).await;
         if let Err(e) = done {
             tracing::warn!(error = %e, "the store's upkeep task failed");
         }
     }
+}
+
+/// Starts [`Store::vacuum_if_due`] on the blocking pool unless the last one is still
+/// running: a vacuum of a large table takes seconds, and sealing the feed must not wait
+/// for it.
+fn vacuum_apart(store: &Store, vacuuming: &Arc<AtomicBool>) {
+    if vacuuming.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    let store = store.clone();
+    let vacuuming = Arc::clone(vacuuming);
+    tokio::task::spawn_blocking(move || {
+        match store.vacuum_if_due() {
+            Ok(tables) if tables.is_empty() => {}
+            Ok(tables) => tracing::debug!(?tables, "vacuumed"),
+            Err(e) => tracing::warn!(error = %e, "vacuuming failed"),
+        }
+        vacuuming.store(false, Ordering::Release);
+    });
 }
 
 /// One round of [`maintain_forever`]; failures are logged and retried next round.
