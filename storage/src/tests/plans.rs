@@ -279,3 +279,42 @@ fn an_email_match_is_a_range_of_the_values_index_not_a_subquery_per_user() {
     );
     assert!(!plan.iter().any(|s| s.contains("CORRELATED SCALAR")), "{plan:#?}");
 }
+
+/// The overview's failures of the last day, per `scimType`: a range of
+/// `provisioning_log_failures_idx`, which holds the failures alone, not every entry the
+/// tenant logged since.
+#[test]
+fn the_failures_of_a_day_are_a_range_of_the_failures_index() {
+    let db = TestDb::sqlite();
+    let store = Store::open_single(db.url(), StoreOptions::default()).expect("open");
+    let t = tenant(&store, "acme");
+    store
+        .write(|tx| {
+            for n in 0..2000 {
+                let outcome = if n % 100 == 0 { "failure" } else { "success" };
+                let mut entry = log_entry(&t, &format!("e{n:05}"), 1_000_000 + n, outcome, "user");
+                if n % 200 == 0 {
+                    entry.scim_type = Some("uniqueness".into());
+                }
+                tx.insert_log_entry(&entry)?;
+            }
+            Ok::<_, crate::StorageError>(())
+        })
+        .expect("insert");
+    store.refresh_statistics().expect("analyze");
+
+    let (failures, sent) = super::sent_statements(&store, |tx| tx.failures_since(&t, 1_000_500));
+    let counted: Vec<(Option<&str>, u64)> = failures.iter().map(|f| (f.scim_type.as_deref(), f.count)).collect();
+    // Failures at 500, 600, …, 1900 (15 of them); those at multiples of 200 carry the type.
+    assert_eq!(counted, [(None, 8), (Some("uniqueness"), 7)]);
+    let sql = sent
+        .into_iter()
+        .find(|s| s.contains("GROUP BY"))
+        .expect("the grouped count");
+    let plan = query_plan(&store, &sql);
+    assert!(
+        plan.iter()
+            .any(|s| s.contains("provisioning_log_failures_idx (tenant_id=? AND at_us>?)")),
+        "{plan:#?}"
+    );
+}

@@ -1,0 +1,1 @@
+DROP INDEX provisioning_log_failures_idx;
