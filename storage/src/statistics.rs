@@ -81,23 +81,48 @@ impl Store {
 
 /// `VACUUM` of the tables autovacuum's rule finds due.
 fn vacuum_postgres(conn: &mut diesel::PgConnection) -> Result<Vec<&'static str>, StorageError> {
-    let stale: Vec<Stale> = diesel::sql_query(
+    run_where_due(
+        conn,
+        "s.n_dead_tup > 50 + 0.2 * greatest(c.reltuples, 0)
+         OR s.n_ins_since_vacuum > 1000 + 0.2 * greatest(c.reltuples, 0)",
+        "VACUUM (SKIP_LOCKED)",
+    )
+}
+
+/// `ANALYZE` of the tables autovacuum's rule finds due.
+fn analyze_postgres(conn: &mut diesel::PgConnection) -> Result<Vec<&'static str>, StorageError> {
+    run_where_due(
+        conn,
+        "s.n_mod_since_analyze > 50 + 0.1 * greatest(c.reltuples, 0)",
+        "ANALYZE (SKIP_LOCKED)",
+    )
+}
+
+/// Runs `command` over the tables of [`TABLES`] whose `pg_stat_user_tables` row (`s`,
+/// with its `pg_class` row `c`) satisfies `due_when`; returns their names. Both texts
+/// are constants of this module.
+fn run_where_due(
+    conn: &mut diesel::PgConnection,
+    due_when: &'static str,
+    command: &'static str,
+) -> Result<Vec<&'static str>, StorageError> {
+    let stale: Vec<Stale> = diesel::sql_query(format!(
         "SELECT s.relname::text AS name
            FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
           WHERE s.schemaname = current_schema()
             AND s.relname = ANY($1)
-            AND (s.n_dead_tup > 50 + 0.2 * greatest(c.reltuples, 0)
-                 OR s.n_ins_since_vacuum > 1000 + 0.2 * greatest(c.reltuples, 0))",
-    )
+            AND ({due_when})"
+    ))
     .bind::<Array<Text>, _>(&TABLES[..])
     .load(conn)
     .db()?;
+    // Names from our own list, never from the database, go into the statement.
     let due: Vec<&'static str> = TABLES
         .into_iter()
         .filter(|t| stale.iter().any(|s| s.name == *t))
         .collect();
     if !due.is_empty() {
-        diesel::sql_query(format!("VACUUM (SKIP_LOCKED) {}", due.join(", ")))
+        diesel::sql_query(format!("{command} {}", due.join(", ")))
             .execute(conn)
             .db()?;
     }
@@ -128,31 +153,6 @@ fn optimize_sqlite(conn: &mut diesel::SqliteConnection) -> Result<Vec<&'static s
         .collect();
     if !due.is_empty() {
         diesel::sql_query("PRAGMA optimize = 0x10012").execute(conn).db()?;
-    }
-    Ok(due)
-}
-
-/// `ANALYZE` of the tables autovacuum's rule finds due.
-fn analyze_postgres(conn: &mut diesel::PgConnection) -> Result<Vec<&'static str>, StorageError> {
-    let stale: Vec<Stale> = diesel::sql_query(
-        "SELECT s.relname::text AS name
-           FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
-          WHERE s.schemaname = current_schema()
-            AND s.relname = ANY($1)
-            AND s.n_mod_since_analyze > 50 + 0.1 * greatest(c.reltuples, 0)",
-    )
-    .bind::<Array<Text>, _>(&TABLES[..])
-    .load(conn)
-    .db()?;
-    // Names from our own list, never from the database, go into the statement.
-    let due: Vec<&'static str> = TABLES
-        .into_iter()
-        .filter(|t| stale.iter().any(|s| s.name == *t))
-        .collect();
-    if !due.is_empty() {
-        diesel::sql_query(format!("ANALYZE (SKIP_LOCKED) {}", due.join(", ")))
-            .execute(conn)
-            .db()?;
     }
     Ok(due)
 }
