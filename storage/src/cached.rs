@@ -85,6 +85,42 @@ where
 
 impl<K, F, V, P, Conn> RunQueryDsl<Conn> for StaticUpdate<K, F, V, P> {}
 
+/// `UPDATE table SET values WHERE predicate` whose `SET` list may vary, prepared once
+/// per connection for each SQL text it renders: diesel keys its cache by the text when
+/// a statement has no static id and nothing in it refuses caching. Each execution
+/// renders the text to look it up.
+pub(crate) struct TextKeyedUpdate<F, V, P>(StaticUpdate<(), F, V, P>);
+
+/// `UPDATE table SET values WHERE predicate`, cached by its SQL text.
+pub(crate) fn update_by_text<T, V, P>(
+    table: T,
+    values: V,
+    predicate: P,
+) -> TextKeyedUpdate<T::FromClause, V::Changeset, P>
+where
+    T: Table,
+    V: AsChangeset<Target = T>,
+{
+    TextKeyedUpdate(update::<(), _, _, _>(table, values, predicate))
+}
+
+impl<F, V, P> QueryId for TextKeyedUpdate<F, V, P> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<F, V, P, DB> QueryFragment<DB> for TextKeyedUpdate<F, V, P>
+where
+    DB: Backend,
+    StaticUpdate<(), F, V, P>: QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.0.walk_ast(out)
+    }
+}
+
+impl<F, V, P, Conn> RunQueryDsl<Conn> for TextKeyedUpdate<F, V, P> {}
+
 /// Runs `$body` with `$c` bound to the backend's own connection behind an
 /// [`crate::conn::AnyConnection`], so that `$body` is compiled once per backend.
 ///

@@ -29,7 +29,7 @@ use crate::{Tx, filter_sql, paging};
 
 use children::{children_of, insert_children, replace_children, write_changed_children};
 pub(crate) use rows::attr_name;
-use rows::{ChildRow, NewUser, UserFields, UserRow};
+use rows::{ChildRow, NewUser, UserFields, UserKeyChanges, UserPlainFields, UserRow};
 
 /// Rows per multi-row insert and ids per `IN (…)` list, well below both backends'
 /// bind-parameter limits.
@@ -99,7 +99,7 @@ impl Tx<'_> {
             return Err(StorageError::Internal("update_user_from: two different users".into()));
         }
         next.check_text(self.text_cap)?;
-        update_user_row(self.conn, next, expected_version)?;
+        update_changed_user_row(self.conn, previous, next, expected_version)?;
         write_changed_children(self.conn, previous, next)
     }
 
@@ -221,6 +221,31 @@ fn update_user_row(conn: &mut AnyConnection, user: &UserRecord, expected_version
     let updated = on_backend!(&mut *conn, |c| statement.execute(c)).db()?;
     if updated == 0 {
         return Err(why_unchanged(conn, &user.tenant_id, &user.id));
+    }
+    Ok(())
+}
+
+/// Writes `next` over `previous` (stored at `expected_version`): every plain column,
+/// and of the indexed ones only those whose value changes, so that an index whose key
+/// stays the same is not written (`UserKeyChanges`). One prepared statement per set
+/// of changed key columns, cached by its text.
+fn update_changed_user_row(
+    conn: &mut AnyConnection,
+    previous: &UserRecord,
+    next: &UserRecord,
+    expected_version: i64,
+) -> Result<(), StorageError> {
+    let statement = cached::update_by_text(
+        users::table,
+        (UserPlainFields::of(next), UserKeyChanges::between(previous, next)),
+        users::tenant_id
+            .eq(&next.tenant_id)
+            .and(users::id.eq(&next.id))
+            .and(users::version.eq(expected_version)),
+    );
+    let updated = on_backend!(&mut *conn, |c| statement.execute(c)).db()?;
+    if updated == 0 {
+        return Err(why_unchanged(conn, &next.tenant_id, &next.id));
     }
     Ok(())
 }

@@ -280,6 +280,166 @@ impl<'a> UserFields<'a> {
     }
 }
 
+/// The columns of a `users` row that no index holds: what every update of
+/// [`Tx::update_user_from`](crate::Tx::update_user_from) writes. With the indexed ones
+/// ([`UserKeyChanges`]) they are [`UserFields`]. That list is spelled out again rather
+/// than embedded here: diesel's embedded `Insertable` walks nested tuples, and cost the
+/// cycle 1.7 % more instructions under callgrind (docs/benchmarks.md).
+#[derive(AsChangeset)]
+#[diesel(table_name = users, treat_none_as_null = true)]
+pub(crate) struct UserPlainFields<'a> {
+    user_name: &'a str,
+    display_name: Option<&'a str>,
+    nick_name: Option<&'a str>,
+    profile_url: Option<&'a str>,
+    title: Option<&'a str>,
+    user_type: Option<&'a str>,
+    preferred_language: Option<&'a str>,
+    locale: Option<&'a str>,
+    timezone: Option<&'a str>,
+    password_hash: Option<&'a str>,
+    name_formatted: Option<&'a str>,
+    name_family_name: Option<&'a str>,
+    name_given_name: Option<&'a str>,
+    name_middle_name: Option<&'a str>,
+    name_honorific_prefix: Option<&'a str>,
+    name_honorific_suffix: Option<&'a str>,
+    employee_number: Option<&'a str>,
+    cost_center: Option<&'a str>,
+    organization: Option<&'a str>,
+    division: Option<&'a str>,
+    department: Option<&'a str>,
+    manager_value: Option<&'a str>,
+    manager_ref: Option<&'a str>,
+    manager_display_name: Option<&'a str>,
+    last_modified_us: i64,
+    version: i64,
+    created_by_token: Option<&'a str>,
+    out_of_scope: bool,
+    adopted_by_token: Option<&'a str>,
+}
+
+impl<'a> UserPlainFields<'a> {
+    pub(crate) fn of(u: &'a UserRecord) -> UserPlainFields<'a> {
+        // Destructured so that a new record field is a compile error here.
+        let UserRecord {
+            tenant_id: _,
+            id: _,
+            user_name,
+            external_id: _,
+            display_name,
+            nick_name,
+            profile_url,
+            title,
+            user_type,
+            preferred_language,
+            locale,
+            timezone,
+            active: _,
+            password_hash,
+            name_formatted,
+            name_family_name,
+            name_given_name,
+            name_middle_name,
+            name_honorific_prefix,
+            name_honorific_suffix,
+            employee_number,
+            cost_center,
+            organization,
+            division,
+            department,
+            manager_value,
+            manager_ref,
+            manager_display_name,
+            created_us: _,
+            last_modified_us,
+            version,
+            created_by_token,
+            out_of_scope,
+            adopted_by_token,
+            children: _,
+        } = u;
+        UserPlainFields {
+            user_name,
+            display_name: display_name.as_deref(),
+            nick_name: nick_name.as_deref(),
+            profile_url: profile_url.as_deref(),
+            title: title.as_deref(),
+            user_type: user_type.as_deref(),
+            preferred_language: preferred_language.as_deref(),
+            locale: locale.as_deref(),
+            timezone: timezone.as_deref(),
+            password_hash: password_hash.as_deref(),
+            name_formatted: name_formatted.as_deref(),
+            name_family_name: name_family_name.as_deref(),
+            name_given_name: name_given_name.as_deref(),
+            name_middle_name: name_middle_name.as_deref(),
+            name_honorific_prefix: name_honorific_prefix.as_deref(),
+            name_honorific_suffix: name_honorific_suffix.as_deref(),
+            employee_number: employee_number.as_deref(),
+            cost_center: cost_center.as_deref(),
+            organization: organization.as_deref(),
+            division: division.as_deref(),
+            department: department.as_deref(),
+            manager_value: manager_value.as_deref(),
+            manager_ref: manager_ref.as_deref(),
+            manager_display_name: manager_display_name.as_deref(),
+            last_modified_us: *last_modified_us,
+            version: *version,
+            created_by_token: created_by_token.as_deref(),
+            out_of_scope: *out_of_scope,
+            adopted_by_token: adopted_by_token.as_deref(),
+        }
+    }
+}
+
+/// The columns of a `users` row that an index holds, each only when its value changes
+/// (`None` leaves it out of the `SET` list; `Some(None)` writes NULL).
+///
+/// SQLite deletes and reinserts an index entry whenever a column of that index is in
+/// an `UPDATE`'s `SET` list, even to the same value: a page of the index, and its WAL
+/// frame, written for nothing. An update that names only the key columns that changed
+/// leaves the other indexes alone (PostgreSQL compares values and needs no help).
+#[derive(AsChangeset)]
+#[diesel(table_name = users)]
+pub(crate) struct UserKeyChanges<'a> {
+    user_name_norm: Option<String>,
+    external_id: Option<Option<&'a str>>,
+    active: Option<Option<bool>>,
+    created_us: Option<i64>,
+    display_name_norm: Option<Option<String>>,
+    name_given_name_norm: Option<Option<String>>,
+    name_family_name_norm: Option<Option<String>>,
+}
+
+impl<'a> UserKeyChanges<'a> {
+    /// What `next` changes of the key columns of `previous`, as stored. The raw values
+    /// are compared: a folded twin changes only with its source.
+    pub(crate) fn between(previous: &UserRecord, next: &'a UserRecord) -> UserKeyChanges<'a> {
+        fn changed<T: PartialEq, U>(before: &T, after: &T, value: impl FnOnce() -> U) -> Option<U> {
+            (before != after).then(value)
+        }
+        let folded = |v: &Option<String>| v.as_deref().map(fold_case);
+        UserKeyChanges {
+            user_name_norm: changed(&previous.user_name, &next.user_name, || {
+                normalize_user_name(&next.user_name)
+            }),
+            external_id: changed(&previous.external_id, &next.external_id, || next.external_id.as_deref()),
+            active: changed(&previous.active, &next.active, || next.active),
+            created_us: changed(&previous.created_us, &next.created_us, || next.created_us),
+            display_name_norm: changed(&previous.display_name, &next.display_name, || {
+                folded(&next.display_name)
+            }),
+            name_given_name_norm: changed(&previous.name_given_name, &next.name_given_name, || {
+                folded(&next.name_given_name)
+            }),
+            name_family_name_norm: changed(&previous.name_family_name, &next.name_family_name, || {
+                folded(&next.name_family_name)
+            }),
+        }
+    }
+}
+
 /// A new `users` row.
 #[derive(Insertable)]
 #[diesel(table_name = users)]
