@@ -113,3 +113,24 @@ fn tables_that_took_many_rows_are_vacuumed_and_then_counted_from_the_index_alone
     assert!(plan.iter().any(|l| l.contains("Index Only Scan")), "{plan:#?}");
     assert!(plan.iter().any(|l| l.trim() == "Heap Fetches: 0"), "{plan:#?}");
 }
+
+/// On SQLite, with the read and write pools of a served store, a table that grew is
+/// found due by a reader and analyzed by the writer, once.
+#[test]
+fn sqlite_tables_that_grew_are_analyzed_once() {
+    let db = TestDb::sqlite();
+    let store = db.store();
+    let t = tenant(&store, "grows");
+    store
+        .write(|tx| {
+            for i in 0..300 {
+                tx.insert_user(&user(&t, &format!("user{i}@contoso.com")))?;
+            }
+            Ok::<_, crate::StorageError>(())
+        })
+        .expect("insert 300 users");
+    let analyzed = store.refresh_statistics().expect("refresh");
+    assert!(analyzed.contains(&"users"), "{analyzed:?}");
+    let again = store.refresh_statistics().expect("refresh again");
+    assert!(!again.contains(&"users"), "analyzed twice: {again:?}");
+}
