@@ -91,6 +91,7 @@ pub use error::StorageError;
 pub use feed::{ChangeEvent, ChangeRecord, FeedBounds, NewChange};
 pub use log::{AttributeNames, LogOperation, LogOutcome, LogQuery, LogRecord};
 pub use store::{
-    PoolObserver, PoolState, READ_POOL, SHARED_POOL, SqliteSynchronous, Store, StoreOptions, Tx, WRITE_POOL,
+    LocalReader, PoolObserver, PoolState, READ_POOL, SHARED_POOL, SqliteSynchronous, Store, StoreOptions, Tx,
+    WRITE_POOL,
 };
 pub use summary::{FailureCount, ScopeCount, UserCounts};

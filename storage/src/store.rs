@@ -12,7 +12,6 @@ pub use pool::{PoolObserver, PoolState, READ_POOL, SHARED_POOL, WRITE_POOL};
 use crate::conn::{self, AnyConnection, AnyManager, Backend, DatabaseUrl, SessionSettings, TxMode};
 use crate::error::{StorageError, from_pool};
 use crate::gate::ConnectGate;
-#[cfg(test)]
 pub(crate) use source::Lease;
 use source::Source;
 
@@ -267,16 +266,29 @@ impl Store {
 
     /// Runs `f` in one read-only transaction, which sees a single consistent snapshot.
     pub fn read<T>(&self, f: impl FnOnce(&mut Tx<'_>) -> Result<T, StorageError>) -> Result<T, StorageError> {
-        let mut conn = self.read.get()?;
-        let member_cap = Some(self.max_inline_members);
-        let text_cap = self.max_string_bytes;
-        conn::transaction(&mut conn, TxMode::Read, |conn| {
-            f(&mut Tx {
-                conn,
-                member_cap,
-                text_cap,
-            })
-        })
+        self.reader(self.read.get()?).read(f)
+    }
+
+    /// A read connection lent at once, without waiting, where a short read costs less
+    /// on the calling thread than the hop to a blocking thread and back: on SQLite,
+    /// whose reads are work on a local file that never waits for the writer (WAL).
+    ///
+    /// `None` on PostgreSQL, where every read is a round trip that must not hold an
+    /// async worker; when every read connection is lent (waiting for one would block
+    /// the caller); and on a store opened with [`Store::open_single`].
+    pub fn idle_local_reader(&self) -> Option<LocalReader<'_>> {
+        if self.backend != Backend::Sqlite {
+            return None;
+        }
+        self.read.try_get().map(|lease| self.reader(lease))
+    }
+
+    fn reader<'s>(&self, lease: Lease<'s>) -> LocalReader<'s> {
+        LocalReader {
+            lease,
+            member_cap: Some(self.max_inline_members),
+            text_cap: self.max_string_bytes,
+        }
     }
 
     /// Runs `f` on a connection of the write pool outside any transaction: for a
@@ -300,6 +312,34 @@ impl Store {
     #[cfg(test)]
     pub(crate) fn write_connection(&self) -> Lease<'_> {
         self.write.get().expect("a write connection")
+    }
+}
+
+/// A read connection on loan from [`Store::idle_local_reader`], for one read transaction.
+pub struct LocalReader<'s> {
+    lease: Lease<'s>,
+    member_cap: Option<usize>,
+    text_cap: usize,
+}
+
+impl LocalReader<'_> {
+    /// Runs `f` in one read-only transaction, as [`Store::read`] does, and gives the
+    /// connection back to the pool.
+    pub fn read<T>(mut self, f: impl FnOnce(&mut Tx<'_>) -> Result<T, StorageError>) -> Result<T, StorageError> {
+        let (member_cap, text_cap) = (self.member_cap, self.text_cap);
+        conn::transaction(&mut self.lease, TxMode::Read, |conn| {
+            f(&mut Tx {
+                conn,
+                member_cap,
+                text_cap,
+            })
+        })
+    }
+}
+
+impl std::fmt::Debug for LocalReader<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalReader").finish_non_exhaustive()
     }
 }
 

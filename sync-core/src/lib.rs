@@ -56,8 +56,8 @@ mod write;
 use std::sync::Arc;
 use std::time::Duration;
 
-use idsync_storage::Store;
 use idsync_storage::records::Scope;
+use idsync_storage::{StorageError, Store, Tx};
 use idsync_telemetry::provisioning::AuthFailure;
 use tonic::metadata::MetadataMap;
 
@@ -231,6 +231,27 @@ impl Core {
         tokio::task::spawn_blocking(telemetry::in_current_span(move || read(&store, &tenant)))
             .await?
             .map_err(Into::into)
+    }
+
+    /// Runs one short read of the caller's tenant by key (a user by id, a lookup by
+    /// `userName`) in one read transaction: on this thread when the store lends an idle
+    /// local reader (SQLite, see [`Store::idle_local_reader`]), which saves the two
+    /// thread wake-ups of the hop to the blocking pool and back; else on the blocking
+    /// pool, as [`Core::read_tenant`] does. Only for reads that probe an index for a key:
+    /// a scan would hold an async worker for its whole length.
+    pub(crate) async fn read_tenant_by_key<T>(
+        &self,
+        caller: &Caller,
+        read: impl FnOnce(&mut Tx<'_>, &str) -> Result<T, StorageError> + Send + 'static,
+    ) -> CoreResult<T>
+    where
+        T: Send + 'static,
+    {
+        if let Some(reader) = self.store.idle_local_reader() {
+            return reader.read(|tx| read(tx, &caller.tenant_id)).map_err(Into::into);
+        }
+        self.read_tenant(caller, move |store, tenant| store.read(|tx| read(tx, tenant)))
+            .await
     }
 
     /// Paging of a list (RFC 7644 §3.4.2.4): the 1-based start index (0 read as 1), and

@@ -40,6 +40,16 @@ impl Source {
         }
     }
 
+    /// A pooled connection that is idle right now, lent without waiting; `None` when
+    /// every one is lent, and always for a single connection (a one-shot command, whose
+    /// callers take turns on it anyway).
+    pub(super) fn try_get(&self) -> Option<Lease<'_>> {
+        match self {
+            Source::Pool(pool, _) => pool.try_get().map(Lease::Pooled),
+            Source::Single(_) => None,
+        }
+    }
+
     /// A connection, waiting at most `timeout` for a pooled one.
     pub(super) fn get_timeout(&self, timeout: Duration) -> Result<Lease<'_>, StorageError> {
         match self {

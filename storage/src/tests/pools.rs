@@ -82,7 +82,36 @@ fn a_closed_store_answers_at_once_when_no_connection_is_idle(store: &Store) {
     assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
 }
 
+/// A read on the calling thread ([`Store::idle_local_reader`]) is lent only on SQLite
+/// and only when a read connection is idle right now: it never waits for one (that
+/// would block an async worker), and PostgreSQL's reads, round trips, never get one.
+fn an_idle_local_reader_is_lent_only_on_sqlite_and_never_waited_for(store: &Store) {
+    let tenant_id = tenant(store, "acme");
+    let Some(reader) = store.idle_local_reader() else {
+        assert_eq!(store.backend(), Backend::Postgres, "SQLite lends an idle reader");
+        return;
+    };
+    assert_eq!(store.backend(), Backend::Sqlite, "PostgreSQL lends none");
+    let seen = reader
+        .read(|tx| tx.tenant_by_name("acme"))
+        .expect("a read on this thread");
+    assert_eq!(seen.map(|t| t.id), Some(tenant_id));
+
+    let size = store.pool_states()[0].max_size as usize;
+    let held: Vec<_> = (0..size).map(|_| store.read_connection()).collect();
+    let started = std::time::Instant::now();
+    assert!(store.idle_local_reader().is_none(), "every read connection is lent");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "no wait for a connection: {:?}",
+        started.elapsed()
+    );
+    drop(held);
+    assert!(store.idle_local_reader().is_some(), "lent again once one is back");
+}
+
 on_both_backends!(
+    an_idle_local_reader_is_lent_only_on_sqlite_and_never_waited_for,
     every_pool_reports_its_size_and_lent_connections,
     the_registered_observer_hears_of_every_checkout,
     a_reachable_database_answers_the_ping,
@@ -130,4 +159,13 @@ fn a_postgresql_connection_killed_in_the_pool_is_replaced_at_checkout() {
     let tenants = store.list_tenants().expect("the next caller gets a live connection");
     assert!(tenants.iter().any(|t| t.name == "acme"), "{tenants:?}");
     assert_ne!(backend_pid(&store), first, "the dead connection was replaced");
+}
+
+/// A one-shot command's single connection is never lent as a local reader: its callers
+/// take turns on it, and there is no async worker to spare a hop for.
+#[test]
+fn a_single_connection_store_lends_no_local_reader() {
+    let db = crate::test_util::TestDb::sqlite();
+    let store = Store::open_single(db.url(), crate::StoreOptions::default()).expect("open single");
+    assert!(store.idle_local_reader().is_none());
 }

@@ -58,6 +58,14 @@ impl Key {
     }
 }
 
+impl UserQuery {
+    /// Whether this is one of the keyed lookups above: an index probe for one key,
+    /// which reads a page of the few users that have it and no more.
+    pub fn is_keyed_lookup(&self) -> bool {
+        Key::of(self).is_some()
+    }
+}
+
 /// The page of users with `key`, in creation order, and how many have it in all (the
 /// count runs only when the page cannot tell, as for every list).
 pub(super) fn find(

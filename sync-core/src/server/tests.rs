@@ -182,3 +182,52 @@ async fn a_handler_that_panics_answers_grpc_internal_instead_of_resetting_the_st
         "the panic's text is logged, never sent"
     );
 }
+
+/// With every read connection lent, a GET finds no idle reader for its own thread: it
+/// waits on the blocking pool, never on an async worker, and answers once a connection
+/// comes back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_with_no_idle_reader_waits_on_the_blocking_pool_for_one() {
+    let db = TestDb::sqlite();
+    let options = StoreOptions {
+        max_connections: 1,
+        min_idle: Some(1),
+        ..StoreOptions::default()
+    };
+    let (core, boot, service) = started(&db, options).await;
+    let mut users = UsersClient::new(service);
+    let id = users
+        .create_user(authed(ada(), &boot.secret))
+        .await
+        .unwrap()
+        .into_inner()
+        .id;
+
+    let (held_tx, held_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let store = core.store().clone();
+    let holder = std::thread::spawn(move || {
+        store.read(|_| {
+            held_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+            Ok(())
+        })
+    });
+    held_rx.recv().unwrap();
+    assert!(core.store().idle_local_reader().is_none(), "the only reader is lent");
+
+    let request = authed(
+        GetUserRequest {
+            id,
+            exclude_groups: true,
+        },
+        &boot.secret,
+    );
+    let get = tokio::spawn(async move { users.get_user(request).await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!get.is_finished(), "the GET waits for the lent connection");
+    release_tx.send(()).unwrap();
+    let read = get.await.unwrap().unwrap();
+    assert_eq!(read.into_inner().user_name, "ada@contoso.com");
+    holder.join().unwrap().unwrap();
+}

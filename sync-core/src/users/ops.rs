@@ -117,11 +117,15 @@ impl Core {
             offset,
             limit,
         };
-        let (total, resources) = self
-            .read_tenant(caller, move |store, tenant| {
+        let (total, resources) = if query.is_keyed_lookup() {
+            self.read_tenant_by_key(caller, move |tx, tenant| user_page(tx, tenant, &query, exclude_groups))
+                .await?
+        } else {
+            self.read_tenant(caller, move |store, tenant| {
                 store.read(|tx| user_page(tx, tenant, &query, exclude_groups))
             })
-            .await?;
+            .await?
+        };
         Ok(ListUsersResponse {
             total_results: total,
             start_index,
@@ -218,18 +222,16 @@ impl Core {
     /// snapshot, one more statement for the groups.
     async fn load_user(&self, caller: &Caller, id: &str, with_groups: bool) -> CoreResult<(UserRecord, Vec<GroupRef>)> {
         let lookup = id.to_string();
-        let found = self.read_tenant(caller, move |store, tenant| {
-            store.read(|tx| {
-                let Some(record) = tx.get_user(tenant, &lookup)? else {
-                    return Ok(None);
-                };
-                let groups = if with_groups {
-                    group_refs(tx, tenant, &[&lookup])?.remove(&lookup).unwrap_or_default()
-                } else {
-                    Vec::new()
-                };
-                Ok(Some((record, groups)))
-            })
+        let found = self.read_tenant_by_key(caller, move |tx, tenant| {
+            let Some(record) = tx.get_user(tenant, &lookup)? else {
+                return Ok(None);
+            };
+            let groups = if with_groups {
+                group_refs(tx, tenant, &[&lookup])?.remove(&lookup).unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            Ok(Some((record, groups)))
         });
         found.await?.ok_or_else(|| CoreError::not_found("user", id))
     }
