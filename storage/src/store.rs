@@ -10,7 +10,7 @@ use std::time::Duration;
 pub use pool::{PoolObserver, PoolState, READ_POOL, SHARED_POOL, WRITE_POOL};
 
 use crate::conn::{self, AnyConnection, AnyManager, Backend, DatabaseUrl, SessionSettings, TxMode};
-use crate::error::{StorageError, from_pool};
+use crate::error::{DbResultExt, StorageError, from_pool};
 use crate::gate::ConnectGate;
 pub(crate) use source::Lease;
 use source::Source;
@@ -356,6 +356,39 @@ pub struct Tx<'c> {
     pub(crate) member_cap: Option<usize>,
     /// Longest string value written ([`StoreOptions::max_string_bytes`]).
     pub(crate) text_cap: usize,
+}
+
+impl Tx<'_> {
+    /// Runs `f` inside a savepoint of this transaction: when `f` fails, what it wrote is
+    /// rolled back and the transaction goes on without it. So several writes can share
+    /// one transaction (group commit) and each still succeeds or fails as a whole.
+    ///
+    /// The inner result is `f`'s; a panic in `f` rolls back to the savepoint and goes on
+    /// unwinding. The outer error says the savepoint itself could not be
+    /// set, released or rolled back to: the transaction is then in an unknown state, and
+    /// the caller must roll it back whole.
+    pub fn savepoint<T, E>(
+        &mut self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T, E>,
+    ) -> Result<Result<T, E>, StorageError> {
+        use diesel::connection::{Connection, TransactionManager};
+        type Manager = <AnyConnection as Connection>::TransactionManager;
+        Manager::begin_transaction(self.conn).db()?;
+        let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(self))) {
+            Ok(result) => result,
+            Err(panic) => {
+                // Back to the enclosing transaction before unwinding on, so that its
+                // own rollback ends the whole transaction, not just this savepoint.
+                let _ = Manager::rollback_transaction(self.conn);
+                std::panic::resume_unwind(panic);
+            }
+        };
+        match &result {
+            Ok(_) => Manager::commit_transaction(self.conn).db()?,
+            Err(_) => Manager::rollback_transaction(self.conn).db()?,
+        }
+        Ok(result)
+    }
 }
 
 impl std::fmt::Debug for Tx<'_> {

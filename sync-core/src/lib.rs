@@ -57,7 +57,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use idsync_storage::records::Scope;
-use idsync_storage::{StorageError, Store, Tx};
+use idsync_storage::{Backend, StorageError, Store, Tx};
 use idsync_telemetry::provisioning::AuthFailure;
 use tonic::metadata::MetadataMap;
 
@@ -172,6 +172,9 @@ pub struct Core {
     rules: Arc<rules::cache::RulesCache>,
     /// Each tenant's request rate limit.
     throttle: Arc<throttle::TenantThrottle>,
+    /// SQLite: concurrent writes share one transaction (see [`write::GroupCommit`]).
+    /// `None` on PostgreSQL, whose writers run side by side.
+    group_commit: Option<Arc<write::GroupCommit>>,
 }
 
 impl Core {
@@ -192,6 +195,7 @@ impl Core {
             ));
             Arc::new(changes::AbortOnDrop(task))
         });
+        let group_commit = (store.backend() == Backend::Sqlite).then(|| write::GroupCommit::new(store.clone()));
         Core {
             store,
             auth,
@@ -201,6 +205,7 @@ impl Core {
             _pruner: pruner,
             rules: Arc::default(),
             throttle,
+            group_commit,
         }
     }
 

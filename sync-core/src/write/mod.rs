@@ -19,6 +19,7 @@
 //! Log entries carry attribute NAMES, never values: failure details have every quoted
 //! string redacted, because error messages quote the offending values.
 
+mod group;
 mod skeleton;
 
 use std::future::Future;
@@ -37,6 +38,7 @@ use crate::clock::now_us;
 use crate::error::{CoreError, CoreResult};
 use crate::telemetry::in_current_span;
 
+pub(crate) use group::GroupCommit;
 /// What a write attempt does, as the provisioning log names it.
 pub(crate) use idsync_storage::LogOperation as Operation;
 pub(crate) use skeleton::{WriteError, check_version, judged, scope_detail};
@@ -219,40 +221,44 @@ impl Core {
         E: From<StorageError> + Send + 'static,
         W: FnOnce(&mut Tx<'_>) -> Result<(T, Effects), E> + Send + 'static,
     {
-        let store = self.store.clone();
         let caller_in = caller.clone();
         let intent_in = Arc::clone(intent);
-        let committed = tokio::task::spawn_blocking(in_current_span(move || {
-            store.write(|tx| -> Result<(T, bool, MetricOutcome, Option<String>), E> {
-                let (value, effects) = work(tx)?;
-                let now = now_us();
-                let tenant = caller_in.tenant_id.as_str();
-                // A write that changed nothing (Entra re-sending members) has no events:
-                // it need not touch the feed at all.
-                if !effects.events.is_empty() {
-                    tx.append_changes(
-                        tenant,
-                        now,
-                        Some(&caller_in.token_id),
-                        caller_in.request_id.as_deref(),
-                        &effects.events,
-                    )?;
-                }
-                let mut entry = entry(&caller_in, &intent_in, now, None, &effects.attributes);
-                if effects.resource_id.is_some() {
-                    entry.resource_id.clone_from(&effects.resource_id);
-                }
-                if let Some(operation) = effects.operation {
-                    entry.operation = operation;
-                }
-                entry.detail.clone_from(&effects.detail);
-                tx.insert_log_entry(&entry)?;
-                let outcome = effects.outcome(&intent_in);
-                Ok((value, !effects.events.is_empty(), outcome, effects.resource_id))
-            })
-        }))
-        .await
-        .map_err(|e| E::from(StorageError::Internal(format!("blocking task failed: {e}"))))?;
+        let write = move |tx: &mut Tx<'_>| -> Result<(T, bool, MetricOutcome, Option<String>), E> {
+            let (value, effects) = work(tx)?;
+            let now = now_us();
+            let tenant = caller_in.tenant_id.as_str();
+            // A write that changed nothing (Entra re-sending members) has no events:
+            // it need not touch the feed at all.
+            if !effects.events.is_empty() {
+                tx.append_changes(
+                    tenant,
+                    now,
+                    Some(&caller_in.token_id),
+                    caller_in.request_id.as_deref(),
+                    &effects.events,
+                )?;
+            }
+            let mut entry = entry(&caller_in, &intent_in, now, None, &effects.attributes);
+            if effects.resource_id.is_some() {
+                entry.resource_id.clone_from(&effects.resource_id);
+            }
+            if let Some(operation) = effects.operation {
+                entry.operation = operation;
+            }
+            entry.detail.clone_from(&effects.detail);
+            tx.insert_log_entry(&entry)?;
+            let outcome = effects.outcome(&intent_in);
+            Ok((value, !effects.events.is_empty(), outcome, effects.resource_id))
+        };
+        let committed = match &self.group_commit {
+            Some(group) => group.write(write).await,
+            None => {
+                let store = self.store.clone();
+                tokio::task::spawn_blocking(in_current_span(move || store.write(write)))
+                    .await
+                    .map_err(|e| E::from(StorageError::Internal(format!("blocking task failed: {e}"))))?
+            }
+        };
         let (value, changed, outcome, resource_id) = committed?;
         // One success per attempt: a write commits once.
         let _ = intent.committed.set((outcome, resource_id));
