@@ -351,3 +351,32 @@ fn an_update_names_only_the_indexed_columns_it_changes() {
     );
     assert_eq!(store.read(|tx| tx.count_users(&t)).expect("count").active, 0);
 }
+
+#[derive(QueryableByName, Debug)]
+struct CompileOption {
+    #[diesel(sql_type = Text)]
+    compile_options: String,
+}
+
+/// SQLite runs in multi-thread mode, without a mutex of its own around every call on a
+/// connection (a pool lends each connection to one thread at a time), and keeps no
+/// allocation statistics behind a global mutex.
+#[test]
+fn the_bundled_sqlite_locks_no_mutex_per_call_and_counts_no_allocations() {
+    let db = TestDb::sqlite();
+    let store = Store::open_single(db.url(), StoreOptions::default()).expect("open");
+    let options: Vec<String> = store
+        .outside_transaction(|conn| {
+            let AnyConnection::Sqlite(conn) = conn else {
+                unreachable!("an SQLite store")
+            };
+            diesel::sql_query("PRAGMA compile_options").load::<CompileOption>(conn).db()
+        })
+        .expect("compile options")
+        .into_iter()
+        .map(|o| o.compile_options)
+        .collect();
+    for wanted in ["THREADSAFE=2", "DEFAULT_MEMSTATUS=0", "ENABLE_QPSG"] {
+        assert!(options.iter().any(|o| o == wanted), "{wanted} missing from {options:?}");
+    }
+}
