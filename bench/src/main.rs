@@ -107,6 +107,10 @@ enum Command {
         /// (default: every user).
         #[arg(long, value_name = "N")]
         reads: Option<usize>,
+        /// Stop after the reads: no cursor walk and no first and last pages (at a
+        /// million users the walk alone takes minutes).
+        #[arg(long)]
+        no_paging: bool,
     },
     /// Entra's first cycle: per user a lookup finding nothing then a create; then groups
     /// the same way; then memberships added by group PATCH in batches of up to 100.
@@ -187,6 +191,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     let mut reads = None;
+    let mut paging = true;
     let (mode, common) = match cli.command {
         Command::Ceiling { listen } => {
             tokio::runtime::Runtime::new()?.block_on(ceiling::serve(listen))?;
@@ -197,8 +202,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         Command::Cycle(common) => (Mode::Cycle, common),
-        Command::Scale { common, reads: sample } => {
+        Command::Scale {
+            common,
+            reads: sample,
+            no_paging,
+        } => {
             reads = sample;
+            paging = !no_paging;
             (Mode::Scale, common)
         }
         Command::Telemetry(common) => (Mode::Telemetry, common),
@@ -240,6 +250,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         idsync_bin: servers::idsync_binary(common.idsync_bin)?,
         server_log: common.server_log,
         reads,
+        paging,
     };
     let report = modes::run(&options)?;
     print!("{}", table::render(&report));

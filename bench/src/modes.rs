@@ -76,13 +76,15 @@ pub struct Options {
     pub server_log: Option<String>,
     /// `scale`: how many users to read by filter and by id (`None`: every one).
     pub reads: Option<usize>,
+    /// `scale`: page through the users after the reads.
+    pub paging: bool,
 }
 
 /// Measures, and says where the servers' logs are (kept when something failed).
 pub fn run(options: &Options) -> Result<Report> {
     let workload = Arc::new(match options.mode {
         Mode::Cycle | Mode::Telemetry => Workload::cycle(options.users, options.tenants),
-        Mode::Scale => Workload::scale(options.users, options.tenants, options.reads),
+        Mode::Scale => Workload::scale(options.users, options.tenants, options.reads, options.paging),
         Mode::InitialSync {
             groups,
             groups_per_user,

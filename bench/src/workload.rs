@@ -132,14 +132,18 @@ impl Workload {
     /// index and by cursor [`PAGE_READS`] times each, so that deep paging shows its cost.
     ///
     /// `reads`: read at most about that many users by filter and by id (every k-th user,
-    /// so the sample spans the whole table); `None` reads every user.
-    pub fn scale(users: usize, tenants: usize, reads: Option<usize>) -> Workload {
+    /// so the sample spans the whole table); `None` reads every user. Without `paging`
+    /// the workload ends after the reads.
+    pub fn scale(users: usize, tenants: usize, reads: Option<usize>, paging: bool) -> Workload {
         let mut workload = Workload::users(users, tenants, &[Step::CreateUser, Step::LookupUser, Step::GetUser]);
         let stride = reads.map_or(1, |reads| users.div_ceil(reads.max(1)).max(1));
         for phase in &mut workload.phases[1..] {
             for items in &mut phase.items {
                 *items = items.iter().copied().step_by(stride).collect();
             }
+        }
+        if !paging {
+            return workload;
         }
         workload.phases.push(Phase {
             step: Step::WalkByCursor,
@@ -289,7 +293,7 @@ mod tests {
 
     #[test]
     fn scale_reads_then_pages_every_tenant() {
-        let w = Workload::scale(1001, 2, None);
+        let w = Workload::scale(1001, 2, None, true);
         let names: Vec<&str> = w.phases.iter().map(|p| p.step.name()).collect();
         assert_eq!(
             names,
@@ -307,8 +311,15 @@ mod tests {
     }
 
     #[test]
+    fn scale_without_paging_ends_after_the_reads() {
+        let w = Workload::scale(1000, 2, Some(100), false);
+        let names: Vec<&str> = w.phases.iter().map(|p| p.step.name()).collect();
+        assert_eq!(names, ["create", "lookup", "get"]);
+    }
+
+    #[test]
     fn scale_can_read_a_sample_spread_over_every_user() {
-        let w = Workload::scale(1000, 2, Some(100));
+        let w = Workload::scale(1000, 2, Some(100), true);
         assert_eq!(
             w.phases[0].items.iter().map(Vec::len).sum::<usize>(),
             1000,
