@@ -370,7 +370,9 @@ fn the_bundled_sqlite_locks_no_mutex_per_call_and_counts_no_allocations() {
             let AnyConnection::Sqlite(conn) = conn else {
                 unreachable!("an SQLite store")
             };
-            diesel::sql_query("PRAGMA compile_options").load::<CompileOption>(conn).db()
+            diesel::sql_query("PRAGMA compile_options")
+                .load::<CompileOption>(conn)
+                .db()
         })
         .expect("compile options")
         .into_iter()
