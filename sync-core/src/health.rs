@@ -121,7 +121,6 @@ where
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use std::sync::mpsc;
 
     use idsync_storage::StoreOptions;
     use idsync_storage::test_util::TestDb;
@@ -152,20 +151,12 @@ mod tests {
         assert_eq!(status(&mut health, "").await, SERVING);
 
         // Hold the only read connection: no query can run, as with a database that hangs.
-        let (held, release) = (mpsc::channel::<()>(), mpsc::channel::<()>());
-        let holder = std::thread::spawn(move || {
-            store.read(|_| {
-                held.0.send(()).unwrap();
-                release.1.recv().unwrap();
-                Ok(())
-            })
-        });
-        held.1.recv().unwrap();
+        let (release, holder) = crate::test_support::hold_a_reader(&store);
         tokio::time::sleep(RECHECK_AFTER).await;
         assert_eq!(status(&mut health, "").await, NOT_SERVING);
         assert_eq!(status(&mut health, "idsync.v1.Users").await, NOT_SERVING);
 
-        release.0.send(()).unwrap();
+        release.send(()).unwrap();
         holder.join().unwrap().unwrap();
         tokio::time::sleep(RECHECK_AFTER).await;
         assert_eq!(status(&mut health, "").await, SERVING);

@@ -6,7 +6,30 @@ use idsync_proto::v1::PatchOperation;
 use prost_types::value::Kind;
 use prost_types::{ListValue, Struct, Value};
 
+use idsync_storage::{StorageError, Store};
+
 use crate::error::{CoreError, ScimType};
+
+/// Holds a read connection of `store` (with a pool of one, the only one) on a thread of
+/// its own until the returned sender sends; join the handle afterwards.
+pub(crate) fn hold_a_reader(
+    store: &Store,
+) -> (
+    std::sync::mpsc::Sender<()>,
+    std::thread::JoinHandle<Result<(), StorageError>>,
+) {
+    let store = store.clone();
+    let (held, release) = (std::sync::mpsc::channel::<()>(), std::sync::mpsc::channel::<()>());
+    let holder = std::thread::spawn(move || {
+        store.read(|_| {
+            held.0.send(()).unwrap();
+            release.1.recv().unwrap();
+            Ok(())
+        })
+    });
+    held.1.recv().unwrap();
+    (release.0, holder)
+}
 
 /// A JSON value as the `google.protobuf.Value` the gateway sends.
 pub(crate) fn value(v: serde_json::Value) -> Value {

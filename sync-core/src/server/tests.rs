@@ -3,7 +3,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::sync::mpsc;
 use std::time::Duration;
 
 use idsync_proto::v1::changes_client::ChangesClient;
@@ -15,6 +14,7 @@ use tonic::Code;
 
 use super::{InProcess, in_process};
 use crate::admin::{Bootstrap, bootstrap_if_empty};
+use crate::test_support::hold_a_reader;
 use crate::{Core, CoreSettings};
 
 /// `message` with the bearer token of `secret`.
@@ -48,6 +48,37 @@ fn ada() -> CreateUserRequest {
     }
 }
 
+/// A GET of user `id`, by the bearer of `secret`.
+fn get_by_id(id: String, secret: &str) -> tonic::Request<GetUserRequest> {
+    authed(
+        GetUserRequest {
+            id,
+            exclude_groups: true,
+        },
+        secret,
+    )
+}
+
+/// Creates ada and answers her id.
+async fn create_ada(users: &mut UsersClient<InProcess>, secret: &str) -> String {
+    users.create_user(authed(ada(), secret)).await.unwrap().into_inner().id
+}
+
+/// A core whose store has one read connection, and the id of a user created in it.
+async fn one_reader_and_ada(db: &TestDb) -> (Core, Bootstrap, UsersClient<InProcess>, String) {
+    let options = StoreOptions {
+        max_connections: 1,
+        min_idle: Some(1),
+        connection_timeout: Duration::from_secs(60),
+        ..StoreOptions::default()
+    };
+    let (core, boot, service) = started(db, options).await;
+    let mut users = UsersClient::new(service);
+    // The token is verified (and cached) before the database is held.
+    let id = create_ada(&mut users, &boot.secret).await;
+    (core, boot, users, id)
+}
+
 #[tokio::test]
 async fn in_process_calls_carry_metadata_and_status_codes_through_the_telemetry_layer() {
     let db = TestDb::sqlite();
@@ -60,16 +91,7 @@ async fn in_process_calls_carry_metadata_and_status_codes_through_the_telemetry_
     assert_eq!(tenant, boot.tenant.id);
     let id = created.into_inner().id;
 
-    let read = users
-        .get_user(authed(
-            GetUserRequest {
-                id,
-                exclude_groups: true,
-            },
-            &boot.secret,
-        ))
-        .await
-        .unwrap();
+    let read = users.get_user(get_by_id(id, &boot.secret)).await.unwrap();
     assert_eq!(read.into_inner().user_name, "ada@contoso.com");
 
     let taken = users.create_user(authed(ada(), &boot.secret)).await.unwrap_err();
@@ -81,46 +103,17 @@ async fn in_process_calls_carry_metadata_and_status_codes_through_the_telemetry_
 #[tokio::test]
 async fn an_in_process_call_past_its_deadline_is_cancelled_as_tonic_s_server_does() {
     let db = TestDb::sqlite();
-    let options = StoreOptions {
-        max_connections: 1,
-        connection_timeout: Duration::from_secs(60),
-        ..StoreOptions::default()
-    };
-    let (core, boot, service) = started(&db, options).await;
-    let mut users = UsersClient::new(service);
-    // The token is verified (and cached) before the database is held.
-    let id = users
-        .create_user(authed(ada(), &boot.secret))
-        .await
-        .unwrap()
-        .into_inner()
-        .id;
-
+    let (core, boot, mut users, id) = one_reader_and_ada(&db).await;
     // Hold the only read connection: the read cannot run until it is released.
-    let store = core.store().clone();
-    let (held, release) = (mpsc::channel::<()>(), mpsc::channel::<()>());
-    let holder = std::thread::spawn(move || {
-        store.read(|_| {
-            held.0.send(()).unwrap();
-            release.1.recv().unwrap();
-            Ok(())
-        })
-    });
-    held.1.recv().unwrap();
+    let (release, holder) = hold_a_reader(core.store());
 
-    let mut request = authed(
-        GetUserRequest {
-            id,
-            exclude_groups: true,
-        },
-        &boot.secret,
-    );
+    let mut request = get_by_id(id, &boot.secret);
     request.set_timeout(Duration::from_millis(100));
     let expired = users.get_user(request).await.unwrap_err();
     assert_eq!(expired.code(), Code::Cancelled);
     assert_eq!(expired.message(), "Timeout expired");
 
-    release.0.send(()).unwrap();
+    release.send(()).unwrap();
     holder.join().unwrap().unwrap();
 }
 
@@ -140,12 +133,7 @@ async fn an_in_process_change_stream_follows_commits_and_ends_when_streams_close
         .await
         .unwrap()
         .into_inner();
-    let id = users
-        .create_user(authed(ada(), &boot.secret))
-        .await
-        .unwrap()
-        .into_inner()
-        .id;
+    let id = create_ada(&mut users, &boot.secret).await;
     let event = stream.message().await.unwrap().unwrap();
     assert_eq!(
         (event.resource_id.as_str(), event.event.as_str()),
@@ -189,44 +177,15 @@ async fn a_handler_that_panics_answers_grpc_internal_instead_of_resetting_the_st
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_with_no_idle_reader_waits_on_the_blocking_pool_for_one() {
     let db = TestDb::sqlite();
-    let options = StoreOptions {
-        max_connections: 1,
-        min_idle: Some(1),
-        ..StoreOptions::default()
-    };
-    let (core, boot, service) = started(&db, options).await;
-    let mut users = UsersClient::new(service);
-    let id = users
-        .create_user(authed(ada(), &boot.secret))
-        .await
-        .unwrap()
-        .into_inner()
-        .id;
-
-    let (held_tx, held_rx) = mpsc::channel();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let store = core.store().clone();
-    let holder = std::thread::spawn(move || {
-        store.read(|_| {
-            held_tx.send(()).unwrap();
-            release_rx.recv().unwrap();
-            Ok(())
-        })
-    });
-    held_rx.recv().unwrap();
+    let (core, boot, mut users, id) = one_reader_and_ada(&db).await;
+    let (release, holder) = hold_a_reader(core.store());
     assert!(core.store().idle_local_reader().is_none(), "the only reader is lent");
 
-    let request = authed(
-        GetUserRequest {
-            id,
-            exclude_groups: true,
-        },
-        &boot.secret,
-    );
+    let request = get_by_id(id, &boot.secret);
     let get = tokio::spawn(async move { users.get_user(request).await });
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(!get.is_finished(), "the GET waits for the lent connection");
-    release_tx.send(()).unwrap();
+    release.send(()).unwrap();
     let read = get.await.unwrap().unwrap();
     assert_eq!(read.into_inner().user_name, "ada@contoso.com");
     holder.join().unwrap().unwrap();
