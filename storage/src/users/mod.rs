@@ -205,6 +205,27 @@ impl Tx<'_> {
 /// Marker of the cached `UPDATE users` of [`update_user_row`].
 struct UpdateUserRow;
 
+/// The `WHERE` of a versioned update: the row of `user`, if it is at `expected_version`.
+type VersionedRow<'a> = diesel::dsl::And<
+    diesel::dsl::And<diesel::dsl::Eq<users::tenant_id, &'a str>, diesel::dsl::Eq<users::id, &'a str>>,
+    diesel::dsl::Eq<users::version, i64>,
+>;
+
+fn versioned_row(user: &UserRecord, expected_version: i64) -> VersionedRow<'_> {
+    users::tenant_id
+        .eq(user.tenant_id.as_str())
+        .and(users::id.eq(user.id.as_str()))
+        .and(users::version.eq(expected_version))
+}
+
+/// `Ok` when a versioned update of `user` changed its row; else why it did not.
+fn updated_or_why(conn: &mut AnyConnection, updated: usize, user: &UserRecord) -> Result<(), StorageError> {
+    if updated == 0 {
+        return Err(why_unchanged(conn, &user.tenant_id, &user.id));
+    }
+    Ok(())
+}
+
 /// Overwrites every column of the user row but its key, if the stored version is
 /// `expected_version`. The changeset always names every column (`treat_none_as_null`),
 /// so the statement's text is fixed and cached, which diesel does not do for an
@@ -213,16 +234,10 @@ fn update_user_row(conn: &mut AnyConnection, user: &UserRecord, expected_version
     let statement = cached::update::<UpdateUserRow, _, _, _>(
         users::table,
         UserFields::of(user),
-        users::tenant_id
-            .eq(&user.tenant_id)
-            .and(users::id.eq(&user.id))
-            .and(users::version.eq(expected_version)),
+        versioned_row(user, expected_version),
     );
     let updated = on_backend!(&mut *conn, |c| statement.execute(c)).db()?;
-    if updated == 0 {
-        return Err(why_unchanged(conn, &user.tenant_id, &user.id));
-    }
-    Ok(())
+    updated_or_why(conn, updated, user)
 }
 
 /// Writes `next` over `previous` (stored at `expected_version`): every plain column,
@@ -238,16 +253,10 @@ fn update_changed_user_row(
     let statement = cached::update_by_text(
         users::table,
         (UserPlainFields::of(next), UserKeyChanges::between(previous, next)),
-        users::tenant_id
-            .eq(&next.tenant_id)
-            .and(users::id.eq(&next.id))
-            .and(users::version.eq(expected_version)),
+        versioned_row(next, expected_version),
     );
     let updated = on_backend!(&mut *conn, |c| statement.execute(c)).db()?;
-    if updated == 0 {
-        return Err(why_unchanged(conn, &next.tenant_id, &next.id));
-    }
-    Ok(())
+    updated_or_why(conn, updated, next)
 }
 
 /// The records of a page of rows, with their multi-valued attributes in one batch.

@@ -19,7 +19,8 @@
 
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicU64, Ordering};
+#[cfg(test)]
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use idsync_storage::{StorageError, Store, Tx};
@@ -34,6 +35,7 @@ pub(crate) struct GroupCommit {
     store: Store,
     queue: Mutex<Queue>,
     /// Transactions begun, for tests to see that writes shared them.
+    #[cfg(test)]
     transactions: AtomicU64,
 }
 
@@ -98,6 +100,7 @@ impl GroupCommit {
         Arc::new(GroupCommit {
             store,
             queue: Mutex::default(),
+            #[cfg(test)]
             transactions: AtomicU64::new(0),
         })
     }
@@ -175,7 +178,8 @@ impl GroupCommit {
     fn run(&self, mut pending: VecDeque<Box<dyn Job>>) {
         let mut settles: Vec<Settle> = Vec::with_capacity(pending.len());
         let committed = self.store.write(|tx| -> Result<(), StorageError> {
-            self.transactions.fetch_add(1, Ordering::Relaxed);
+            #[cfg(test)]
+            self.transactions.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             while let Some(job) = pending.pop_front() {
                 match catch_unwind(AssertUnwindSafe(|| job.run(tx))) {
                     Ok(Ok(Some(settle))) => settles.push(settle),
